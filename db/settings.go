@@ -1,0 +1,24 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// Setting returns the stored value of key, or def when none is stored.
+func (d *DB) Setting(ctx context.Context, key, def string) (string, error) {
+	var v string
+	err := d.R.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return def, nil
+	}
+	return v, err
+}
+
+// SetSetting stores value under key.
+func (d *DB) SetSetting(ctx context.Context, key, value string) error {
+	_, err := d.W.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}

@@ -1,0 +1,97 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"portier/db"
+	"portier/i18n"
+	"portier/views"
+)
+
+// tooMany is returned when a throttle refuses a request; the error page carries Retry-After.
+type tooMany struct{ retryAfter time.Duration }
+
+func (e *tooMany) Error() string   { return "too many requests" }
+func (e *tooMany) StatusCode() int { return http.StatusTooManyRequests }
+
+// errorKind maps an error to its status and the texts of its page. This is the only place where errors
+// become statuses.
+func errorKind(err error) views.ErrorView {
+	status := http.StatusInternalServerError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, db.ErrConflict):
+		status = http.StatusConflict
+	case errors.As(err, &mbe):
+		status = http.StatusRequestEntityTooLarge
+	default:
+		if sc := echo.StatusCode(err); sc != 0 {
+			status = sc
+		}
+	}
+	v := views.ErrorView{Status: status}
+	switch status {
+	case http.StatusBadRequest:
+		v.TitleKey, v.TextKey = "error.400.title", "error.400.text"
+	case http.StatusForbidden:
+		v.TitleKey, v.TextKey = "error.403.title", "error.403.text"
+	case http.StatusNotFound:
+		v.TitleKey, v.TextKey = "error.404.title", "error.404.text"
+	case http.StatusMethodNotAllowed:
+		v.TitleKey, v.TextKey = "error.405.title", "error.405.text"
+	case http.StatusConflict:
+		v.TitleKey, v.TextKey = "error.409.title", "error.409.text"
+	case http.StatusRequestEntityTooLarge:
+		v.TitleKey, v.TextKey = "error.413.title", "error.413.text"
+	case http.StatusTooManyRequests:
+		v.TitleKey, v.TextKey = "error.429.title", "error.429.text"
+	case http.StatusServiceUnavailable:
+		v.TitleKey, v.TextKey = "error.503.title", "error.503.text"
+	default:
+		if status < 400 || status > 599 {
+			v.Status = http.StatusInternalServerError
+		}
+		if v.Status >= 500 {
+			v.TitleKey, v.TextKey = "error.500.title", "error.500.text"
+		} else {
+			v.TitleKey, v.TextKey = "error.400.title", "error.400.text"
+		}
+	}
+	return v
+}
+
+// handleError is echo's error handler: a localized page (or fragment for htmx) with the right status;
+// the cause goes to the log, never to the page.
+func (s *Server) handleError(c *echo.Context, err error) {
+	if resp, _ := echo.UnwrapResponse(c.Response()); resp != nil && resp.Committed {
+		s.log.Error("error after response was sent", "route", c.Path(), "err", err)
+		return
+	}
+	v := errorKind(err)
+	if v.Status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
+	}
+	var tm *tooMany
+	if errors.As(err, &tm) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(tm.retryAfter.Round(time.Second).Seconds())))
+	}
+	// A request refused before the locale middleware ran still gets its language.
+	r := c.Request()
+	if !i18n.Has(r.Context()) {
+		c.SetRequest(r.WithContext(i18n.WithLocalizer(r.Context(), s.requestLocalizer(r))))
+	}
+	title := i18n.From(c.Request().Context()).T(v.TitleKey)
+	if rerr := s.render(c, v.Status, views.ErrorPage(s.shell(c, title), v), views.ErrorFragment(v)); rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+		c.Response().Header().Set("Content-Type", "text/plain; charset=utf-8")
+		c.Response().WriteHeader(v.Status)
+		_, _ = c.Response().Write([]byte(http.StatusText(v.Status)))
+	}
+}

@@ -1,0 +1,125 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v5"
+
+	"portier/i18n"
+)
+
+// Body limits: form posts are small; uploads (avatars, CSV imports) get their own, slightly larger limit.
+const (
+	maxFormBody   = 1 << 20
+	maxUploadBody = 3 << 20
+)
+
+// logRequests writes one line per request. It logs the route pattern, never the raw path or query, so a
+// token in a link (/invite/<token>) never reaches the log.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Echo().HTTPErrorHandler(c, err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "(no route)"
+		}
+		_, status := echo.ResolveResponseStatus(c.Response(), nil)
+		s.log.Info("http", "method", c.Request().Method, "route", route, "status", status,
+			"dur_ms", float64(time.Since(start).Microseconds())/1000, "ip", c.RealIP())
+		return nil
+	}
+}
+
+const ctxNonce = "portier.nonce"
+
+// securityHeaders sets the headers of security.md on every response, with a fresh CSP nonce per request.
+// Responses are no-store unless a handler says otherwise (only the hashed static files do).
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		var nb [18]byte
+		_, _ = rand.Read(nb[:])
+		nonce := base64.StdEncoding.EncodeToString(nb[:])
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+nonce+"'; style-src 'self'; "+
+			"img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cache-Control", "no-store")
+		if s.secure {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		c.Set(ctxNonce, nonce)
+		r := c.Request()
+		c.SetRequest(r.WithContext(templ.WithNonce(r.Context(), nonce)))
+		return next(c)
+	}
+}
+
+// errCrossOrigin is returned for state-changing requests from another site.
+var errCrossOrigin = errors.New("cross-origin request refused")
+
+// crossOrigin refuses state-changing cross-site requests with Go's CrossOriginProtection, which reads
+// Sec-Fetch-Site and Origin (every current browser sends one of them).
+func (s *Server) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if err := s.cop.Check(c.Request()); err != nil {
+			return echo.ErrForbidden.Wrap(errCrossOrigin)
+		}
+		return next(c)
+	}
+}
+
+// limitBody refuses bodies over the limit: at once when Content-Length says so, otherwise when reading
+// goes past it (the form parser then reports *http.MaxBytesError, mapped to 413).
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		if r.Body == nil || r.Body == http.NoBody {
+			return next(c)
+		}
+		limit := int64(maxFormBody)
+		if r.Header.Get("Content-Type") != "" && isMultipart(r.Header.Get("Content-Type")) {
+			limit = maxUploadBody
+		}
+		if r.ContentLength > limit {
+			return echo.ErrStatusRequestEntityTooLarge
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		return next(c)
+	}
+}
+
+func isMultipart(ct string) bool {
+	return len(ct) >= 19 && ct[:19] == "multipart/form-data"
+}
+
+// locale chooses the language: the person's saved choice (applied later, once the session is known), then
+// the language cookie, then Accept-Language, then German.
+func (s *Server) locale(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(i18n.WithLocalizer(r.Context(), s.requestLocalizer(r))))
+		return next(c)
+	}
+}
+
+func (s *Server) requestLocalizer(r *http.Request) *i18n.Localizer {
+	lang := ""
+	if ck, err := r.Cookie(s.cookieLang); err == nil && i18n.Supported(ck.Value) {
+		lang = ck.Value
+	} else {
+		lang = s.i18n.Negotiate(r.Header.Get("Accept-Language"))
+	}
+	return s.i18n.For(lang, "")
+}

@@ -1,0 +1,64 @@
+package handlers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"portier/i18n"
+	"portier/views"
+)
+
+func (s *Server) welcome(c *echo.Context) error {
+	l := i18n.From(c.Request().Context())
+	return s.render(c, http.StatusOK, views.Welcome(s.shell(c, l.T("welcome.page_title"))), nil)
+}
+
+// setLanguage stores the chosen language in a cookie (and, once signed in, in the profile) and goes back.
+func (s *Server) setLanguage(c *echo.Context) error {
+	lang := c.FormValue("lang")
+	if !i18n.Supported(lang) {
+		return echo.ErrBadRequest
+	}
+	c.SetCookie(&http.Cookie{
+		Name: s.cookieLang, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return s.redirect(c, safeNext(c.FormValue("next"), "/"))
+}
+
+// setTheme stores light, dark or "follow the system" in a cookie and goes back.
+func (s *Server) setTheme(c *echo.Context) error {
+	theme := c.FormValue("theme")
+	if theme != "" && theme != "light" && theme != "dark" {
+		return echo.ErrBadRequest
+	}
+	ck := &http.Cookie{Name: s.cookieTheme, Value: theme, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode}
+	if theme == "" {
+		ck.MaxAge = -1
+	}
+	c.SetCookie(ck)
+	return s.redirect(c, safeNext(c.FormValue("next"), "/"))
+}
+
+// healthz answers 200 when the database answers.
+func (s *Server) healthz(c *echo.Context) error {
+	if err := s.db.Ping(c.Request().Context()); err != nil {
+		s.log.Error("healthz", "err", err)
+		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
+	}
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// staticFile serves an embedded file by its content-hashed name, cacheable for a year.
+func (s *Server) staticFile(c *echo.Context) error {
+	a, ok := s.assets.ByHashed(c.Param("name"))
+	if !ok {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	return c.Blob(http.StatusOK, a.ContentType, a.Body)
+}

@@ -1,0 +1,150 @@
+// Package handlers is Portier's HTTP edge: the route table, middleware, the render and redirect helpers,
+// the one error handler, and one file per flow.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v5"
+
+	"portier/db"
+	"portier/i18n"
+	"portier/static"
+	"portier/views"
+)
+
+// Config is what the server needs to know about its deployment.
+type Config struct {
+	BaseURL         *url.URL
+	MSP             views.MSP // defaults until an administrator stores other values
+	TrustedProxies  []netip.Prefix
+	SessionIdle     time.Duration
+	SessionLifetime time.Duration
+	Logger          *slog.Logger
+	Now             func() time.Time
+}
+
+// Server holds the dependencies of every handler. It is built once by New and is safe for concurrent use.
+type Server struct {
+	cfg    Config
+	db     *db.DB
+	i18n   *i18n.Bundle
+	assets *static.Assets
+	sm     *scs.SessionManager
+	store  *sessionStore
+	log    *slog.Logger
+	now    func() time.Time
+	msp    atomic.Pointer[views.MSP]
+	cop    *http.CrossOriginProtection
+	e      *echo.Echo
+
+	secure     bool // the base URL is https: Secure cookies, HSTS, __Host- prefix
+	cookieLang string
+	cookieTheme string
+}
+
+// New builds the server and its route table.
+func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Server, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SessionIdle == 0 {
+		cfg.SessionIdle = 30 * time.Minute
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	s := &Server{
+		cfg:    cfg,
+		db:     d,
+		i18n:   bundle,
+		assets: assets,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		secure: cfg.BaseURL.Scheme == "https",
+	}
+	s.cookieLang, s.cookieTheme = "portier_lang", "portier_theme"
+
+	msp, err := s.loadMSP(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	s.msp.Store(&msp)
+
+	s.store = newSessionStore(d)
+	s.sm = scs.New()
+	s.sm.Store = s.store
+	s.sm.Lifetime = cfg.SessionLifetime
+	// Idle expiry is enforced by our middleware (see session.go), not by scs: scs's IdleTimeout rewrites the
+	// session row on every request.
+	s.sm.IdleTimeout = 0
+	s.sm.Cookie.HttpOnly = true
+	s.sm.Cookie.Path = "/"
+	s.sm.Cookie.SameSite = http.SameSiteLaxMode
+	s.sm.Cookie.Persist = false
+	if s.secure {
+		// __Host- binds the cookie to this exact host, path / and https (RFC 6265bis).
+		s.sm.Cookie.Name = "__Host-portier_session"
+		s.sm.Cookie.Secure = true
+	} else {
+		s.sm.Cookie.Name = "portier_session"
+	}
+
+	s.cop = http.NewCrossOriginProtection()
+	if err := s.cop.AddTrustedOrigin(cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host); err != nil {
+		return nil, err
+	}
+
+	s.e = echo.New()
+	s.e.Logger = s.log
+	s.e.HTTPErrorHandler = s.handleError
+	s.e.IPExtractor = s.ipExtractor()
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler of the whole application.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Close stops background work of the server (the expired-session cleanup).
+func (s *Server) Close() { s.store.stop() }
+
+// ipExtractor returns the socket address as the client address, unless trusted proxies are configured:
+// then X-Forwarded-For is believed only as far as it was written by those proxies.
+func (s *Server) ipExtractor() echo.IPExtractor {
+	if len(s.cfg.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range s.cfg.TrustedProxies {
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// loadMSP reads the MSP's name and support contact, falling back to the configured defaults.
+func (s *Server) loadMSP(ctx context.Context) (views.MSP, error) {
+	m := s.cfg.MSP
+	var err error
+	if m.Name, err = s.db.Setting(ctx, "msp.name", m.Name); err != nil {
+		return m, err
+	}
+	if m.SupportEmail, err = s.db.Setting(ctx, "msp.support_email", m.SupportEmail); err != nil {
+		return m, err
+	}
+	if m.SupportPhone, err = s.db.Setting(ctx, "msp.support_phone", m.SupportPhone); err != nil {
+		return m, err
+	}
+	return m, nil
+}

@@ -1,0 +1,106 @@
+package handlers
+
+import (
+	"time"
+
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v5"
+
+	"portier/db"
+)
+
+// sessionStore is scs's SQLite store, with lookups on the reader pool and writes on the single writer, so
+// that loading a session never waits behind a write.
+type sessionStore struct {
+	r, w *sqlite3store.SQLite3Store
+}
+
+func newSessionStore(d *db.DB) *sessionStore {
+	return &sessionStore{
+		r: sqlite3store.NewWithCleanupInterval(d.R, 0),
+		w: sqlite3store.NewWithCleanupInterval(d.W, 10*time.Minute),
+	}
+}
+
+func (s *sessionStore) Find(token string) ([]byte, bool, error) { return s.r.Find(token) }
+func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
+	return s.w.Commit(token, b, expiry)
+}
+func (s *sessionStore) Delete(token string) error { return s.w.Delete(token) }
+func (s *sessionStore) stop()                     { s.w.StopCleanup() }
+
+// Session keys.
+const (
+	keySeen = "seen" // last time the session was used, for the idle timeout
+)
+
+// touchEvery is how stale the "seen" time may get before it is written again. Writing it on every request
+// would cost a database write per page view for no gain in safety worth having.
+const touchEvery = time.Minute
+
+type sessionState struct{ committed bool }
+
+const ctxSessionState = "portier.session"
+
+// sessionMiddleware loads the session from its cookie, ends it after the idle timeout, and makes sure a
+// modified session is saved before the response is written. The render and redirect helpers save it
+// explicitly so that a failed save becomes an error page; the Before hook covers every other response.
+func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		c.Response().Header().Add("Vary", "Cookie")
+		var token string
+		if ck, err := r.Cookie(s.sm.Cookie.Name); err == nil {
+			token = ck.Value
+		}
+		ctx, err := s.sm.Load(r.Context(), token)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if seen := s.sm.GetTime(ctx, keySeen); !seen.IsZero() && now.Sub(seen) > s.cfg.SessionIdle {
+			if err := s.sm.Destroy(ctx); err != nil {
+				return err
+			}
+		}
+		if seen := s.sm.GetTime(ctx, keySeen); len(s.sm.Keys(ctx)) > 0 && now.Sub(seen) >= touchEvery {
+			s.sm.Put(ctx, keySeen, now)
+		}
+		c.SetRequest(r.WithContext(ctx))
+		st := &sessionState{}
+		c.Set(ctxSessionState, st)
+		if resp, err := echo.UnwrapResponse(c.Response()); err == nil {
+			resp.Before(func() {
+				if err := s.saveSession(c); err != nil {
+					s.log.Error("session save", "err", err)
+				}
+			})
+		}
+		return next(c)
+	}
+}
+
+// saveSession writes the session (if it changed) and its cookie. Safe to call more than once.
+func (s *Server) saveSession(c *echo.Context) error {
+	st, _ := c.Get(ctxSessionState).(*sessionState)
+	if st == nil || st.committed {
+		return nil
+	}
+	ctx := c.Request().Context()
+	switch s.sm.Status(ctx) {
+	case scs.Modified:
+		if len(s.sm.Keys(ctx)) > 0 && s.sm.GetTime(ctx, keySeen).IsZero() {
+			s.sm.Put(ctx, keySeen, s.now())
+		}
+		token, expiry, err := s.sm.Commit(ctx)
+		if err != nil {
+			return err
+		}
+		s.sm.WriteSessionCookie(ctx, c.Response(), token, expiry)
+	case scs.Destroyed:
+		s.sm.WriteSessionCookie(ctx, c.Response(), "", time.Time{})
+	}
+	st.committed = true
+	return nil
+}

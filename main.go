@@ -1,0 +1,238 @@
+// Command portier is the customer portal for IT managed-service providers: one binary, one SQLite file.
+// main only wires things together; every subcommand is a function of run's arguments, so tests call run.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // time zones work on a VM without tzdata installed
+
+	"portier/db"
+	"portier/handlers"
+	"portier/i18n"
+	"portier/static"
+	"portier/views"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=... -X main.date=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "portier:", err)
+		os.Exit(1)
+	}
+}
+
+type command struct {
+	name, args, help string
+	run              func(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error
+}
+
+// runEnv is what a subcommand gets from the outside world.
+type runEnv struct {
+	getenv   func(string) string
+	stdout   io.Writer
+	stderr   io.Writer
+	settings *settings
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "", "run the portal (the default)", cmdServe},
+		{"version", "", "print version, commit and build date", cmdVersion},
+		{"backup", "--out FILE", "write a consistent copy of the database while the portal runs", cmdBackup},
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	name := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" {
+		usage(stdout, newSettings())
+		return nil
+	}
+	for _, cmd := range commands() {
+		if cmd.name != name {
+			continue
+		}
+		env := &runEnv{getenv: getenv, stdout: stdout, stderr: stderr, settings: newSettings()}
+		fs := flag.NewFlagSet("portier "+name, flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		fs.Usage = func() { usage(stderr, env.settings) }
+		env.settings.register(fs, getenv)
+		return cmd.run(ctx, env, fs, args)
+	}
+	usage(stderr, newSettings())
+	return fmt.Errorf("unknown command %q", name)
+}
+
+func usage(w io.Writer, s *settings) {
+	fmt.Fprintf(w, "Portier %s — customer portal for IT service providers\n\nUsage: portier [command] [settings]\n\nCommands:\n", version)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-28s %s\n", c.name+" "+c.args, c.help)
+	}
+	fmt.Fprintf(w, "  %-28s %s\n", "help", "show this help")
+	fmt.Fprintf(w, "\nSettings (flag, environment variable, default):\n")
+	for _, st := range s.list {
+		def := st.def
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(w, "  --%-18s %-26s %s\n      %s\n", st.flag, st.env, def, st.help)
+	}
+}
+
+func parseSettings(env *runEnv, fs *flag.FlagSet, args []string) (*config, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return env.settings.parse()
+}
+
+func cmdVersion(_ context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "portier %s (commit %s, built %s)\n", version, commit, date)
+	return nil
+}
+
+func cmdBackup(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
+	out := fs.String("out", "", "file to write the backup to (must not exist)")
+	cfg, err := parseSettings(env, fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("backup: --out FILE is required")
+	}
+	start := time.Now()
+	if err := db.Backup(ctx, cfg.DBPath(), *out); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	st, _ := os.Stat(*out)
+	fmt.Fprintf(env.stdout, "backup written to %s (%d bytes, integrity ok, %s). The key file %s is not in it: keep a copy of it elsewhere.\n",
+		*out, st.Size(), time.Since(start).Round(time.Millisecond), cfg.KeyPath())
+	return nil
+}
+
+// app is everything serve and the administrative commands share.
+type app struct {
+	cfg    *config
+	db     *db.DB
+	sealer *db.Sealer
+	i18n   *i18n.Bundle
+	log    *slog.Logger
+}
+
+func openApp(ctx context.Context, cfg *config, logger *slog.Logger) (*app, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder %s: %w", cfg.DataDir, err)
+	}
+	key, err := db.LoadOrCreateKey(cfg.KeyPath())
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := db.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	d, err := db.Open(ctx, cfg.DBPath())
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := i18n.Load()
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return &app{cfg: cfg, db: d, sealer: sealer, i18n: bundle, log: logger}, nil
+}
+
+func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
+	cfg, err := parseSettings(env, fs, args)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(env.stderr, nil))
+	started := time.Now()
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	assets, err := static.Load()
+	if err != nil {
+		return err
+	}
+	srv, err := handlers.New(handlers.Config{
+		BaseURL:         cfg.BaseURL,
+		MSP:             views.MSP{Name: cfg.MSPName, SupportEmail: cfg.SupportEmail, SupportPhone: cfg.SupportPhone},
+		TrustedProxies:  cfg.TrustedProxies,
+		SessionIdle:     cfg.SessionIdle,
+		SessionLifetime: cfg.SessionLifetime,
+		Logger:          logger,
+	}, a.db, a.i18n, assets)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("setting %s: %w", env.settings.name("addr"), err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Fprintf(env.stdout, "Portier %s listening on %s — open %s (started in %s)\n", version, ln.Addr(), cfg.BaseURL, time.Since(started).Round(time.Millisecond))
+	if cfg.SMTPURL == nil {
+		fmt.Fprintln(env.stdout, "No mail server set (PORTIER_SMTP_URL): mails are written to the log instead of being sent.")
+	}
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+// Package views holds the templ components. Components are fed typed view models built by the handlers;
+// they make no decisions of their own beyond showing what they are given. Texts come from i18n through the
+// localizer in the context.
+package views
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"portier/i18n"
+)
+
+// MSP is what the page shell shows about the service provider.
+type MSP struct {
+	Name         string
+	SupportEmail string
+	SupportPhone string
+}
+
+// Assets are the URLs of the static files (content-hashed names).
+type Assets struct {
+	Pico, App, HTMX string
+}
+
+// Shell is what every full page needs around its content.
+type Shell struct {
+	Title  string // already localized
+	MSP    MSP
+	Assets Assets
+	Lang   string
+	Theme  string // "", "light" or "dark"; "" follows the system
+	Path   string // the current path and query, to come back to after switching language or theme
+}
+
+// HTMXConfig configures htmx through its meta tag: no eval (our CSP forbids it), no inline indicator styles
+// (CSP again), no history snapshots in localStorage (pages may hold secrets), and 422 responses are swapped
+// so forms can show their validation messages.
+const HTMXConfig = `{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}`
+
+func t(ctx context.Context, key string, args ...any) string {
+	return i18n.From(ctx).T(key, args...)
+}
+
+func lang(ctx context.Context) string { return i18n.From(ctx).Lang }
+
+var languages = i18n.Languages
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// telHref keeps only what a tel: link may hold: digits and a leading plus.
+func telHref(phone string) string {
+	var b strings.Builder
+	for i, r := range phone {
+		if (r >= '0' && r <= '9') || (r == '+' && i == 0) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
