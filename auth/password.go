@@ -141,6 +141,9 @@ func (h *Hasher) Params() Params { return h.params }
 func (h *Hasher) Concurrency() int { return cap(h.sem) }
 
 func (h *Hasher) acquire(ctx context.Context) error {
+	if h.sem == nil {
+		panic("auth: Hasher used without NewHasher")
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

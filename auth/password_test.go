@@ -145,11 +145,11 @@ func TestSemaphoreHonoursContext(t *testing.T) {
 	h := NewHasher(1)
 	inKDF := make(chan struct{})
 	release := make(chan struct{})
-	real := h.kdf
+	orig := h.kdf
 	h.kdf = func(pw, salt []byte, tm, mem uint32, th uint8, kl uint32) []byte {
 		close(inKDF)
 		<-release
-		return real(pw, salt, 1, 8*1024, 1, kl)
+		return orig(pw, salt, 1, 8*1024, 1, kl)
 	}
 	phc, _ := NewHasher(1).Hash(context.Background(), "pw")
 
@@ -186,7 +186,7 @@ func TestSemaphoreHonoursContext(t *testing.T) {
 		t.Fatalf("first Hash: %v", err)
 	}
 	// The slot is free again.
-	h.kdf = real
+	h.kdf = orig
 	if _, err := h.Hash(context.Background(), "again"); err != nil {
 		t.Fatalf("Hash after release: %v", err)
 	}
@@ -233,10 +233,10 @@ func TestDummyVerifySameWork(t *testing.T) {
 		pwBytes string
 	}
 	var calls []call
-	real := h.kdf
+	orig := h.kdf
 	h.kdf = func(pw, salt []byte, tm, mem uint32, th uint8, kl uint32) []byte {
 		calls = append(calls, call{tm, mem, th, int(kl), len(salt), string(pw)})
-		return real(pw, salt, tm, mem, th, kl)
+		return orig(pw, salt, tm, mem, th, kl)
 	}
 	ctx := context.Background()
 	phc, _ := h.Hash(ctx, "secret")
@@ -252,7 +252,7 @@ func TestDummyVerifySameWork(t *testing.T) {
 	}
 
 	// And roughly the same time (generous bounds: shared CI machines are noisy).
-	h.kdf = real
+	h.kdf = orig
 	measure := func(f func()) time.Duration {
 		best := time.Duration(1 << 62)
 		for i := 0; i < 3; i++ {
@@ -275,32 +275,32 @@ func TestParsePHCErrors(t *testing.T) {
 	parts := strings.Split(good, "$")
 	salt, key := parts[4], parts[5]
 	bad := map[string]string{
-		"empty":            "",
-		"garbage":          "not a hash",
-		"bcrypt":           "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
-		"argon2i":          "$argon2i$v=19$m=19456,t=2,p=1$" + salt + "$" + key,
-		"argon2d":          "$argon2d$v=19$m=19456,t=2,p=1$" + salt + "$" + key,
-		"version 16":       "$argon2id$v=16$m=19456,t=2,p=1$" + salt + "$" + key,
-		"no version":       "$argon2id$m=19456,t=2,p=1$" + salt + "$" + key,
-		"params order":     "$argon2id$v=19$t=2,m=19456,p=1$" + salt + "$" + key,
-		"missing p":        "$argon2id$v=19$m=19456,t=2$" + salt + "$" + key,
-		"extra param":      "$argon2id$v=19$m=19456,t=2,p=1,x=1$" + salt + "$" + key,
-		"negative":         "$argon2id$v=19$m=-19456,t=2,p=1$" + salt + "$" + key,
-		"plus sign":        "$argon2id$v=19$m=+19456,t=2,p=1$" + salt + "$" + key,
-		"leading zero":     "$argon2id$v=19$m=019456,t=2,p=1$" + salt + "$" + key,
-		"huge memory":      "$argon2id$v=19$m=4294967295,t=2,p=1$" + salt + "$" + key,
-		"overflow":         "$argon2id$v=19$m=99999999999,t=2,p=1$" + salt + "$" + key,
-		"t zero":           "$argon2id$v=19$m=19456,t=0,p=1$" + salt + "$" + key,
-		"p zero":           "$argon2id$v=19$m=19456,t=2,p=0$" + salt + "$" + key,
-		"p 256":            "$argon2id$v=19$m=19456,t=2,p=256$" + salt + "$" + key,
-		"padded salt":      "$argon2id$v=19$m=19456,t=2,p=1$" + salt + "==$" + key,
-		"url alphabet":     "$argon2id$v=19$m=19456,t=2,p=1$" + strings.NewReplacer("+", "-", "/", "_").Replace(salt) + "-_$" + key,
-		"bad base64":       "$argon2id$v=19$m=19456,t=2,p=1$!!!!$" + key,
-		"short salt":       "$argon2id$v=19$m=19456,t=2,p=1$AAAA$" + key,
-		"short key":        "$argon2id$v=19$m=19456,t=2,p=1$" + salt + "$AAAA",
-		"missing key":      "$argon2id$v=19$m=19456,t=2,p=1$" + salt,
-		"trailing field":   good + "$x",
-		"no leading $":     strings.TrimPrefix(good, "$"),
+		"empty":             "",
+		"garbage":           "not a hash",
+		"bcrypt":            "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+		"argon2i":           "$argon2i$v=19$m=19456,t=2,p=1$" + salt + "$" + key,
+		"argon2d":           "$argon2d$v=19$m=19456,t=2,p=1$" + salt + "$" + key,
+		"version 16":        "$argon2id$v=16$m=19456,t=2,p=1$" + salt + "$" + key,
+		"no version":        "$argon2id$m=19456,t=2,p=1$" + salt + "$" + key,
+		"params order":      "$argon2id$v=19$t=2,m=19456,p=1$" + salt + "$" + key,
+		"missing p":         "$argon2id$v=19$m=19456,t=2$" + salt + "$" + key,
+		"extra param":       "$argon2id$v=19$m=19456,t=2,p=1,x=1$" + salt + "$" + key,
+		"negative":          "$argon2id$v=19$m=-19456,t=2,p=1$" + salt + "$" + key,
+		"plus sign":         "$argon2id$v=19$m=+19456,t=2,p=1$" + salt + "$" + key,
+		"leading zero":      "$argon2id$v=19$m=019456,t=2,p=1$" + salt + "$" + key,
+		"huge memory":       "$argon2id$v=19$m=4294967295,t=2,p=1$" + salt + "$" + key,
+		"overflow":          "$argon2id$v=19$m=99999999999,t=2,p=1$" + salt + "$" + key,
+		"t zero":            "$argon2id$v=19$m=19456,t=0,p=1$" + salt + "$" + key,
+		"p zero":            "$argon2id$v=19$m=19456,t=2,p=0$" + salt + "$" + key,
+		"p 256":             "$argon2id$v=19$m=19456,t=2,p=256$" + salt + "$" + key,
+		"padded salt":       "$argon2id$v=19$m=19456,t=2,p=1$" + salt + "==$" + key,
+		"url alphabet":      "$argon2id$v=19$m=19456,t=2,p=1$" + strings.NewReplacer("+", "-", "/", "_").Replace(salt) + "-_$" + key,
+		"bad base64":        "$argon2id$v=19$m=19456,t=2,p=1$!!!!$" + key,
+		"short salt":        "$argon2id$v=19$m=19456,t=2,p=1$AAAA$" + key,
+		"short key":         "$argon2id$v=19$m=19456,t=2,p=1$" + salt + "$AAAA",
+		"missing key":       "$argon2id$v=19$m=19456,t=2,p=1$" + salt,
+		"trailing field":    good + "$x",
+		"no leading $":      strings.TrimPrefix(good, "$"),
 		"non-canonical b64": "$argon2id$v=19$m=19456,t=2,p=1$" + salt[:len(salt)-1] + "B$" + key,
 	}
 	for name, phc := range bad {

@@ -190,8 +190,11 @@ func (p Policy) Check(pw string, personal Personal) Result {
 			special = true
 		}
 	}
-	common := pw != "" && isCommon(pw)
-	pers := pw != "" && isPersonal(pw, personal)
+	// The blocklist and personal checks look at most at the first 4 KiB: anything longer fails
+	// the max rule anyway, and the work stays bounded whatever a form posts.
+	judged := truncate(pw, 4*MaxPasswordBytes)
+	common := pw != "" && isCommon(judged)
+	pers := pw != "" && isPersonal(judged, personal)
 
 	rules := p.Rules()
 	res := Result{Rules: make([]RuleResult, len(rules))}
@@ -304,22 +307,27 @@ func leet(s string, one rune) string {
 	}, s)
 }
 
+func notLetter(r rune) bool { return !unicode.IsLetter(r) }
+
 // stripEnds removes leading and trailing code points that are not letters (digits, symbols,
-// spaces): "!Sommer2025!" → "Sommer".
-func stripEnds(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
-}
+// spaces): "!Sommer2025!" → "sommer".
+func stripEnds(s string) string { return strings.TrimFunc(s, notLetter) }
 
 // forms returns the normalised forms of a password that the blocklist and personal rules look
-// at: lower case; lower case with ends stripped; and the leetspeak readings of both (with '1' as
-// 'i' and as 'l'), the leet reading of the full form also with its ends stripped afterwards.
+// at: the password in lower case; with non-letters stripped from both ends ("!sommer2025!" →
+// "sommer"), from the end only ("1qaz2wsx!" → "1qaz2wsx") and from the start only; and the
+// leetspeak readings of all of these (with '1' read as 'i' and as 'l'), where the reading of the
+// full form is also stripped at both ends afterwards.
 func forms(pw string) []string {
 	lower := strings.ToLower(pw)
 	core := stripEnds(lower)
-	out := []string{lower, core}
+	out := []string{lower, core, strings.TrimRightFunc(lower, notLetter), strings.TrimLeftFunc(lower, notLetter)}
 	for _, one := range []rune{'i', 'l'} {
 		l := leet(lower, one)
-		out = append(out, l, stripEnds(l), leet(core, one))
+		out = append(out, l, stripEnds(l))
+		for _, f := range out[1:4] {
+			out = append(out, leet(f, one))
+		}
 	}
 	// Deduplicate and drop empty forms.
 	uniq := out[:0]
@@ -395,22 +403,35 @@ func isRepeat(s string) bool {
 }
 
 // isSequence reports whether s has at least four code points that all step by +1 or all by -1
-// ("abcd", "6543", "wxyz").
+// ("abcd", "6543", "wxyz"); digits wrap around ("789012", "3210987").
 func isSequence(s string) bool {
 	rs := []rune(s)
 	if len(rs) < 4 {
 		return false
 	}
-	step := rs[1] - rs[0]
+	step := seqStep(rs[0], rs[1])
 	if step != 1 && step != -1 {
 		return false
 	}
 	for i := 2; i < len(rs); i++ {
-		if rs[i]-rs[i-1] != step {
+		if seqStep(rs[i-1], rs[i]) != step {
 			return false
 		}
 	}
 	return true
+}
+
+func seqStep(a, b rune) rune {
+	d := b - a
+	if '0' <= a && a <= '9' && '0' <= b && b <= '9' {
+		switch d {
+		case -9:
+			return 1
+		case 9:
+			return -1
+		}
+	}
+	return d
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,6 +461,8 @@ func letterRuns(s string) []string {
 //     "co" is too short);
 //   - names: the letter runs of each name and their concatenation;
 //   - organisations: the same, without legal forms and filler words (orgStopwords).
+//
+// To bound the work, each field is cut to its first 256 bytes and at most 64 parts are kept.
 func personalParts(p Personal) []string {
 	var parts []string
 	add := func(runs []string, stop map[string]bool) {
@@ -455,6 +478,7 @@ func personalParts(p Personal) []string {
 		}
 	}
 	for _, e := range p.Email {
+		e = truncate(e, maxPersonalBytes)
 		local, domain := e, ""
 		if i := strings.LastIndexByte(e, '@'); i >= 0 {
 			local, domain = e[:i], e[i+1:]
@@ -469,14 +493,17 @@ func personalParts(p Personal) []string {
 		}
 	}
 	for _, n := range p.Name {
-		add(letterRuns(n), nil)
+		add(letterRuns(truncate(n, maxPersonalBytes)), nil)
 	}
 	for _, o := range p.Org {
-		add(letterRuns(o), orgStopwords)
+		add(letterRuns(truncate(o, maxPersonalBytes)), orgStopwords)
 	}
 	uniq := parts[:0]
 	seen := map[string]bool{}
 	for _, q := range parts {
+		if len(uniq) == maxPersonalParts {
+			break
+		}
 		if utf8.RuneCountInString(q) >= 3 && !seen[q] {
 			seen[q] = true
 			uniq = append(uniq, q)
@@ -527,4 +554,20 @@ func lettersOnly(s string) (string, int) {
 		}
 	}
 	return b.String(), n
+}
+
+const (
+	maxPersonalBytes = 256
+	maxPersonalParts = 64
+)
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -96,7 +96,7 @@ func (s *Server) shell(c *echo.Context, title string) views.Shell {
 	return views.Shell{
 		Title:  title,
 		MSP:    *s.msp.Load(),
-		Assets: views.Assets{Pico: s.assets.URL("pico.min.css"), App: s.assets.URL("app.css"), HTMX: s.assets.URL("htmx.min.js")},
+		Assets: views.Assets{Pico: s.assets.URL("pico.min.css"), App: s.assets.URL("app.css"), HTMX: s.assets.URL("htmx.min.js"), Icon: s.assets.URL("favicon.svg")},
 		Lang:   i18n.From(r.Context()).Lang,
 		Theme:  theme,
 		Path:   path,

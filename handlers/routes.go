@@ -1,9 +1,5 @@
 package handlers
 
-import (
-	"github.com/labstack/echo/v5"
-)
-
 // routes is the whole route table, grouped by who may call it.
 func (s *Server) routes() {
 	e := s.e
@@ -17,6 +13,4 @@ func (s *Server) routes() {
 	e.POST("/theme", s.setTheme)
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/:name", s.staticFile)
-
-	e.RouteNotFound("/*", func(c *echo.Context) error { return echo.ErrNotFound })
 }

@@ -46,8 +46,8 @@ type Server struct {
 	cop    *http.CrossOriginProtection
 	e      *echo.Echo
 
-	secure     bool // the base URL is https: Secure cookies, HSTS, __Host- prefix
-	cookieLang string
+	secure      bool // the base URL is https: Secure cookies, HSTS, __Host- prefix
+	cookieLang  string
 	cookieTheme string
 }
 

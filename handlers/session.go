@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"time"
 
 	"github.com/alexedwards/scs/sqlite3store"
@@ -59,13 +60,13 @@ func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		now := s.now()
-		if seen := s.sm.GetTime(ctx, keySeen); !seen.IsZero() && now.Sub(seen) > s.cfg.SessionIdle {
+		if seen := s.seen(ctx); !seen.IsZero() && now.Sub(seen) > s.cfg.SessionIdle {
 			if err := s.sm.Destroy(ctx); err != nil {
 				return err
 			}
 		}
-		if seen := s.sm.GetTime(ctx, keySeen); len(s.sm.Keys(ctx)) > 0 && now.Sub(seen) >= touchEvery {
-			s.sm.Put(ctx, keySeen, now)
+		if len(s.sm.Keys(ctx)) > 0 && now.Sub(s.seen(ctx)) >= touchEvery {
+			s.sm.Put(ctx, keySeen, now.Unix())
 		}
 		c.SetRequest(r.WithContext(ctx))
 		st := &sessionState{}
@@ -90,8 +91,8 @@ func (s *Server) saveSession(c *echo.Context) error {
 	ctx := c.Request().Context()
 	switch s.sm.Status(ctx) {
 	case scs.Modified:
-		if len(s.sm.Keys(ctx)) > 0 && s.sm.GetTime(ctx, keySeen).IsZero() {
-			s.sm.Put(ctx, keySeen, s.now())
+		if len(s.sm.Keys(ctx)) > 0 && !s.sm.Exists(ctx, keySeen) {
+			s.sm.Put(ctx, keySeen, s.now().Unix())
 		}
 		token, expiry, err := s.sm.Commit(ctx)
 		if err != nil {
@@ -103,4 +104,13 @@ func (s *Server) saveSession(c *echo.Context) error {
 	}
 	st.committed = true
 	return nil
+}
+
+// seen is the last time the session was used (stored as Unix seconds: gob needs no registration for it).
+func (s *Server) seen(ctx context.Context) time.Time {
+	v := s.sm.GetInt64(ctx, keySeen)
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(v, 0)
 }

@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-//go:embed *.js *.css
+//go:embed *.js *.css *.svg
 var files embed.FS
 
 // Asset is one embedded file.

@@ -1,0 +1,229 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "portier.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestOpenAppliesPragmasOnEveryConnection(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	// Hold several reader connections at once so the pool must open more than one.
+	var conns []interface{ Close() error }
+	for i := 0; i < d.R.Stats().MaxOpenConnections; i++ {
+		c, err := d.R.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var mode string
+		var fk, sync, busy, qonly int
+		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
+		c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync)
+		c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy)
+		c.QueryRowContext(ctx, "PRAGMA query_only").Scan(&qonly)
+		if mode != "wal" || fk != 1 || sync != 2 || busy != 5000 || qonly != 1 {
+			t.Fatalf("reader %d: journal=%s fk=%d sync=%d busy=%d query_only=%d", i, mode, fk, sync, busy, qonly)
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	if _, err := d.R.ExecContext(ctx, "INSERT INTO settings(key, value) VALUES ('a', 'b')"); err == nil {
+		t.Fatal("reader pool accepted a write")
+	}
+	if st := d.W.Stats(); st.MaxOpenConnections != 1 {
+		t.Fatalf("writer pool allows %d connections", st.MaxOpenConnections)
+	}
+}
+
+func TestMigrationsApplyOnceAndRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portier.db")
+	ctx := context.Background()
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := migrations()
+	v, _ := d.SchemaVersion(ctx)
+	if v != ms[len(ms)-1].version {
+		t.Fatalf("version %d, want %d", v, ms[len(ms)-1].version)
+	}
+	if err := d.SetSetting(ctx, "k", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	// Reopening applies nothing twice and keeps data.
+	d, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var n int
+	d.R.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n)
+	if n != len(ms) {
+		t.Fatalf("%d migration records, want %d", n, len(ms))
+	}
+	if got, _ := d.Setting(ctx, "k", ""); got != "v1" {
+		t.Fatalf("setting lost: %q", got)
+	}
+	if got, _ := d.Setting(ctx, "missing", "def"); got != "def" {
+		t.Fatalf("default: %q", got)
+	}
+	// A database from a newer binary is refused, not silently used.
+	d.W.Exec("INSERT INTO schema_migrations(version, name) VALUES (9999, '9999_future.sql')")
+	d.Close()
+	if _, err := Open(ctx, path); err == nil {
+		t.Fatal("opened a database with a newer schema")
+	}
+}
+
+func TestTxRollsBackOnError(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	boom := errors.New("boom")
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec("INSERT INTO settings(key, value) VALUES ('x', 'y')"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if v, _ := d.Setting(ctx, "x", "none"); v != "none" {
+		t.Fatal("rolled-back write is visible")
+	}
+}
+
+func TestKeyFileCreatedOnceWith0600(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret.key")
+	k1, err := LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o600 || len(k1) != KeySize {
+		t.Fatalf("mode %v len %d", st.Mode().Perm(), len(k1))
+	}
+	k2, err := LoadOrCreateKey(path)
+	if err != nil || !bytes.Equal(k1, k2) {
+		t.Fatal("key changed on second load")
+	}
+	os.WriteFile(path, []byte("short"), 0o600)
+	if _, err := LoadOrCreateKey(path); err == nil {
+		t.Fatal("accepted a short key file")
+	}
+}
+
+func TestSealBindsToRowAndDetectsTampering(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, KeySize)
+	s, err := NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte("WLAN-Schlüssel: Korrekt-Pferd-Batterie")
+	c1, err := s.Seal("wireless", "key", 42, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := s.Seal("wireless", "key", 42, secret)
+	if bytes.Equal(c1, c2) {
+		t.Fatal("same ciphertext twice: nonce not random")
+	}
+	if bytes.Contains(c1, secret) || c1[0] != keyID {
+		t.Fatal("plaintext visible or key id missing")
+	}
+	pt, err := s.Open("wireless", "key", 42, c1)
+	if err != nil || !bytes.Equal(pt, secret) {
+		t.Fatalf("open: %v", err)
+	}
+	for name, open := range map[string]func() ([]byte, error){
+		"other row":    func() ([]byte, error) { return s.Open("wireless", "key", 43, c1) },
+		"other column": func() ([]byte, error) { return s.Open("wireless", "notes", 42, c1) },
+		"other table":  func() ([]byte, error) { return s.Open("vpn", "key", 42, c1) },
+		"flipped byte": func() ([]byte, error) {
+			c := bytes.Clone(c1)
+			c[len(c)/2] ^= 1
+			return s.Open("wireless", "key", 42, c)
+		},
+		"truncated": func() ([]byte, error) { return s.Open("wireless", "key", 42, c1[:10]) },
+		"other key": func() ([]byte, error) {
+			s2, _ := NewSealer(bytes.Repeat([]byte{8}, KeySize))
+			return s2.Open("wireless", "key", 42, c1)
+		},
+	} {
+		pt, err := open()
+		if !errors.Is(err, ErrSealBroken) || pt != nil {
+			t.Errorf("%s: %q %v", name, pt, err)
+		}
+	}
+	if bytes.Equal(s.PurposeKey("a"), s.PurposeKey("b")) || len(s.PurposeKey("a")) != 32 {
+		t.Fatal("purpose keys not independent")
+	}
+}
+
+func TestBackupUnderConcurrentWrites(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := d.SetSetting(ctx, "n", string(rune('a'+i%26))); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	out := filepath.Join(t.TempDir(), "backup.db")
+	err := Backup(ctx, d.Path, out)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := IntegrityCheck(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(out)
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("backup mode %v", st.Mode().Perm())
+	}
+	// A damaged file fails the check.
+	bad := filepath.Join(t.TempDir(), "bad.db")
+	b, _ := os.ReadFile(out)
+	for i := 100; i < len(b) && i < 4096; i++ {
+		b[i] = 0xff
+	}
+	os.WriteFile(bad, b, 0o600)
+	if err := IntegrityCheck(ctx, bad); err == nil {
+		t.Fatal("damaged database passed integrity_check")
+	}
+}

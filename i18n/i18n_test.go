@@ -1,0 +1,168 @@
+package i18n
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBothLanguagesHaveTheSameNonEmptyKeys(t *testing.T) {
+	b, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, de := b.Keys("en"), b.Keys("de")
+	if len(en) < 20 {
+		t.Fatalf("only %d keys", len(en))
+	}
+	for k, v := range en {
+		if _, ok := de[k]; !ok {
+			t.Errorf("de.json lacks %q", k)
+		}
+		if strings.TrimSpace(v) == "" {
+			t.Errorf("en.json: %q is empty", k)
+		}
+	}
+	for k, v := range de {
+		if _, ok := en[k]; !ok {
+			t.Errorf("en.json lacks %q", k)
+		}
+		if strings.TrimSpace(v) == "" {
+			t.Errorf("de.json: %q is empty", k)
+		}
+	}
+	// Placeholders agree between the languages.
+	ph := regexp.MustCompile(`\{[a-z_]+\}`)
+	for k, v := range en {
+		a, b := ph.FindAllString(v, -1), ph.FindAllString(de[k], -1)
+		if strings.Join(sortedUnique(a), ",") != strings.Join(sortedUnique(b), ",") {
+			t.Errorf("%s: placeholders differ: en %v, de %v", k, a, b)
+		}
+	}
+}
+
+// German texts address the reader formally (Sie), never with du/dein.
+func TestGermanUsesSie(t *testing.T) {
+	b, _ := Load()
+	informal := regexp.MustCompile(`(?i)\b(du|dich|dir|dein|deine|deinen|deinem|deiner|deines|euch|euer|eure)\b`)
+	for k, v := range b.Keys("de") {
+		if m := informal.FindString(v); m != "" {
+			t.Errorf("de.json %s uses %q: %s", k, m, v)
+		}
+	}
+}
+
+// keyUse finds translation keys in Go and templ sources: the first string argument of T, N, t and tn
+// calls, and string values of fields whose name ends in Key.
+var keyUse = []*regexp.Regexp{
+	regexp.MustCompile(`\b(?:T|N|t|tn)\(\s*(?:ctx,\s*)?"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
+	regexp.MustCompile(`Key\s*[:=]\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
+	regexp.MustCompile(`Key,\s*\w+\.\w+\s*=\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)",\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
+}
+
+func TestEveryKeyUsedInCodeExists(t *testing.T) {
+	b, _ := Load()
+	en := b.Keys("en")
+	root := ".."
+	found := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "data") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || strings.HasSuffix(p, "_templ.go") || strings.HasSuffix(p, "_test.go") ||
+			!(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".templ")) {
+			return nil
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, re := range keyUse {
+			for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+				for _, key := range m[1:] {
+					found++
+					if _, ok := en[key]; !ok {
+						t.Errorf("%s uses key %q that i18n/en.json lacks", p, key)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 10 {
+		t.Fatalf("found only %d key uses: the scanner is broken", found)
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	b, _ := Load()
+	for header, want := range map[string]string{
+		"":                            "de",
+		"en":                          "en",
+		"en-US,en;q=0.9":              "en",
+		"de-CH":                       "de",
+		"fr-FR,fr;q=0.9":              "de",
+		"fr-FR,fr;q=0.9,en;q=0.5":     "en",
+		"de;q=0.1,en;q=0.9":           "en",
+		"*":                           "de",
+		"garbage;;;q=x":               "de",
+		strings.Repeat("en-US,", 500): "en",
+	} {
+		if got := b.Negotiate(header); got != want {
+			t.Errorf("Negotiate(%.30q) = %q, want %q", header, got, want)
+		}
+	}
+}
+
+func TestTextsAndDates(t *testing.T) {
+	b, _ := Load()
+	de, en := b.For("de", ""), b.For("en", "America/New_York")
+	if got := de.T("welcome.title", "msp", "Muster IT"); got != "Willkommen im Kundenportal von Muster IT" {
+		t.Errorf("de: %q", got)
+	}
+	if got := en.T("no.such.key"); got != "no.such.key" {
+		t.Errorf("missing key: %q", got)
+	}
+	if b.For("xx", "Not/AZone").Lang != "de" {
+		t.Error("unknown language not defaulted to German")
+	}
+	ts := time.Date(2026, 11, 22, 13, 5, 0, 0, time.UTC)
+	if got := de.DateTime(ts); got != "22.11.2026, 14:05" {
+		t.Errorf("de date: %q", got)
+	}
+	if got := en.DateTime(ts); got != "22 Nov 2026, 08:05" {
+		t.Errorf("en date in New York: %q", got)
+	}
+	if got := de.Date(ts); got != "22.11.2026" {
+		t.Errorf("de date only: %q", got)
+	}
+}
+
+func sortedUnique(s []string) []string {
+	m := map[string]bool{}
+	for _, x := range s {
+		m[x] = true
+	}
+	out := make([]string, 0, len(m))
+	for x := range m {
+		out = append(out, x)
+	}
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
