@@ -51,9 +51,9 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time            { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration)   { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func newClock() *clock                     { return &clock{t: time.Now()} }
+func (c *clock) Now() time.Time           { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration)  { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func newClock() *clock                    { return &clock{t: time.Now()} }
 func (e *testEnv) URL(path string) string { return e.ts.URL + path }
 
 type envOption func(*Config)
