@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+
+	"portier/auth"
 	"fmt"
 	"net"
 	"net/netip"
@@ -31,6 +33,7 @@ type config struct {
 	SupportPhone    string
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
+	PasswordPolicy  auth.Policy
 }
 
 func (c *config) DBPath() string  { return filepath.Join(c.DataDir, "portier.db") }
@@ -54,6 +57,7 @@ func newSettings() *settings {
 	add("msp-name", "PORTIER_MSP_NAME", "Portier", "name of the service provider shown in the header and mails (administrators can change it in the portal)")
 	add("support-email", "PORTIER_SUPPORT_EMAIL", "", "support e-mail shown to customers (default: support@<base URL host>)")
 	add("support-phone", "PORTIER_SUPPORT_PHONE", "", "support phone number shown to customers")
+	add("password-policy", "PORTIER_PASSWORD_POLICY", "default", "password rules: default (8+ characters with upper-case, digit, special character) or nist (12+ characters, no composition rules); both refuse common and personal passwords")
 	add("session-idle", "PORTIER_SESSION_IDLE", "30m", "sign out after this much inactivity")
 	add("session-lifetime", "PORTIER_SESSION_LIFETIME", "12h", "sign out after this long in any case")
 	return s
@@ -160,6 +164,12 @@ func (s *settings) parse() (*config, error) {
 		return nil, bad("support-email", "want an e-mail address, got %q", c.SupportEmail)
 	}
 	c.SupportPhone = s.get("support-phone")
+
+	pol, err := auth.ParsePolicy(s.get("password-policy"))
+	if err != nil {
+		return nil, bad("password-policy", "want default or nist, got %q", s.get("password-policy"))
+	}
+	c.PasswordPolicy = pol
 
 	for _, d := range []struct {
 		flag string

@@ -17,9 +17,11 @@ import (
 	"time"
 	_ "time/tzdata" // time zones work on a VM without tzdata installed
 
+	"portier/auth"
 	"portier/db"
 	"portier/handlers"
 	"portier/i18n"
+	"portier/mail"
 	"portier/static"
 	"portier/views"
 )
@@ -174,6 +176,35 @@ func openApp(ctx context.Context, cfg *config, logger *slog.Logger) (*app, error
 	return &app{cfg: cfg, db: d, sealer: sealer, i18n: bundle, log: logger}, nil
 }
 
+// mailSender is SMTP when configured, the log otherwise.
+func (a *app) mailSender() mail.Sender {
+	if a.cfg.SMTPURL == nil {
+		return &mail.Log{Logger: a.log}
+	}
+	return &mail.SMTP{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom}
+}
+
+// server builds the HTTP handlers; the administrative commands use it too, so they share every rule.
+func (a *app) server(mailer handlers.Mailer) (*handlers.Server, error) {
+	assets, err := static.Load()
+	if err != nil {
+		return nil, err
+	}
+	cfg := a.cfg
+	return handlers.New(handlers.Config{
+		BaseURL:         cfg.BaseURL,
+		MSP:             views.MSP{Name: cfg.MSPName, SupportEmail: cfg.SupportEmail, SupportPhone: cfg.SupportPhone},
+		TrustedProxies:  cfg.TrustedProxies,
+		SessionIdle:     cfg.SessionIdle,
+		SessionLifetime: cfg.SessionLifetime,
+		Logger:          a.log,
+		Sealer:          a.sealer,
+		Hasher:          auth.NewHasher(0),
+		PasswordPolicy:  cfg.PasswordPolicy,
+		Mailer:          mailer,
+	}, a.db, a.i18n, assets)
+}
+
 func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
 	cfg, err := parseSettings(env, fs, args)
 	if err != nil {
@@ -186,22 +217,16 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		return err
 	}
 	defer a.db.Close()
-	assets, err := static.Load()
-	if err != nil {
-		return err
-	}
-	srv, err := handlers.New(handlers.Config{
-		BaseURL:         cfg.BaseURL,
-		MSP:             views.MSP{Name: cfg.MSPName, SupportEmail: cfg.SupportEmail, SupportPhone: cfg.SupportPhone},
-		TrustedProxies:  cfg.TrustedProxies,
-		SessionIdle:     cfg.SessionIdle,
-		SessionLifetime: cfg.SessionLifetime,
-		Logger:          logger,
-	}, a.db, a.i18n, assets)
+	worker := &mail.Worker{DB: a.db, Sealer: a.sealer, Sender: a.mailSender(), Log: logger}
+	srv, err := a.server(worker)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	wctx, stopWorker := context.WithCancel(context.Background())
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); worker.Run(wctx) }()
+	defer func() { stopWorker(); <-workerDone }()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -221,6 +246,9 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	fmt.Fprintf(env.stdout, "Portier %s listening on %s — open %s (started in %s)\n", version, ln.Addr(), cfg.BaseURL, time.Since(started).Round(time.Millisecond))
 	if cfg.SMTPURL == nil {
 		fmt.Fprintln(env.stdout, "No mail server set (PORTIER_SMTP_URL): mails are written to the log instead of being sent.")
+	}
+	if n, err := a.db.CountAdmins(ctx); err == nil && n == 0 {
+		fmt.Fprintf(env.stdout, "No administrator yet. Create the first one (it prints the link to set the password):\n  portier admin create --email you@example.com --name \"Your Name\"\n")
 	}
 
 	select {

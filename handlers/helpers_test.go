@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -78,7 +79,12 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	ck := newClock()
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse("http://" + ts.Listener.Addr().String())
+	sealer, err := db.NewSealer(bytes.Repeat([]byte{42}, db.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := Config{
+		Sealer:  sealer,
 		BaseURL: base,
 		MSP:     views.MSP{Name: "Muster IT", SupportEmail: "support@muster-it.example", SupportPhone: "+49 30 1234567"},
 		Logger:  slog.New(slog.NewTextHandler(io.MultiWriter(logBuf), nil)),

@@ -21,6 +21,11 @@ func (s *Server) setLanguage(c *echo.Context) error {
 	if !i18n.Supported(lang) {
 		return echo.ErrBadRequest
 	}
+	if u := currentUser(c); u != nil {
+		if err := s.db.SetUserLang(c.Request().Context(), u.ID, lang); err != nil {
+			return err
+		}
+	}
 	c.SetCookie(&http.Cookie{
 		Name: s.cookieLang, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,

@@ -100,5 +100,6 @@ func (s *Server) shell(c *echo.Context, title string) views.Shell {
 		Lang:   i18n.From(r.Context()).Lang,
 		Theme:  theme,
 		Path:   path,
+		User:   s.shellUser(c),
 	}
 }

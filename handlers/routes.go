@@ -4,8 +4,8 @@ package handlers
 func (s *Server) routes() {
 	e := s.e
 	// Outermost first: log (and turn errors into pages), headers, language, cross-site check, body limit,
-	// session.
-	e.Use(s.logRequests, s.securityHeaders, s.locale, s.crossOrigin, s.limitBody, s.sessionMiddleware)
+	// session, the signed-in person.
+	e.Use(s.logRequests, s.securityHeaders, s.locale, s.crossOrigin, s.limitBody, s.sessionMiddleware, s.loadUser)
 
 	// Anyone.
 	e.GET("/", s.welcome)
@@ -13,4 +13,19 @@ func (s *Server) routes() {
 	e.POST("/theme", s.setTheme)
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/:name", s.staticFile)
+	e.GET("/login", s.loginPage)
+	e.POST("/login", s.login)
+	e.GET("/terms", s.termsPage)
+	e.GET("/confirm/:token", s.confirmEmail)
+	e.POST("/confirm/resend", s.confirmResend)
+
+	// Signed in, first-login steps not necessarily done.
+	e.POST("/logout", s.logout, s.signedIn)
+	e.POST("/terms", s.termsDecide, s.signedIn)
+	e.GET("/confirm/pending", s.confirmPendingPage, s.signedIn)
+	e.GET("/welcome/done", s.setupDone, s.signedIn)
+
+	// Signed in with every step done.
+	e.GET("/orgs", s.orgsPage, s.complete)
+	e.POST("/orgs/switch", s.switchOrg, s.complete)
 }

@@ -4,6 +4,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v5"
 
+	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/static"
@@ -30,7 +32,18 @@ type Config struct {
 	SessionLifetime time.Duration
 	Logger          *slog.Logger
 	Now             func() time.Time
+
+	Sealer         *db.Sealer
+	Hasher         *auth.Hasher
+	PasswordPolicy auth.Policy
+	Mailer         Mailer        // wakes the mail worker after an enqueue; may be nil
+	InviteTTL      time.Duration // default 7 days (administrators can change it in the portal)
+	ResetTTL       time.Duration // default 60 minutes
+	ConfirmTTL     time.Duration // default 24 hours
 }
+
+// Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
+type Mailer interface{ Wake() }
 
 // Server holds the dependencies of every handler. It is built once by New and is safe for concurrent use.
 type Server struct {
@@ -64,6 +77,24 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	}
 	if cfg.SessionLifetime == 0 {
 		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.InviteTTL == 0 {
+		cfg.InviteTTL = 7 * 24 * time.Hour
+	}
+	if cfg.ResetTTL == 0 {
+		cfg.ResetTTL = time.Hour
+	}
+	if cfg.ConfirmTTL == 0 {
+		cfg.ConfirmTTL = 24 * time.Hour
+	}
+	if cfg.Hasher == nil {
+		cfg.Hasher = auth.NewHasher(0)
+	}
+	if cfg.PasswordPolicy.Name == "" {
+		cfg.PasswordPolicy = auth.DefaultPolicy()
+	}
+	if cfg.Sealer == nil {
+		return nil, errors.New("handlers: a Sealer is required")
 	}
 	s := &Server{
 		cfg:    cfg,

@@ -31,6 +31,17 @@ type Shell struct {
 	Lang   string
 	Theme  string // "", "light" or "dark"; "" follows the system
 	Path   string // the current path and query, to come back to after switching language or theme
+	User   *ShellUser
+}
+
+// ShellUser is the signed-in person as the header shows them.
+type ShellUser struct {
+	Name       string
+	IsStaff    bool
+	OrgName    string // the organisation being looked at, if any
+	OrgSlug    string
+	MultiOrg   bool // may switch organisations
+	Complete   bool // finished the first-login steps: the menu links work
 }
 
 // HTMXConfig configures htmx through its meta tag: no eval (our CSP forbids it), no inline indicator styles

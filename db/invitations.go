@@ -1,0 +1,230 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// Invitation states, derived from the row and the clock.
+const (
+	InvitePending  = "pending"
+	InviteAccepted = "accepted"
+	InviteExpired  = "expired"
+	InviteRevoked  = "revoked"
+)
+
+// Invitation is one invitation link sent to a person.
+type Invitation struct {
+	ID         int64
+	UserID     int64
+	Email      string
+	Name       string
+	Lang       string
+	OrgID      int64 // 0 for a staff invitation
+	OrgName    string
+	OrgSlug    string
+	Role       string
+	InvitedBy  string // name of the inviter ("" for the command line)
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	AcceptedAt time.Time
+	RevokedAt  time.Time
+	Status     string
+}
+
+const inviteCols = `i.id, i.user_id, u.email, u.name, u.lang, COALESCE(i.org_id, 0), COALESCE(o.name, ''),
+	COALESCE(o.slug, ''), i.role, COALESCE(b.name, b.email, ''), i.created_at, i.expires_at,
+	COALESCE(i.accepted_at, 0), COALESCE(i.revoked_at, 0)`
+
+const inviteFrom = ` FROM invitations i JOIN users u ON u.id = i.user_id LEFT JOIN orgs o ON o.id = i.org_id
+	LEFT JOIN users b ON b.id = i.invited_by`
+
+func (d *DB) scanInvite(r scanner) (*Invitation, error) {
+	inv := &Invitation{}
+	var created, expires, accepted, revoked int64
+	err := r.Scan(&inv.ID, &inv.UserID, &inv.Email, &inv.Name, &inv.Lang, &inv.OrgID, &inv.OrgName, &inv.OrgSlug,
+		&inv.Role, &inv.InvitedBy, &created, &expires, &accepted, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	inv.CreatedAt, inv.ExpiresAt, inv.AcceptedAt, inv.RevokedAt = unix(created), unix(expires), unix(accepted), unix(revoked)
+	switch {
+	case accepted != 0:
+		inv.Status = InviteAccepted
+	case revoked != 0:
+		inv.Status = InviteRevoked
+	case !d.Now().Before(inv.ExpiresAt):
+		inv.Status = InviteExpired
+	default:
+		inv.Status = InvitePending
+	}
+	return inv, nil
+}
+
+// NewInvitation is what CreateInvitation needs.
+type NewInvitation struct {
+	Email, Name, Lang string
+	OrgID             int64  // 0: staff invitation
+	Role              string // manager/viewer for organisations, admin/technician for staff
+	InvitedBy         int64  // 0: command line
+	TokenHash         []byte
+	TTL               time.Duration
+}
+
+// CreateInvitation creates the person if needed, gives them the membership (or staff role) right away so
+// that "forgot password" also works for someone who lost the mail, revokes their older pending invitations
+// to the same place, and stores the new link's hash.
+func (d *DB) CreateInvitation(ctx context.Context, n NewInvitation) (*Invitation, error) {
+	now := d.Now()
+	var id int64
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		uid, _, err := EnsureUser(ctx, tx, now, n.Email, n.Name, n.Lang)
+		if err != nil {
+			return err
+		}
+		var org any
+		if n.OrgID != 0 {
+			org = n.OrgID
+			if err := SetMembership(ctx, tx, now, uid, n.OrgID, n.Role); err != nil {
+				return err
+			}
+		} else if err := SetStaffRole(ctx, tx, uid, n.Role); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND org_id IS ?
+			AND accepted_at IS NULL AND revoked_at IS NULL`, now.Unix(), uid, org); err != nil {
+			return err
+		}
+		var by any
+		if n.InvitedBy != 0 {
+			by = n.InvitedBy
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, invited_by, token_hash, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, uid, org, n.Role, by, n.TokenHash, now.Unix(), now.Add(n.TTL).Unix()).Scan(&id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d.InvitationByID(ctx, id)
+}
+
+// InvitationByID loads one invitation.
+func (d *DB) InvitationByID(ctx context.Context, id int64) (*Invitation, error) {
+	return d.scanInvite(d.R.QueryRowContext(ctx, `SELECT `+inviteCols+inviteFrom+` WHERE i.id = ?`, id))
+}
+
+// InvitationByToken finds the invitation of a link by its token hash, whatever its state.
+func (d *DB) InvitationByToken(ctx context.Context, hash []byte) (*Invitation, error) {
+	return d.scanInvite(d.R.QueryRowContext(ctx, `SELECT `+inviteCols+inviteFrom+` WHERE i.token_hash = ?`, hash))
+}
+
+// Invitations lists an organisation's invitations (orgID 0: staff invitations), newest first.
+func (d *DB) Invitations(ctx context.Context, orgID int64) ([]*Invitation, error) {
+	var org any
+	if orgID != 0 {
+		org = orgID
+	}
+	rows, err := d.R.QueryContext(ctx, `SELECT `+inviteCols+inviteFrom+` WHERE i.org_id IS ? ORDER BY i.id DESC LIMIT 200`, org)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Invitation
+	for rows.Next() {
+		inv, err := d.scanInvite(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	return out, rows.Err()
+}
+
+// AcceptInvitation uses the link once: a conditional UPDATE decides, so two concurrent uses cannot both
+// succeed. It returns ErrNotFound for a link that is unknown, used, revoked or expired.
+func AcceptInvitation(ctx context.Context, tx *sql.Tx, now time.Time, hash []byte) (inviteID, userID int64, err error) {
+	err = tx.QueryRowContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE token_hash = ? AND accepted_at IS NULL
+		AND revoked_at IS NULL AND expires_at > ? RETURNING id, user_id`, now.Unix(), hash, now.Unix()).Scan(&inviteID, &userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, ErrNotFound
+	}
+	return inviteID, userID, err
+}
+
+// AcceptPendingInvitations marks every pending invitation of the person as accepted (they proved their
+// address through another link, e.g. a password reset).
+func AcceptPendingInvitations(ctx context.Context, tx *sql.Tx, now time.Time, userID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE user_id = ? AND accepted_at IS NULL
+		AND revoked_at IS NULL AND expires_at > ?`, now.Unix(), userID, now.Unix())
+	return err
+}
+
+// RevokeInvitation revokes a pending invitation. If the person never accepted, the membership it granted is
+// removed too. ErrNotFound when it is not pending.
+func (d *DB) RevokeInvitation(ctx context.Context, id int64) error {
+	now := d.Now()
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		var uid int64
+		var org sql.NullInt64
+		err := tx.QueryRowContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND accepted_at IS NULL
+			AND revoked_at IS NULL RETURNING user_id, org_id`, now.Unix(), id).Scan(&uid, &org)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var active bool
+		if err := tx.QueryRowContext(ctx, `SELECT password_hash IS NOT NULL FROM users WHERE id = ?`, uid).Scan(&active); err != nil {
+			return err
+		}
+		if active {
+			return nil
+		}
+		if org.Valid {
+			_, err = tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND org_id = ?`, uid, org.Int64)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE users SET staff_role = NULL WHERE id = ?`, uid)
+		}
+		return err
+	})
+}
+
+// ReissueInvitation replaces the link of an invitation that was not accepted (the old link dies) and
+// extends it by ttl.
+func (d *DB) ReissueInvitation(ctx context.Context, id int64, hash []byte, ttl time.Duration) (*Invitation, error) {
+	now := d.Now()
+	old, err := d.InvitationByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if old.Status == InviteAccepted {
+		return nil, ErrConflict
+	}
+	var newID int64
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, now.Unix(), id); err != nil {
+			return err
+		}
+		if old.OrgID != 0 {
+			if err := SetMembership(ctx, tx, now, old.UserID, old.OrgID, old.Role); err != nil {
+				return err
+			}
+		} else if err := SetStaffRole(ctx, tx, old.UserID, old.Role); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, invited_by, token_hash, created_at, expires_at)
+			SELECT user_id, org_id, role, invited_by, ?, ?, ? FROM invitations WHERE id = ? RETURNING id`,
+			hash, now.Unix(), now.Add(ttl).Unix(), id).Scan(&newID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d.InvitationByID(ctx, newID)
+}
+

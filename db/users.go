@@ -1,0 +1,211 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// User is a person with one account. Staff have a StaffRole; customers have memberships.
+type User struct {
+	ID                int64
+	Email             string
+	Name              string
+	Lang              string
+	TimeZone          string
+	Theme             string
+	HasAvatar         bool
+	PasswordHash      string // empty until set
+	PasswordChangedAt time.Time
+	EmailConfirmed    bool
+	PendingEmail      string
+	StaffRole         string // "admin", "technician" or ""
+	Disabled          bool
+	TermsVersion      int
+	SetupShown        bool
+	FailedLogins      int
+	LockedUntil       time.Time
+	LastLoginAt       time.Time
+	CreatedAt         time.Time
+}
+
+// IsStaff reports whether the person works for the MSP.
+func (u *User) IsStaff() bool { return u.StaffRole != "" }
+
+// IsAdmin reports whether the person is an MSP administrator.
+func (u *User) IsAdmin() bool { return u.StaffRole == "admin" }
+
+// DisplayName is the name, or the e-mail address for people without one.
+func (u *User) DisplayName() string {
+	if strings.TrimSpace(u.Name) != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+const userCols = `id, email, name, lang, time_zone, theme, avatar IS NOT NULL, COALESCE(password_hash, ''),
+	COALESCE(password_changed_at, 0), email_confirmed_at IS NOT NULL, COALESCE(pending_email, ''),
+	COALESCE(staff_role, ''), disabled_at IS NOT NULL, terms_version, setup_shown, failed_logins, locked_until,
+	COALESCE(last_login_at, 0), created_at`
+
+type scanner interface{ Scan(...any) error }
+
+func scanUser(r scanner) (*User, error) {
+	u := &User{}
+	var pwChanged, locked, lastLogin, created int64
+	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Lang, &u.TimeZone, &u.Theme, &u.HasAvatar, &u.PasswordHash,
+		&pwChanged, &u.EmailConfirmed, &u.PendingEmail, &u.StaffRole, &u.Disabled, &u.TermsVersion, &u.SetupShown,
+		&u.FailedLogins, &locked, &lastLogin, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	u.PasswordChangedAt, u.LockedUntil, u.LastLoginAt, u.CreatedAt = unix(pwChanged), unix(locked), unix(lastLogin), unix(created)
+	return u, nil
+}
+
+// unix turns stored seconds into a time; 0 is the zero time.
+func unix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0)
+}
+
+// NormalizeEmail trims and lower-cases an address for storage and lookup.
+func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// UserByID loads one person.
+func (d *DB) UserByID(ctx context.Context, id int64) (*User, error) {
+	return scanUser(d.R.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+}
+
+// UserByEmail loads the person with this (confirmed, current) address.
+func (d *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
+	return scanUser(d.R.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, NormalizeEmail(email)))
+}
+
+// UserByPendingEmail loads the person who asked to change their address to email.
+func (d *DB) UserByPendingEmail(ctx context.Context, email string) (*User, error) {
+	return scanUser(d.R.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE pending_email = ?`, NormalizeEmail(email)))
+}
+
+// EnsureUser returns the person with this address, creating them (without a password) if needed.
+// created reports whether a new account was made.
+func EnsureUser(ctx context.Context, tx *sql.Tx, now time.Time, email, name, lang string) (id int64, created bool, err error) {
+	email = NormalizeEmail(email)
+	err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, email).Scan(&id)
+	if err == nil {
+		if name != "" {
+			_, err = tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ? AND name = ''`, name, id)
+		}
+		return id, false, err
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, err
+	}
+	if lang != "de" && lang != "en" {
+		lang = "de"
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO users(email, name, lang, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		email, strings.TrimSpace(name), lang, now.Unix()).Scan(&id)
+	return id, true, err
+}
+
+// SetStaffRole makes a person MSP staff ("admin", "technician") or a customer ("").
+func SetStaffRole(ctx context.Context, tx *sql.Tx, userID int64, role string) error {
+	var v any
+	if role != "" {
+		v = role
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE users SET staff_role = ? WHERE id = ?`, v, userID)
+	return err
+}
+
+// CountAdmins returns how many enabled MSP administrators exist.
+func (d *DB) CountAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE staff_role = 'admin' AND disabled_at IS NULL`).Scan(&n)
+	return n, err
+}
+
+// SetPassword stores a new password hash, confirms the address (the person proved it by using a link sent
+// there), clears the lock, and ends every session and every outstanding reset link of the account.
+func SetPassword(ctx context.Context, tx *sql.Tx, now time.Time, userID int64, phc string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?,
+		email_confirmed_at = COALESCE(email_confirmed_at, ?), failed_logins = 0, locked_until = 0 WHERE id = ?`,
+		phc, now.Unix(), now.Unix(), userID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND purpose = 'reset'
+		AND used_at IS NULL AND revoked_at IS NULL`, now.Unix(), userID); err != nil {
+		return err
+	}
+	return EndSessions(ctx, tx, userID, "")
+}
+
+// EndSessions deletes every session of the person except keep (a session token, or "" for all).
+func EndSessions(ctx context.Context, tx *sql.Tx, userID int64, keep string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token IN
+		(SELECT token FROM user_sessions WHERE user_id = ? AND token != ?)`, userID, keep); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = ? AND token != ?`, userID, keep)
+	return err
+}
+
+// UpdateProfile stores the person's own settings.
+func (d *DB) UpdateProfile(ctx context.Context, userID int64, name, lang, tz, theme string) error {
+	_, err := d.W.ExecContext(ctx, `UPDATE users SET name = ?, lang = ?, time_zone = ?, theme = ? WHERE id = ?`,
+		name, lang, tz, theme, userID)
+	return err
+}
+
+// SetAvatar stores (or with nil removes) the person's avatar PNG.
+func (d *DB) SetAvatar(ctx context.Context, userID int64, png []byte) error {
+	_, err := d.W.ExecContext(ctx, `UPDATE users SET avatar = ? WHERE id = ?`, png, userID)
+	return err
+}
+
+// Avatar returns the avatar PNG of a person.
+func (d *DB) Avatar(ctx context.Context, userID int64) ([]byte, error) {
+	var b []byte
+	err := d.R.QueryRowContext(ctx, `SELECT avatar FROM users WHERE id = ? AND avatar IS NOT NULL`, userID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return b, err
+}
+
+// SetDisabled disables (ending every session) or enables an account.
+func (d *DB) SetDisabled(ctx context.Context, userID int64, disabled bool) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		var v any
+		if disabled {
+			v = d.Now().Unix()
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, v, userID); err != nil {
+			return err
+		}
+		if disabled {
+			return EndSessions(ctx, tx, userID, "")
+		}
+		return nil
+	})
+}
+
+// MarkSetupShown records that "your account is set up" was shown.
+func (d *DB) MarkSetupShown(ctx context.Context, userID int64) error {
+	_, err := d.W.ExecContext(ctx, `UPDATE users SET setup_shown = 1 WHERE id = ?`, userID)
+	return err
+}
+
+// SetUserLang stores the person's language (chosen with the language switch).
+func (d *DB) SetUserLang(ctx context.Context, userID int64, lang string) error {
+	_, err := d.W.ExecContext(ctx, `UPDATE users SET lang = ? WHERE id = ?`, lang, userID)
+	return err
+}

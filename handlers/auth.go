@@ -1,0 +1,273 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v5"
+
+	"portier/db"
+	"portier/i18n"
+	"portier/views"
+)
+
+// Session keys of a signed-in person.
+const (
+	keyUID    = "uid"    // the person, set after the password step (or a passkey)
+	keyPwAt   = "pw_at"  // when the password was last entered (Unix seconds), for re-confirmation
+	keyOrg    = "org"    // the organisation being looked at
+	keyNext   = "next"   // where to go once the first-login steps are done
+	keyFlash  = "flash"  // a one-time message (translation key) for the next page
+	keyMFAOK  = "mfa_ok" // the second factor was passed in this session
+)
+
+const (
+	ctxUser = "portier.user"
+	ctxOrg  = "portier.org"
+	ctxRole = "portier.role"
+	// ctxComplete is set when the person finished every first-login step (the menu is shown).
+	ctxComplete = "portier.complete"
+)
+
+// loadUser puts the signed-in person into the request and switches to their language and time zone.
+// A disabled or deleted account ends the session.
+func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		ctx := c.Request().Context()
+		uid := s.sm.GetInt64(ctx, keyUID)
+		if uid == 0 {
+			return next(c)
+		}
+		u, err := s.db.UserByID(ctx, uid)
+		if errors.Is(err, db.ErrNotFound) || (err == nil && u.Disabled) {
+			if err := s.sm.Destroy(ctx); err != nil {
+				return err
+			}
+			return next(c)
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(ctxUser, u)
+		r := c.Request()
+		c.SetRequest(r.WithContext(i18n.WithLocalizer(r.Context(), s.i18n.For(u.Lang, u.TimeZone))))
+		// The session middleware refreshed "seen" (at most once a minute): note the activity for the
+		// person's session list too.
+		if s.sm.Status(ctx) == scs.Modified {
+			if err := s.db.TouchUserSession(ctx, s.sm.Token(ctx), c.RealIP()); err != nil {
+				s.log.Warn("touch session", "err", err)
+			}
+		}
+		return next(c)
+	}
+}
+
+// currentUser returns the signed-in person or nil.
+func currentUser(c *echo.Context) *db.User {
+	u, _ := c.Get(ctxUser).(*db.User)
+	return u
+}
+
+// currentOrg returns the organisation of an /o/:slug route and the viewer's role there ("" for staff).
+func currentOrg(c *echo.Context) (*db.Org, string) {
+	o, _ := c.Get(ctxOrg).(*db.Org)
+	r, _ := c.Get(ctxRole).(string)
+	return o, r
+}
+
+// nextStep is the first unfinished step of the first-login pipeline, or "" when the person is done.
+// Order: e-mail confirmed → terms accepted → second factor (enrolled and passed) → "your account is set up".
+func (s *Server) nextStep(c *echo.Context, u *db.User) (string, error) {
+	ctx := c.Request().Context()
+	if !u.EmailConfirmed {
+		return "/confirm/pending", nil
+	}
+	terms, err := s.db.CurrentTerms(ctx)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return "", err
+	}
+	if terms != nil && u.TermsVersion < terms.Version {
+		return "/terms", nil
+	}
+	if step, err := s.mfaStep(c, u); err != nil || step != "" {
+		return step, err
+	}
+	if !u.SetupShown {
+		return "/welcome/done", nil
+	}
+	return "", nil
+}
+
+// mfaStep is the second-factor part of the pipeline; the second-factor issue fills it in.
+func (s *Server) mfaStep(_ *echo.Context, _ *db.User) (string, error) { return "", nil }
+
+// landing is where a person with every step done goes when no page was asked for.
+func (s *Server) landing(c *echo.Context, u *db.User) (string, error) {
+	if u.IsStaff() {
+		return "/staff", nil
+	}
+	ctx := c.Request().Context()
+	ms, err := s.db.Memberships(ctx, u.ID)
+	if err != nil {
+		return "", err
+	}
+	if cur := s.sm.GetInt64(ctx, keyOrg); cur != 0 {
+		for _, m := range ms {
+			if m.Org.ID == cur {
+				return "/o/" + m.Org.Slug, nil
+			}
+		}
+	}
+	if len(ms) == 1 {
+		return "/o/" + ms[0].Org.Slug, nil
+	}
+	return "/orgs", nil
+}
+
+// continueTo sends a person who just finished a step to the next one, or to the page they asked for.
+func (s *Server) continueTo(c *echo.Context, u *db.User) error {
+	step, err := s.nextStep(c, u)
+	if err != nil {
+		return err
+	}
+	if step != "" {
+		return s.redirect(c, step)
+	}
+	ctx := c.Request().Context()
+	if next := s.sm.PopString(ctx, keyNext); next != "" {
+		return s.redirect(c, next)
+	}
+	dest, err := s.landing(c, u)
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, dest)
+}
+
+// signedIn lets through people who passed the password step; others go to the sign-in page and come back.
+func (s *Server) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if currentUser(c) == nil {
+			return s.toLogin(c)
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) toLogin(c *echo.Context) error {
+	r := c.Request()
+	target := "/login"
+	if r.Method == http.MethodGet {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	return s.redirect(c, target)
+}
+
+// complete lets through people who finished every first-login step, second factor included. Everyone
+// else is sent to their next step: a session that has passed the password but not the second factor
+// reaches nothing else.
+func (s *Server) complete(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		u := currentUser(c)
+		if u == nil {
+			return s.toLogin(c)
+		}
+		step, err := s.nextStep(c, u)
+		if err != nil {
+			return err
+		}
+		if step != "" {
+			if r := c.Request(); r.Method == http.MethodGet && !isFragment(r) {
+				s.sm.Put(r.Context(), keyNext, r.URL.RequestURI())
+			}
+			return s.redirect(c, step)
+		}
+		c.Set(ctxComplete, true)
+		return next(c)
+	}
+}
+
+// staffOnly lets through MSP staff; customers get 404 (staff pages do not exist for them).
+func (s *Server) staffOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if u := currentUser(c); u == nil || !u.IsStaff() {
+			return echo.ErrNotFound
+		}
+		return next(c)
+	}
+}
+
+// adminOnly lets through MSP administrators.
+func (s *Server) adminOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if u := currentUser(c); u == nil || !u.IsAdmin() {
+			return echo.ErrNotFound
+		}
+		return next(c)
+	}
+}
+
+// orgAccess loads the organisation of /o/:slug routes. Staff see every organisation; customers only their
+// own: any other answers 404, the same as one that does not exist.
+func (s *Server) orgAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		u := currentUser(c)
+		ctx := c.Request().Context()
+		o, err := s.db.OrgBySlug(ctx, c.Param("slug"))
+		if err != nil {
+			return err
+		}
+		role := ""
+		if !u.IsStaff() {
+			if role, err = s.db.MemberRole(ctx, u.ID, o.ID); err != nil {
+				return err
+			}
+		}
+		c.Set(ctxOrg, o)
+		c.Set(ctxRole, role)
+		if s.sm.GetInt64(ctx, keyOrg) != o.ID {
+			s.sm.Put(ctx, keyOrg, o.ID)
+		}
+		return next(c)
+	}
+}
+
+// canManagePeople: staff, and the organisation's managers.
+func canManagePeople(u *db.User, role string) bool { return u.IsStaff() || role == "manager" }
+
+// auditEntry describes an action of the current request's person.
+func (s *Server) auditEntry(c *echo.Context, orgID int64, action, target string) db.AuditEntry {
+	e := db.AuditEntry{OrgID: orgID, Action: action, Target: target, IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	if u := currentUser(c); u != nil {
+		e.ActorID, e.ActorName = u.ID, u.DisplayName()
+	}
+	return e
+}
+
+// audit appends an entry outside any transaction; a failure is logged, never shown.
+func (s *Server) audit(c *echo.Context, orgID int64, action, target string) {
+	if err := s.db.Audit(c.Request().Context(), nil, s.auditEntry(c, orgID, action, target)); err != nil {
+		s.log.Error("audit", "action", action, "err", err)
+	}
+}
+
+// shellUser is the header's view of the signed-in person.
+func (s *Server) shellUser(c *echo.Context) *views.ShellUser {
+	u := currentUser(c)
+	if u == nil {
+		return nil
+	}
+	su := &views.ShellUser{Name: u.DisplayName(), IsStaff: u.IsStaff()}
+	su.Complete, _ = c.Get(ctxComplete).(bool)
+	if o, _ := currentOrg(c); o != nil {
+		su.OrgName, su.OrgSlug = o.Name, o.Slug
+	}
+	if su.Complete && !u.IsStaff() {
+		if ms, err := s.db.Memberships(c.Request().Context(), u.ID); err == nil {
+			su.MultiOrg = len(ms) > 1
+		}
+	}
+	return su
+}
