@@ -38,8 +38,12 @@ func (d *DB) CurrentTerms(ctx context.Context) (*Terms, error) {
 // PublishTerms stores a new version; everyone is asked to accept it at their next sign-in.
 func (d *DB) PublishTerms(ctx context.Context, textDE, textEN string, by int64) (int, error) {
 	var v int
+	var publisher any
+	if by != 0 {
+		publisher = by
+	}
 	err := d.W.QueryRowContext(ctx, `INSERT INTO terms(version, text_de, text_en, published_at, published_by)
-		SELECT COALESCE(MAX(version), 0) + 1, ?, ?, ?, ? FROM terms RETURNING version`, textDE, textEN, d.Now().Unix(), by).Scan(&v)
+		SELECT COALESCE(MAX(version), 0) + 1, ?, ?, ?, ? FROM terms RETURNING version`, textDE, textEN, d.Now().Unix(), publisher).Scan(&v)
 	return v, err
 }
 

@@ -77,6 +77,7 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	}
 	logBuf := &syncBuf{}
 	ck := newClock()
+	d.Now = ck.Now
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse("http://" + ts.Listener.Addr().String())
 	sealer, err := db.NewSealer(bytes.Repeat([]byte{42}, db.KeySize))
@@ -147,3 +148,5 @@ func doc(t *testing.T, body string) *goquery.Document {
 	}
 	return d
 }
+
+func newJar() (http.CookieJar, error) { return cookiejar.New(nil) }
