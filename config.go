@@ -3,12 +3,12 @@ package main
 import (
 	"flag"
 
-	"portier/auth"
 	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"portier/auth"
 	"strings"
 	"time"
 )

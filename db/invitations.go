@@ -227,4 +227,3 @@ func (d *DB) ReissueInvitation(ctx context.Context, id int64, hash []byte, ttl t
 	}
 	return d.InvitationByID(ctx, newID)
 }
-

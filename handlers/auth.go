@@ -15,12 +15,12 @@ import (
 
 // Session keys of a signed-in person.
 const (
-	keyUID    = "uid"    // the person, set after the password step (or a passkey)
-	keyPwAt   = "pw_at"  // when the password was last entered (Unix seconds), for re-confirmation
-	keyOrg    = "org"    // the organisation being looked at
-	keyNext   = "next"   // where to go once the first-login steps are done
-	keyFlash  = "flash"  // a one-time message (translation key) for the next page
-	keyMFAOK  = "mfa_ok" // the second factor was passed in this session
+	keyUID   = "uid"    // the person, set after the password step (or a passkey)
+	keyPwAt  = "pw_at"  // when the password was last entered (Unix seconds), for re-confirmation
+	keyOrg   = "org"    // the organisation being looked at
+	keyNext  = "next"   // where to go once the first-login steps are done
+	keyFlash = "flash"  // a one-time message (translation key) for the next page
+	keyMFAOK = "mfa_ok" // the second factor was passed in this session
 )
 
 const (

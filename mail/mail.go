@@ -194,4 +194,3 @@ func truncate(s string) string {
 	}
 	return s
 }
-

@@ -36,12 +36,12 @@ type Shell struct {
 
 // ShellUser is the signed-in person as the header shows them.
 type ShellUser struct {
-	Name       string
-	IsStaff    bool
-	OrgName    string // the organisation being looked at, if any
-	OrgSlug    string
-	MultiOrg   bool // may switch organisations
-	Complete   bool // finished the first-login steps: the menu links work
+	Name     string
+	IsStaff  bool
+	OrgName  string // the organisation being looked at, if any
+	OrgSlug  string
+	MultiOrg bool // may switch organisations
+	Complete bool // finished the first-login steps: the menu links work
 }
 
 // HTMXConfig configures htmx through its meta tag: no eval (our CSP forbids it), no inline indicator styles
