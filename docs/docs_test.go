@@ -1,0 +1,98 @@
+package docs
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFieldValidation(t *testing.T) {
+	f := func(area *Area, name string) Field {
+		fl, ok := area.Field(name)
+		if !ok {
+			t.Fatalf("no field %s", name)
+		}
+		return fl
+	}
+	cases := []struct {
+		field    Field
+		in, want string
+		err      string
+	}{
+		{f(Contacts, "name"), "  Anna  ", "Anna", ""},
+		{f(Contacts, "name"), "", "", "docs.err.required"},
+		{f(Contacts, "name"), strings.Repeat("x", 201), "", "docs.err.too_long"},
+		{f(Contacts, "name"), "bad\xffutf8", "", "docs.err.utf8"},
+		{f(Contacts, "name"), "nul\x00byte", "", "docs.err.control"},
+		{f(Contacts, "name"), "<script>alert(1)</script>", "<script>alert(1)</script>", ""},
+		{f(Contacts, "email"), "anna@muster.de", "anna@muster.de", ""},
+		{f(Contacts, "email"), "Anna <anna@muster.de>", "", "docs.err.email"},
+		{f(Contacts, "email"), "anna@localhost", "", "docs.err.email"},
+		{f(Contacts, "phone"), "+49 (30) 123-456", "+49 (30) 123-456", ""},
+		{f(Contacts, "phone"), "call me", "", "docs.err.phone"},
+		{f(Contacts, "primary"), "on", "1", ""},
+		{f(Contacts, "primary"), "maybe", "", "docs.err.bool"},
+		{f(Configurations, "ip"), "10.0.0.1, 192.168.1.0/24 ::1", "10.0.0.1, 192.168.1.0/24, ::1", ""},
+		{f(Configurations, "ip"), "10.0.0.300", "", "docs.err.ip"},
+		{f(Configurations, "mac"), "aa:bb:cc:dd:ee:ff", "AA:BB:CC:DD:EE:FF", ""},
+		{f(Configurations, "mac"), "aa:bb:cc", "", "docs.err.mac"},
+		{f(Configurations, "warranty_end"), "2027-02-30", "", "docs.err.date"},
+		{f(Configurations, "warranty_end"), "2027-02-28", "2027-02-28", ""},
+		{f(Configurations, "kind"), "toaster", "", "docs.err.option"},
+		{f(Passwords, "url"), "javascript:alert(1)", "", "docs.err.url"},
+		{f(Passwords, "url"), "https://portal.example.com/login", "https://portal.example.com/login", ""},
+		{f(Passwords, "totp"), "jbsw y3dp ehpk 3pxp", "JBSWY3DPEHPK3PXP", ""},
+		{f(Passwords, "totp"), "not-base32!", "", "docs.err.totp"},
+		{f(VPN, "port"), "51820", "51820", ""},
+		{f(VPN, "port"), "99999", "", "docs.err.port"},
+		{f(VPN, "port"), "99999999999999999999999", "", "docs.err.port"},
+		{f(Wireless, "vlan"), "4095", "", "docs.err.vlan"},
+		{f(VPN, "config"), "[Interface]\r\nPrivateKey = x\n", "[Interface]\nPrivateKey = x\n", ""},
+	}
+	for _, c := range cases {
+		got, err := c.field.Clean(c.in)
+		if got != c.want || err != c.err {
+			t.Errorf("%s(%q) = %q, %q; want %q, %q", c.field.Name, c.in, got, err, c.want, c.err)
+		}
+	}
+}
+
+func TestAreasAreWellFormed(t *testing.T) {
+	for _, a := range Areas {
+		if f, ok := a.Field("name"); !ok || !f.Required {
+			t.Errorf("%s: no required name", a.Name)
+		}
+		seen := map[string]bool{}
+		for _, f := range a.Fields {
+			if seen[f.Name] {
+				t.Errorf("%s: %s twice", a.Name, f.Name)
+			}
+			seen[f.Name] = true
+			if f.Kind == Enum && len(f.Options) == 0 {
+				t.Errorf("%s.%s: enum without options", a.Name, f.Name)
+			}
+		}
+		if got, ok := ByName(a.Name); !ok || got != a {
+			t.Errorf("ByName(%s)", a.Name)
+		}
+	}
+	clean, errs := Wireless.Validate(map[string]string{"name": "Gast", "security": "wpa2", "guest": "on", "vlan": "abc"})
+	if errs["vlan"] != "docs.err.vlan" || clean["guest"] != "1" || len(errs) != 1 {
+		t.Fatalf("validate: %v %v", clean, errs)
+	}
+}
+
+func FuzzClean(f *testing.F) {
+	for _, s := range []string{"", "a", "10.0.0.1", "aa:bb:cc:dd:ee:ff", "2026-01-01", "\xff", "https://x.y", "JBSWY3DP"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, a := range Areas {
+			for _, fl := range a.Fields {
+				v, e := fl.Clean(s)
+				if e == "" && fl.Required && v == "" {
+					t.Fatalf("%s: required field accepted empty", fl.Name)
+				}
+			}
+		}
+	})
+}
