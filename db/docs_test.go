@@ -114,7 +114,7 @@ func TestDocListFiltersSortsPages(t *testing.T) {
 	s, _ := NewSealer(bytes.Repeat([]byte{3}, KeySize))
 	o, _ := d.CreateOrg(ctx, "Alpha", "alpha")
 	for i, k := range []string{"server", "laptop", "server", "printer"} {
-		if _, err := d.DocCreate(ctx, s, DocChange{OrgID: o.ID, Area: "configurations", Name: string(rune('D' - i)) + "-gerät",
+		if _, err := d.DocCreate(ctx, s, DocChange{OrgID: o.ID, Area: "configurations", Name: string(rune('D'-i)) + "-gerät",
 			Fields: map[string]string{"kind": k}}, DocActor{}, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -25,14 +25,14 @@ const (
 	Email
 	Phone
 	URL
-	IP      // one or more IPv4/IPv6 addresses or CIDR ranges, comma-separated
-	MAC     // one or more MAC addresses
-	Date    // YYYY-MM-DD
-	Enum    // one of Options
-	Bool    // "1" or ""
-	Port    // 1–65535
-	Int     // a whole number 0–4094 (VLAN ids)
-	Secret  // sealed at rest, one line (passwords, keys)
+	IP     // one or more IPv4/IPv6 addresses or CIDR ranges, comma-separated
+	MAC    // one or more MAC addresses
+	Date   // YYYY-MM-DD
+	Enum   // one of Options
+	Bool   // "1" or ""
+	Port   // 1–65535
+	Int    // a whole number 0–4094 (VLAN ids)
+	Secret // sealed at rest, one line (passwords, keys)
 	SecretText
 	TOTPSeed // sealed base32 seed of a stored password's one-time codes
 	Contact  // id of a contact of the same organisation
