@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"os"
+	"strconv"
 
 	"fmt"
 	"net"
@@ -34,6 +37,18 @@ type config struct {
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 	PasswordPolicy  auth.Policy
+
+	// Going live (tls.go, backup_scheduler.go).
+	TLS             string // off, acme or files
+	TLSCert         string
+	TLSKey          string
+	ACMEEmail       string
+	HTTPAddr        string // redirect and ACME challenge listener when TLS is on; "" when off
+	BackupDir       string // "" = no scheduled backups
+	BackupInterval  time.Duration
+	BackupKeep      int
+	ReplicaDir      string // "" = no built-in file replica
+	ReplicaInterval time.Duration
 }
 
 func (c *config) DBPath() string  { return filepath.Join(c.DataDir, "portier.db") }
@@ -60,6 +75,16 @@ func newSettings() *settings {
 	add("password-policy", "PORTIER_PASSWORD_POLICY", "default", "password rules: default (8+ characters with upper-case, digit, special character) or nist (12+ characters, no composition rules); both refuse common and personal passwords")
 	add("session-idle", "PORTIER_SESSION_IDLE", "30m", "sign out after this much inactivity")
 	add("session-lifetime", "PORTIER_SESSION_LIFETIME", "12h", "sign out after this long in any case")
+	add("tls", "PORTIER_TLS", "off", "HTTPS built in: off (plain HTTP, e.g. behind a proxy), acme (certificate from Let's Encrypt for the base URL's host) or files (PORTIER_TLS_CERT and PORTIER_TLS_KEY, reloaded on change)")
+	add("tls-cert", "PORTIER_TLS_CERT", "", "certificate chain (PEM) for PORTIER_TLS=files")
+	add("tls-key", "PORTIER_TLS_KEY", "", "private key (PEM) for PORTIER_TLS=files")
+	add("acme-email", "PORTIER_ACME_EMAIL", "", "contact e-mail given to the ACME certificate authority (expiry warnings)")
+	add("http-addr", "PORTIER_HTTP_ADDR", "", "with TLS on: plain-HTTP address that answers ACME challenges and redirects everything else to the https base URL (default :80; off: none)")
+	add("backup-dir", "PORTIER_BACKUP_DIR", "", "folder for scheduled backups (mount off-machine storage here); empty: no scheduled backups")
+	add("backup-interval", "PORTIER_BACKUP_INTERVAL", "24h", "time between scheduled backups")
+	add("backup-keep", "PORTIER_BACKUP_KEEP", "14", "number of scheduled backups to keep (older ones are deleted)")
+	add("replica-dir", "PORTIER_REPLICA_DIR", "", "folder for a continuously refreshed copy of the database (off-machine storage); empty: off")
+	add("replica-interval", "PORTIER_REPLICA_INTERVAL", "10s", "how often the replica is refreshed when the database changed")
 	return s
 }
 
@@ -182,5 +207,92 @@ func (s *settings) parse() (*config, error) {
 		}
 		*d.dst = v
 	}
+	if err := s.parseOps(c); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// parseOps validates the settings of going live: TLS, scheduled backups and the file replica.
+func (s *settings) parseOps(c *config) error {
+	bad := func(flag, msg string, args ...any) error {
+		return fmt.Errorf("setting %s: %s", s.name(flag), fmt.Sprintf(msg, args...))
+	}
+	c.TLS = strings.ToLower(s.get("tls"))
+	switch c.TLS {
+	case "off", "":
+		c.TLS = "off"
+	case "acme", "files":
+		if c.BaseURL.Scheme != "https" {
+			return bad("tls", "%s needs an https:// base URL (PORTIER_BASE_URL), got %s", c.TLS, c.BaseURL)
+		}
+		// HTTPS on the default development address is never what is meant: serve on 443.
+		if c.Addr == "localhost:8080" {
+			c.Addr = ":443"
+		}
+		c.HTTPAddr = s.get("http-addr")
+		switch c.HTTPAddr {
+		case "":
+			c.HTTPAddr = ":80"
+		case "off":
+			c.HTTPAddr = ""
+		default:
+			if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
+				return bad("http-addr", "want host:port such as :80, or off, got %q", c.HTTPAddr)
+			}
+		}
+	default:
+		return bad("tls", "want off, acme or files, got %q", c.TLS)
+	}
+	if h := c.BaseURL.Hostname(); c.TLS == "acme" && (net.ParseIP(h) != nil || !strings.Contains(h, ".") || strings.HasSuffix(h, ".localhost")) {
+		return bad("base-url", "PORTIER_TLS=acme needs a public DNS name in the base URL; certificate authorities do not issue for %q (use PORTIER_TLS=files)", h)
+	}
+	c.TLSCert, c.TLSKey = s.get("tls-cert"), s.get("tls-key")
+	if c.TLS == "files" {
+		for _, f := range []struct{ flag, path string }{{"tls-cert", c.TLSCert}, {"tls-key", c.TLSKey}} {
+			if f.path == "" {
+				return bad(f.flag, "PORTIER_TLS=files needs both PORTIER_TLS_CERT and PORTIER_TLS_KEY")
+			}
+			fh, err := os.Open(f.path)
+			if err != nil {
+				return bad(f.flag, "cannot read %s: %v", f.path, errors.Unwrap(err))
+			}
+			fh.Close()
+		}
+	}
+	c.ACMEEmail = s.get("acme-email")
+	if c.ACMEEmail != "" && !strings.Contains(c.ACMEEmail, "@") {
+		return bad("acme-email", "want an e-mail address, got %q", c.ACMEEmail)
+	}
+
+	sameAsData := func(dir string) bool {
+		a, err1 := filepath.Abs(dir)
+		b, err2 := filepath.Abs(c.DataDir)
+		return err1 == nil && err2 == nil && a == b
+	}
+	c.BackupDir = s.get("backup-dir")
+	if c.BackupDir != "" && sameAsData(c.BackupDir) {
+		return bad("backup-dir", "must not be the data folder: backups belong on other storage")
+	}
+	if v, err := time.ParseDuration(s.get("backup-interval")); err != nil || v < time.Minute {
+		return bad("backup-interval", "want a duration of at least 1m such as 24h or 6h, got %q", s.get("backup-interval"))
+	} else {
+		c.BackupInterval = v
+	}
+	if n, err := strconv.Atoi(s.get("backup-keep")); err != nil || n < 1 || n > 10000 {
+		return bad("backup-keep", "want a number from 1 to 10000, got %q", s.get("backup-keep"))
+	} else {
+		c.BackupKeep = n
+	}
+	c.ReplicaDir = s.get("replica-dir")
+	if c.ReplicaDir != "" && sameAsData(c.ReplicaDir) {
+		// The replica is written as portier.db: in the data folder it would replace the live database.
+		return bad("replica-dir", "must not be the data folder: the replica would replace the live database")
+	}
+	if v, err := time.ParseDuration(s.get("replica-interval")); err != nil || v < time.Second {
+		return bad("replica-interval", "want a duration of at least 1s such as 10s, got %q", s.get("replica-interval"))
+	} else {
+		c.ReplicaInterval = v
+	}
+	return nil
 }

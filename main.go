@@ -63,6 +63,9 @@ func commands() []command {
 		{"serve", "", "run the portal (the default)", cmdServe},
 		{"version", "", "print version, commit and build date", cmdVersion},
 		{"backup", "--out FILE", "write a consistent copy of the database while the portal runs", cmdBackup},
+		{"restore", "--from FILE", "put a backup into an empty data folder (refuses to overwrite a live database)", cmdRestore},
+		{"doctor", "", "check configuration, data folder, key file, database, TLS, SMTP and base URL; print what to fix", cmdDoctor},
+		{"install-service", "[--user U] [--dry-run]", "install the systemd unit, the service user and the data folder (needs root)", cmdInstallService},
 	}
 }
 
@@ -227,6 +230,8 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); worker.Run(wctx) }()
 	defer func() { stopWorker(); <-workerDone }()
+	stopBackups := startBackups(cfg, logger)
+	defer stopBackups()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -242,10 +247,16 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	web, err := startWeb(cfg, env.settings, hs, ln, logger, errc)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(env.stdout, "Portier %s listening on %s — open %s (started in %s)\n", version, ln.Addr(), cfg.BaseURL, time.Since(started).Round(time.Millisecond))
 	if cfg.SMTPURL == nil {
 		fmt.Fprintln(env.stdout, "No mail server set (PORTIER_SMTP_URL): mails are written to the log instead of being sent.")
+	}
+	if msg := web.String(); msg != "" {
+		fmt.Fprintln(env.stdout, msg)
 	}
 	if n, err := a.db.CountAdmins(ctx); err == nil && n == 0 {
 		fmt.Fprintf(env.stdout, "No administrator yet. Create the first one (it prints the link to set the password):\n  portier admin create --email you@example.com --name \"Your Name\"\n")
@@ -259,7 +270,7 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	logger.Info("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
+	if err := web.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

@@ -12,6 +12,7 @@ func (s *Server) routes() {
 	e.POST("/lang", s.setLanguage)
 	e.POST("/theme", s.setTheme)
 	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
 	e.GET("/static/:name", s.staticFile)
 	e.GET("/login", s.loginPage)
 	e.POST("/login", s.login)

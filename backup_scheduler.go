@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+
+	"portier/db"
+)
+
+// firstBackupDelay is how long after start the first scheduled backup is made: soon, but not in the way of
+// start-up. A variable so that tests can shorten it.
+var firstBackupDelay = 30 * time.Second
+
+// backupName matches the files the scheduler writes (and the only files it ever deletes).
+var backupName = regexp.MustCompile(`^portier-\d{8}-\d{6}\.db$`)
+
+// startBackups runs the scheduled backups and the file replica that cfg asks for, and returns a function
+// that stops them and waits until they have stopped.
+func startBackups(cfg *config, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if cfg.BackupDir != "" {
+		b := &backupScheduler{dbPath: cfg.DBPath(), dir: cfg.BackupDir, every: cfg.BackupInterval, keep: cfg.BackupKeep,
+			first: firstBackupDelay, log: logger, now: time.Now}
+		wg.Go(func() { b.run(ctx) })
+	}
+	if cfg.ReplicaDir != "" {
+		r := &replicator{dbPath: cfg.DBPath(), dir: cfg.ReplicaDir, every: cfg.ReplicaInterval, log: logger}
+		wg.Go(func() { r.run(ctx) })
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
+// backupScheduler writes a backup (the same as `portier backup`) into dir every interval and keeps the
+// newest keep of them. The key file is never copied: a backup holds the database only.
+type backupScheduler struct {
+	dbPath, dir string
+	every       time.Duration
+	keep        int
+	first       time.Duration
+	log         *slog.Logger
+	now         func() time.Time
+}
+
+func (b *backupScheduler) run(ctx context.Context) {
+	t := time.NewTimer(b.first)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		start := time.Now()
+		if path, err := b.backupOnce(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			b.log.Error("scheduled backup failed", "dir", b.dir, "err", err)
+		} else {
+			b.log.Info("scheduled backup written", "file", path, "dur_ms", time.Since(start).Milliseconds())
+		}
+		t.Reset(b.every)
+	}
+}
+
+// backupOnce writes one backup named portier-YYYYMMDD-HHMMSS.db (UTC) and deletes the oldest beyond keep.
+func (b *backupScheduler) backupOnce(ctx context.Context) (string, error) {
+	if err := os.MkdirAll(b.dir, 0o700); err != nil {
+		return "", fmt.Errorf("backup folder: %w", err)
+	}
+	path := filepath.Join(b.dir, "portier-"+b.now().UTC().Format("20060102-150405")+".db")
+	if err := db.Backup(ctx, b.dbPath, path); err != nil {
+		return "", err
+	}
+	return path, b.prune()
+}
+
+// prune deletes the oldest scheduled backups beyond keep. Only files named like the scheduler's own are
+// ever considered; the names sort by time.
+func (b *backupScheduler) prune() error {
+	entries, err := os.ReadDir(b.dir)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && backupName.MatchString(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for len(names) > b.keep {
+		if err := os.Remove(filepath.Join(b.dir, names[0])); err != nil {
+			return fmt.Errorf("delete old backup: %w", err)
+		}
+		b.log.Info("old backup deleted", "file", names[0])
+		names = names[1:]
+	}
+	return nil
+}
+
+// replicator keeps dir/portier.db a recent, consistent copy of the database: every interval, if the database
+// changed, it writes a new copy and renames it over the old one. A lost machine loses at most the changes of
+// the last interval (plus the time one copy takes); Litestream, run beside Portier, ships the write-ahead log
+// and loses seconds (see the README).
+type replicator struct {
+	dbPath, dir string
+	every       time.Duration
+	log         *slog.Logger
+}
+
+func (r *replicator) run(ctx context.Context) {
+	var w *db.ChangeWatcher
+	defer func() {
+		if w != nil {
+			w.Close()
+		}
+	}()
+	t := time.NewTicker(r.every)
+	defer t.Stop()
+	failing := false
+	for {
+		err := func() error {
+			if w == nil {
+				var err error
+				if w, err = db.WatchChanges(ctx, r.dbPath); err != nil {
+					return err
+				}
+			}
+			changed, err := w.Changed(ctx)
+			if err != nil {
+				w.Close()
+				w = nil // reopen next time
+				return err
+			}
+			if !changed {
+				return nil
+			}
+			if err := os.MkdirAll(r.dir, 0o700); err != nil {
+				return err
+			}
+			if err := db.Replicate(ctx, r.dbPath, r.dir); err != nil {
+				// Ask again next time: the change is not in the replica yet.
+				w.Close()
+				w = nil
+				return err
+			}
+			return nil
+		}()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			if !failing {
+				r.log.Error("replica not updated", "dir", r.dir, "err", err)
+			}
+			failing = true
+		case err == nil && failing:
+			r.log.Info("replica updated again", "dir", r.dir)
+			failing = false
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
