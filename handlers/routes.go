@@ -29,4 +29,5 @@ func (s *Server) routes() {
 	// Signed in with every step done.
 	e.GET("/orgs", s.orgsPage, s.complete)
 	e.POST("/orgs/switch", s.switchOrg, s.complete)
+	s.staffRoutes()
 }

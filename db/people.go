@@ -1,0 +1,76 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// Queries of the people pages (an organisation's members, the MSP's staff) that the other files lack.
+
+// OtherMemberships counts the person's memberships in organisations other than orgID. A customer's manager
+// may disable only people who belong to their organisation alone: a disabled account is locked out of
+// every organisation.
+func (d *DB) OtherMemberships(ctx context.Context, userID, orgID int64) (int, error) {
+	var n int
+	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM memberships WHERE user_id = ? AND org_id != ?`, userID, orgID).Scan(&n)
+	return n, err
+}
+
+// SetMemberRole changes a member's role in an organisation, and the role of their invitations there that
+// are still open, so that re-sending one does not bring the old role back. ErrNotFound when the person is
+// not a member.
+func (d *DB) SetMemberRole(ctx context.Context, userID, orgID int64, role string) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE user_id = ? AND org_id = ?`, role, userID, orgID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE invitations SET role = ? WHERE user_id = ? AND org_id = ?
+			AND accepted_at IS NULL AND revoked_at IS NULL`, role, userID, orgID)
+		return err
+	})
+}
+
+// DisableUnlessLastAdmin disables an account and ends its sessions, unless it is the last enabled MSP
+// administrator: then ErrConflict. The condition is part of the UPDATE, so two administrators disabling
+// each other at the same moment cannot leave the MSP without one.
+func (d *DB) DisableUnlessLastAdmin(ctx context.Context, userID int64) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE id = ?
+			AND (staff_role IS NOT 'admin' OR disabled_at IS NOT NULL OR EXISTS (SELECT 1 FROM users o
+			WHERE o.staff_role = 'admin' AND o.disabled_at IS NULL AND o.id != ?))`, d.Now().Unix(), userID, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return ErrNotFound
+			}
+			return ErrConflict
+		}
+		return EndSessions(ctx, tx, userID, "")
+	})
+}
+
+// OpenInvitation returns the newest invitation of the person to the organisation (orgID 0: to the staff)
+// that was neither accepted nor revoked (it may have expired). ErrNotFound when there is none.
+func (d *DB) OpenInvitation(ctx context.Context, userID, orgID int64) (*Invitation, error) {
+	var org any
+	if orgID != 0 {
+		org = orgID
+	}
+	inv, err := d.scanInvite(d.R.QueryRowContext(ctx, `SELECT `+inviteCols+inviteFrom+` WHERE i.user_id = ?
+		AND i.org_id IS ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL ORDER BY i.id DESC LIMIT 1`, userID, org))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return inv, err
+}

@@ -1,0 +1,466 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v5"
+
+	"portier/db"
+	"portier/i18n"
+	"portier/views"
+)
+
+// The organisation's home and its people: members, invitations, roles, disabling. Every form here takes
+// the organisation from the route (orgAccess loaded it and checked the viewer's membership); ids in the
+// body or path are checked to belong to that organisation, and anything else answers 404.
+
+// orgManagers lets through staff and the organisation's managers; viewers get 404 (the page does not
+// exist for them). It runs after orgAccess.
+func (s *Server) orgManagers(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		_, role := currentOrg(c)
+		if !canManagePeople(currentUser(c), role) {
+			return echo.ErrNotFound
+		}
+		return next(c)
+	}
+}
+
+// orgHome is the organisation's start page.
+func (s *Server) orgHome(c *echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	o, role := currentOrg(c)
+	v := views.OrgHomeView{
+		Name: o.Name, Slug: o.Slug, IsCustomer: !u.IsStaff(), Support: *s.msp.Load(),
+		FlashKey: s.sm.PopString(ctx, keyFlash),
+	}
+	if u.IsStaff() {
+		v.RoleKey = "role." + u.StaffRole
+	} else {
+		v.RoleKey = "role." + role
+		ms, err := s.db.Memberships(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if m.Org.ID != o.ID {
+				v.OtherOrgs = append(v.OtherOrgs, views.OrgChoice{Name: m.Org.Name, Slug: m.Org.Slug, RoleKey: "role." + m.Role})
+			}
+		}
+	}
+	if canManagePeople(u, role) {
+		v.PeopleHref = "/o/" + o.Slug + "/people"
+		v.AuditHref = "/o/" + o.Slug + "/audit"
+	}
+	return s.render(c, http.StatusOK, views.OrgHome(s.shell(c, o.Name), v), nil)
+}
+
+// Roles that can be given in an organisation and on the staff.
+var (
+	orgRoles   = []views.PeopleChoice{{Value: "manager", LabelKey: "role.manager"}, {Value: "viewer", LabelKey: "role.viewer"}}
+	staffRoles = []views.PeopleChoice{{Value: "technician", LabelKey: "role.technician"}, {Value: "admin", LabelKey: "role.admin"}}
+)
+
+func roleAllowed(choices []views.PeopleChoice, role string) bool {
+	for _, c := range choices {
+		if c.Value == role {
+			return true
+		}
+	}
+	return false
+}
+
+// personStatus is what the people lists show: invited (no password yet), active or disabled.
+func personStatus(p db.Person) string {
+	switch {
+	case p.Disabled:
+		return "disabled"
+	case p.Active:
+		return "active"
+	default:
+		return "invited"
+	}
+}
+
+// invitationRows turns invitations into rows; pending and expired ones can be re-sent and revoked.
+func invitationRows(l *i18n.Localizer, invs []*db.Invitation, canAct bool) []views.InvitationRow {
+	rows := make([]views.InvitationRow, 0, len(invs))
+	for _, inv := range invs {
+		open := inv.Status == db.InvitePending || inv.Status == db.InviteExpired
+		by := inv.InvitedBy
+		if by == "" {
+			by = l.T("people.invited_by_cli")
+		}
+		rows = append(rows, views.InvitationRow{
+			ID: inv.ID, Name: inv.Name, Email: inv.Email, RoleKey: "role." + inv.Role, Status: inv.Status,
+			InvitedBy: by, Created: l.DateTime(inv.CreatedAt), Expires: l.DateTime(inv.ExpiresAt),
+			CanResend: canAct && open, CanRevoke: canAct && open,
+		})
+	}
+	return rows
+}
+
+// orgPeopleView builds the people page of an organisation for the current viewer.
+func (s *Server) orgPeopleView(c *echo.Context) (views.PeopleView, error) {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	o, _ := currentOrg(c)
+	l := i18n.From(ctx)
+	people, err := s.db.OrgPeople(ctx, o.ID)
+	if err != nil {
+		return views.PeopleView{}, err
+	}
+	invs, err := s.db.Invitations(ctx, o.ID)
+	if err != nil {
+		return views.PeopleView{}, err
+	}
+	v := views.PeopleView{
+		OrgName: o.Name, Base: "/o/" + o.Slug, CanInvite: true, RoleChoices: orgRoles,
+		Invite:    views.InviteForm{Role: "viewer", Lang: l.Lang},
+		AuditHref: "/o/" + o.Slug + "/audit",
+	}
+	for _, p := range people {
+		row := views.MemberRow{
+			ID: p.UserID, Name: p.Name, Email: p.Email, Role: p.Role, RoleKey: "role." + p.Role,
+			Status: personStatus(p), IsSelf: p.UserID == u.ID,
+		}
+		if !p.LastLoginAt.IsZero() {
+			row.LastLogin = l.DateTime(p.LastLoginAt)
+		}
+		if !row.IsSelf {
+			row.CanChangeRole = true
+			row.CanDisable, row.CanEnable = !p.Disabled, p.Disabled
+			if !u.IsStaff() {
+				// A manager may disable only people who belong to this organisation alone.
+				n, err := s.db.OtherMemberships(ctx, p.UserID, o.ID)
+				if err != nil {
+					return v, err
+				}
+				if n > 0 {
+					row.CanDisable, row.CanEnable = false, false
+				}
+			}
+		}
+		v.Members = append(v.Members, row)
+	}
+	v.Invitations = invitationRows(l, invs, true)
+	return v, nil
+}
+
+func (s *Server) renderOrgPeople(c *echo.Context, status int, v views.PeopleView) error {
+	l := i18n.From(c.Request().Context())
+	return s.render(c, status, views.People(s.shell(c, l.T("people.title")), v), nil)
+}
+
+// orgPeople lists an organisation's people and invitations.
+func (s *Server) orgPeople(c *echo.Context) error {
+	v, err := s.orgPeopleView(c)
+	if err != nil {
+		return err
+	}
+	v.FlashKey = s.sm.PopString(c.Request().Context(), keyFlash)
+	return s.renderOrgPeople(c, http.StatusOK, v)
+}
+
+// orgPeopleRefuse re-renders the people page with a message and 422.
+func (s *Server) orgPeopleRefuse(c *echo.Context, key string) error {
+	v, err := s.orgPeopleView(c)
+	if err != nil {
+		return err
+	}
+	v.ErrorKey = key
+	return s.renderOrgPeople(c, http.StatusUnprocessableEntity, v)
+}
+
+// orgPeopleDone goes back to the people page with a one-time message.
+func (s *Server) orgPeopleDone(c *echo.Context, flash string) error {
+	o, _ := currentOrg(c)
+	s.sm.Put(c.Request().Context(), keyFlash, flash)
+	return s.redirect(c, "/o/"+o.Slug+"/people")
+}
+
+// readInviteForm reads and checks the invitation form. Only the roles in choices can be asked for.
+func readInviteForm(c *echo.Context, choices []views.PeopleChoice) (views.InviteForm, bool) {
+	f := views.InviteForm{
+		Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")),
+		Role: c.FormValue("role"), Lang: c.FormValue("lang"),
+	}
+	if f.Email == "" {
+		f.EmailErr = "people.error.email_required"
+	} else if !inviteEmailOK(f.Email) {
+		f.EmailErr = "people.error.email_invalid"
+	}
+	if !peopleTextOK(f.Name, 100) {
+		f.NameErr = "people.error.name_invalid"
+	}
+	if !roleAllowed(choices, f.Role) {
+		f.RoleErr = "people.error.role"
+	}
+	if !i18n.Supported(f.Lang) {
+		f.LangErr = "people.error.lang"
+	}
+	return f, f.EmailErr == "" && f.NameErr == "" && f.RoleErr == "" && f.LangErr == ""
+}
+
+// inviteEmailOK accepts a plain address (no display name, no angle brackets) of sensible length.
+func inviteEmailOK(addr string) bool {
+	if len(addr) > 254 || !utf8.ValidString(addr) || strings.ContainsAny(addr, " <>,;\"\\") {
+		return false
+	}
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Address != addr {
+		return false
+	}
+	at := strings.LastIndexByte(addr, '@')
+	return at > 0 && strings.Contains(addr[at+1:], ".") && !strings.HasSuffix(addr, ".")
+}
+
+// peopleTextOK accepts valid UTF-8 without control characters, at most max characters.
+func peopleTextOK(s string, max int) bool {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// inviteOrResend invites a person to the organisation orgID (0: the staff), or re-sends their open
+// invitation when they already have one for the same role: a second invitation of the same person never
+// piles up, and the older link dies either way. A person who is already an active member gets nothing.
+// It returns the message key for the page.
+func (s *Server) inviteOrResend(ctx context.Context, c *echo.Context, orgID int64, f views.InviteForm, existing *db.User) (string, error) {
+	actor := s.auditEntry(c, orgID, "", "")
+	if existing != nil {
+		inv, err := s.db.OpenInvitation(ctx, existing.ID, orgID)
+		switch {
+		case err == nil && inv.Role == f.Role:
+			_, _, err = s.ReissueInvitation(ctx, inv.ID, actor)
+			return "people.flash.resent", err
+		case err == nil:
+			// Another role: a new invitation replaces the open one (CreateInvitation revokes it).
+		case !errors.Is(err, db.ErrNotFound):
+			return "", err
+		case existing.PasswordHash != "":
+			member := existing.StaffRole != ""
+			if orgID != 0 {
+				_, err := s.db.MemberRole(ctx, existing.ID, orgID)
+				if err != nil && !errors.Is(err, db.ErrNotFound) {
+					return "", err
+				}
+				member = err == nil
+			}
+			if member {
+				return "people.flash.already_member", nil
+			}
+		}
+	}
+	_, _, err := s.Invite(ctx, InviteRequest{Email: f.Email, Name: f.Name, Lang: f.Lang, OrgID: orgID, Role: f.Role, Actor: actor})
+	return "people.flash.invited", err
+}
+
+// orgInvite invites a person to the route's organisation as manager or viewer.
+func (s *Server) orgInvite(c *echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	o, _ := currentOrg(c)
+	f, ok := readInviteForm(c, orgRoles)
+	var existing *db.User
+	if ok {
+		var err error
+		existing, err = s.db.UserByEmail(ctx, f.Email)
+		if err != nil && !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
+		switch {
+		case existing == nil:
+		case existing.ID == u.ID:
+			f.EmailErr, ok = "people.error.self", false
+		case existing.IsStaff():
+			// Staff see every organisation anyway; a membership would only confuse their account.
+			f.EmailErr, ok = "people.error.staff_address", false
+		}
+	}
+	if !ok {
+		v, err := s.orgPeopleView(c)
+		if err != nil {
+			return err
+		}
+		v.Invite = f
+		return s.renderOrgPeople(c, http.StatusUnprocessableEntity, v)
+	}
+	flash, err := s.inviteOrResend(ctx, c, o.ID, f, existing)
+	if err != nil {
+		return err
+	}
+	return s.orgPeopleDone(c, flash)
+}
+
+// orgInvitation loads the invitation of the path's :id if it belongs to the route's organisation.
+func (s *Server) orgInvitation(c *echo.Context, orgID int64) (*db.Invitation, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, db.ErrNotFound
+	}
+	inv, err := s.db.InvitationByID(c.Request().Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if inv.OrgID != orgID {
+		return nil, db.ErrNotFound
+	}
+	return inv, nil
+}
+
+// resendInvitation sends an open invitation again with a new link; the old link dies.
+func (s *Server) resendInvitation(c *echo.Context, orgID int64) error {
+	inv, err := s.orgInvitation(c, orgID)
+	if err != nil {
+		return err
+	}
+	if inv.Status != db.InvitePending && inv.Status != db.InviteExpired {
+		return db.ErrConflict
+	}
+	_, _, err = s.ReissueInvitation(c.Request().Context(), inv.ID, s.auditEntry(c, orgID, "", ""))
+	return err
+}
+
+// revokeInvitation withdraws an open invitation.
+func (s *Server) revokeInvitation(c *echo.Context, orgID int64) error {
+	inv, err := s.orgInvitation(c, orgID)
+	if err != nil {
+		return err
+	}
+	if inv.Status != db.InvitePending && inv.Status != db.InviteExpired {
+		return db.ErrConflict
+	}
+	if err := s.db.RevokeInvitation(c.Request().Context(), inv.ID); errors.Is(err, db.ErrNotFound) {
+		return db.ErrConflict // accepted or revoked meanwhile
+	} else if err != nil {
+		return err
+	}
+	s.audit(c, orgID, "invite.revoke", inv.Email+" ("+inv.Role+")")
+	return nil
+}
+
+func (s *Server) orgResend(c *echo.Context) error {
+	o, _ := currentOrg(c)
+	if err := s.resendInvitation(c, o.ID); err != nil {
+		return err
+	}
+	return s.orgPeopleDone(c, "people.flash.resent")
+}
+
+func (s *Server) orgRevoke(c *echo.Context) error {
+	o, _ := currentOrg(c)
+	if err := s.revokeInvitation(c, o.ID); err != nil {
+		return err
+	}
+	return s.orgPeopleDone(c, "people.flash.revoked")
+}
+
+// orgMember loads the person of the path's :uid if they are a member of the route's organisation and not
+// MSP staff; anyone else answers 404.
+func (s *Server) orgMember(c *echo.Context) (*db.User, string, error) {
+	ctx := c.Request().Context()
+	o, _ := currentOrg(c)
+	id, err := strconv.ParseInt(c.Param("uid"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, "", db.ErrNotFound
+	}
+	role, err := s.db.MemberRole(ctx, id, o.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	m, err := s.db.UserByID(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if m.IsStaff() {
+		return nil, "", db.ErrNotFound
+	}
+	return m, role, nil
+}
+
+// orgSetRole changes a member's role (manager or viewer). Nobody changes their own role: a manager who
+// made themselves a viewer would lock themselves out of this page.
+func (s *Server) orgSetRole(c *echo.Context) error {
+	ctx := c.Request().Context()
+	o, _ := currentOrg(c)
+	m, old, err := s.orgMember(c)
+	if err != nil {
+		return err
+	}
+	role := c.FormValue("role")
+	switch {
+	case !roleAllowed(orgRoles, role):
+		return s.orgPeopleRefuse(c, "people.error.role")
+	case m.ID == currentUser(c).ID:
+		return s.orgPeopleRefuse(c, "people.error.self")
+	case role == old:
+		return s.orgPeopleDone(c, "people.flash.role")
+	}
+	if err := s.db.SetMemberRole(ctx, m.ID, o.ID, role); err != nil {
+		return err
+	}
+	s.audit(c, o.ID, "member.role", m.Email+" ("+old+" → "+role+")")
+	return s.orgPeopleDone(c, "people.flash.role")
+}
+
+// orgSetDisabled disables (ending every session) or enables a member's account. Managers may do so only
+// for people who belong to their organisation alone, since the account is shared by all organisations.
+func (s *Server) orgSetDisabled(disabled bool) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		ctx := c.Request().Context()
+		u := currentUser(c)
+		o, _ := currentOrg(c)
+		m, _, err := s.orgMember(c)
+		if err != nil {
+			return err
+		}
+		if m.ID == u.ID {
+			return s.orgPeopleRefuse(c, "people.error.self")
+		}
+		if !u.IsStaff() {
+			n, err := s.db.OtherMemberships(ctx, m.ID, o.ID)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return s.orgPeopleRefuse(c, "people.error.other_orgs")
+			}
+		}
+		if err := s.db.SetDisabled(ctx, m.ID, disabled); err != nil {
+			return err
+		}
+		action, flash := "user.enable", "people.flash.enabled"
+		if disabled {
+			action, flash = "user.disable", "people.flash.disabled"
+		}
+		s.audit(c, o.ID, action, m.Email)
+		return s.orgPeopleDone(c, flash)
+	}
+}
+
+// orgAudit shows the organisation's audit entries (staff actions on it included) to its managers.
+func (s *Server) orgAudit(c *echo.Context) error {
+	o, _ := currentOrg(c)
+	v, err := s.auditView(c, "/o/"+o.Slug+"/audit", o.ID, nil)
+	if err != nil {
+		return err
+	}
+	v.OrgName = o.Name
+	l := i18n.From(c.Request().Context())
+	return s.render(c, http.StatusOK, views.Audit(s.shell(c, l.T("audit.title")), v), nil)
+}
