@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	e.GET("/terms", s.termsPage)
 	e.GET("/confirm/:token", s.confirmEmail)
 	e.POST("/confirm/resend", s.confirmResend)
+	s.firstLoginRoutes() // /invite/:token, /forgot, /reset/:token, /password/check
 
 	// Signed in, first-login steps not necessarily done.
 	e.POST("/logout", s.logout, s.signedIn)
