@@ -371,6 +371,12 @@ func TestInviteValidationAndBodyCannotChooseOrgOrRole(t *testing.T) {
 		if resp.StatusCode != 422 || d.Find(`[data-testid=`+c.field+`]`).Length() != 1 {
 			t.Errorf("%v: %d, %s shown: %d", c.form, resp.StatusCode, c.field, d.Find(`[data-testid=`+c.field+`]`).Length())
 		}
+		// Each input points to its message (and only to it), with no stray attributes.
+		if c.field == "invite-name-error" {
+			if ref, _ := d.Find(`#invite-name`).Attr("aria-describedby"); ref != "invite-name-error" || d.Find(`input[else]`).Length() != 0 {
+				t.Errorf("name field describedby %q", ref)
+			}
+		}
 		if v, _ := d.Find(`#invite-email`).Attr("value"); v != strings.TrimSpace(c.form.Get("email")) {
 			t.Errorf("form not refilled: %q", v)
 		}
