@@ -493,3 +493,51 @@ func TestStaffActionsOnAnOrganisation(t *testing.T) {
 		t.Fatalf("staff role change: %d %s", resp.StatusCode, r)
 	}
 }
+
+// Every action of the people and staff pages leaves an audit entry that administrators see, in words.
+func TestEveryPeopleActionIsAuditedAndShownToAdmins(t *testing.T) {
+	e := newTestEnv(t)
+	e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	tech := e.createUser("tech@msp.example", "Theo", "technician", nil)
+	peopleSignIn(e, "admin@msp.example")
+
+	e.post("/staff/orgs", url.Values{"name": {"Alpha GmbH"}, "slug": {"alpha"}}, nil)
+	a := mustOrg(e, "alpha")
+	v := e.createUser("viewer@alpha.example", "Vic", "", map[int64]string{a.ID: "viewer"})
+	e.post("/o/alpha/people/invite", url.Values{"email": {"n@alpha.example"}, "role": {"viewer"}, "lang": {"de"}}, nil)
+	inv := peopleInvitations(e, a.ID)[0]
+	e.post("/o/alpha/invitations/"+id64(inv.ID)+"/resend", nil, nil)
+	inv = peopleInvitations(e, a.ID)[0]
+	e.post("/o/alpha/invitations/"+id64(inv.ID)+"/revoke", nil, nil)
+	e.post("/o/alpha/people/"+id64(v.ID)+"/role", url.Values{"role": {"manager"}}, nil)
+	e.post("/o/alpha/people/"+id64(v.ID)+"/disable", nil, nil)
+	e.post("/o/alpha/people/"+id64(v.ID)+"/enable", nil, nil)
+	e.post("/staff/people/"+id64(tech.ID)+"/disable", nil, nil)
+	e.post("/staff/settings", url.Values{"msp_name": {"Muster IT"}, "support_email": {"support@muster-it.example"}, "ttl_days": {"14"}}, nil)
+	e.post("/staff/settings/terms", url.Values{"terms_de": {"Neu"}, "terms_en": {"New"}}, nil)
+	terms, _ := e.db.CurrentTerms(context.Background())
+	e.post("/terms", url.Values{"decision": {"accept"}, "version": {id64(int64(terms.Version))}}, nil)
+
+	_, body := e.get("/staff/audit", nil)
+	d := doc(t, body)
+	seen := map[string]string{}
+	d.Find(`[data-testid=audit-row]`).Each(func(_ int, s *goquery.Selection) {
+		a, _ := s.Attr("data-action")
+		seen[a] = s.Text()
+	})
+	l := e.srv.i18n.For("en", "")
+	for _, action := range []string{"org.create", "invite.create", "invite.resend", "invite.revoke", "member.role",
+		"user.disable", "user.enable", "settings.update", "terms.publish", "terms.accept", "login.ok"} {
+		row, ok := seen[action]
+		if !ok {
+			t.Errorf("audit lacks %s", action)
+			continue
+		}
+		if txt := l.T("audit." + action); txt == "audit."+action || !strings.Contains(row, txt) {
+			t.Errorf("%s shown as %q", action, row)
+		}
+	}
+	if !strings.Contains(seen["member.role"], "viewer@alpha.example") || !strings.Contains(seen["settings.update"], "invite.ttl_days: 14") {
+		t.Errorf("targets: %q / %q", seen["member.role"], seen["settings.update"])
+	}
+}
