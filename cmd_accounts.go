@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"portier/db"
+	"portier/handlers"
+	"portier/i18n"
+)
+
+// The account commands: the first administrator, organisations and invitations from the command line.
+// Invitations go through handlers.Server.Invite, the same code as the web pages, so the rules, the mail and
+// the audit entry are the same. Each command prints what a script needs (the slug, the link) alone on
+// standard output and explains the rest on standard error.
+
+const cliAgent = "portier command line" // the audit log's user agent for these commands
+
+// cmdAdmin: portier admin create --email E [--name N] [--lang de|en]
+func cmdAdmin(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New(`admin: want "portier admin create --email E [--name N] [--lang de|en]"`)
+	}
+	email := fs.String("email", "", "e-mail address of the administrator")
+	name := fs.String("name", "", "their name (optional; they can change it when setting the password)")
+	lang := fs.String("lang", "de", "language of the invitation mail and the portal for them: de or en")
+	cfg, err := parseSettings(env, fs, args[1:])
+	if err != nil {
+		return err
+	}
+	req, err := inviteRequest(*email, *name, *lang)
+	if err != nil {
+		return fmt.Errorf("admin create: %w", err)
+	}
+	req.Role = "admin"
+	return inviteFromCLI(ctx, env, cfg, req, "")
+}
+
+// cmdInvite: portier invite --org SLUG --email E [--name N] [--role manager|viewer] [--lang de|en]
+func cmdInvite(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
+	org := fs.String("org", "", "slug of the organisation (see portier org create)")
+	email := fs.String("email", "", "e-mail address of the person to invite")
+	name := fs.String("name", "", "their name (optional; they can change it when setting the password)")
+	role := fs.String("role", "viewer", "manager (may invite colleagues) or viewer")
+	lang := fs.String("lang", "de", "language of the invitation mail and the portal for them: de or en")
+	cfg, err := parseSettings(env, fs, args)
+	if err != nil {
+		return err
+	}
+	req, err := inviteRequest(*email, *name, *lang)
+	if err != nil {
+		return fmt.Errorf("invite: %w", err)
+	}
+	if *role != "manager" && *role != "viewer" {
+		return fmt.Errorf("invite: --role %q: want manager or viewer", *role)
+	}
+	if strings.TrimSpace(*org) == "" {
+		return errors.New("invite: --org SLUG is required (portier org create --name \"Muster GmbH\" prints one)")
+	}
+	req.Role = *role
+	return inviteFromCLI(ctx, env, cfg, req, strings.TrimSpace(*org))
+}
+
+// cmdOrg: portier org create --name "Muster GmbH" [--slug muster]
+func cmdOrg(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New(`org: want "portier org create --name NAME [--slug SLUG]"`)
+	}
+	name := fs.String("name", "", "name of the customer organisation, e.g. \"Muster GmbH\"")
+	slug := fs.String("slug", "", "its URL name (lower-case letters, digits, hyphens); derived from the name when not given")
+	cfg, err := parseSettings(env, fs, args[1:])
+	if err != nil {
+		return err
+	}
+	n := strings.TrimSpace(*name)
+	if n == "" {
+		return errors.New("org create: --name is required")
+	}
+	if key := handlers.NameProblem(n); key != "" {
+		return fmt.Errorf("org create: --name: %s", english(key))
+	}
+	s := strings.TrimSpace(*slug)
+	if s == "" {
+		if s = db.Slugify(n); !db.ValidSlug(s) {
+			return fmt.Errorf("org create: cannot derive a URL slug from %q; choose one with --slug (lower-case letters, digits and hyphens)", n)
+		}
+	} else if !db.ValidSlug(s) {
+		return fmt.Errorf("org create: --slug %q is not valid: use 1 to 50 lower-case letters, digits and hyphens, not starting or ending with a hyphen", s)
+	}
+	a, err := openApp(ctx, cfg, cliLogger(env))
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	o, err := a.db.CreateOrg(ctx, n, s)
+	if errors.Is(err, db.ErrConflict) {
+		return fmt.Errorf("org create: an organisation with the slug %q exists already; choose another with --slug", s)
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.db.Audit(ctx, nil, db.AuditEntry{OrgID: o.ID, Action: "org.create", Target: o.Name + " (" + o.Slug + ")", UserAgent: cliAgent}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "Created the organisation %q. Invite its people with: portier invite --org %s --email ...\n", o.Name, o.Slug)
+	fmt.Fprintln(env.stdout, o.Slug)
+	return nil
+}
+
+// inviteRequest validates what admin create and invite have in common.
+func inviteRequest(email, name, lang string) (handlers.InviteRequest, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return handlers.InviteRequest{}, errors.New("--email is required")
+	}
+	if !handlers.ValidEmail(email) {
+		return handlers.InviteRequest{}, fmt.Errorf("--email %q is not a valid e-mail address (want name@example.com, at most 254 bytes)", email)
+	}
+	name = strings.TrimSpace(name)
+	if name != "" {
+		if key := handlers.NameProblem(name); key != "" {
+			return handlers.InviteRequest{}, fmt.Errorf("--name: %s", english(key))
+		}
+	}
+	if !i18n.Supported(lang) {
+		return handlers.InviteRequest{}, fmt.Errorf("--lang %q: want de or en", lang)
+	}
+	return handlers.InviteRequest{Email: db.NormalizeEmail(email), Name: name, Lang: lang,
+		Actor: db.AuditEntry{UserAgent: cliAgent}}, nil
+}
+
+// inviteFromCLI builds the server exactly as serve does (without a mail worker: the running portal's
+// worker sends what is queued) and invites through it. orgSlug "" invites to the MSP's staff.
+func inviteFromCLI(ctx context.Context, env *runEnv, cfg *config, req handlers.InviteRequest, orgSlug string) error {
+	a, err := openApp(ctx, cfg, cliLogger(env))
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	where := "the MSP's staff"
+	if orgSlug != "" {
+		o, err := a.db.OrgBySlug(ctx, orgSlug)
+		if errors.Is(err, db.ErrNotFound) {
+			return fmt.Errorf("invite: no organisation with the slug %q (portier org create --name ... prints the slug)", orgSlug)
+		}
+		if err != nil {
+			return err
+		}
+		req.OrgID, where = o.ID, fmt.Sprintf("%q", o.Name)
+	}
+	srv, err := a.server(nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	link, inv, err := srv.Invite(ctx, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "Invited %s as %s of %s. The link below is valid until %s and works once:\n",
+		inv.Email, inv.Role, where, inv.ExpiresAt.Local().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintln(env.stdout, link)
+	fmt.Fprintln(env.stderr, "The invitation e-mail waits in the outbox (in the database): the running portal's mail worker sends it within seconds, or when the portal starts.")
+	if cfg.SMTPURL == nil {
+		fmt.Fprintln(env.stderr, "No mail server is set (PORTIER_SMTP_URL): the portal writes mails to its log instead; pass the link on yourself.")
+	}
+	return nil
+}
+
+// cliLogger logs warnings and errors of the commands to standard error.
+func cliLogger(env *runEnv) *slog.Logger {
+	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// english is the English text of a validation message, for the command line.
+func english(key string) string {
+	b, err := i18n.Load()
+	if err != nil {
+		return key
+	}
+	return b.For("en", "").T(key)
+}
