@@ -57,14 +57,8 @@ func cmdRestore(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []strin
 	w := env.stdout
 	fmt.Fprintf(w, "Restored %s (integrity ok, schema version %d) as %s (mode 0600).\n", *from, version, cfg.DBPath())
 	// Run as root for a service: hand the file to the folder's owner, or the service could not open it.
-	if os.Geteuid() == 0 {
-		if st, err := os.Stat(cfg.DataDir); err == nil {
-			if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 {
-				if err := os.Chown(cfg.DBPath(), int(sys.Uid), int(sys.Gid)); err != nil {
-					fmt.Fprintf(w, "warning: could not give %s to the data folder's owner: %v\n", cfg.DBPath(), err)
-				}
-			}
-		}
+	if err := handBack(cfg.DataDir, cfg.DBPath()); err != nil {
+		fmt.Fprintf(w, "warning: could not give %s to the data folder's owner: %v\n", cfg.DBPath(), err)
 	}
 	key, err := os.Stat(cfg.KeyPath())
 	switch {
@@ -79,6 +73,34 @@ func cmdRestore(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []strin
 	}
 	fmt.Fprintln(w, "Then start the portal (systemctl start portier).")
 	return nil
+}
+
+// handBack gives files that root made in the data folder to the folder's owner (the service user), so that
+// running a command with sudo cannot lock the service out of its own files. It does nothing unless run as
+// root with a folder owned by someone else.
+func handBack(dir string, files ...string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	owner, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || owner.Uid == 0 {
+		return nil
+	}
+	var errs []error
+	for _, f := range files {
+		fst, err := os.Lstat(f)
+		if err != nil {
+			continue
+		}
+		if sys, ok := fst.Sys().(*syscall.Stat_t); ok && sys.Uid == 0 && fst.Mode().IsRegular() {
+			errs = append(errs, os.Chown(f, int(owner.Uid), int(owner.Gid)))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // doctor collects the result of each check: one line each.
@@ -163,6 +185,8 @@ func cmdDoctor(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string
 		default:
 			d.ok("database passes integrity_check, schema version %d", v)
 		}
+		// Reading a WAL database leaves -wal and -shm files behind; made by root, they would lock the service out.
+		handBack(cfg.DataDir, cfg.DBPath()+"-wal", cfg.DBPath()+"-shm")
 		if st, err := os.Stat(cfg.DBPath()); err == nil && st.Mode().Perm()&0o077 != 0 {
 			d.problem(fmt.Sprintf("database %s has mode %04o", cfg.DBPath(), st.Mode().Perm()), "chmod 600 "+cfg.DBPath())
 		}

@@ -63,7 +63,7 @@ func newSettings() *settings {
 	add := func(flag, env, def, help string) {
 		s.list = append(s.list, &setting{flag: flag, env: env, def: def, help: help, val: new(string)})
 	}
-	add("addr", "PORTIER_ADDR", "localhost:8080", "address to listen on (host:port)")
+	add("addr", "PORTIER_ADDR", "localhost:8080", "address to listen on (host:port); with PORTIER_TLS on, the default becomes :443")
 	add("data", "PORTIER_DATA", "./data", "data folder: holds portier.db and secret.key")
 	add("base-url", "PORTIER_BASE_URL", "http://localhost:8080", "public URL of the portal: the only source for links in mails, the cookie's Secure flag and the passkey domain")
 	add("smtp-url", "PORTIER_SMTP_URL", "", "mail server, e.g. smtp://user:pass@host:587 or smtps://host:465; empty: mails are written to the log")
