@@ -242,7 +242,34 @@ func startWeb(cfg *config, st *settings, hs *http.Server, ln net.Listener, logge
 		serve(func() error { return w.redirect.Serve(hln) })
 	}
 	serve(func() error { return hs.ServeTLS(ln, "", "") })
+	if setup.manager != nil {
+		go prefetchCertificate(setup.manager, cfg.BaseURL.Hostname(), logger)
+	}
 	return w, nil
+}
+
+// prefetchCertificate asks for the certificate right after start, as a modern browser's handshake would
+// (ECDSA), so that the first visitor does not wait for the certificate authority and a problem (DNS not
+// pointing here, port 80/443 closed) shows in the log at once. From the cache this costs nothing.
+func prefetchCertificate(m *autocert.Manager, host string, logger *slog.Logger) {
+	start := time.Now()
+	cert, err := m.GetCertificate(&tls.ClientHelloInfo{
+		ServerName:        host,
+		SignatureSchemes:  []tls.SignatureScheme{tls.ECDSAWithP256AndSHA256},
+		SupportedCurves:   []tls.CurveID{tls.CurveP256},
+		CipherSuites:      []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+		SupportedVersions: []uint16{tls.VersionTLS13, tls.VersionTLS12},
+	})
+	if err != nil {
+		logger.Error("ACME certificate not obtained yet; the next HTTPS request tries again. Check that DNS points here and ports 80 and 443 are open",
+			"host", host, "err", err)
+		return
+	}
+	attrs := []any{"host", host, "dur_ms", time.Since(start).Milliseconds()}
+	if cert.Leaf != nil {
+		attrs = append(attrs, "not_after", cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	logger.Info("ACME certificate ready", attrs...)
 }
 
 // String describes the TLS side for the start-up message ("" when TLS is off).

@@ -100,9 +100,6 @@ func (s *Server) nextStep(c *echo.Context, u *db.User) (string, error) {
 	return "", nil
 }
 
-// mfaStep is the second-factor part of the pipeline; the second-factor issue fills it in.
-func (s *Server) mfaStep(_ *echo.Context, _ *db.User) (string, error) { return "", nil }
-
 // landing is where a person with every step done goes when no page was asked for.
 func (s *Server) landing(c *echo.Context, u *db.User) (string, error) {
 	if u.IsStaff() {

@@ -26,6 +26,9 @@ func (s *Server) loginPage(c *echo.Context) error {
 
 func (s *Server) renderLogin(c *echo.Context, status int, v views.LoginView) error {
 	l := i18n.From(c.Request().Context())
+	if s.wa != nil {
+		v.PasskeyJS = s.assets.URL("passkey.js") // "sign in with a passkey", no password
+	}
 	return s.render(c, status, views.Login(s.shell(c, l.T("login.title")), v), nil)
 }
 
@@ -126,10 +129,8 @@ func (s *Server) startSession(c *echo.Context, u *db.User) error {
 	c.Set(ctxUser, u)
 	r := c.Request()
 	c.SetRequest(r.WithContext(i18n.WithLocalizer(ctx, s.i18n.For(u.Lang, u.TimeZone))))
-	// The token is known once the session is saved; save now so the listing holds the real token.
-	if err := s.saveSession(c); err != nil {
-		return err
-	}
+	// RenewToken already set the new token. (Saving the session here marked it committed, so whatever
+	// was put afterwards — the "next" page of the sign-in form — was lost.)
 	return s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, c.RealIP(), r.UserAgent())
 }
 

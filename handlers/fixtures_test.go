@@ -64,6 +64,8 @@ func (e *testEnv) createUser(email, name, staffRole string, memberships map[int6
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	// Everyone has a second factor (it is mandatory): an authenticator app with testTOTPSecret.
+	e.enrolTestTOTP(id)
 	u, err := e.db.UserByID(ctx, id)
 	if err != nil {
 		e.t.Fatal(err)
@@ -71,12 +73,16 @@ func (e *testEnv) createUser(email, name, staffRole string, memberships map[int6
 	return u
 }
 
-// login signs in through the real form and fails the test unless it succeeded.
+// login signs in through the real form and fails the test unless it succeeded. The second factor is then
+// marked as passed in the session (passSecondFactor); the second-factor tests use loginPassword instead.
 func (e *testEnv) login(email, password string) {
 	e.t.Helper()
 	resp, body := e.post("/login", url.Values{"email": {email}, "password": {password}}, nil)
 	if resp.StatusCode != 303 {
 		e.t.Fatalf("login %s: status %d\n%.500s", email, resp.StatusCode, body)
+	}
+	if resp.Header.Get("Location") == "/mfa" {
+		e.passSecondFactor()
 	}
 }
 

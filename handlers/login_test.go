@@ -18,8 +18,12 @@ func TestLoginAndLogout(t *testing.T) {
 		t.Fatalf("login form: %d", resp.StatusCode)
 	}
 	resp, _ = e.post("/login", url.Values{"email": {"ANNA@muster.example "}, "password": {testPassword}}, nil)
-	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/o/muster" {
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/mfa" {
 		t.Fatalf("login: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	e.passSecondFactor()
+	if resp, _ = e.get("/mfa", nil); resp.Header.Get("Location") != "/o/muster" {
+		t.Fatalf("after the second factor: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	var n int
 	e.db.R.QueryRow(`SELECT count(*) FROM user_sessions`).Scan(&n)
@@ -99,12 +103,17 @@ func TestNextOnlySameSite(t *testing.T) {
 	e := newTestEnv(t)
 	o := e.createOrg("Muster GmbH", "muster")
 	e.createUser("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
-	resp, _ := e.post("/login", url.Values{"email": {"anna@muster.example"}, "password": {testPassword}, "next": {"https://elsewhere.example/x"}}, nil)
+	// The second factor comes between the password and the page asked for.
+	e.post("/login", url.Values{"email": {"anna@muster.example"}, "password": {testPassword}, "next": {"https://elsewhere.example/x"}}, nil)
+	e.passSecondFactor()
+	resp, _ := e.get("/mfa", nil)
 	if loc := resp.Header.Get("Location"); loc != "/o/muster" {
 		t.Fatalf("followed foreign next: %q", loc)
 	}
 	e.newClient()
-	resp, _ = e.post("/login", url.Values{"email": {"anna@muster.example"}, "password": {testPassword}, "next": {"/orgs"}}, nil)
+	e.post("/login", url.Values{"email": {"anna@muster.example"}, "password": {testPassword}, "next": {"/orgs"}}, nil)
+	e.passSecondFactor()
+	resp, _ = e.get("/mfa", nil)
 	if loc := resp.Header.Get("Location"); loc != "/orgs" {
 		t.Fatalf("same-site next ignored: %q", loc)
 	}
@@ -131,7 +140,7 @@ func TestNewTermsVersionAskedAtNextSignIn(t *testing.T) {
 		t.Fatalf("/orgs before accepting: %q", resp.Header.Get("Location"))
 	}
 	resp, _ = e.post("/terms", url.Values{"decision": {"accept"}, "version": {"2"}}, nil)
-	if loc := resp.Header.Get("Location"); loc != "/orgs" {
+	if loc := resp.Header.Get("Location"); loc != "/mfa" {
 		t.Fatalf("after accepting: %q", loc)
 	}
 	var ip string

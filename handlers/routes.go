@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	e.GET("/confirm/:token", s.confirmEmail)
 	e.POST("/confirm/resend", s.confirmResend)
 	s.firstLoginRoutes() // /invite/:token, /forgot, /reset/:token, /password/check
+	s.mfaRoutes()        // /mfa…, /login/passkey/…, /security…, second-factor resets
 
 	// Signed in, first-login steps not necessarily done.
 	e.POST("/logout", s.logout, s.signedIn)

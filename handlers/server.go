@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/labstack/echo/v5"
 
 	"portier/auth"
@@ -57,6 +58,7 @@ type Server struct {
 	now    func() time.Time
 	msp    atomic.Pointer[views.MSP]
 	cop    *http.CrossOriginProtection
+	wa     *webauthn.WebAuthn // the passkey relying party (built by mfaRoutes); nil when the base URL is an IP address
 	e      *echo.Echo
 
 	secure      bool // the base URL is https: Secure cookies, HSTS, __Host- prefix

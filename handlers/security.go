@@ -1,0 +1,322 @@
+package handlers
+
+import (
+	"database/sql"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v5"
+
+	"portier/auth"
+	"portier/db"
+	"portier/i18n"
+	"portier/views"
+)
+
+// The security page: second factors with names and last use (add, rename, remove — never the last),
+// recovery codes left, sessions and recent sign-ins. Adding or removing a factor needs the password
+// entered in the last 10 minutes. Staff and an organisation's managers can reset a person's factors.
+
+// securityPage shows the page; problemKey (a translation key) explains a refused change.
+func (s *Server) securityPage(c *echo.Context) error {
+	return s.renderSecurity(c, http.StatusOK, "")
+}
+
+func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	l := i18n.From(ctx)
+	methods, err := s.db.MFAMethods(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	left, err := s.db.RecoveryCodesLeft(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	sessions, err := s.db.UserSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	signins, err := s.db.RecentSignIns(ctx, u.ID, 10)
+	if err != nil {
+		return err
+	}
+	v := views.SecurityView{
+		RecoveryLeft:     left,
+		RecoveryLow:      left <= recoveryLow,
+		ErrorKey:         problemKey,
+		PasskeyAvailable: s.wa != nil,
+		PasskeyName:      passkeyNameFor(l, c.Request().UserAgent()),
+		Assets:           s.mfaAssets(true),
+	}
+	if problemKey == "" {
+		v.InfoKey = s.sm.PopString(ctx, keyFlash)
+	}
+	for _, m := range methods {
+		sm := views.SecurityMethod{ID: m.ID, KindKey: "mfa.kind." + m.Kind, Name: m.Name, Added: l.DateTime(m.CreatedAt)}
+		if !m.LastUsedAt.IsZero() && !m.LastUsedAt.Equal(m.CreatedAt) {
+			sm.LastUsed = l.DateTime(m.LastUsedAt)
+		}
+		switch {
+		case m.Kind == db.MFAEmail:
+			sm.Detail = m.Email
+		case m.Kind == db.MFAPasskey && m.BackupEligible:
+			sm.Detail = l.T("security.synced")
+		}
+		v.Methods = append(v.Methods, sm)
+	}
+	cur := s.sm.Token(ctx)
+	for _, se := range sessions {
+		v.Sessions = append(v.Sessions, views.SecuritySession{
+			Device: browserLabel(l, se.UserAgent), IP: se.IP, LastSeen: l.DateTime(se.LastSeen), Current: se.Token == cur,
+		})
+	}
+	for _, si := range signins {
+		v.SignIns = append(v.SignIns, views.SecuritySignIn{
+			At: l.DateTime(si.At), IP: si.IP, Browser: browserLabel(l, si.UserAgent), MethodKey: "mfa.kind." + methodKind(si.Method),
+		})
+	}
+	return s.render(c, status, views.Security(s.shell(c, l.T("security.title")), v), nil)
+}
+
+// methodKind maps an audited method to a known kind.
+func methodKind(m string) string {
+	switch m {
+	case db.MFATOTP, db.MFAEmail, db.MFAPasskey, "recovery":
+		return m
+	}
+	return "unknown"
+}
+
+// browserLabel names the browser and system of a user agent: "Chrome on Windows".
+func browserLabel(l *i18n.Localizer, ua string) string {
+	has := func(subs ...string) bool {
+		for _, s := range subs {
+			if strings.Contains(ua, s) {
+				return true
+			}
+		}
+		return false
+	}
+	var browser, system string
+	// Order matters: Edge and Opera also say Chrome, Chrome also says Safari.
+	switch {
+	case has("Edg/", "EdgA/", "EdgiOS/"):
+		browser = "Edge"
+	case has("OPR/", "Opera"):
+		browser = "Opera"
+	case has("Firefox/", "FxiOS/"):
+		browser = "Firefox"
+	case has("Chrome/", "CriOS/", "Chromium/"):
+		browser = "Chrome"
+	case has("Safari/"):
+		browser = "Safari"
+	}
+	switch {
+	case has("Windows"):
+		system = "Windows"
+	case has("iPhone", "iPad"):
+		system = "iOS"
+	case has("Android"):
+		system = "Android"
+	case has("Mac OS X", "Macintosh"):
+		system = "macOS"
+	case has("CrOS"):
+		system = "ChromeOS"
+	case has("Linux"):
+		system = "Linux"
+	}
+	switch {
+	case browser != "" && system != "":
+		return l.T("security.browser_on", "browser", browser, "os", system)
+	case browser != "":
+		return browser
+	case system != "":
+		return system
+	}
+	return l.T("security.unknown_browser")
+}
+
+// methodParam reads the :id of a method route.
+func methodParam(c *echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.ErrNotFound
+	}
+	return id, nil
+}
+
+func (s *Server) renameMethod(c *echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	id, err := methodParam(c)
+	if err != nil {
+		return err
+	}
+	m, err := s.db.MFAMethodOf(ctx, u.ID, id)
+	if err != nil {
+		return err
+	}
+	name := cleanName(c.FormValue("name"), m.Name)
+	if err := s.db.RenameMFAMethod(ctx, u.ID, id, name); err != nil {
+		return err
+	}
+	s.audit(c, 0, "mfa.rename", m.Kind+" #"+itoa64(id))
+	s.sm.Put(ctx, keyFlash, "security.renamed")
+	return s.redirect(c, "/security#methods")
+}
+
+// removeMethod removes a factor, never the last one, and only with a recently entered password.
+func (s *Server) removeMethod(c *echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	id, err := methodParam(c)
+	if err != nil {
+		return err
+	}
+	m, err := s.db.MFAMethodOf(ctx, u.ID, id)
+	if err != nil {
+		return err
+	}
+	if !s.recentPassword(c) {
+		return s.redirect(c, "/security/confirm?next=%2Fsecurity%23methods")
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.RemoveMFAMethod(ctx, tx, u.ID, id); err != nil {
+			return err
+		}
+		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "mfa.remove", m.Kind+" "+m.Name))
+	})
+	if errors.Is(err, db.ErrLastFactor) {
+		return s.renderSecurity(c, http.StatusConflict, "security.last_factor")
+	}
+	if err != nil {
+		return err
+	}
+	s.sm.Put(ctx, keyFlash, "security.removed")
+	return s.redirect(c, "/security#methods")
+}
+
+// securityConfirmPage asks for the password again before a change of second factors.
+func (s *Server) securityConfirmPage(c *echo.Context) error {
+	l := i18n.From(c.Request().Context())
+	v := views.ReauthView{Next: safeNext(c.QueryParam("next"), "/security")}
+	return s.render(c, http.StatusOK, views.Reauth(s.shell(c, l.T("reauth.title")), v), nil)
+}
+
+// securityConfirm checks the password. A wrong one counts as a failed sign-in (lock and throttle apply);
+// during a lock even the right one is refused.
+func (s *Server) securityConfirm(c *echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	ip := c.RealIP()
+	l := i18n.From(ctx)
+	v := views.ReauthView{Next: safeNext(c.FormValue("next"), "/security")}
+	if wait, err := s.db.IPBlocked(ctx, ip); err != nil {
+		return err
+	} else if wait > 0 {
+		return &tooMany{retryAfter: wait}
+	}
+	ok := false
+	if u.PasswordHash != "" {
+		var err error
+		if ok, _, err = s.cfg.Hasher.Verify(ctx, u.PasswordHash, c.FormValue("password")); err != nil && !errors.Is(err, auth.ErrTooLong) {
+			return err
+		}
+	}
+	if !ok {
+		if err := s.db.RecordLoginFailure(ctx, u.ID, ip); err != nil {
+			return err
+		}
+		s.audit(c, 0, "reauth.fail", "security")
+		v.ErrorKey = "reauth.failed"
+		return s.render(c, http.StatusUnprocessableEntity, views.Reauth(s.shell(c, l.T("reauth.title")), v), nil)
+	}
+	if s.locked(u) {
+		v.ErrorKey = "reauth.failed"
+		return s.render(c, http.StatusUnprocessableEntity, views.Reauth(s.shell(c, l.T("reauth.title")), v), nil)
+	}
+	s.sm.Put(ctx, keyPwAt, s.now().Unix())
+	return s.redirect(c, v.Next)
+}
+
+// ---- reset by staff or the organisation's manager ----
+
+func (s *Server) staffMFAReset(c *echo.Context) error {
+	ctx := c.Request().Context()
+	actor := currentUser(c)
+	id, err := methodParam(c)
+	if err != nil {
+		return err
+	}
+	target, err := s.db.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	// A technician cannot take over an administrator's account this way; nobody resets themselves here.
+	if (target.IsStaff() && !actor.IsAdmin()) || target.ID == actor.ID {
+		return echo.ErrNotFound
+	}
+	if err := s.resetMFA(c, target, 0); err != nil {
+		return err
+	}
+	return s.redirect(c, safeNext(c.FormValue("next"), "/staff"))
+}
+
+func (s *Server) orgMFAReset(c *echo.Context) error {
+	ctx := c.Request().Context()
+	actor := currentUser(c)
+	o, role := currentOrg(c)
+	if !canManagePeople(actor, role) {
+		return echo.ErrNotFound
+	}
+	id, err := methodParam(c)
+	if err != nil {
+		return err
+	}
+	target, err := s.db.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	// Managers act for members of their organisation only, never for MSP staff.
+	if target.IsStaff() || target.ID == actor.ID {
+		return echo.ErrNotFound
+	}
+	if _, err := s.db.MemberRole(ctx, target.ID, o.ID); err != nil {
+		return err
+	}
+	if err := s.resetMFA(c, target, o.ID); err != nil {
+		return err
+	}
+	return s.redirect(c, safeNext(c.FormValue("next"), "/o/"+o.Slug))
+}
+
+// resetMFA deletes a person's second factors and recovery codes, ends their sessions, mails them and
+// audits it, all in one transaction. They enrol again at the next sign-in.
+func (s *Server) resetMFA(c *echo.Context, target *db.User, orgID int64) error {
+	ctx := c.Request().Context()
+	actor := currentUser(c)
+	msp := s.msp.Load().Name
+	m, l := s.newEmail(target.Lang, target.Name, "mail.mfa_reset.subject", "msp", msp)
+	m.Paragraphs = []string{l.T("mail.mfa_reset.body", "actor", actor.DisplayName(), "msp", msp)}
+	m.ButtonText = l.T("mail.mfa_reset.button")
+	m.ButtonURL = s.link("/login")
+	m.After = []string{l.T("mail.mfa_reset.not_you", "msp", msp)}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.ResetMFA(ctx, tx, target.ID); err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, tx, target.Email, m); err != nil {
+			return err
+		}
+		return s.db.Audit(ctx, tx, s.auditEntry(c, orgID, "mfa.reset", target.Email))
+	})
+	if err != nil {
+		return err
+	}
+	s.wakeMailer()
+	return nil
+}
