@@ -11,25 +11,25 @@ import (
 	"portier/db"
 )
 
-// cli runs subcommands against one data folder, without a running portal.
-type cli struct {
+// acctCLI runs subcommands against one data folder, without a running portal.
+type acctCLI struct {
 	t   *testing.T
 	env map[string]string
 }
 
-func newCLI(t *testing.T) *cli {
-	return &cli{t: t, env: map[string]string{"PORTIER_DATA": filepath.Join(t.TempDir(), "data"), "PORTIER_BASE_URL": "https://portal.example.com", "PORTIER_MSP_NAME": "Muster IT"}}
+func newAcctCLI(t *testing.T) *acctCLI {
+	return &acctCLI{t: t, env: map[string]string{"PORTIER_DATA": filepath.Join(t.TempDir(), "data"), "PORTIER_BASE_URL": "https://portal.example.com", "PORTIER_MSP_NAME": "Muster IT"}}
 }
 
 // run returns standard output and standard error separately: scripts read the first.
-func (c *cli) run(args ...string) (stdout, stderr string, err error) {
+func (c *acctCLI) run(args ...string) (stdout, stderr string, err error) {
 	c.t.Helper()
 	var out, errOut syncBuf
 	err = run(context.Background(), args, func(k string) string { return c.env[k] }, &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 
-func (c *cli) db() *db.DB {
+func (c *acctCLI) db() *db.DB {
 	c.t.Helper()
 	d, err := db.Open(context.Background(), filepath.Join(c.env["PORTIER_DATA"], "portier.db"))
 	if err != nil {
@@ -39,10 +39,10 @@ func (c *cli) db() *db.DB {
 	return d
 }
 
-var cliLinkRE = regexp.MustCompile(`^https://portal\.example\.com/invite/([A-Za-z0-9_-]{43})\n$`)
+var acctLinkRE = regexp.MustCompile(`^https://portal\.example\.com/invite/([A-Za-z0-9_-]{43})\n$`)
 
 func TestCLIOrgCreate(t *testing.T) {
-	c := newCLI(t)
+	c := newAcctCLI(t)
 	out, msg, err := c.run("org", "create", "--name", "Müller & Söhne GmbH")
 	if err != nil || out != "mueller-soehne-gmbh\n" {
 		t.Fatalf("derived slug: %q %v\n%s", out, err, msg)
@@ -83,7 +83,7 @@ func TestCLIOrgCreate(t *testing.T) {
 }
 
 func TestCLIInviteAndAdminCreate(t *testing.T) {
-	c := newCLI(t)
+	c := newAcctCLI(t)
 	if _, _, err := c.run("org", "create", "--name", "Muster GmbH"); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestCLIInviteAndAdminCreate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("invite: %v\n%s", err, msg)
 	}
-	m := cliLinkRE.FindStringSubmatch(out)
+	m := acctLinkRE.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("stdout is not the link alone: %q", out)
 	}
@@ -119,7 +119,7 @@ func TestCLIInviteAndAdminCreate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("admin create: %v\n%s", err, msg)
 	}
-	m = cliLinkRE.FindStringSubmatch(out)
+	m = acctLinkRE.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("admin create stdout: %q", out)
 	}
@@ -133,10 +133,10 @@ func TestCLIInviteAndAdminCreate(t *testing.T) {
 	}
 	// The manager role, and a second invitation replacing the first.
 	out, _, err = c.run("invite", "--org", "muster-gmbh", "--email", "anna@kunde.example", "--role", "manager")
-	if err != nil || cliLinkRE.FindStringSubmatch(out) == nil {
+	if err != nil || acctLinkRE.FindStringSubmatch(out) == nil {
 		t.Fatalf("re-invite: %v %q", err, out)
 	}
-	if old, _ := d.InvitationByToken(ctx, mustHash(t, cliLinkRE.FindStringSubmatch(out)[1])); old.Role != "manager" {
+	if old, _ := d.InvitationByToken(ctx, acctHash(t, acctLinkRE.FindStringSubmatch(out)[1])); old.Role != "manager" {
 		t.Fatalf("role %q", old.Role)
 	}
 
@@ -169,7 +169,7 @@ func TestCLIInviteAndAdminCreate(t *testing.T) {
 	}
 }
 
-func mustHash(t *testing.T, raw string) []byte {
+func acctHash(t *testing.T, raw string) []byte {
 	t.Helper()
 	h, err := auth.HashToken(raw)
 	if err != nil {

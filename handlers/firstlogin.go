@@ -348,7 +348,9 @@ func (s *Server) inviteAccept(c *echo.Context) error {
 		return err
 	}
 	u := il.user
-	lang := i18n.From(ctx).Lang // the language the person read the page in becomes theirs
+	// The language the person read the page in becomes theirs (openInvite chose it: the language switch's
+	// cookie, else the one staff chose for them).
+	lang := i18n.From(c.Request().Context()).Lang
 	now := s.now()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		_, uid, err := db.AcceptInvitation(ctx, tx, now, il.hash)

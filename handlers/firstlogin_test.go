@@ -47,6 +47,12 @@ func pwValues(name, pw, repeat string, terms bool) url.Values {
 	return v
 }
 
+// pastFirstLoginSteps: the pipeline sent the person beyond password, address and terms — to "your account
+// is set up", or to the second factor once that step exists.
+func pastFirstLoginSteps(loc string) bool {
+	return loc == "/welcome/done" || loc == "/mfa/setup"
+}
+
 // textOf is the visible text of the first element matching sel, whitespace collapsed.
 func textOf(t *testing.T, body, sel string) string {
 	t.Helper()
@@ -138,11 +144,12 @@ func TestInviteAcceptSetsPasswordAndSignsIn(t *testing.T) {
 	if resp.StatusCode != 303 {
 		t.Fatalf("accept: %d\n%.800s", resp.StatusCode, body)
 	}
-	// The pipeline's next step: everything else is done, so "your account is set up".
-	if loc := resp.Header.Get("Location"); loc != "/welcome/done" {
+	// The pipeline's next step: password, address and terms are done.
+	loc := resp.Header.Get("Location")
+	if !pastFirstLoginSteps(loc) {
 		t.Fatalf("after accepting: %q", loc)
 	}
-	resp, _ = e.get("/welcome/done", nil)
+	resp, _ = e.get(loc, nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("not signed in after accepting: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -457,5 +464,42 @@ func TestNameProblem(t *testing.T) {
 		if got := NameProblem(name); got != want {
 			t.Errorf("NameProblem(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+// Link pages speak the language staff chose for the person, not the browser's, unless the person used the
+// language switch; accepting keeps that language.
+func TestLinkPagesSpeakThePersonsLanguage(t *testing.T) {
+	e := newTestEnv(t)
+	o := e.createOrg("Muster GmbH", "muster")
+	browserEN := map[string]string{"Accept-Language": "en-US,en;q=0.9"}
+	path := e.invite("anna@kunde.example", "Anna", o.ID, "viewer", "de")
+	if _, body := e.get(path, browserEN); doc(t, body).Find("html").AttrOr("lang", "") != "de" {
+		t.Fatal("invitation page not in the invitee's language")
+	}
+	resp, _ := e.post(path, pwValues("Anna", goodPassword, goodPassword, true), browserEN)
+	if resp.StatusCode != 303 {
+		t.Fatalf("accept: %d", resp.StatusCode)
+	}
+	if u := userByEmail(t, e, "anna@kunde.example"); u.Lang != "de" {
+		t.Fatalf("language after accepting: %q", u.Lang)
+	}
+	_, body := e.get(resp.Header.Get("Location"), browserEN)
+	if doc(t, body).Find("html").AttrOr("lang", "") != "de" {
+		t.Error("signed-in page not in the person's language")
+	}
+
+	e.newClient()
+	u := e.createUser("ben@kunde.example", "Ben", "", map[int64]string{o.ID: "viewer"})
+	if err := e.db.SetUserLang(context.Background(), u.ID, "de"); err != nil {
+		t.Fatal(err)
+	}
+	e.forgot(u.Email)
+	link := lastResetLink(t, e, u.Email)
+	resp, body = e.post(link, pwValues("", goodPassword, goodPassword, false), browserEN)
+	de := e.srv.i18n.For("de", "")
+	if resp.StatusCode != 200 || doc(t, body).Find("html").AttrOr("lang", "") != "de" ||
+		!strings.HasPrefix(doc(t, body).Find("title").Text(), de.T("reset.done.title")) {
+		t.Fatalf("reset done page: %d %q", resp.StatusCode, doc(t, body).Find("title").Text())
 	}
 }

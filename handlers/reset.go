@@ -311,7 +311,7 @@ func (s *Server) resetSubmit(c *echo.Context) error {
 			return err
 		}
 	}
-	l := i18n.From(ctx)
+	l := i18n.From(c.Request().Context()) // the person's language, as chosen by openReset
 	v := views.MessageView{TitleKey: "reset.done.title", TextKey: "reset.done.text", Kind: "success",
 		LinkKey: "reset.done.login", LinkHref: "/login", TestID: "reset-done"}
 	return s.render(c, http.StatusOK, views.Message(s.shell(c, l.T(v.TitleKey)), v), nil)
