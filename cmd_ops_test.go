@@ -240,3 +240,54 @@ func TestHandBack(t *testing.T) {
 		t.Fatalf("owner %d:%d", sys.Uid, sys.Gid)
 	}
 }
+
+// TestInstallServiceWrites runs the real installation into temporary paths, as root with the existing user
+// root (so no user is created on the machine running the test).
+func TestInstallServiceWrites(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("install-service needs root")
+	}
+	dir := t.TempDir()
+	oldUnit, oldEnv, oldBackups, oldCtl := unitPath, envDir, backupsDir, systemctl
+	unitPath, envDir, backupsDir, systemctl = filepath.Join(dir, "portier.service"), filepath.Join(dir, "etc"), filepath.Join(dir, "backups"), ""
+	t.Cleanup(func() { unitPath, envDir, backupsDir, systemctl = oldUnit, oldEnv, oldBackups, oldCtl })
+	data := filepath.Join(dir, "lib", "portier")
+	var out syncBuf
+	err := run(context.Background(), []string{"install-service", "--user", "root", "--data", data}, func(string) string { return "" }, &out, &out)
+	if err != nil {
+		t.Fatalf("install-service: %v\n%s", err, out.String())
+	}
+	mode := func(p string) os.FileMode {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Mode().Perm()
+	}
+	if m := mode(data); m != 0o700 {
+		t.Errorf("data folder mode %v", m)
+	}
+	if m := mode(backupsDir); m != 0o700 {
+		t.Errorf("backup folder mode %v", m)
+	}
+	if m := mode(filepath.Join(envDir, "portier.env")); m != 0o640 {
+		t.Errorf("env file mode %v", m)
+	}
+	unit, err := os.ReadFile(unitPath)
+	if err != nil || mode(unitPath) != 0o644 || string(unit) != renderUnit("root", data) {
+		t.Fatalf("unit: %v\n%s", err, unit)
+	}
+	envFile, _ := os.ReadFile(filepath.Join(envDir, "portier.env"))
+	if !strings.Contains(string(envFile), "PORTIER_DATA="+data+"\n") {
+		t.Fatalf("env file:\n%s", envFile)
+	}
+	// A second run keeps the edited settings and rewrites the unit.
+	os.WriteFile(filepath.Join(envDir, "portier.env"), []byte("PORTIER_MSP_NAME=Muster IT\n"), 0o640)
+	out = syncBuf{}
+	if err := run(context.Background(), []string{"install-service", "--user", "root", "--data", data}, func(string) string { return "" }, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(envDir, "portier.env")); string(b) != "PORTIER_MSP_NAME=Muster IT\n" || !strings.Contains(out.String(), "kept the existing") {
+		t.Fatalf("settings overwritten: %q\n%s", b, out.String())
+	}
+}
