@@ -39,6 +39,12 @@ func (s *Server) setTheme(c *echo.Context) error {
 	if theme != "" && theme != "light" && theme != "dark" {
 		return echo.ErrBadRequest
 	}
+	if u := currentUser(c); u != nil {
+		// The saved choice wins over the cookie in the layout, so the switch must change it too.
+		if err := s.db.SetUserTheme(c.Request().Context(), u.ID, theme); err != nil {
+			return err
+		}
+	}
 	ck := &http.Cookie{Name: s.cookieTheme, Value: theme, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode}
 	if theme == "" {

@@ -83,7 +83,10 @@ func safeNext(next, fallback string) string {
 func (s *Server) shell(c *echo.Context, title string) views.Shell {
 	r := c.Request()
 	theme := ""
-	if ck, err := r.Cookie(s.cookieTheme); err == nil && (ck.Value == "light" || ck.Value == "dark") {
+	if u := currentUser(c); u != nil {
+		// A signed-in person's saved choice wins over the cookie ("" follows the system).
+		theme = u.Theme
+	} else if ck, err := r.Cookie(s.cookieTheme); err == nil && (ck.Value == "light" || ck.Value == "dark") {
 		theme = ck.Value
 	}
 	path := r.URL.Path

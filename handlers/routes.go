@@ -31,5 +31,6 @@ func (s *Server) routes() {
 	// Signed in with every step done.
 	e.GET("/orgs", s.orgsPage, s.complete)
 	e.POST("/orgs/switch", s.switchOrg, s.complete)
+	s.profileRoutes()
 	s.staffRoutes()
 }
