@@ -50,7 +50,7 @@ type backupScheduler struct {
 }
 
 func (b *backupScheduler) run(ctx context.Context) {
-	t := time.NewTimer(b.first)
+	t := time.NewTimer(b.firstDelay())
 	defer t.Stop()
 	for {
 		select {
@@ -69,6 +69,27 @@ func (b *backupScheduler) run(ctx context.Context) {
 		}
 		t.Reset(b.every)
 	}
+}
+
+// firstDelay is how long to wait for the first backup after start: shortly, unless the newest scheduled
+// backup is younger than the interval — then when the interval since it is over. Otherwise a service that
+// keeps restarting would make a backup at every start and rotate the good old ones out within minutes.
+func (b *backupScheduler) firstDelay() time.Duration {
+	entries, err := os.ReadDir(b.dir)
+	if err != nil {
+		return b.first
+	}
+	var newest time.Time
+	for _, e := range entries {
+		if !backupName.MatchString(e.Name()) {
+			continue
+		}
+		at, err := time.Parse("20060102-150405", e.Name()[len("portier-"):len("portier-")+15])
+		if err == nil && at.After(newest) {
+			newest = at
+		}
+	}
+	return max(b.first, newest.Add(b.every).Sub(b.now()))
 }
 
 // backupOnce writes one backup named portier-YYYYMMDD-HHMMSS.db (UTC) and deletes the oldest beyond keep.

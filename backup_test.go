@@ -336,6 +336,22 @@ func TestScheduledBackups(t *testing.T) {
 		}
 	}
 
+	// After a restart the next backup waits for the interval since the newest one, so a service that keeps
+	// restarting cannot rotate the older backups out.
+	b.every, b.first = 24*time.Hour, 30*time.Second
+	b.now = func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }
+	if got := b.firstDelay(); got != 22*time.Hour {
+		t.Fatalf("first delay after a restart: %v, want 22h (newest backup 08:00)", got)
+	}
+	b.now = func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }
+	if got := b.firstDelay(); got != 30*time.Second {
+		t.Fatalf("first delay with only old backups: %v", got)
+	}
+	b.dir = filepath.Join(t.TempDir(), "new")
+	if got := b.firstDelay(); got != 30*time.Second {
+		t.Fatalf("first delay without backups: %v", got)
+	}
+
 	// From serve: the first backup comes shortly after start; the key file never goes there.
 	old := firstBackupDelay
 	firstBackupDelay = 100 * time.Millisecond
