@@ -66,6 +66,7 @@ func commands() []command {
 		{"admin", "create --email E [--name N] [--lang de|en]", "invite an MSP administrator (also the very first one); prints the link", cmdAdmin},
 		{"org", "create --name N [--slug S]", "create a customer organisation; prints its slug", cmdOrg},
 		{"invite", "--org SLUG --email E [--name N] [--role manager|viewer] [--lang de|en]", "invite a person to an organisation; prints the link", cmdInvite},
+		{"demo", "", "create the organisation \"Muster GmbH\" with example documentation; prints its slug", cmdDemo},
 		{"restore", "--from FILE", "put a backup into an empty data folder (refuses to overwrite a live database)", cmdRestore},
 		{"doctor", "", "check configuration, data folder, key file, database, TLS, SMTP and base URL; print what to fix", cmdDoctor},
 		{"install-service", "[--user U] [--dry-run]", "install the systemd unit, the service user and the data folder (needs root)", cmdInstallService},

@@ -64,26 +64,12 @@ func ftsBody(fields map[string]string) string {
 	return b.String()
 }
 
-// DocCreate stores a new item with its first version; audit entries are the caller's (pass tx via hook).
+// DocCreate stores a new item with its first version; hook runs inside the transaction (for audit).
 func (d *DB) DocCreate(ctx context.Context, s *Sealer, ch DocChange, by DocActor, hook func(*sql.Tx, int64) error) (int64, error) {
-	now := d.Now().Unix()
-	fj, err := json.Marshal(ch.Fields)
-	if err != nil {
-		return 0, err
-	}
 	var id int64
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO doc_items(org_id, area, name, fields, staff_only, created_at, updated_at, updated_by_name)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, ch.OrgID, ch.Area, ch.Name, string(fj), ch.StaffOnly, now, now, by.Name).Scan(&id); err != nil {
-			return err
-		}
-		if err := d.writeSecrets(ctx, tx, s, id, ch); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO doc_fts(rowid, name, body) VALUES (?, ?, ?)`, id, ch.Name, ftsBody(ch.Fields)); err != nil {
-			return err
-		}
-		if err := d.snapshot(ctx, tx, s, id, 1, "create", changedSecrets(ch), now, by); err != nil {
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if id, err = d.docCreateTx(ctx, tx, s, ch, by); err != nil {
 			return err
 		}
 		if hook != nil {
@@ -92,6 +78,41 @@ func (d *DB) DocCreate(ctx context.Context, s *Sealer, ch DocChange, by DocActor
 		return nil
 	})
 	return id, err
+}
+
+// DocCreateMany stores several items in one transaction: all or nothing (CSV import).
+func (d *DB) DocCreateMany(ctx context.Context, s *Sealer, chs []DocChange, by DocActor, hook func(*sql.Tx) error) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, ch := range chs {
+			if _, err := d.docCreateTx(ctx, tx, s, ch, by); err != nil {
+				return err
+			}
+		}
+		if hook != nil {
+			return hook(tx)
+		}
+		return nil
+	})
+}
+
+func (d *DB) docCreateTx(ctx context.Context, tx *sql.Tx, s *Sealer, ch DocChange, by DocActor) (int64, error) {
+	now := d.Now().Unix()
+	fj, err := json.Marshal(ch.Fields)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO doc_items(org_id, area, name, fields, staff_only, created_at, updated_at, updated_by_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, ch.OrgID, ch.Area, ch.Name, string(fj), ch.StaffOnly, now, now, by.Name).Scan(&id); err != nil {
+		return 0, err
+	}
+	if err := d.writeSecrets(ctx, tx, s, id, ch); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO doc_fts(rowid, name, body) VALUES (?, ?, ?)`, id, ch.Name, ftsBody(ch.Fields)); err != nil {
+		return 0, err
+	}
+	return id, d.snapshot(ctx, tx, s, id, 1, "create", changedSecrets(ch), now, by)
 }
 
 func changedSecrets(ch DocChange) []string {

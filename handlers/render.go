@@ -99,7 +99,7 @@ func (s *Server) shell(c *echo.Context, title string) views.Shell {
 	return views.Shell{
 		Title:  title,
 		MSP:    *s.msp.Load(),
-		Assets: views.Assets{Pico: s.assets.URL("pico.min.css"), App: s.assets.URL("app.css"), HTMX: s.assets.URL("htmx.min.js"), Icon: s.assets.URL("favicon.svg")},
+		Assets: views.Assets{Pico: s.assets.URL("pico.min.css"), App: s.assets.URL("app.css"), HTMX: s.assets.URL("htmx.min.js"), Icon: s.assets.URL("favicon.svg"), Copy: s.assets.URL("copy.js")},
 		Lang:   i18n.From(r.Context()).Lang,
 		Theme:  theme,
 		Path:   path,

@@ -33,4 +33,6 @@ func (s *Server) routes() {
 	e.POST("/orgs/switch", s.switchOrg, s.complete)
 	s.profileRoutes()
 	s.staffRoutes()
+	s.docsRoutes()
+	s.docsIORoutes()
 }

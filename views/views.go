@@ -20,7 +20,7 @@ type MSP struct {
 
 // Assets are the URLs of the static files (content-hashed names).
 type Assets struct {
-	Pico, App, HTMX, Icon string
+	Pico, App, HTMX, Icon, Copy string
 }
 
 // Shell is what every full page needs around its content.

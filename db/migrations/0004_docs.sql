@@ -47,4 +47,4 @@ CREATE TABLE doc_secret_versions (
 
 -- Full-text search over names, notes and the other non-secret fields; rowid = doc_items.id.
 CREATE VIRTUAL TABLE doc_fts USING fts5(name, body, tokenize = 'unicode61 remove_diacritics 2');
-CREATE INDEX audit_actor ON audit(actor_id, action, at);
+CREATE INDEX audit_actor_action ON audit(actor_id, action, at);
