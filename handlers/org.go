@@ -56,6 +56,15 @@ func (s *Server) orgHome(c *echo.Context) error {
 			}
 		}
 	}
+	nav, err := s.docsNav(c, o, db.DocScope{OrgID: o.ID, StaffView: u.IsStaff()}, "", "")
+	if err != nil {
+		return err
+	}
+	v.Nav = nav
+	for _, a := range nav.Areas {
+		v.Areas = append(v.Areas, views.OrgArea{Name: a.Name, LabelKey: a.TitleKey, Href: a.Href, Count: a.Count})
+		v.DocsTotal += a.Count
+	}
 	if canManagePeople(u, role) {
 		v.PeopleHref = "/o/" + o.Slug + "/people"
 		v.AuditHref = "/o/" + o.Slug + "/audit"
