@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -134,3 +136,147 @@ func countRows(t *testing.T, e *testEnv, q string, args ...any) int {
 }
 
 func hasText(body, s string) bool { return strings.Contains(body, s) }
+
+// ---- the second factor guards everything ----
+
+// publicRoute lists what anyone may reach, signed in or not, and the second-factor pages themselves.
+func publicRoute(method, path string) bool {
+	switch method + " " + path {
+	case "GET /", "POST /lang", "POST /theme", "GET /healthz", "GET /readyz", "GET /login", "POST /login", "GET /terms",
+		"POST /terms", "POST /logout", "POST /confirm/resend", "GET /forgot", "POST /forgot", "POST /password/check":
+		return true
+	}
+	for _, p := range []string{"/static/", "/confirm/:", "/invite/", "/reset/", "/login/passkey/", "/mfa", "/.well-known/"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// A session that passed the password but not the second factor reaches nothing but the second-factor
+// pages: every other route of the router (documentation, staff, profile, security …), with and without
+// HX-Request, answers a redirect to /mfa — never a page.
+func TestEveryRouteWaitsForTheSecondFactor(t *testing.T) {
+	e := newTestEnv(t)
+	o := e.createOrg("Muster GmbH", "muster")
+	admin := e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	manager := e.createUser("mia@muster.example", "Mia Manager", "", map[int64]string{o.ID: "manager"})
+	for _, u := range []*db.User{admin, manager} {
+		e.newClient()
+		if loc := e.loginPassword(u.Email, testPassword); loc != "/mfa" {
+			t.Fatalf("%s after the password: %q", u.Email, loc)
+		}
+		checked := 0
+		for _, r := range e.srv.e.Router().Routes() {
+			if publicRoute(r.Method, r.Path) || r.Method == "HEAD" || r.Method == "OPTIONS" {
+				continue
+			}
+			path := r.Path
+			for _, p := range r.Parameters {
+				val := "1"
+				switch p {
+				case "slug":
+					val = "muster"
+				case "id", "uid", "item":
+					val = itoa64(manager.ID)
+				case "area":
+					val = "passwords"
+				case "field":
+					val = "password"
+				}
+				path = strings.Replace(path, ":"+p, val, 1)
+			}
+			path = strings.ReplaceAll(path, "*", "x")
+			method := r.Method
+			if method == "echo_route_not_found" { // a catch-all "not found" of a group: try it with GET
+				method = http.MethodGet
+			}
+			for _, hx := range []map[string]string{nil, {"HX-Request": "true"}} {
+				resp, body := e.do(method, path, strings.NewReader(""), hx)
+				want := 303
+				if hx != nil {
+					want = 204
+				}
+				if resp.StatusCode != want || location(resp) != "/mfa" {
+					t.Errorf("%s: %s %s (hx=%v): %d → %q\n%.200s", u.Email, r.Method, path, hx != nil, resp.StatusCode, location(resp), body)
+				}
+				checked++
+			}
+		}
+		if checked < 20 {
+			t.Fatalf("only %d requests checked: is the route table empty?", checked)
+		}
+	}
+}
+
+// No authenticator-app secret, e-mail code or recovery code is stored or logged in the clear: after
+// enrolling and using each, the database file (with its write-ahead log) and the log do not contain them.
+func TestNoSecondFactorSecretInDatabaseOrLog(t *testing.T) {
+	e := newTestEnv(t)
+	o := e.createOrg("Muster GmbH", "muster")
+	anna := e.createUserNoMFA("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	e.loginPassword(anna.Email, testPassword)
+	// The pending secret is in the session (sealed) while the page is open …
+	_, body := e.get("/mfa/setup/totp", nil)
+	pendingKey := strings.ReplaceAll(doc(t, body).Find(`[data-testid=totp-key]`).Text(), " ", "")
+	secret, codes := e.enrolTOTPFlow(t)
+	e.post("/mfa/recovery/done", nil, nil)
+	if b32.EncodeToString(secret) != pendingKey {
+		t.Fatalf("enrolled another secret than shown")
+	}
+	e.post("/logout", nil, nil)
+	e.loginPassword(anna.Email, testPassword)
+	e.post("/mfa", url.Values{"use": {"recovery"}, "code": {codes[0]}}, nil)
+
+	ben := e.createUserNoMFA("ben@muster.example", "Ben", "", map[int64]string{o.ID: "viewer"})
+	e.newClient()
+	e.loginPassword(ben.Email, testPassword)
+	e.post("/mfa/setup/email", url.Values{"to": {"own"}}, nil)
+	enrolCode := e.mailedCode(ben.Email)
+	e.post("/mfa/setup/email/verify", url.Values{"code": {enrolCode}}, nil)
+	e.post("/mfa/recovery/done", nil, nil)
+	e.post("/logout", nil, nil)
+	e.clock.Advance(2 * time.Minute)
+	e.loginPassword(ben.Email, testPassword)
+	_, body = e.get("/mfa", nil)
+	use, _ := doc(t, body).Find(`input[name=use]`).First().Attr("value")
+	loginCode := e.mailedCode(ben.Email)
+	resp, _ := e.post("/mfa", url.Values{"use": {use}, "code": {loginCode}}, nil)
+	mustRedirect(t, "e-mail code", resp, "/o/muster")
+
+	if _, err := e.db.W.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		t.Fatal(err)
+	}
+	var stored []byte
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(e.db.Path + suffix)
+		if err != nil && suffix == "" {
+			t.Fatal(err)
+		}
+		stored = append(stored, b...)
+	}
+	// Positive control: what is stored in the clear is found.
+	if !bytes.Contains(stored, []byte(anna.Email)) || !bytes.Contains(stored, []byte("Work phone")) {
+		t.Fatalf("the search does not find plain values (%d bytes read)", len(stored))
+	}
+	logs := e.logBuf.String()
+	secrets := map[string][]byte{
+		"TOTP secret (base32)": []byte(pendingKey),
+		"TOTP secret (bytes)":  secret,
+		"e-mail enrol code":    []byte(enrolCode),
+		"e-mail sign-in code":  []byte(loginCode),
+	}
+	for i, c := range codes {
+		secrets["recovery code "+mfaItoa(i)] = []byte(c)
+		secrets["recovery code (typed) "+mfaItoa(i)] = []byte(normalizeRecovery(c))
+	}
+	for what, s := range secrets {
+		if bytes.Contains(stored, s) {
+			t.Errorf("%s is in the database file", what)
+		}
+		if strings.Contains(logs, string(s)) {
+			t.Errorf("%s is in the log", what)
+		}
+	}
+}
