@@ -18,6 +18,7 @@ type AuditEntry struct {
 	Target    string
 	IP        string
 	UserAgent string
+	StaffOnly bool // about a staff-only item: not shown in the customer's access log
 }
 
 // execer is a *sql.DB or *sql.Tx.
@@ -44,8 +45,8 @@ func (d *DB) Audit(ctx context.Context, x execer, e AuditEntry) error {
 	if len(e.UserAgent) > 300 {
 		e.UserAgent = e.UserAgent[:300]
 	}
-	_, err := x.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, ip, user_agent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.At.Unix(), actor, e.ActorName, org, e.Action, e.Target, e.IP, e.UserAgent)
+	_, err := x.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, ip, user_agent, staff_only)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.At.Unix(), actor, e.ActorName, org, e.Action, e.Target, e.IP, e.UserAgent, e.StaffOnly)
 	return err
 }
 
@@ -55,6 +56,8 @@ type AuditFilter struct {
 	Action string // prefix, e.g. "login"
 	Limit  int
 	Before int64 // id for paging: entries older than this
+	// CustomerView leaves out entries about staff-only items.
+	CustomerView bool
 }
 
 // AuditList returns entries, newest first.
@@ -72,6 +75,9 @@ func (d *DB) AuditList(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	if f.Action != "" {
 		q += ` AND a.action LIKE ? ESCAPE '\'`
 		args = append(args, escapeLike(f.Action)+"%")
+	}
+	if f.CustomerView {
+		q += ` AND a.staff_only = 0`
 	}
 	if f.Before > 0 {
 		q += ` AND a.id < ?`

@@ -396,7 +396,9 @@ func (s *Server) auditSecretUse(c *echo.Context, r *docReq, it *db.DocItem, acti
 	if field != "" {
 		target += " (" + r.l.T(docs.Field{Name: field}.LabelKey(r.area.Name)) + ")"
 	}
-	return s.db.Audit(ctx, nil, s.auditEntry(c, r.org.ID, action, target))
+	e := s.auditEntry(c, r.org.ID, action, target)
+	e.StaffOnly = it.StaffOnly
+	return s.db.Audit(ctx, nil, e)
 }
 
 // generatePassword makes a 20-character password from an alphabet without look-alikes, with at least one
@@ -627,7 +629,9 @@ func (s *Server) docsCreate(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	id, err := s.db.DocCreate(ctx, s.cfg.Sealer, ch, s.docActor(r), func(tx dbTx, id int64) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, r.org.ID, "docs.create", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+ch.Name))
+		e := s.auditEntry(c, r.org.ID, "docs.create", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+ch.Name)
+		e.StaffOnly = ch.StaffOnly
+		return s.db.Audit(ctx, tx, e)
 	})
 	if err != nil {
 		return err
@@ -664,7 +668,9 @@ func (s *Server) docsUpdate(c *echo.Context) error {
 		return s.renderDocForm(c, r, http.StatusUnprocessableEntity, it, raw, errs, ch.StaffOnly, "docs.fix_errors")
 	}
 	err = s.db.DocUpdate(ctx, s.cfg.Sealer, id, ch, s.docActor(r), func(tx dbTx) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, r.org.ID, "docs.update", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+ch.Name))
+		e := s.auditEntry(c, r.org.ID, "docs.update", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+ch.Name)
+		e.StaffOnly = ch.StaffOnly
+		return s.db.Audit(ctx, tx, e)
 	})
 	if errors.Is(err, db.ErrConflict) {
 		// Someone saved meanwhile: keep what this person typed, show the newer version's number, and say so.
@@ -701,7 +707,9 @@ func (s *Server) docsDelete(c *echo.Context) error {
 		return err
 	}
 	err = s.db.DocSetDeleted(ctx, s.cfg.Sealer, r.org.ID, id, true, s.docActor(r), func(tx dbTx) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, r.org.ID, "docs.delete", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name))
+		e := s.auditEntry(c, r.org.ID, "docs.delete", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
+		e.StaffOnly = it.StaffOnly
+		return s.db.Audit(ctx, tx, e)
 	})
 	if err != nil {
 		return err
@@ -733,7 +741,9 @@ func (s *Server) docsRestore(c *echo.Context) error {
 		return echo.ErrNotFound
 	}
 	err = s.db.DocSetDeleted(ctx, s.cfg.Sealer, r.org.ID, id, false, s.docActor(r), func(tx dbTx) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, r.org.ID, "docs.restore", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name))
+		e := s.auditEntry(c, r.org.ID, "docs.restore", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
+		e.StaffOnly = it.StaffOnly
+		return s.db.Audit(ctx, tx, e)
 	})
 	if err != nil {
 		return err

@@ -228,7 +228,9 @@ func (s *Server) docsRevealVersion(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Audit(ctx, nil, s.auditEntry(c, r.org.ID, "docs.reveal_old", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)); err != nil {
+	e := s.auditEntry(c, r.org.ID, "docs.reveal_old", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
+	e.StaffOnly = it.StaffOnly
+	if err := s.db.Audit(ctx, nil, e); err != nil {
 		return err
 	}
 	v := views.SecretView{Field: f.Name, Value: value, HideAfter: revealSeconds, BackHref: r.base + "/" + strconv.FormatInt(id, 10) + "/history"}

@@ -152,11 +152,19 @@ func TestDocsStaffOnlyInvisibleToCustomers(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Fatalf("manager creates password: %d", resp.StatusCode)
 	}
-	// Staff see it.
+	// Staff see it, and their use of it stays out of the customer's access log.
 	f.as(f.tech)
 	_, body = e.get("/o/alpha/docs/passwords", nil)
 	if !strings.Contains(body, "Domain admin") {
 		t.Fatal("staff do not see staff-only item")
+	}
+	e.post(fmt.Sprintf("/o/alpha/docs/passwords/%d/secret/password", f.secretID), nil, nil)
+	e.post(fmt.Sprintf("/o/alpha/docs/passwords/%d/secret/password", f.items["passwords"]), nil, nil)
+	_, body = e.get("/staff/audit", nil)
+	f.as(f.mgr)
+	_, body = e.get("/o/alpha/audit", map[string]string{"Accept-Language": "en"})
+	if strings.Contains(body, "Domain admin") || !strings.Contains(body, "NAS admin") {
+		t.Fatal("customer's access log shows the staff-only item (or misses the visible one)")
 	}
 }
 
