@@ -65,6 +65,24 @@ func (s *Server) docRequest(c *echo.Context) (*docReq, error) {
 	}, nil
 }
 
+// docItem resolves a request for one live item of the route's organisation and area (404 otherwise).
+// edit demands that the viewer may change it.
+func (s *Server) docItem(c *echo.Context, edit bool) (*docReq, *db.DocItem, error) {
+	r, err := s.docRequest(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if edit && !r.canEdit() {
+		return nil, nil, echo.ErrNotFound
+	}
+	id, err := r.itemID(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	it, err := s.db.DocGet(c.Request().Context(), r.scope, r.area.Name, id)
+	return r, it, err
+}
+
 // canEdit: MSP staff edit everything; a customer's manager edits the contacts.
 func (r *docReq) canEdit() bool {
 	return r.u.IsStaff() || (r.role == "manager" && r.area == docs.Contacts)
@@ -314,19 +332,11 @@ func (s *Server) contactNames(c *echo.Context, r *docReq) (map[string]string, er
 }
 
 func (s *Server) docsDetail(c *echo.Context) error {
-	r, err := s.docRequest(c)
+	r, it, err := s.docItem(c, false)
 	if err != nil {
 		return err
 	}
-	id, err := r.itemID(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	it, err := s.db.DocGet(ctx, r.scope, r.area.Name, id)
-	if err != nil {
-		return err
-	}
+	id := it.ID
 	nav, err := s.docsNav(c, r.org, r.scope, r.area.Name, "")
 	if err != nil {
 		return err
@@ -494,18 +504,7 @@ func (s *Server) docsNew(c *echo.Context) error {
 }
 
 func (s *Server) docsEdit(c *echo.Context) error {
-	r, err := s.docRequest(c)
-	if err != nil {
-		return err
-	}
-	if !r.canEdit() {
-		return echo.ErrNotFound
-	}
-	id, err := r.itemID(c)
-	if err != nil {
-		return err
-	}
-	it, err := s.db.DocGet(c.Request().Context(), r.scope, r.area.Name, id)
+	r, it, err := s.docItem(c, true)
 	if err != nil {
 		return err
 	}
@@ -640,22 +639,11 @@ func (s *Server) docsCreate(c *echo.Context) error {
 }
 
 func (s *Server) docsUpdate(c *echo.Context) error {
-	r, err := s.docRequest(c)
+	r, it, err := s.docItem(c, true)
 	if err != nil {
 		return err
 	}
-	if !r.canEdit() {
-		return echo.ErrNotFound
-	}
-	id, err := r.itemID(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	it, err := s.db.DocGet(ctx, r.scope, r.area.Name, id)
-	if err != nil {
-		return err
-	}
+	id, ctx := it.ID, c.Request().Context()
 	ch, raw, errs, err := s.parseDocForm(c, r)
 	if err != nil {
 		return err
@@ -690,22 +678,11 @@ func (s *Server) docsUpdate(c *echo.Context) error {
 const undoWindow = 10 * time.Minute
 
 func (s *Server) docsDelete(c *echo.Context) error {
-	r, err := s.docRequest(c)
+	r, it, err := s.docItem(c, true)
 	if err != nil {
 		return err
 	}
-	if !r.canEdit() {
-		return echo.ErrNotFound
-	}
-	id, err := r.itemID(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	it, err := s.db.DocGet(ctx, r.scope, r.area.Name, id)
-	if err != nil {
-		return err
-	}
+	id, ctx := it.ID, c.Request().Context()
 	err = s.db.DocSetDeleted(ctx, s.cfg.Sealer, r.org.ID, id, true, s.docActor(r), func(tx dbTx) error {
 		e := s.auditEntry(c, r.org.ID, "docs.delete", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
 		e.StaffOnly = it.StaffOnly

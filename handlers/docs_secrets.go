@@ -149,19 +149,11 @@ func wifiQRContent(ssid, security, key string, hidden bool) string {
 // docsQR shows the Wi-Fi join code or a WireGuard configuration as a QR code. It carries the secret, so it
 // is fetched on request, no-store, and audited like a reveal.
 func (s *Server) docsQR(c *echo.Context) error {
-	r, err := s.docRequest(c)
+	r, it, err := s.docItem(c, false)
 	if err != nil {
 		return err
 	}
-	id, err := r.itemID(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	it, err := s.db.DocGet(ctx, r.scope, r.area.Name, id)
-	if err != nil {
-		return err
-	}
+	id := it.ID
 	var content, alt, field string
 	switch {
 	case r.area == docs.Wireless:
