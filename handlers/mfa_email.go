@@ -19,8 +19,12 @@ import (
 // use, void after five wrong tries; mails within the 60-second cooldown and hourly cap. The weakest
 // method (NIST does not count e-mail as out-of-band), offered last and labelled so.
 
-// mailKindCode is the throttle bucket of code mails.
-const mailKindCode = "mfa_code"
+// Throttle buckets of code mails (60 s cooldown, 5 per hour each): sign-in codes and the codes that
+// prove a new address are counted apart, so enrolling does not hold back the first sign-in code.
+const (
+	mailKindCode  = "mfa_code"
+	mailKindEnrol = "mfa_enrol"
+)
 
 // emailCodeKey is the HMAC key under which codes are stored.
 func (s *Server) emailCodeKey() []byte { return s.cfg.Sealer.PurposeKey("email code") }
@@ -29,7 +33,11 @@ func (s *Server) emailCodeKey() []byte { return s.cfg.Sealer.PurposeKey("email c
 // (sent=false). The code itself exists only in the mail; the database keeps its HMAC.
 func (s *Server) sendEmailCode(c *echo.Context, u *db.User, addr, purpose, attempt string) (bool, error) {
 	ctx := c.Request().Context()
-	ok, err := s.db.MailAllowed(ctx, u.ID, mailKindCode)
+	kind := mailKindCode
+	if purpose == "enrol" {
+		kind = mailKindEnrol
+	}
+	ok, err := s.db.MailAllowed(ctx, u.ID, kind)
 	if err != nil || !ok {
 		return false, err
 	}

@@ -50,7 +50,7 @@ func TestTOTPEnrolmentFromChoiceToDocumentation(t *testing.T) {
 	mustStatus(t, "choice", resp, body, 200)
 	d := doc(t, body)
 	for _, id := range []string{"choice-passkey", "choice-totp", "choice-email"} {
-		if d.Find(`[data-testid=` + id + `]`).Length() != 1 {
+		if d.Find(`[data-testid=`+id+`]`).Length() != 1 {
 			t.Errorf("choice page lacks %s", id)
 		}
 	}

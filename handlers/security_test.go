@@ -31,7 +31,7 @@ func TestSecurityPageShowsMethodsSessionsAndSignIns(t *testing.T) {
 		t.Errorf("recent sign-in: %q", row)
 	}
 	for _, id := range []string{"add-passkey", "add-totp", "add-email", "recovery-regenerate"} {
-		if d.Find(`[data-testid=` + id + `]`).Length() != 1 {
+		if d.Find(`[data-testid=`+id+`]`).Length() != 1 {
 			t.Errorf("no %s", id)
 		}
 	}
