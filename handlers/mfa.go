@@ -218,6 +218,8 @@ func (s *Server) enrolled(c *echo.Context, u *db.User, first bool, kind string) 
 	if err := s.db.RenameUserSession(ctx, old, s.sm.Token(ctx)); err != nil {
 		return "", err
 	}
+	// The first sign-in passed its second factor by proving the new one: list it among the sign-ins.
+	s.audit(c, 0, "mfa.ok", kind)
 	return "/mfa/recovery", nil
 }
 
@@ -282,9 +284,6 @@ func (s *Server) mfaChoices(c *echo.Context, u *db.User, methods []db.MFAMethod)
 		ch := mfaChoice{use: m.Kind, kind: m.Kind}
 		if m.Kind == db.MFAEmail {
 			ch.use, ch.method = "email-"+strconv.FormatInt(m.ID, 10), m
-		}
-		if m.Kind == db.MFAPasskey && s.wa == nil {
-			return
 		}
 		if !seen[ch.use] {
 			seen[ch.use] = true

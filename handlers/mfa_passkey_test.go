@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -344,5 +345,35 @@ func TestPasskeyCeremonyBoundToPerson(t *testing.T) {
 	if n := countRows(t, e, `SELECT count(*) FROM ip_failures`); n == 0 {
 		t.Errorf("failed passkey sign-in not counted for the address throttle")
 	}
-	var _ = db.MFAPasskey
+}
+
+// On an IP-address base URL browsers refuse passkeys: the sign-in page does not offer them, and a person
+// whose only factor is a passkey is told why it cannot work here (and offered the recovery codes).
+func TestPasskeysUnavailableOnIPAddress(t *testing.T) {
+	e := newTestEnv(t)
+	if e.srv.wa != nil {
+		t.Fatal("relying party built for an IP address")
+	}
+	_, body := e.get("/login", en2(nil))
+	if strings.Contains(body, "passkey-form-login") || strings.Contains(body, "passkey.js") {
+		t.Fatalf("passkey sign-in offered on an IP address")
+	}
+	u := e.createUserNoMFA("anna@muster.example", "Anna", "", nil)
+	ctx := t.Context()
+	err := e.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := db.AddPasskey(ctx, tx, e.clock.Now(), u.ID, db.Passkey{Name: "Key", CredentialID: []byte("cred"), PublicKey: []byte("pk")})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db.W.Exec(`INSERT INTO recovery_codes(user_id, code_hash, created_at) VALUES (?, x'00', 0)`, u.ID)
+	e.loginPassword(u.Email, testPassword)
+	resp, body := e.get("/mfa", en2(nil))
+	d := doc(t, body)
+	if resp.StatusCode != 200 || d.Find(`[data-testid=passkey-unavailable]`).Length() != 1 || d.Find(`[data-testid=use-recovery]`).Length() != 1 {
+		t.Fatalf("passkey-only person on an IP address: %d", resp.StatusCode)
+	}
+	resp, _ = e.post("/mfa/passkey/begin", nil, nil)
+	mustStatus(t, "passkey ceremony on an IP address", resp, "", 404)
 }
