@@ -263,7 +263,7 @@ func (s *Server) staffMFAReset(c *echo.Context) error {
 	if err := s.resetMFA(c, target, 0); err != nil {
 		return err
 	}
-	return s.redirect(c, safeNext(c.FormValue("next"), "/staff"))
+	return s.redirect(c, safeNext(c.FormValue("next"), "/staff/people"))
 }
 
 func (s *Server) orgMFAReset(c *echo.Context) error {
@@ -291,7 +291,7 @@ func (s *Server) orgMFAReset(c *echo.Context) error {
 	if err := s.resetMFA(c, target, o.ID); err != nil {
 		return err
 	}
-	return s.redirect(c, safeNext(c.FormValue("next"), "/o/"+o.Slug))
+	return s.redirect(c, safeNext(c.FormValue("next"), "/o/"+o.Slug+"/people"))
 }
 
 // resetMFA deletes a person's second factors and recovery codes, ends their sessions, mails them and
