@@ -227,3 +227,29 @@ func TestBackupUnderConcurrentWrites(t *testing.T) {
 		t.Fatal("damaged database passed integrity_check")
 	}
 }
+
+func TestMigrationNumberedBelowTheNewestIsStillApplied(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portier.db")
+	ctx := context.Background()
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pretend migration 5 was added after a later one had been applied here.
+	if _, err := d.W.Exec(`DELETE FROM schema_migrations WHERE version = 5`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.W.Exec(`ALTER TABLE audit DROP COLUMN staff_only`); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	d, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer d.Close()
+	var n int
+	if err := d.R.QueryRow(`SELECT count(*) FROM pragma_table_info('audit') WHERE name = 'staff_only'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("gap migration not applied: %d %v", n, err)
+	}
+}

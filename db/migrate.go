@@ -61,15 +61,29 @@ func (d *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var current int
-	if err := d.W.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	applied := map[int]bool{}
+	rows, err := d.W.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
 		return err
 	}
-	if n := len(ms); n > 0 && current > ms[n-1].version {
-		return fmt.Errorf("database is at schema version %d, newer than this binary knows (%d): use a newer portier", current, ms[n-1].version)
+	newest := 0
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+		newest = max(newest, v)
+	}
+	rows.Close()
+	if n := len(ms); n > 0 && newest > ms[n-1].version {
+		return fmt.Errorf("database is at schema version %d, newer than this binary knows (%d): use a newer portier", newest, ms[n-1].version)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		// Every migration not yet recorded is applied, also one numbered below the newest applied (two
+		// changes developed side by side): "forward only" means no down steps, not "never fill a gap".
+		if applied[m.version] {
 			continue
 		}
 		err := d.Tx(ctx, func(tx *sql.Tx) error {
