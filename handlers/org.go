@@ -157,6 +157,10 @@ func (s *Server) orgPeopleView(c *echo.Context) (views.PeopleView, error) {
 					row.CanDisable, row.CanEnable = false, false
 				}
 			}
+			if p.Active && !p.Disabled {
+				row.MFAReset = &views.MFAResetFormView{Action: "/o/" + o.Slug + "/people/" + strconv.FormatInt(p.UserID, 10) + "/mfa-reset",
+					Next: "/o/" + o.Slug + "/people", Name: p.Name}
+			}
 		}
 		v.Members = append(v.Members, row)
 	}

@@ -136,6 +136,11 @@ func (s *Server) staffPeopleView(c *echo.Context) (views.PeopleView, error) {
 			row.CanDisable = !p.Disabled && !(p.Role == "admin" && admins <= 1)
 			row.CanEnable = p.Disabled
 		}
+		// Technicians may reset technicians, administrators anyone; nobody themselves.
+		if !row.IsSelf && p.Active && !p.Disabled && (u.IsAdmin() || p.Role != "admin") {
+			row.MFAReset = &views.MFAResetFormView{Action: "/staff/users/" + strconv.FormatInt(p.UserID, 10) + "/mfa-reset",
+				Next: "/staff/people", Name: p.Name}
+		}
 		v.Members = append(v.Members, row)
 	}
 	if u.IsAdmin() {
