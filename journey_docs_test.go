@@ -154,11 +154,17 @@ func TestJourneyDocumentation(t *testing.T) {
 	if got := b.Text(`[data-testid="count-passwords"]`); got != "2" {
 		t.Fatalf("staff count of passwords: %q", got)
 	}
+	b.Axe() // a detail page
+	b.Navigate(base + "/docs/configurations/new")
+	b.Axe()
+	b.Navigate(base + "/docs/passwords")
+	b.Axe()
 
 	// A customer of the organisation.
 	c := testkit.Browser(t)
 	signInWithApp(t, c, p.BaseURL, viewer)
 	c.Navigate(base)
+	c.Axe()
 	want := map[string]string{"configurations": "1", "contacts": "1", "passwords": "1", "wireless": "1", "vpn": "1"}
 	for area, n := range want {
 		if got := c.Text(`[data-testid="count-` + area + `"]`); got != n {
@@ -216,6 +222,7 @@ func TestJourneyDocumentation(t *testing.T) {
 	m := testkit.Browser(t)
 	signInWithApp(t, m, p.BaseURL, mgr)
 	m.Navigate(base + "/audit")
+	m.Axe()
 	log := m.Text("main")
 	for _, wantText := range []string{"Vera Viewer", "Secret shown", "Secret copied", "Alpha-WLAN", "NAS admin", "Toni Technik", "Entry created"} {
 		if !strings.Contains(log, wantText) {

@@ -27,6 +27,7 @@ func TestJourneyLanguageSwitch(t *testing.T) {
 	if h := b.Text("h1"); !strings.Contains(h, want) {
 		t.Fatalf("after switching to %s: %q", other, h)
 	}
+	b.Axe()
 	// It sticks on the next page view.
 	b.Navigate(p.BaseURL + "/")
 	if got := testkit.Eval[string](b, `document.documentElement.lang`); got != other {
@@ -37,6 +38,12 @@ func TestJourneyLanguageSwitch(t *testing.T) {
 	if got := testkit.Eval[string](b, `document.activeElement.className`); got != "skip-link" {
 		t.Fatalf("first Tab stop: %q", got)
 	}
+	b.Navigate(p.BaseURL + "/login")
+	b.Axe()
+	b.Navigate(p.BaseURL + "/forgot")
+	b.Axe()
+	b.Navigate(p.BaseURL + "/terms")
+	b.Axe()
 	// No script errors, nothing blocked by the CSP.
 	for _, line := range b.Console() {
 		if strings.Contains(line, "Content Security Policy") || strings.HasPrefix(line, "exception") || strings.HasPrefix(line, "error") {
