@@ -70,6 +70,7 @@ func commands() []command {
 		{"restore", "--from FILE", "put a backup into an empty data folder (refuses to overwrite a live database)", cmdRestore},
 		{"doctor", "", "check configuration, data folder, key file, database, TLS, SMTP and base URL; print what to fix", cmdDoctor},
 		{"install-service", "[--user U] [--dry-run]", "install the systemd unit, the service user and the data folder (needs root)", cmdInstallService},
+		{"bench", "[--out FILE] [--duration 5s] [--clients 64]", "generate 1,000 organisations, 100,000 items and 5,000 people in a temporary folder, serve them and measure; prints a table, writes JSON", cmdBench},
 	}
 }
 
@@ -262,8 +263,11 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	if msg := web.String(); msg != "" {
 		fmt.Fprintln(env.stdout, msg)
 	}
-	if n, err := a.db.CountAdmins(ctx); err == nil && n == 0 {
-		fmt.Fprintf(env.stdout, "No administrator yet. Create the first one (it prints the link to set the password):\n  portier admin create --email you@example.com --name \"Your Name\"\n")
+	if link, err := srv.FirstAdminLink(ctx); err != nil {
+		return err
+	} else if link != "" {
+		fmt.Fprintf(env.stdout, "No administrator yet. Open this link to create the first one (valid 24 hours, until an administrator exists):\n%s\n", link)
+		fmt.Fprintf(env.stdout, "Or from a shell: portier admin create --email you@example.com --name \"Your Name\"\n")
 	}
 
 	select {

@@ -140,6 +140,10 @@ func TestServeWelcomeHealthAnd404(t *testing.T) {
 	if resp.StatusCode != 404 || !strings.Contains(body, "Page not found") {
 		t.Errorf("404: %d", resp.StatusCode)
 	}
+	// A new installation prints the first-admin link on a line of its own.
+	if !regexp.MustCompile(`(?m)^http://localhost:\d+/setup/[A-Za-z0-9_-]{43}$`).MatchString(p.Stdout.String()) {
+		t.Errorf("no first-admin link on the console:\n%s", p.Stdout.String())
+	}
 	// The key file was created on first start, readable by the owner only.
 	st, err := os.Stat(filepath.Join(p.DataDir, "secret.key"))
 	if err != nil || st.Mode().Perm() != 0o600 || st.Size() != 32 {

@@ -19,6 +19,8 @@ func (s *Server) routes() {
 	e.GET("/terms", s.termsPage)
 	e.GET("/confirm/:token", s.confirmEmail)
 	e.POST("/confirm/resend", s.confirmResend)
+	e.GET("/setup/:token", s.setupPage)
+	e.POST("/setup/:token", s.setupCreate)
 	s.firstLoginRoutes() // /invite/:token, /forgot, /reset/:token, /password/check
 	s.mfaRoutes()        // /mfa…, /login/passkey/…, /security…, second-factor resets
 

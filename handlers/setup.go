@@ -1,0 +1,112 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"portier/auth"
+	"portier/db"
+	"portier/i18n"
+	"portier/views"
+)
+
+// The first administrator of a new installation is made through a one-time setup link that `serve`
+// prints on the console (only the person at the console can use it), so a first run needs neither a mail
+// server nor the command line. The link works until an administrator exists, for at most a day.
+const setupTTL = 24 * time.Hour
+
+// FirstAdminLink returns a fresh setup link when no administrator exists yet ("" otherwise). Each call
+// replaces the previous link; only its hash is stored.
+func (s *Server) FirstAdminLink(ctx context.Context) (string, error) {
+	n, err := s.db.CountAdmins(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	raw, hash := auth.NewToken()
+	value := hex.EncodeToString(hash) + " " + s.now().Add(setupTTL).UTC().Format(time.RFC3339)
+	if err := s.db.SetSetting(ctx, "setup.token", value); err != nil {
+		return "", err
+	}
+	return s.link("/setup/" + raw), nil
+}
+
+// setupLinkValid checks a setup token against the stored hash and expiry, and that no admin exists yet.
+func (s *Server) setupLinkValid(ctx context.Context, raw string) (bool, error) {
+	hash, err := auth.HashToken(raw)
+	if err != nil {
+		return false, nil
+	}
+	stored, err := s.db.Setting(ctx, "setup.token", "")
+	if err != nil || stored == "" {
+		return false, err
+	}
+	hexHash, until, _ := strings.Cut(stored, " ")
+	want, err := hex.DecodeString(hexHash)
+	if err != nil || len(want) != sha256.Size || subtle.ConstantTimeCompare(want, hash) != 1 {
+		return false, nil
+	}
+	exp, err := time.Parse(time.RFC3339, until)
+	if err != nil || !s.now().Before(exp) {
+		return false, nil
+	}
+	n, err := s.db.CountAdmins(ctx)
+	return n == 0, err
+}
+
+func (s *Server) setupPage(c *echo.Context) error {
+	ok, err := s.setupLinkValid(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.linkProblem(c, db.TokenUsed, "setup")
+	}
+	return s.renderSetup(c, http.StatusOK, views.SetupView{Lang: i18n.From(c.Request().Context()).Lang})
+}
+
+func (s *Server) renderSetup(c *echo.Context, status int, v views.SetupView) error {
+	l := i18n.From(c.Request().Context())
+	v.Action = c.Request().URL.Path
+	return s.render(c, status, views.Setup(s.shell(c, l.T("setup.first.title")), v), nil)
+}
+
+// setupCreate makes the first administrator: an invitation like any other (same checks, same mail), after
+// which the browser goes straight to its "set your password" page.
+func (s *Server) setupCreate(c *echo.Context) error {
+	ctx := c.Request().Context()
+	ok, err := s.setupLinkValid(ctx, c.Param("token"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.linkProblem(c, db.TokenUsed, "setup")
+	}
+	v := views.SetupView{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")), Lang: c.FormValue("lang")}
+	if !i18n.Supported(v.Lang) {
+		v.Lang = i18n.From(ctx).Lang
+	}
+	if !ValidEmail(v.Email) {
+		v.EmailErr = "setup.first.email_invalid"
+	}
+	v.NameErr = NameProblem(v.Name)
+	if v.EmailErr != "" || v.NameErr != "" {
+		return s.renderSetup(c, http.StatusUnprocessableEntity, v)
+	}
+	e := s.auditEntry(c, 0, "", "")
+	e.ActorName = v.Name
+	link, _, err := s.Invite(ctx, InviteRequest{Email: v.Email, Name: v.Name, Lang: v.Lang, Role: "admin", Actor: e})
+	if err != nil {
+		return err
+	}
+	if err := s.db.SetSetting(ctx, "setup.token", ""); err != nil {
+		return err
+	}
+	return s.redirect(c, strings.TrimPrefix(link, strings.TrimRight(s.cfg.BaseURL.String(), "/")))
+}
