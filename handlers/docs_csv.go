@@ -223,7 +223,7 @@ func parseImport(area *docs.Area, orgID int64, en, de *i18n.Localizer, data []by
 			}
 			clean, e := f.Clean(v)
 			if e != "" {
-				problems = append(problems, importProblem{Line: line, Column: en.T(f.LabelKey(area.Name)), Key: e})
+				problems = append(problems, importProblem{Line: line, Column: f.LabelKey(area.Name), Key: e})
 				continue
 			}
 			switch {
@@ -292,7 +292,8 @@ func (s *Server) docsImport(c *echo.Context) error {
 			if len(v.Problems) == 50 {
 				break
 			}
-			v.Problems = append(v.Problems, views.ImportProblem{Line: p.Line, Column: p.Column, Key: p.Key})
+			// A field's column is named in the viewer's language; an unknown header as it was written.
+			v.Problems = append(v.Problems, views.ImportProblem{Line: p.Line, Column: r.l.T(p.Column), Key: p.Key})
 		}
 		return s.renderImport(c, r, http.StatusUnprocessableEntity, v)
 	}

@@ -1,0 +1,133 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"portier/db"
+)
+
+// postFile uploads one file as multipart form field "file".
+func (e *testEnv) postFile(path, name string, content []byte, hdr map[string]string) (*http.Response, string) {
+	e.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write(content)
+	w.Close()
+	h := map[string]string{"Content-Type": w.FormDataContentType()}
+	for k, v := range hdr {
+		h[k] = v
+	}
+	return e.do(http.MethodPost, path, &body, h)
+}
+
+func TestCSVImportAllOrNothing(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	f.as(f.tech)
+	count := func() int {
+		n, _ := e.db.DocCounts(context.Background(), db.DocScope{OrgID: f.a.ID, StaffView: true})
+		return n["contacts"]
+	}
+	before := count()
+	// German column names, semicolons, one bad e-mail on line 3.
+	bad := "\ufeffName;E-Mail;Telefon;Hauptansprechpartner\nErika Muster;erika@alpha.example;+49 30 1;ja\nMax Falsch;kein-at-zeichen;+49 30 2;nein\nOtto Gut;otto@alpha.example;;\n"
+	resp, body := e.postFile("/o/alpha/import/contacts", "kontakte.csv", []byte(bad), map[string]string{"Accept-Language": "de"})
+	if resp.StatusCode != 422 {
+		t.Fatalf("bad file: %d", resp.StatusCode)
+	}
+	problems := doc(t, body).Find(`[data-testid="import-problems"] li`)
+	if problems.Length() != 1 || !strings.Contains(problems.Text(), "Line 3, E-mail:") || !strings.Contains(problems.Text(), "e-mail address") {
+		t.Fatalf("problems: %q", problems.Text())
+	}
+	if count() != before {
+		t.Fatal("a refused import stored lines")
+	}
+	good := strings.Replace(bad, "kein-at-zeichen", "max@alpha.example", 1)
+	resp, _ = e.postFile("/o/alpha/import/contacts", "kontakte.csv", []byte(good), nil)
+	if resp.StatusCode != 303 {
+		t.Fatalf("good file: %d", resp.StatusCode)
+	}
+	if count() != before+3 {
+		t.Fatalf("imported %d, want 3", count()-before)
+	}
+	// English names, commas, a secret column: sealed on import.
+	pw := "name,username,password,category\nImported NAS,root,CSV-MARKER-99,Device\n"
+	resp, body = e.postFile("/o/alpha/import/passwords", "pw.csv", []byte(pw), nil)
+	if resp.StatusCode != 303 {
+		t.Fatalf("password import: %d %.300s", resp.StatusCode, body)
+	}
+	raw, _ := os.ReadFile(e.db.Path + "-wal")
+	if bytes.Contains(raw, []byte("CSV-MARKER-99")) {
+		t.Fatal("imported secret stored in the clear")
+	}
+	// Unknown columns and non-UTF-8 files are refused before anything is read.
+	for _, file := range []string{"name,colour\nx,blue\n", "name\n\xff\xfe\n", "notes\nno name column\n", ""} {
+		if resp, _ := e.postFile("/o/alpha/import/contacts", "x.csv", []byte(file), nil); resp.StatusCode != 422 {
+			t.Errorf("%q: %d", file, resp.StatusCode)
+		}
+	}
+	// Customers cannot import.
+	f.as(f.mgr)
+	if resp, _ := e.postFile("/o/alpha/import/contacts", "x.csv", []byte(good), nil); resp.StatusCode != 404 {
+		t.Fatalf("manager import: %d", resp.StatusCode)
+	}
+}
+
+func TestCSVExportNeutralisesFormulasAndLeavesOutSecrets(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	ctx := context.Background()
+	if _, err := e.db.DocCreate(ctx, e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "passwords", Name: "=HYPERLINK(\"http://evil\")",
+		Fields: map[string]string{"notes": "+SUM(A1)", "username": "@admin"}, Secrets: map[string]string{"password": "EXPORT-SECRET"}}, db.DocActor{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.as(f.viewer)
+	resp, body := e.get("/o/alpha/export/passwords", map[string]string{"Accept-Language": "en"})
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "alpha-passwords.csv") {
+		t.Fatalf("export: %d %v", resp.StatusCode, resp.Header)
+	}
+	for _, want := range []string{`"'=HYPERLINK(""http://evil"")"`, "'+SUM(A1)", "'@admin", "NAS admin"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("export lacks %q:\n%s", want, body)
+		}
+	}
+	for _, leak := range []string{"EXPORT-SECRET", marker, "Domain admin"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("export contains %q", leak)
+		}
+	}
+	// The handbook leaves secrets out until asked for, and asking is audited.
+	_, body = e.get("/o/alpha/handbook", nil)
+	if strings.Contains(body, marker) || !strings.Contains(body, "NAS admin") {
+		t.Fatal("handbook shows secrets without being asked (or misses entries)")
+	}
+	resp, body = e.post("/o/alpha/handbook", map[string][]string{"secrets": {"1"}}, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, marker) || strings.Contains(body, "staff-"+marker) {
+		t.Fatal("handbook with secrets wrong (or shows the staff-only secret)")
+	}
+	entries, _ := e.db.AuditList(ctx, db.AuditFilter{OrgID: f.a.ID, Action: "docs.handbook_secrets"})
+	if len(entries) != 1 {
+		t.Fatalf("handbook with secrets audited %d times", len(entries))
+	}
+}
+
+func TestMarkerSecretAbsentFromBackup(t *testing.T) {
+	f := newDocsFixture(t)
+	out := filepath.Join(t.TempDir(), "backup.db")
+	if err := db.Backup(context.Background(), f.e.db.Path, out); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(out)
+	if len(raw) == 0 || bytes.Contains(raw, []byte(marker)) {
+		t.Fatal("backup empty or holds a secret in the clear")
+	}
+}
