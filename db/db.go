@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
@@ -30,6 +31,10 @@ type DB struct {
 	R    *sql.DB // read-only connections
 	Path string
 	Now  func() time.Time
+
+	gens  gens                       // generations of cached data (gens.go)
+	terms atomic.Pointer[termsCache] // the current terms, while their generation holds
+	stmts stmts                      // prepared statements of the hot reads (stmts.go)
 }
 
 // dsn builds the connection string. modernc applies pragmas per connection, so they must be in the DSN for
@@ -96,13 +101,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes both pools.
 func (d *DB) Close() error {
+	d.closeStmts()
 	return errors.Join(d.R.Close(), d.W.Close())
 }
 
 // Ping checks that the database answers a query.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
-	return d.R.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	return d.queryRow(ctx, "SELECT 1").Scan(&one)
 }
 
 // Tx runs fn in a write transaction (BEGIN IMMEDIATE): committed if fn returns nil, rolled back otherwise.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -67,6 +68,7 @@ func ftsBody(fields map[string]string) string {
 // DocCreate stores a new item with its first version; hook runs inside the transaction (for audit).
 func (d *DB) DocCreate(ctx context.Context, s *Sealer, ch DocChange, by DocActor, hook func(*sql.Tx, int64) error) (int64, error) {
 	var id int64
+	defer d.bumpDocs(ch.OrgID)
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if id, err = d.docCreateTx(ctx, tx, s, ch, by); err != nil {
@@ -82,6 +84,11 @@ func (d *DB) DocCreate(ctx context.Context, s *Sealer, ch DocChange, by DocActor
 
 // DocCreateMany stores several items in one transaction: all or nothing (CSV import).
 func (d *DB) DocCreateMany(ctx context.Context, s *Sealer, chs []DocChange, by DocActor, hook func(*sql.Tx) error) error {
+	defer func() {
+		for _, ch := range chs {
+			d.bumpDocs(ch.OrgID)
+		}
+	}()
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		for _, ch := range chs {
 			if _, err := d.docCreateTx(ctx, tx, s, ch, by); err != nil {
@@ -109,7 +116,7 @@ func (d *DB) docCreateTx(ctx context.Context, tx *sql.Tx, s *Sealer, ch DocChang
 	if err := d.writeSecrets(ctx, tx, s, id, ch); err != nil {
 		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO doc_fts(rowid, name, body) VALUES (?, ?, ?)`, id, ch.Name, ftsBody(ch.Fields)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO doc_fts(rowid, name, body, org) VALUES (?, ?, ?, ?)`, id, ch.Name, ftsBody(ch.Fields), ftsOrg(ch.OrgID)); err != nil {
 		return 0, err
 	}
 	return id, d.snapshot(ctx, tx, s, id, 1, "create", changedSecrets(ch), now, by)
@@ -198,6 +205,7 @@ func (d *DB) DocUpdate(ctx context.Context, s *Sealer, id int64, ch DocChange, b
 	if err != nil {
 		return err
 	}
+	defer d.bumpDocs(ch.OrgID)
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		var v int
 		err := tx.QueryRowContext(ctx, `UPDATE doc_items SET name = ?, fields = ?, staff_only = ?, version = version + 1,
@@ -232,6 +240,7 @@ func (d *DB) DocUpdate(ctx context.Context, s *Sealer, id int64, ch DocChange, b
 // DocSetDeleted deletes (soft, so it can be undone for a while) or restores an item.
 func (d *DB) DocSetDeleted(ctx context.Context, s *Sealer, orgID, id int64, deleted bool, by DocActor, hook func(*sql.Tx) error) error {
 	now := d.Now().Unix()
+	defer d.bumpDocs(orgID)
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		q := `UPDATE doc_items SET deleted_at = ?, version = version + 1, updated_at = ?, updated_by_name = ?
 			WHERE id = ? AND org_id = ? AND deleted_at IS NULL RETURNING version, name, fields`
@@ -257,7 +266,7 @@ func (d *DB) DocSetDeleted(ctx context.Context, s *Sealer, orgID, id int64, dele
 			if err := json.Unmarshal([]byte(fields), &f); err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO doc_fts(rowid, name, body) VALUES (?, ?, ?)`, id, name, ftsBody(f))
+			_, err = tx.ExecContext(ctx, `INSERT INTO doc_fts(rowid, name, body, org) VALUES (?, ?, ?, ?)`, id, name, ftsBody(f), ftsOrg(orgID))
 		}
 		if err != nil {
 			return err
@@ -288,7 +297,8 @@ func scanDoc(r scanner, extra ...any) (*DocItem, error) {
 		}
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(fields), &it.Fields); err != nil {
+	var err error
+	if it.Fields, err = decodeFields(fields); err != nil {
 		return nil, fmt.Errorf("item %d fields: %w", it.ID, err)
 	}
 	it.Secrets = map[string]bool{}
@@ -299,6 +309,92 @@ func scanDoc(r scanner, extra ...any) (*DocItem, error) {
 	}
 	it.CreatedAt, it.UpdatedAt, it.DeletedAt = unix(created), unix(updated), unix(deleted)
 	return it, nil
+}
+
+// decodeFields reads the fields column: a flat JSON object of strings as json.Marshal wrote it. Lists scan
+// fifty of them per page, and encoding/json's reflection was a good part of a list page's time, so
+// escape-free objects are read directly; anything else goes through encoding/json.
+func decodeFields(s string) (map[string]string, error) {
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' || strings.IndexByte(s, '\\') >= 0 {
+		return slowFields(s)
+	}
+	m := make(map[string]string, strings.Count(s, `":"`))
+	i := 1
+	str := func() (string, bool) {
+		if i >= len(s) || s[i] != '"' {
+			return "", false
+		}
+		j := strings.IndexByte(s[i+1:], '"')
+		if j < 0 {
+			return "", false
+		}
+		v := s[i+1 : i+1+j]
+		i += j + 2
+		return v, true
+	}
+	if s == "{}" {
+		return m, nil
+	}
+	for {
+		k, ok := str()
+		if !ok || i >= len(s) || s[i] != ':' {
+			return slowFields(s)
+		}
+		i++
+		v, ok := str()
+		if !ok || i >= len(s) {
+			return slowFields(s)
+		}
+		m[k] = v
+		if s[i] == '}' && i == len(s)-1 {
+			return m, nil
+		}
+		if s[i] != ',' {
+			return slowFields(s)
+		}
+		i++
+	}
+}
+
+func slowFields(s string) (map[string]string, error) {
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = map[string]string{}
+	}
+	return m, nil
+}
+
+// DocNames returns the names of the given live items of the scope in one area (the contacts a page
+// refers to), by id; ids of other organisations or staff-only items for customers are simply missing.
+func (d *DB) DocNames(ctx context.Context, sc DocScope, area string, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{area, sc.OrgID}
+	ph := make([]string, 0, len(ids))
+	for _, id := range ids {
+		ph = append(ph, "?")
+		args = append(args, id)
+	}
+	rows, err := d.R.QueryContext(ctx, `SELECT i.id, i.name FROM doc_items i WHERE i.area = ? AND i.deleted_at IS NULL`+
+		sc.where()+` AND i.id IN (`+strings.Join(ph, ",")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
 }
 
 // DocScope is who is looking: always one organisation, and whether staff-only items exist for them.
@@ -317,7 +413,7 @@ func (sc DocScope) where() string {
 // DocGet loads one live item of the scope's organisation and area; staff-only items do not exist for
 // customers (ErrNotFound, the same as a missing item).
 func (d *DB) DocGet(ctx context.Context, sc DocScope, area string, id int64) (*DocItem, error) {
-	return scanDoc(d.R.QueryRowContext(ctx, `SELECT `+docCols+` FROM doc_items i WHERE i.id = ? AND i.area = ?
+	return scanDoc(d.queryRow(ctx, `SELECT `+docCols+` FROM doc_items i WHERE i.id = ? AND i.area = ?
 		AND i.deleted_at IS NULL`+sc.where(), id, area, sc.OrgID))
 }
 
@@ -345,7 +441,7 @@ func (d *DB) DocList(ctx context.Context, q DocQuery) ([]*DocItem, int, error) {
 	args := []any{q.Area, q.OrgID}
 	if fts := FTSQuery(q.Search); fts != "" {
 		where += ` AND i.id IN (SELECT rowid FROM doc_fts WHERE doc_fts MATCH ?)`
-		args = append(args, fts)
+		args = append(args, ftsMatch(q.OrgID, fts))
 	}
 	keys := make([]string, 0, len(q.Filters))
 	for k := range q.Filters {
@@ -398,9 +494,29 @@ func (d *DB) DocList(ctx context.Context, q DocQuery) ([]*DocItem, int, error) {
 	return out, total, rows.Err()
 }
 
+// DocAll returns every live item of an organisation's area, staff-only ones included, in the list's
+// default order (name without regard to case, then id). Callers filter by viewer (handlers' list cache).
+func (d *DB) DocAll(ctx context.Context, orgID int64, area string) ([]*DocItem, error) {
+	rows, err := d.query(ctx, `SELECT `+docCols+` FROM doc_items i WHERE i.area = ? AND i.deleted_at IS NULL
+		AND i.org_id = ? ORDER BY i.name COLLATE NOCASE, i.id`, area, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*DocItem
+	for rows.Next() {
+		it, err := scanDoc(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
 // DocCounts counts the live items per area of the scope.
 func (d *DB) DocCounts(ctx context.Context, sc DocScope) (map[string]int, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT i.area, count(*) FROM doc_items i WHERE i.deleted_at IS NULL`+sc.where()+
+	rows, err := d.query(ctx, `SELECT i.area, count(*) FROM doc_items i WHERE i.deleted_at IS NULL`+sc.where()+
 		` GROUP BY i.area`, sc.OrgID)
 	if err != nil {
 		return nil, err
@@ -434,6 +550,19 @@ func FTSQuery(s string) string {
 	return strings.Join(terms, " ")
 }
 
+// ftsOrg is the token of an organisation in the full-text index's org column.
+func ftsOrg(orgID int64) string { return "o" + strconv.FormatInt(orgID, 10) }
+
+// ftsMatch restricts the typed terms (from FTSQuery) to the name and body columns and, for orgID != 0, to
+// that organisation's rows: the index then only visits the organisation's matches.
+func ftsMatch(orgID int64, fts string) string {
+	q := "{name body}: (" + fts + ")"
+	if orgID != 0 {
+		q = "org:" + ftsOrg(orgID) + " AND " + q
+	}
+	return q
+}
+
 // DocSearch finds live items by full text: in one organisation (scope), or in all when allOrgs (staff).
 func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text string, limit int) ([]*DocItem, error) {
 	fts := FTSQuery(text)
@@ -442,8 +571,9 @@ func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text stri
 	}
 	q := `SELECT ` + docCols + `, o.name, o.slug FROM doc_fts f JOIN doc_items i ON i.id = f.rowid JOIN orgs o ON o.id = i.org_id
 		WHERE doc_fts MATCH ? AND i.deleted_at IS NULL`
-	args := []any{fts}
+	args := []any{ftsMatch(0, fts)}
 	if !allOrgs {
+		args[0] = ftsMatch(sc.OrgID, fts)
 		q += sc.where()
 		args = append(args, sc.OrgID)
 	}
@@ -473,7 +603,7 @@ func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text stri
 // DocSecret opens one secret of a live item in the scope. ErrSealBroken when the stored value was altered.
 func (d *DB) DocSecret(ctx context.Context, s *Sealer, sc DocScope, area string, id int64, field string) (string, error) {
 	var sealed []byte
-	err := d.R.QueryRowContext(ctx, `SELECT s.sealed FROM doc_secrets s JOIN doc_items i ON i.id = s.item_id
+	err := d.queryRow(ctx, `SELECT s.sealed FROM doc_secrets s JOIN doc_items i ON i.id = s.item_id
 		WHERE s.item_id = ? AND s.field = ? AND i.area = ? AND i.deleted_at IS NULL`+sc.where(), id, field, area, sc.OrgID).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
@@ -554,7 +684,7 @@ func (d *DB) DocVersionSecret(ctx context.Context, s *Sealer, sc DocScope, itemI
 // the audit log gets one entry per person and item per window rather than one per click.
 func (d *DB) RecentReveal(ctx context.Context, userID, itemID int64, action string, window time.Duration) (bool, error) {
 	var n int
-	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM audit WHERE actor_id = ? AND action = ? AND target LIKE ? AND at > ?`,
+	err := d.queryRow(ctx, `SELECT count(*) FROM audit WHERE actor_id = ? AND action = ? AND target LIKE ? AND at > ?`,
 		userID, action, fmt.Sprintf("%d:%%", itemID), d.Now().Add(-window).Unix()).Scan(&n)
 	return n > 0, err
 }

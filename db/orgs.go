@@ -81,7 +81,7 @@ func scanOrg(r scanner) (*Org, error) {
 
 // OrgBySlug loads an organisation.
 func (d *DB) OrgBySlug(ctx context.Context, slug string) (*Org, error) {
-	return scanOrg(d.R.QueryRowContext(ctx, `SELECT id, name, slug, created_at FROM orgs WHERE slug = ?`, slug))
+	return scanOrg(d.queryRow(ctx, `SELECT id, name, slug, created_at FROM orgs WHERE slug = ?`, slug))
 }
 
 // OrgByID loads an organisation.
@@ -118,7 +118,7 @@ func (d *DB) Orgs(ctx context.Context) ([]OrgSummary, error) {
 
 // Memberships lists the organisations a person belongs to, by name.
 func (d *DB) Memberships(ctx context.Context, userID int64) ([]Membership, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT o.id, o.name, o.slug, o.created_at, m.role FROM memberships m
+	rows, err := d.query(ctx, `SELECT o.id, o.name, o.slug, o.created_at, m.role FROM memberships m
 		JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name COLLATE NOCASE`, userID)
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func (d *DB) Memberships(ctx context.Context, userID int64) ([]Membership, error
 // MemberRole returns the person's role in the organisation, ErrNotFound when they are not a member.
 func (d *DB) MemberRole(ctx context.Context, userID, orgID int64) (string, error) {
 	var role string
-	err := d.R.QueryRowContext(ctx, `SELECT role FROM memberships WHERE user_id = ? AND org_id = ?`, userID, orgID).Scan(&role)
+	err := d.queryRow(ctx, `SELECT role FROM memberships WHERE user_id = ? AND org_id = ?`, userID, orgID).Scan(&role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}

@@ -15,6 +15,20 @@ type UserSession struct {
 	UserAgent string
 }
 
+// FindSession is the lookup of scs's SQLite store (same table, same expiry rule) with a prepared
+// statement: every request that carries a session cookie makes it.
+func (d *DB) FindSession(ctx context.Context, token string) ([]byte, bool, error) {
+	var b []byte
+	err := d.queryRow(ctx, `SELECT data FROM sessions WHERE token = ? AND julianday('now') < expiry`, token).Scan(&b)
+	if err == sql.ErrNoRows {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return b, true, nil
+}
+
 // AddUserSession records a new session of a person (after the session token was renewed at sign-in).
 func (d *DB) AddUserSession(ctx context.Context, token string, userID int64, ip, ua string) error {
 	now := d.Now().Unix()

@@ -9,7 +9,7 @@ import (
 // Setting returns the stored value of key, or def when none is stored.
 func (d *DB) Setting(ctx context.Context, key, def string) (string, error) {
 	var v string
-	err := d.R.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	err := d.queryRow(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return def, nil
 	}

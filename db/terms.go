@@ -22,11 +22,25 @@ func (t *Terms) Text(lang string) string {
 	return t.TextDE
 }
 
-// CurrentTerms returns the newest version.
+// CurrentTerms returns the newest version. Every page a signed-in person opens asks whether they accepted
+// it, so it is kept in memory until PublishTerms stores a newer one.
 func (d *DB) CurrentTerms(ctx context.Context) (*Terms, error) {
+	gen := d.gens.terms.Load()
+	if c := d.terms.Load(); c != nil && c.gen == gen {
+		t := c.t
+		return &t, nil
+	}
+	t, err := d.loadTerms(ctx)
+	if err == nil {
+		d.terms.Store(&termsCache{gen: gen, t: *t})
+	}
+	return t, err
+}
+
+func (d *DB) loadTerms(ctx context.Context) (*Terms, error) {
 	t := &Terms{}
 	var at int64
-	err := d.R.QueryRowContext(ctx, `SELECT version, text_de, text_en, published_at FROM terms ORDER BY version DESC LIMIT 1`).
+	err := d.queryRow(ctx, `SELECT version, text_de, text_en, published_at FROM terms ORDER BY version DESC LIMIT 1`).
 		Scan(&t.Version, &t.TextDE, &t.TextEN, &at)
 	if err == sql.ErrNoRows {
 		return nil, ErrNotFound
@@ -44,6 +58,7 @@ func (d *DB) PublishTerms(ctx context.Context, textDE, textEN string, by int64) 
 	}
 	err := d.W.QueryRowContext(ctx, `INSERT INTO terms(version, text_de, text_en, published_at, published_by)
 		SELECT COALESCE(MAX(version), 0) + 1, ?, ?, ?, ? FROM terms RETURNING version`, textDE, textEN, d.Now().Unix(), publisher).Scan(&v)
+	d.gens.terms.Add(1)
 	return v, err
 }
 

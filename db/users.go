@@ -81,12 +81,12 @@ func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(
 
 // UserByID loads one person.
 func (d *DB) UserByID(ctx context.Context, id int64) (*User, error) {
-	return scanUser(d.R.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	return scanUser(d.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 }
 
 // UserByEmail loads the person with this (confirmed, current) address.
 func (d *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
-	return scanUser(d.R.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, NormalizeEmail(email)))
+	return scanUser(d.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, NormalizeEmail(email)))
 }
 
 // UserByPendingEmail loads the person who asked to change their address to email.

@@ -59,6 +59,7 @@ type Server struct {
 	msp    atomic.Pointer[views.MSP]
 	cop    *http.CrossOriginProtection
 	wa     *webauthn.WebAuthn // the passkey relying party (built by mfaRoutes); nil when the base URL is an IP address
+	docs   *docCache          // documentation lists and counts in memory (perf_docs.go)
 	e      *echo.Echo
 
 	secure      bool // the base URL is https: Secure cookies, HSTS, __Host- prefix
@@ -106,6 +107,7 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 		log:    cfg.Logger,
 		now:    cfg.Now,
 		secure: cfg.BaseURL.Scheme == "https",
+		docs:   newDocCache(),
 	}
 	s.cookieLang, s.cookieTheme = "portier_lang", "portier_theme"
 

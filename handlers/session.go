@@ -14,17 +14,21 @@ import (
 // sessionStore is scs's SQLite store, with lookups on the reader pool and writes on the single writer, so
 // that loading a session never waits behind a write.
 type sessionStore struct {
-	r, w *sqlite3store.SQLite3Store
+	d *db.DB
+	w *sqlite3store.SQLite3Store
 }
 
 func newSessionStore(d *db.DB) *sessionStore {
 	return &sessionStore{
-		r: sqlite3store.NewWithCleanupInterval(d.R, 0),
+		d: d,
 		w: sqlite3store.NewWithCleanupInterval(d.W, 10*time.Minute),
 	}
 }
 
-func (s *sessionStore) Find(token string) ([]byte, bool, error) { return s.r.Find(token) }
+// Find reads through db.FindSession: the store's own Find, with a prepared statement.
+func (s *sessionStore) Find(token string) ([]byte, bool, error) {
+	return s.d.FindSession(context.Background(), token)
+}
 func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
 	return s.w.Commit(token, b, expiry)
 }
