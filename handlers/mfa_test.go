@@ -146,7 +146,7 @@ func publicRoute(method, path string) bool {
 		"POST /terms", "POST /logout", "POST /confirm/resend", "GET /forgot", "POST /forgot", "POST /password/check":
 		return true
 	}
-	for _, p := range []string{"/static/", "/confirm/:", "/invite/", "/reset/", "/login/passkey/", "/mfa", "/.well-known/"} {
+	for _, p := range []string{"/static/", "/confirm/:", "/invite/", "/reset/", "/setup/", "/login/passkey/", "/mfa", "/.well-known/"} {
 		if strings.HasPrefix(path, p) {
 			return true
 		}

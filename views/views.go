@@ -45,9 +45,10 @@ type ShellUser struct {
 }
 
 // HTMXConfig configures htmx through its meta tag: no eval (our CSP forbids it), no inline indicator styles
-// (CSP again), no history snapshots in localStorage (pages may hold secrets), and 422 responses are swapped
-// so forms can show their validation messages.
-const HTMXConfig = `{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}`
+// (CSP again), no history snapshots in localStorage (pages may hold secrets), and error responses are
+// swapped too: 422 forms show their validation messages, 409 the "changed meanwhile" notice, other errors
+// their localized fragment — never silence.
+const HTMXConfig = `{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
 
 func t(ctx context.Context, key string, args ...any) string {
 	return i18n.From(ctx).T(key, args...)
