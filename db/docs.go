@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // DocItem is one documentation item.
@@ -563,14 +567,21 @@ func ftsMatch(orgID int64, fts string) string {
 	return q
 }
 
+// searchScan bounds how many matches a search reads to put the best ones first.
+const searchScan = 1000
+
 // DocSearch finds live items by full text: in one organisation (scope), or in all when allOrgs (staff).
+// Items whose name matches every typed word come first, then the others, each by name. (FTS5's bm25 rank
+// was the dearer part of a search: it counts every phrase over the whole index, the organisation's token
+// included, on every query.) The items carry what a result list shows: id, organisation, area, name and
+// whether they are staff-only; not their fields.
 func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text string, limit int) ([]*DocItem, error) {
 	fts := FTSQuery(text)
 	if fts == "" {
 		return nil, nil
 	}
-	q := `SELECT ` + docCols + `, o.name, o.slug FROM doc_fts f JOIN doc_items i ON i.id = f.rowid JOIN orgs o ON o.id = i.org_id
-		WHERE doc_fts MATCH ? AND i.deleted_at IS NULL`
+	q := `SELECT i.id, i.org_id, i.area, i.name, i.staff_only, o.name, o.slug FROM doc_fts f
+		JOIN doc_items i ON i.id = f.rowid JOIN orgs o ON o.id = i.org_id WHERE doc_fts MATCH ? AND i.deleted_at IS NULL`
 	args := []any{ftsMatch(0, fts)}
 	if !allOrgs {
 		args[0] = ftsMatch(sc.OrgID, fts)
@@ -580,24 +591,68 @@ func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text stri
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	q += ` ORDER BY f.rank LIMIT ?`
-	args = append(args, limit)
-	rows, err := d.R.QueryContext(ctx, q, args...)
+	q += ` ORDER BY i.name COLLATE NOCASE, i.id LIMIT ?`
+	args = append(args, searchScan)
+	rows, err := d.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []*DocItem
 	for rows.Next() {
-		var orgName, orgSlug string
-		it, err := scanDoc(rows, &orgName, &orgSlug)
-		if err != nil {
+		it := &DocItem{}
+		if err := rows.Scan(&it.ID, &it.OrgID, &it.Area, &it.Name, &it.StaffOnly, &it.OrgName, &it.OrgSlug); err != nil {
 			return nil, err
 		}
-		it.OrgName, it.OrgSlug = orgName, orgSlug
 		out = append(out, it)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	words := searchWords(text)
+	slices.SortStableFunc(out, func(a, b *DocItem) int {
+		return cmpBool(nameMatches(b.Name, words), nameMatches(a.Name, words))
+	})
+	return out[:min(len(out), limit)], nil
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// searchWords splits typed text into lower-case words without accents, as the index's tokenizer does.
+func searchWords(s string) []string {
+	return strings.FieldsFunc(foldText(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+func foldText(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// nameMatches reports whether every word begins a word of the name (the search's prefix rule).
+func nameMatches(name string, words []string) bool {
+	if len(words) == 0 {
+		return false
+	}
+	nw := searchWords(name)
+	for _, w := range words {
+		if !slices.ContainsFunc(nw, func(n string) bool { return strings.HasPrefix(n, w) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // DocSecret opens one secret of a live item in the scope. ErrSealBroken when the stored value was altered.
