@@ -110,7 +110,10 @@ func (s *Server) docsNav(c *echo.Context, org *db.Org, scope db.DocScope, curren
 	return n, nil
 }
 
-const pageSize = 50
+const (
+	pageSize = 50
+	maxPage  = 1_000_000
+)
 
 func (s *Server) docsList(c *echo.Context) error {
 	r, err := s.docRequest(c)
@@ -130,8 +133,19 @@ func (s *Server) docsList(c *echo.Context) error {
 		q.Sort = sortField
 	}
 	q.Desc = qp.Get("desc") == "1"
-	page, _ := strconv.Atoi(qp.Get("page"))
-	page = max(page, 1)
+	for _, vs := range qp {
+		if len(vs) > 1 {
+			return echo.ErrBadRequest // the list's links and form send each parameter once
+		}
+	}
+	page := 1
+	if vs, ok := qp["page"]; ok {
+		// A page number that is not one (or absurdly large, where the offset would overflow) is refused
+		// rather than quietly shown as page 1.
+		if page, err = strconv.Atoi(vs[0]); err != nil || page < 1 || page > maxPage {
+			return echo.ErrBadRequest
+		}
+	}
 	q.Offset = (page - 1) * pageSize
 	for _, f := range r.area.Fields {
 		if !f.Filter {
@@ -575,11 +589,14 @@ func (s *Server) parseDocForm(c *echo.Context, r *docReq) (db.DocChange, map[str
 		}
 		return db.DocChange{}, nil, nil, echo.ErrBadRequest
 	}
-	raw := map[string]string{}
-	for _, f := range r.area.Fields {
-		if len(form[f.Name]) > 1 {
+	// The forms send every name once: a repeated one (a field, the version) is not ours to guess at.
+	for _, vs := range form {
+		if len(vs) > 1 {
 			return db.DocChange{}, nil, nil, echo.ErrBadRequest
 		}
+	}
+	raw := map[string]string{}
+	for _, f := range r.area.Fields {
 		v := form.Get(f.Name)
 		if f.Kind == docs.Bool {
 			if v != "" {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -81,7 +82,10 @@ func (s *Server) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // limitBody refuses bodies over the limit: at once when Content-Length says so, otherwise when reading
-// goes past it (the form parser then reports *http.MaxBytesError, mapped to 413).
+// goes past it (the form parser then reports *http.MaxBytesError, mapped to 413). URL-encoded forms are
+// read here, before any handler: a form that is too large (sent without a length) or badly encoded is
+// refused with 413 or 400, instead of reaching a handler as empty fields (c.FormValue drops the error,
+// so a sign-in would have counted as a failed attempt).
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		r := c.Request()
@@ -96,6 +100,15 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			return echo.ErrStatusRequestEntityTooLarge
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) == "application/x-www-form-urlencoded" {
+			if err := r.ParseForm(); err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					return err
+				}
+				return echo.ErrBadRequest.Wrap(err)
+			}
+		}
 		return next(c)
 	}
 }
