@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -319,7 +320,8 @@ func scanDoc(r scanner, extra ...any) (*DocItem, error) {
 // fifty of them per page, and encoding/json's reflection was a good part of a list page's time, so
 // escape-free objects are read directly; anything else goes through encoding/json.
 func decodeFields(s string) (map[string]string, error) {
-	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' || strings.IndexByte(s, '\\') >= 0 {
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' || strings.IndexByte(s, '\\') >= 0 || !utf8.ValidString(s) ||
+		strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 }) {
 		return slowFields(s)
 	}
 	m := make(map[string]string, strings.Count(s, `":"`))
