@@ -135,4 +135,3 @@ func FuzzInviteInput(f *testing.F) {
 		}
 	})
 }
-
