@@ -427,7 +427,12 @@ func (s *Server) docsDetail(c *echo.Context) error {
 		v.HistoryHref = itemBase + "/history"
 	}
 	if err := s.auditItemView(c, r, it); err != nil {
-		return err
+		// Looking at an item (no secret) stays possible while the disk is full or read-only; only the
+		// access-log line is missing then. Reveals and copies still refuse without their audit entry.
+		if !db.StorageTrouble(err) {
+			return err
+		}
+		s.log.Warn("item view not audited: storage", "err", err)
 	}
 	return s.render(c, http.StatusOK, views.DocDetail(s.shell(c, it.Name), v), nil)
 }

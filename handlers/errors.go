@@ -24,6 +24,11 @@ func (e *tooMany) StatusCode() int { return http.StatusTooManyRequests }
 func errorKind(err error) views.ErrorView {
 	status := http.StatusInternalServerError
 	var mbe *http.MaxBytesError
+	if db.StorageTrouble(err) {
+		// A full or read-only disk: nothing was stored, viewing still works, and writes work again once
+		// there is space. Say so, instead of "something went wrong".
+		return views.ErrorView{Status: http.StatusServiceUnavailable, TitleKey: "error.storage.title", TextKey: "error.storage.text"}
+	}
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		status = http.StatusNotFound
@@ -77,6 +82,11 @@ func (s *Server) handleError(c *echo.Context, err error) {
 	v := errorKind(err)
 	if v.Status >= 500 {
 		s.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
+		// What the failed request put into the session is not saved and no cookie is set: a sign-in whose
+		// writes failed must not leave a signed-in session behind (fail closed).
+		if st, _ := c.Get(ctxSessionState).(*sessionState); st != nil {
+			st.committed = true
+		}
 	}
 	var tm *tooMany
 	if errors.As(err, &tm) {

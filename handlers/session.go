@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/alexedwards/scs/sqlite3store"
@@ -100,6 +101,13 @@ func (s *Server) saveSession(c *echo.Context) error {
 		}
 		token, expiry, err := s.sm.Commit(ctx)
 		if err != nil {
+			if r := c.Request(); db.StorageTrouble(err) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+				// The disk is full or read-only: a page view still shows; what it changed in the session
+				// (a flash read, the last-seen time) is simply not kept. Writes (POST) fail as they should.
+				s.log.Warn("session not saved", "err", err)
+				st.committed = true
+				return nil
+			}
 			return err
 		}
 		s.sm.WriteSessionCookie(ctx, c.Response(), token, expiry)
