@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -139,5 +140,26 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	it, _ := e.db.DocGet(context.Background(), db.DocScope{OrgID: f.a.ID, StaffView: true}, "configurations", f.items["configurations"])
 	if it.Name != "FW-01" || it.Version != 1 {
 		t.Fatalf("the item changed: %+v", it)
+	}
+}
+
+// A client that goes away mid-request (closed tab) is no server error: no 500, no error line in the log.
+func TestClientGoneIsNoServerError(t *testing.T) {
+	e := newTestEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest(http.MethodGet, "/o/alpha/docs/vpn", nil).WithContext(ctx)
+	rec := httptest.NewRecorder()
+	c := e.srv.e.NewContext(req, rec)
+	e.srv.handleError(c, fmt.Errorf("list: %w", context.Canceled))
+	if rec.Code != 499 || strings.Contains(e.logBuf.String(), "level=ERROR") {
+		t.Fatalf("client gone: %d\n%s", rec.Code, e.logBuf.String())
+	}
+	// A cancelled context while the client is still there is an ordinary failure.
+	req = httptest.NewRequest(http.MethodGet, "/o/alpha/docs/vpn", nil)
+	rec = httptest.NewRecorder()
+	e.srv.handleError(e.srv.e.NewContext(req, rec), context.Canceled)
+	if rec.Code != 500 {
+		t.Fatalf("cancelled inside: %d", rec.Code)
 	}
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -77,6 +78,15 @@ func errorKind(err error) views.ErrorView {
 func (s *Server) handleError(c *echo.Context, err error) {
 	if resp, _ := echo.UnwrapResponse(c.Response()); resp != nil && resp.Committed {
 		s.log.Error("error after response was sent", "route", c.Path(), "err", err)
+		return
+	}
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client went away (closed the tab, cancelled): nobody reads an answer, and it is no server
+		// error. 499 is nginx's "client closed request", for the request log.
+			if st, _ := c.Get(ctxSessionState).(*sessionState); st != nil {
+			st.committed = true
+		}
+		c.Response().WriteHeader(499)
 		return
 	}
 	v := errorKind(err)
