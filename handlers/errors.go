@@ -83,7 +83,7 @@ func (s *Server) handleError(c *echo.Context, err error) {
 	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
 		// The client went away (closed the tab, cancelled): nobody reads an answer, and it is no server
 		// error. 499 is nginx's "client closed request", for the request log.
-			if st, _ := c.Get(ctxSessionState).(*sessionState); st != nil {
+		if st, _ := c.Get(ctxSessionState).(*sessionState); st != nil {
 			st.committed = true
 		}
 		c.Response().WriteHeader(499)
