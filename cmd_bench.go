@@ -89,6 +89,9 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 			return err
 		}
 		spec.People = len(ds.People)
+		if err := bench.Reuse(ctx, dataDir); err != nil {
+			return fmt.Errorf("bench: --reuse: %w", err)
+		}
 		fmt.Fprintf(logw, "reusing the data set in %s\n", tmp)
 	} else {
 		fmt.Fprintf(logw, "generating %d organisations, %d items, %d people ...\n", spec.Orgs, spec.Items, spec.People)

@@ -93,7 +93,7 @@ func (d *DB) MFAMethods(ctx context.Context, userID int64) ([]MFAMethod, error) 
 // CountMFAMethods returns how many second factors a person has enrolled.
 func (d *DB) CountMFAMethods(ctx context.Context, userID int64) (int, error) {
 	var n int
-	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM mfa_methods WHERE user_id = ?`, userID).Scan(&n)
+	err := d.queryRow(ctx, `SELECT count(*) FROM mfa_methods WHERE user_id = ?`, userID).Scan(&n) // every page asks (stmts.go)
 	return n, err
 }
 

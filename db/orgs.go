@@ -147,6 +147,32 @@ func (d *DB) MemberRole(ctx context.Context, userID, orgID int64) (string, error
 	return role, err
 }
 
+// OrgAndRole loads the organisation with this slug and the person's role in it ("" when they are not a
+// member) in one query: every organisation page needs both (OrgBySlug and MemberRole in one).
+func (d *DB) OrgAndRole(ctx context.Context, slug string, userID int64) (*Org, string, error) {
+	o := &Org{}
+	var created int64
+	var role string
+	err := d.queryRow(ctx, `SELECT o.id, o.name, o.slug, o.created_at, COALESCE(m.role, '') FROM orgs o
+		LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = ? WHERE o.slug = ?`, userID, slug).Scan(&o.ID, &o.Name, &o.Slug, &created, &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", ErrNotFound
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	o.CreatedAt = unix(created)
+	return o, role, nil
+}
+
+// MembershipCount counts the organisations a person belongs to (the header offers switching when more
+// than one).
+func (d *DB) MembershipCount(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := d.queryRow(ctx, `SELECT count(*) FROM memberships WHERE user_id = ?`, userID).Scan(&n)
+	return n, err
+}
+
 // SetMembership adds a person to an organisation or changes their role.
 func SetMembership(ctx context.Context, tx *sql.Tx, now time.Time, userID, orgID int64, role string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO memberships(user_id, org_id, role, created_at) VALUES (?, ?, ?, ?)

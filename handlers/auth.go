@@ -212,15 +212,14 @@ func (s *Server) orgAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		u := currentUser(c)
 		ctx := c.Request().Context()
-		o, err := s.db.OrgBySlug(ctx, c.Param("slug"))
+		o, role, err := s.db.OrgAndRole(ctx, c.Param("slug"), u.ID)
 		if err != nil {
 			return err
 		}
-		role := ""
-		if !u.IsStaff() {
-			if role, err = s.db.MemberRole(ctx, u.ID, o.ID); err != nil {
-				return err
-			}
+		if u.IsStaff() {
+			role = ""
+		} else if role == "" {
+			return db.ErrNotFound // not a member: the same answer as an organisation that does not exist
 		}
 		c.Set(ctxOrg, o)
 		c.Set(ctxRole, role)
@@ -262,8 +261,8 @@ func (s *Server) shellUser(c *echo.Context) *views.ShellUser {
 		su.OrgName, su.OrgSlug = o.Name, o.Slug
 	}
 	if su.Complete && !u.IsStaff() {
-		if ms, err := s.db.Memberships(c.Request().Context(), u.ID); err == nil {
-			su.MultiOrg = len(ms) > 1
+		if n, err := s.db.MembershipCount(c.Request().Context(), u.ID); err == nil {
+			su.MultiOrg = n > 1
 		}
 	}
 	return su
