@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Searches stay inside the organisation (the index's org column), never show staff-only items to
@@ -115,5 +116,38 @@ func TestCurrentTermsFollowsPublish(t *testing.T) {
 	t2, err := d.CurrentTerms(ctx)
 	if err != nil || t2.Version != v || v != t1.Version+1 || t2.TextEN != "New" {
 		t.Fatalf("after publishing %d: %+v %v", v, t2, err)
+	}
+}
+
+// RecentReveal finds an entry of exactly this item (not 55 for 5), of this person and action, within the
+// window only.
+func TestRecentRevealMatchesTheItemOnly(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	now := d.Now()
+	for _, e := range []AuditEntry{
+		{ActorID: 1, Action: "docs.reveal", Target: "55:passwords:NAS (Password)"},
+		{ActorID: 1, Action: "docs.view", Target: "5:passwords:NAS"},
+		{ActorID: 2, Action: "docs.reveal", Target: "5:passwords:NAS (Password)"},
+		{ActorID: 1, Action: "docs.reveal", Target: "50:passwords:X"},
+	} {
+		if err := d.Audit(ctx, nil, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := d.RecentReveal(ctx, 1, 5, "docs.reveal", 5*time.Minute); err != nil || ok {
+		t.Fatalf("item 5 found through another item, action or person: %v %v", ok, err)
+	}
+	for _, c := range []struct {
+		actor, item int64
+		action      string
+	}{{1, 55, "docs.reveal"}, {1, 5, "docs.view"}, {2, 5, "docs.reveal"}, {1, 50, "docs.reveal"}} {
+		if ok, err := d.RecentReveal(ctx, c.actor, c.item, c.action, 5*time.Minute); err != nil || !ok {
+			t.Fatalf("%+v not found: %v", c, err)
+		}
+	}
+	d.Now = func() time.Time { return now.Add(6 * time.Minute) }
+	if ok, _ := d.RecentReveal(ctx, 1, 55, "docs.reveal", 5*time.Minute); ok {
+		t.Fatal("an entry older than the window counted")
 	}
 }
