@@ -33,7 +33,7 @@ func TestBenchSmoke(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 9 || len(rep.Flood) != 3 || len(rep.Paced) != 1 || rep.PeakRSSMB <= 0 || rep.StartupMS <= 0 || rep.Dataset.Items != 1500 {
+	if len(rep.Results) != 9 || len(rep.Flood) != 3 || len(rep.Paced) != 2 || rep.PeakRSSMB <= 0 || rep.StartupMS <= 0 || rep.Dataset.Items != 1500 {
 		t.Fatalf("report: %+v", rep)
 	}
 	for _, r := range append(append(rep.Results, rep.Flood...), rep.Paced...) {

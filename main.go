@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work on a VM without tzdata installed
@@ -228,6 +229,12 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	}
 	logger := slog.New(slog.NewTextHandler(env.stderr, nil))
 	started := time.Now()
+	if env.getenv("GOGC") == "" {
+		// The garbage collector ran every time the small live heap doubled: with 200 instead of 100 it
+		// runs half as often, for ~20% more pages per second and ~20 MB more memory (measured with
+		// `portier bench`: peak RSS ~120 MB with 100,000 items). GOGC set by the operator wins.
+		debug.SetGCPercent(200)
+	}
 	a, err := openApp(ctx, cfg, logger)
 	if err != nil {
 		return err
