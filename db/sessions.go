@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -28,6 +29,30 @@ func (d *DB) FindSession(ctx context.Context, token string) ([]byte, bool, error
 	}
 	return b, true, nil
 }
+
+// FindSessionUser is FindSession together with the person the session belongs to (through the list of
+// their sessions), in one query: every signed-in request needs both, and they are read from the same
+// snapshot. u is nil for a session that belongs to nobody (yet); then data comes from FindSession.
+func (d *DB) FindSessionUser(ctx context.Context, token string) (data []byte, found bool, u *User, err error) {
+	u, err = scanUser(prefixScanner{d.queryRow(ctx, `SELECT s.data, x.* FROM sessions s JOIN user_sessions us ON us.token = s.token
+		JOIN (SELECT `+userCols+` FROM users) x ON x.id = us.user_id WHERE s.token = ? AND julianday('now') < s.expiry`, token), &data})
+	if err == nil {
+		return data, true, u, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, false, nil, err
+	}
+	data, found, err = d.FindSession(ctx, token)
+	return data, found, nil, err
+}
+
+// prefixScanner scans extra columns in front of what its caller asks for.
+type prefixScanner struct {
+	r      scanner
+	before any
+}
+
+func (p prefixScanner) Scan(dest ...any) error { return p.r.Scan(append([]any{p.before}, dest...)...) }
 
 // AddUserSession records a new session of a person (after the session token was renewed at sign-in).
 func (d *DB) AddUserSession(ctx context.Context, token string, userID int64, ip, ua string) error {

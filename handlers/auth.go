@@ -40,7 +40,11 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if uid == 0 {
 			return next(c)
 		}
-		u, err := s.db.UserByID(ctx, uid)
+		// Usually read together with the session (sessionStore.FindCtx), in the same request.
+		u, err := prefetchedUser(ctx, uid), error(nil)
+		if u == nil {
+			u, err = s.db.UserByID(ctx, uid)
+		}
 		if errors.Is(err, db.ErrNotFound) || (err == nil && u.Disabled) {
 			if err := s.sm.Destroy(ctx); err != nil {
 				return err

@@ -233,13 +233,19 @@ func (s *Server) docsList(c *echo.Context) error {
 		}
 	}
 	now := s.now()
+	// One allocation for all cells of the page (growing each row's slice was a measurable part of a list).
+	cells := make([]views.Cell, 0, len(items)*len(v.Columns))
+	v.Rows = make([]views.Row, 0, len(items))
 	for _, it := range items {
-		row := views.Row{ID: strconv.FormatInt(it.ID, 10), Href: r.base + "/" + strconv.FormatInt(it.ID, 10), StaffOnly: it.StaffOnly}
+		id := strconv.FormatInt(it.ID, 10)
+		row := views.Row{ID: id, Href: r.base + "/" + id, StaffOnly: it.StaffOnly}
+		start := len(cells)
 		for _, f := range r.area.Fields {
 			if f.InList {
-				row.Cells = append(row.Cells, s.cell(r, f, it, contacts, now))
+				cells = append(cells, s.cell(r, f, it, contacts, now))
 			}
 		}
+		row.Cells = cells[start:len(cells):len(cells)]
 		v.Rows = append(v.Rows, row)
 	}
 	if page > 1 {
