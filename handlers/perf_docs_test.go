@@ -156,3 +156,40 @@ func TestDocListCacheThroughPages(t *testing.T) {
 		t.Fatalf("organisation B's list is wrong: %.2000s", body)
 	}
 }
+
+// Nothing kept in memory between requests decides access: a changed role, a removed membership and a
+// disabled account take effect on the very next request, after the caches were filled.
+func TestAccessChangesTakeEffectAtOnce(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	ctx := context.Background()
+	f.as(f.mgr)
+	for _, p := range []string{"/o/alpha/docs/contacts", "/o/alpha/people", "/o/alpha"} {
+		if resp, _ := e.get(p, nil); resp.StatusCode != 200 {
+			t.Fatalf("manager %s: %d", p, resp.StatusCode)
+		}
+	}
+	if err := e.db.SetMemberRole(ctx, f.mgr.ID, f.a.ID, "viewer"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := e.get("/o/alpha/people", nil); resp.StatusCode != 404 {
+		t.Fatalf("people page after losing the manager role: %d", resp.StatusCode)
+	}
+	if _, err := e.db.W.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND org_id = ?`, f.mgr.ID, f.a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := e.get("/o/alpha/docs/contacts", nil); resp.StatusCode != 404 {
+		t.Fatalf("list after the membership was removed: %d", resp.StatusCode)
+	}
+	// Disabled without its sessions being ended (as a direct database change would do): still refused.
+	f.as(f.viewer)
+	if resp, _ := e.get("/o/alpha/docs/contacts", nil); resp.StatusCode != 200 {
+		t.Fatalf("viewer list: %d", resp.StatusCode)
+	}
+	if _, err := e.db.W.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, e.clock.Now().Unix(), f.viewer.ID); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := e.get("/o/alpha/docs/contacts", nil); resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Fatalf("disabled person's next request: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
