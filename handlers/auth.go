@@ -29,6 +29,8 @@ const (
 	ctxRole = "portier.role"
 	// ctxComplete is set when the person finished every first-login step (the menu is shown).
 	ctxComplete = "portier.complete"
+	// ctxMemberships is how many organisations the person belongs to, when orgAccess counted them.
+	ctxMemberships = "portier.memberships"
 )
 
 // loadUser puts the signed-in person into the request and switches to their language and time zone.
@@ -216,10 +218,11 @@ func (s *Server) orgAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		u := currentUser(c)
 		ctx := c.Request().Context()
-		o, role, err := s.db.OrgAndRole(ctx, c.Param("slug"), u.ID)
+		o, role, memberships, err := s.db.OrgAndRole(ctx, c.Param("slug"), u.ID)
 		if err != nil {
 			return err
 		}
+		c.Set(ctxMemberships, memberships)
 		if u.IsStaff() {
 			role = ""
 		} else if role == "" {
@@ -265,7 +268,9 @@ func (s *Server) shellUser(c *echo.Context) *views.ShellUser {
 		su.OrgName, su.OrgSlug = o.Name, o.Slug
 	}
 	if su.Complete && !u.IsStaff() {
-		if n, err := s.db.MembershipCount(c.Request().Context(), u.ID); err == nil {
+		if n, ok := c.Get(ctxMemberships).(int); ok {
+			su.MultiOrg = n > 1 // counted by orgAccess in this request
+		} else if n, err := s.db.MembershipCount(c.Request().Context(), u.ID); err == nil {
 			su.MultiOrg = n > 1
 		}
 	}
