@@ -81,11 +81,11 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 	if took == 0 {
 		select {
 		case took = <-closed:
-		case <-time.After(3 * time.Second):
+		case <-time.After(6 * time.Second):
 			t.Fatal("the slow connection was not cut off")
 		}
 	}
-	if took < 900*time.Millisecond || took > 2500*time.Millisecond {
+	if took < 900*time.Millisecond || took > 5*time.Second { // the 1 s timeout, not the 10 s default; slack for a busy machine
 		t.Fatalf("cut off after %s, want about the 1 s header timeout", took)
 	}
 }
