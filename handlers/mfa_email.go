@@ -3,7 +3,6 @@ package handlers
 import (
 	"database/sql"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 
@@ -175,8 +174,7 @@ func (s *Server) emailSetupSend(c *echo.Context) error {
 	v := views.EmailSetupView{First: len(methods) == 0, Choice: c.FormValue("to"), Other: strings.TrimSpace(c.FormValue("other"))}
 	addr := u.Email
 	if v.Choice == "other" {
-		a, err := mail.ParseAddress(v.Other)
-		if err != nil || a.Address != v.Other || len(v.Other) > 254 || !strings.Contains(v.Other, "@") {
+		if !ValidEmail(v.Other) {
 			v.OtherErrorKey = "mfa.email.invalid"
 			return s.renderEmailSetup(c, http.StatusUnprocessableEntity, u, v)
 		}

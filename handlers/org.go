@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 	"unicode"
@@ -223,13 +222,10 @@ func readInviteForm(c *echo.Context, choices []views.PeopleChoice) (views.Invite
 	return f, f.EmailErr == "" && f.NameErr == "" && f.RoleErr == "" && f.LangErr == ""
 }
 
-// inviteEmailOK accepts a plain address (no display name, no angle brackets) of sensible length.
+// inviteEmailOK is ValidEmail, stricter for invitations: no quoted local parts, and a domain with a dot,
+// because the address must receive the invitation mail.
 func inviteEmailOK(addr string) bool {
-	if len(addr) > 254 || !utf8.ValidString(addr) || strings.ContainsAny(addr, " <>,;\"\\") {
-		return false
-	}
-	a, err := mail.ParseAddress(addr)
-	if err != nil || a.Address != addr {
+	if !utf8.ValidString(addr) || strings.ContainsAny(addr, " <>,;\"\\") || !ValidEmail(addr) {
 		return false
 	}
 	at := strings.LastIndexByte(addr, '@')

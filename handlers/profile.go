@@ -16,7 +16,6 @@ import (
 	"image/png"
 	"io"
 	"net/http"
-	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -659,15 +658,6 @@ func (s *Server) passwordChange(c *echo.Context) error {
 	return s.profileDone(c, "profile.password.changed")
 }
 
-// validEmail accepts a bare address (no display name or comment) of at most 254 bytes.
-func validEmail(addr string) bool {
-	if addr == "" || len(addr) > 254 {
-		return false
-	}
-	a, err := mail.ParseAddress(addr)
-	return err == nil && a.Address == addr && strings.Contains(addr, "@")
-}
-
 // emailChange asks to switch the sign-in address. The new address gets a confirmation link and the old one
 // a notice; until the link is used, the old address stays valid. An address another account uses gets the
 // same answer and no mail, so the form cannot tell who has an account.
@@ -682,7 +672,7 @@ func (s *Server) emailChange(c *echo.Context) error {
 	}
 	v.Email.NewValue = raw
 	switch {
-	case !validEmail(raw):
+	case !ValidEmail(raw):
 		v.Email.EmailErrorKey = "profile.error.email_invalid"
 	case addr == db.NormalizeEmail(u.Email):
 		v.Email.EmailErrorKey = "profile.error.email_same"
