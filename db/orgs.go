@@ -195,31 +195,21 @@ type Person struct {
 
 // OrgPeople lists an organisation's members.
 func (d *DB) OrgPeople(ctx context.Context, orgID int64) ([]Person, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT u.id, u.email, u.name, m.role, u.disabled_at IS NOT NULL,
+	return d.people(ctx, `SELECT u.id, u.email, u.name, m.role, u.disabled_at IS NOT NULL,
 		u.password_hash IS NOT NULL, COALESCE(u.last_login_at, 0) FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.org_id = ? ORDER BY u.name COLLATE NOCASE, u.email`, orgID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Person
-	for rows.Next() {
-		var p Person
-		var last int64
-		if err := rows.Scan(&p.UserID, &p.Email, &p.Name, &p.Role, &p.Disabled, &p.Active, &last); err != nil {
-			return nil, err
-		}
-		p.LastLoginAt = unix(last)
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // StaffPeople lists the MSP's staff.
 func (d *DB) StaffPeople(ctx context.Context) ([]Person, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT id, email, name, staff_role, disabled_at IS NOT NULL,
+	return d.people(ctx, `SELECT id, email, name, staff_role, disabled_at IS NOT NULL,
 		password_hash IS NOT NULL, COALESCE(last_login_at, 0) FROM users WHERE staff_role IS NOT NULL
 		ORDER BY name COLLATE NOCASE, email`)
+}
+
+// people runs a query whose columns are those of Person, in its order.
+func (d *DB) people(ctx context.Context, q string, args ...any) ([]Person, error) {
+	rows, err := d.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
