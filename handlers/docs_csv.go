@@ -98,7 +98,7 @@ func (s *Server) docsExport(c *echo.Context) error {
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 
-// ImportProblem is one line of a refused import.
+// importProblem is one line of a refused import.
 type importProblem struct {
 	Line   int
 	Column string
@@ -219,7 +219,7 @@ func parseImport(area *docs.Area, orgID int64, en, de *i18n.Localizer, data []by
 			}
 			v := vals[f.Name]
 			if f.Kind == docs.Enum && v != "" {
-				v = enumFromLabel(f, area, en, de, v)
+				v = enumFromLabel(f, en, de, v)
 			}
 			clean, e := f.Clean(v)
 			if e != "" {
@@ -246,7 +246,7 @@ func parseImport(area *docs.Area, orgID int64, en, de *i18n.Localizer, data []by
 }
 
 // enumFromLabel accepts an option by its stored value or its English or German label.
-func enumFromLabel(f docs.Field, area *docs.Area, en, de *i18n.Localizer, v string) string {
+func enumFromLabel(f docs.Field, en, de *i18n.Localizer, v string) string {
 	lv := strings.ToLower(strings.TrimSpace(v))
 	for _, o := range f.Options {
 		if lv == o || lv == strings.ToLower(en.T(f.OptionKey(o))) || lv == strings.ToLower(de.T(f.OptionKey(o))) {
