@@ -477,7 +477,7 @@ func (s *Server) startPasskeySession(c *echo.Context, u *db.User) error {
 	c.Set(ctxUser, u)
 	r := c.Request()
 	c.SetRequest(r.WithContext(i18n.WithLocalizer(ctx, s.i18n.For(u.Lang, u.TimeZone))))
-	return s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, c.RealIP(), r.UserAgent())
+	return s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, u.SessionEpoch, c.RealIP(), r.UserAgent())
 }
 
 func (s *Server) auditPasskeyLogin(c *echo.Context, u *db.User, action string) {
