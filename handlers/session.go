@@ -24,8 +24,7 @@ type sessionStore struct {
 	stopOnce sync.Once
 }
 
-// sessionCleanupEvery is how often expired sessions are deleted (scs's SQLite store used 5 minutes; the
-// lookups ignore expired rows anyway).
+// sessionCleanupEvery is how often expired sessions are deleted (the lookups ignore expired rows anyway).
 const sessionCleanupEvery = 10 * time.Minute
 
 func newSessionStore(d *db.DB, log *slog.Logger) *sessionStore {
@@ -88,7 +87,11 @@ func (s *sessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 // nothing is known to be new, so nothing is inserted.
 func (s *sessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	if l := loadOf(ctx); l != nil && l.token != token {
-		return s.d.InsertSession(ctx, token, b, expiry)
+		if err := s.d.InsertSession(ctx, token, b, expiry); err != nil {
+			return err
+		}
+		l.token = token // saved again in this request: an update from now on
+		return nil
 	}
 	_, err := s.d.UpdateSession(ctx, token, b, expiry)
 	return err
