@@ -180,6 +180,21 @@ func SessionEpoch(ctx context.Context, tx *sql.Tx, userID int64) (int64, error) 
 	return e, err
 }
 
+// SessionsStillValid fails with ErrConflict inside tx when the person's sessions were ended after epoch
+// was read (the epoch of the request's session, at its start). A request that adds a second factor runs
+// it in the same transaction: one that was in flight when staff reset the person's factors must not add
+// a factor after the reset.
+func SessionsStillValid(ctx context.Context, tx *sql.Tx, userID, epoch int64) error {
+	cur, err := SessionEpoch(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	if cur != epoch {
+		return ErrConflict
+	}
+	return nil
+}
+
 // EndOtherSessions ends every session of the person but the one with token keep.
 func (d *DB) EndOtherSessions(ctx context.Context, userID int64, keep string) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error { return EndSessions(ctx, tx, userID, keep) })

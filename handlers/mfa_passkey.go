@@ -230,6 +230,9 @@ func (s *Server) passkeyRegisterFinish(c *echo.Context) error {
 		p.Transports = append(p.Transports, string(t))
 	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.SessionsStillValid(ctx, tx, u.ID, u.SessionEpoch); err != nil {
+			return err
+		}
 		if _, err := db.AddPasskey(ctx, tx, s.now(), u.ID, p); err != nil {
 			return err
 		}

@@ -303,3 +303,41 @@ func TestSignInRacingPasswordChangeIsEnded(t *testing.T) {
 		t.Fatalf("%d live sessions after the change", n)
 	}
 }
+
+// An enrolment that was in flight when staff reset the person's second factors adds no factor after the
+// reset: the holder of the ended session cannot bring a factor of their own through. As above, the test
+// holds the database's single writer while the enrolment runs.
+func TestEnrolmentRacingStaffMFAResetAddsNothing(t *testing.T) {
+	e := newTestEnv(t)
+	anna := e.createUser("anna@muster.example", "Anna", "", nil)
+	e.login(anna.Email, testPassword)
+	resp, body := e.get("/mfa/setup/totp", nil)
+	mustStatus(t, "totp page", resp, body, 200)
+	key := strings.ReplaceAll(doc(t, body).Find(`[data-testid=totp-key]`).Text(), " ", "")
+	secret, err := b32.DecodeString(key)
+	if err != nil {
+		t.Fatalf("key %q: %v", key, err)
+	}
+	code := totpCode(secret, totpStep(e.clock.Now()))
+	ctx := context.Background()
+	got := make(chan int, 1)
+	err = e.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.ResetMFA(ctx, tx, anna.ID); err != nil {
+			return err
+		}
+		go func() {
+			resp, _ := e.post("/mfa/setup/totp", url.Values{"name": {"Not Anna's phone"}, "code": {code}}, nil)
+			got <- resp.StatusCode
+		}()
+		time.Sleep(time.Second)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := <-got
+	if n := countRows(t, e, `SELECT count(*) FROM mfa_methods WHERE user_id = ?`, anna.ID); n != 0 {
+		t.Fatalf("a factor was added after the reset (enrolment answered %d)", status)
+	}
+	e.pin().mustBeOut(t, "after the reset")
+}
