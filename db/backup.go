@@ -14,7 +14,7 @@ import (
 // Backup writes a consistent copy of the live database to out while the server keeps running. VACUUM INTO
 // reads one snapshot (WAL readers never block the writer), so the copy is a single point in time. The copy
 // is checked with integrity_check before it is moved into place with mode 0600. The key file is never part
-// of a backup.
+// of a backup, and neither are sessions (dropSessions).
 func Backup(ctx context.Context, dbPath, out string) error {
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("%s exists already; choose a new file name", out)
@@ -43,6 +43,9 @@ func Backup(ctx context.Context, dbPath, out string) error {
 	if _, err := src.ExecContext(ctx, "VACUUM INTO ?", tmpName); err != nil {
 		return fmt.Errorf("copy database: %w", err)
 	}
+	if err := dropSessions(ctx, tmpName); err != nil {
+		return fmt.Errorf("leave sessions out of the backup: %w", err)
+	}
 	if err := os.Chmod(tmpName, 0o600); err != nil {
 		return err
 	}
@@ -53,6 +56,34 @@ func Backup(ctx context.Context, dbPath, out string) error {
 		return fmt.Errorf("move backup into place: %w", err)
 	}
 	return nil
+}
+
+// dropSessions deletes every session and its listing from the database file at path: a backup copy, or
+// a restored file before it is served. A backup is meant to be harmless without secret.key, and session
+// rows are sign-ins (their data also holds what a sign-in keeps pending, such as a TOTP secret before its
+// first code); a restored database signs nobody in. secure_delete overwrites the freed pages, so the rows
+// do not linger in the file's free space. The file's journal mode is left as it is.
+func dropSessions(ctx context.Context, path string) error {
+	c, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=secure_delete(1)")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetMaxOpenConns(1)
+	// Every schema version has sessions (0001); user_sessions came with 0002.
+	for _, table := range []string{"user_sessions", "sessions"} {
+		var n int
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, table).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		if _, err := c.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+			return err
+		}
+	}
+	return c.Close()
 }
 
 // IntegrityCheck opens the database file read-only and runs PRAGMA integrity_check.

@@ -54,10 +54,11 @@ func (d *DB) SharesOrg(ctx context.Context, a, b int64) (bool, error) {
 	return shared, err
 }
 
-// EndUserSession ends one session of the person (the token must be theirs). ErrNotFound when it is not.
-func (d *DB) EndUserSession(ctx context.Context, userID int64, token string) error {
+// EndUserSession ends one session of the person, named by its hash from UserSessions (it must be
+// theirs). ErrNotFound when it is not.
+func (d *DB) EndUserSession(ctx context.Context, userID int64, hash []byte) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = ? AND token = ?`, userID, token)
+		res, err := tx.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = ? AND hash = ?`, userID, hash)
 		if err != nil {
 			return err
 		}
@@ -66,7 +67,7 @@ func (d *DB) EndUserSession(ctx context.Context, userID int64, token string) err
 		} else if n == 0 {
 			return ErrNotFound
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, token)
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
 		return err
 	})
 }

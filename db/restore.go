@@ -56,7 +56,9 @@ func CheckFile(ctx context.Context, path string) (version int, err error) {
 
 // RestoreFile copies the backup at from to the path to (a data folder's portier.db) with mode 0600. It
 // refuses when to, or a -wal or -shm file beside it, exists: SQLite would apply a stale write-ahead log to
-// the restored file. The backup must pass CheckFile and have a schema this binary knows.
+// the restored file. The backup must pass CheckFile and have a schema this binary knows. Sessions in it
+// (a file copied by other means, or a backup made before sessions were left out) are deleted: a restored
+// database signs nobody in.
 func RestoreFile(ctx context.Context, from, to string) (version int, err error) {
 	for _, p := range []string{to, to + "-wal", to + "-shm"} {
 		if _, err := os.Lstat(p); err == nil {
@@ -96,6 +98,9 @@ func RestoreFile(ctx context.Context, from, to string) (version int, err error) 
 	}
 	if err := tmp.Close(); err != nil {
 		return 0, err
+	}
+	if err := dropSessions(ctx, tmp.Name()); err != nil {
+		return 0, fmt.Errorf("drop sessions of the restored copy: %w", err)
 	}
 	// The copy is what will be served: check it, not only the source.
 	if _, err := CheckFile(ctx, tmp.Name()); err != nil {

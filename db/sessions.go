@@ -2,25 +2,38 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"time"
 )
 
-// UserSession is one signed-in browser of a person.
+// SessionHash is what the database keeps of a session token: its SHA-256. The token itself (32 random
+// bytes from scs) is a bearer credential and never reaches the database file, its WAL or a backup; the
+// hash of a high-entropy token needs no salt or slow hashing to be useless to whoever reads it.
+func SessionHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// UserSession is one signed-in browser of a person. Hash is SessionHash of its token.
 type UserSession struct {
-	Token     string
+	Hash      []byte
 	CreatedAt time.Time
 	LastSeen  time.Time
 	IP        string
 	UserAgent string
 }
 
-// FindSession is the lookup of scs's SQLite store (same table, same expiry rule) with a prepared
-// statement: every request that carries a session cookie makes it.
+// julianDay is t as the Julian day number scs's SQLite store used for expiry (so SQLite's julianday('now')
+// compares with it).
+func julianDay(t time.Time) float64 { return float64(t.UnixNano())/(24*float64(time.Hour)) + 2440587.5 }
+
+// FindSession reads the data of an unexpired session: every request that carries a session cookie makes
+// this lookup (or FindSessionUser).
 func (d *DB) FindSession(ctx context.Context, token string) ([]byte, bool, error) {
 	var b []byte
-	err := d.queryRow(ctx, `SELECT data FROM sessions WHERE token = ? AND julianday('now') < expiry`, token).Scan(&b)
+	err := d.queryRow(ctx, `SELECT data FROM sessions WHERE hash = ? AND julianday('now') < expiry`, SessionHash(token)).Scan(&b)
 	if err == sql.ErrNoRows {
 		return nil, false, nil
 	}
@@ -30,12 +43,16 @@ func (d *DB) FindSession(ctx context.Context, token string) ([]byte, bool, error
 	return b, true, nil
 }
 
-// FindSessionUser is FindSession together with the person the session belongs to (through the list of
-// their sessions), in one query: every signed-in request needs both, and they are read from the same
-// snapshot. u is nil for a session that belongs to nobody (yet); then data comes from FindSession.
+// FindSessionUser is FindSession together with the person the session belongs to, in one query: every
+// signed-in request needs both, and they are read from the same snapshot. The person comes only through
+// their list of sessions, and only while the listed epoch is the person's current one. u is nil for a
+// session that belongs to nobody: an anonymous one (data then comes from FindSession), or one whose person
+// ended it, which the caller must not accept as signed in.
 func (d *DB) FindSessionUser(ctx context.Context, token string) (data []byte, found bool, u *User, err error) {
-	u, err = scanUser(prefixScanner{d.queryRow(ctx, `SELECT s.data, x.* FROM sessions s JOIN user_sessions us ON us.token = s.token
-		JOIN (SELECT `+userCols+` FROM users) x ON x.id = us.user_id WHERE s.token = ? AND julianday('now') < s.expiry`, token), &data})
+	h := SessionHash(token)
+	u, err = scanUser(prefixScanner{d.queryRow(ctx, `SELECT s.data, x.* FROM sessions s JOIN user_sessions us ON us.hash = s.hash
+		JOIN (SELECT `+userCols+` FROM users) x ON x.id = us.user_id AND x.session_epoch = us.epoch
+		WHERE s.hash = ? AND julianday('now') < s.expiry`, h), &data})
 	if err == nil {
 		return data, true, u, nil
 	}
@@ -54,39 +71,86 @@ type prefixScanner struct {
 
 func (p prefixScanner) Scan(dest ...any) error { return p.r.Scan(append([]any{p.before}, dest...)...) }
 
-// AddUserSession records a new session of a person (after the session token was renewed at sign-in).
-func (d *DB) AddUserSession(ctx context.Context, token string, userID int64, ip, ua string) error {
+// InsertSession stores the data of a session whose token was issued in this request. A plain INSERT: a
+// token is never stored twice, and an existing row is never replaced.
+func (d *DB) InsertSession(ctx context.Context, token string, data []byte, expiry time.Time) error {
+	_, err := d.W.ExecContext(ctx, `INSERT INTO sessions(hash, data, expiry) VALUES (?, ?, ?)`,
+		SessionHash(token), data, julianDay(expiry))
+	return err
+}
+
+// UpdateSession rewrites the data of an existing, unexpired session. It never creates a row: a session
+// ended while one of its requests was running stays ended when that request saves it. It reports whether
+// the session still existed.
+func (d *DB) UpdateSession(ctx context.Context, token string, data []byte, expiry time.Time) (bool, error) {
+	res, err := d.W.ExecContext(ctx, `UPDATE sessions SET data = ?, expiry = ? WHERE hash = ? AND julianday('now') < expiry`,
+		data, julianDay(expiry), SessionHash(token))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// DeleteSession removes a session's data (scs's Destroy and RenewToken); its listing goes separately.
+func (d *DB) DeleteSession(ctx context.Context, token string) error {
+	_, err := d.W.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, SessionHash(token))
+	return err
+}
+
+// staleListing is how long a listed session may lack its data before the cleanup forgets it. A listing is
+// written during the request that issues the token and the data when that request ends, so a listing
+// without data younger than this may belong to a request still running.
+const staleListing = time.Hour
+
+// DeleteExpiredSessions removes expired sessions, and listings whose session is gone.
+func (d *DB) DeleteExpiredSessions(ctx context.Context) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expiry < julianday('now')`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM user_sessions WHERE last_seen < ?
+			AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.hash = user_sessions.hash)`, d.Now().Add(-staleListing).Unix())
+		return err
+	})
+}
+
+// AddUserSession lists a new session of a person (after the session token was renewed at sign-in). epoch
+// is the person's session epoch as read when their credentials were checked: if their sessions were ended
+// since, the new session is listed under the old epoch and is not accepted.
+func (d *DB) AddUserSession(ctx context.Context, token string, userID, epoch int64, ip, ua string) error {
 	now := d.Now().Unix()
 	if len(ua) > 300 {
 		ua = ua[:300]
 	}
-	_, err := d.W.ExecContext(ctx, `INSERT INTO user_sessions(token, user_id, created_at, last_seen, ip, user_agent)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(token) DO UPDATE SET user_id = excluded.user_id, last_seen = excluded.last_seen`,
-		token, userID, now, now, ip, ua)
+	_, err := d.W.ExecContext(ctx, `INSERT INTO user_sessions(hash, user_id, epoch, created_at, last_seen, ip, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, SessionHash(token), userID, epoch, now, now, ip, ua)
 	return err
 }
 
-// RenameUserSession follows a token renewal.
+// RenameUserSession follows a token renewal. A session that was ended meanwhile has no listing to follow,
+// and the renewed token stays unlisted (not signed in).
 func (d *DB) RenameUserSession(ctx context.Context, oldToken, newToken string) error {
-	_, err := d.W.ExecContext(ctx, `UPDATE user_sessions SET token = ? WHERE token = ?`, newToken, oldToken)
+	_, err := d.W.ExecContext(ctx, `UPDATE user_sessions SET hash = ?, last_seen = ? WHERE hash = ?`,
+		SessionHash(newToken), d.Now().Unix(), SessionHash(oldToken))
 	return err
 }
 
 // TouchUserSession notes activity (called at most once a minute per session).
 func (d *DB) TouchUserSession(ctx context.Context, token, ip string) error {
-	_, err := d.W.ExecContext(ctx, `UPDATE user_sessions SET last_seen = ?, ip = ? WHERE token = ?`, d.Now().Unix(), ip, token)
+	_, err := d.W.ExecContext(ctx, `UPDATE user_sessions SET last_seen = ?, ip = ? WHERE hash = ?`, d.Now().Unix(), ip, SessionHash(token))
 	return err
 }
 
 // RemoveUserSession forgets a session (sign-out).
 func (d *DB) RemoveUserSession(ctx context.Context, token string) error {
-	_, err := d.W.ExecContext(ctx, `DELETE FROM user_sessions WHERE token = ?`, token)
+	_, err := d.W.ExecContext(ctx, `DELETE FROM user_sessions WHERE hash = ?`, SessionHash(token))
 	return err
 }
 
 // UserSessions lists a person's sessions, most recent first.
 func (d *DB) UserSessions(ctx context.Context, userID int64) ([]UserSession, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT token, created_at, last_seen, ip, user_agent FROM user_sessions
+	rows, err := d.R.QueryContext(ctx, `SELECT hash, created_at, last_seen, ip, user_agent FROM user_sessions
 		WHERE user_id = ? ORDER BY last_seen DESC`, userID)
 	if err != nil {
 		return nil, err
@@ -96,7 +160,7 @@ func (d *DB) UserSessions(ctx context.Context, userID int64) ([]UserSession, err
 	for rows.Next() {
 		var s UserSession
 		var c, l int64
-		if err := rows.Scan(&s.Token, &c, &l, &s.IP, &s.UserAgent); err != nil {
+		if err := rows.Scan(&s.Hash, &c, &l, &s.IP, &s.UserAgent); err != nil {
 			return nil, err
 		}
 		s.CreatedAt, s.LastSeen = unix(c), unix(l)
@@ -105,7 +169,55 @@ func (d *DB) UserSessions(ctx context.Context, userID int64) ([]UserSession, err
 	return out, rows.Err()
 }
 
-// EndOtherSessions ends every session of the person but keep.
+// SessionEpoch returns the person's current session epoch inside tx (for a session listed in the same
+// transaction that ended the others).
+func SessionEpoch(ctx context.Context, tx *sql.Tx, userID int64) (int64, error) {
+	var e int64
+	err := tx.QueryRowContext(ctx, `SELECT session_epoch FROM users WHERE id = ?`, userID).Scan(&e)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return e, err
+}
+
+// SessionsStillValid fails with ErrConflict inside tx when the person's sessions were ended after epoch
+// was read (the epoch of the request's session, at its start). A request that adds a second factor runs
+// it in the same transaction: one that was in flight when staff reset the person's factors must not add
+// a factor after the reset.
+func SessionsStillValid(ctx context.Context, tx *sql.Tx, userID, epoch int64) error {
+	cur, err := SessionEpoch(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	if cur != epoch {
+		return ErrConflict
+	}
+	return nil
+}
+
+// EndOtherSessions ends every session of the person but the one with token keep.
 func (d *DB) EndOtherSessions(ctx context.Context, userID int64, keep string) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error { return EndSessions(ctx, tx, userID, keep) })
+}
+
+// EndSessions ends every session of the person except the one with token keep ("" ends all): their data
+// and listings are deleted and the person's session epoch goes up, so that a sign-in which checked the
+// password before this moment lists its session under a dead epoch. The kept session moves to the new
+// epoch.
+func EndSessions(ctx context.Context, tx *sql.Tx, userID int64, keep string) error {
+	var kh []byte // NULL: "hash IS NOT NULL" is true for every row
+	if keep != "" {
+		kh = SessionHash(keep)
+	}
+	for _, q := range []string{
+		`UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?1`,
+		`DELETE FROM sessions WHERE hash IN (SELECT hash FROM user_sessions WHERE user_id = ?1 AND hash IS NOT ?2)`,
+		`DELETE FROM user_sessions WHERE user_id = ?1 AND hash IS NOT ?2`,
+		`UPDATE user_sessions SET epoch = (SELECT session_epoch FROM users WHERE id = ?1) WHERE user_id = ?1 AND hash IS ?2`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, userID, kh); err != nil {
+			return err
+		}
+	}
+	return nil
 }

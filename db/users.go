@@ -29,6 +29,7 @@ type User struct {
 	LockedUntil       time.Time
 	LastLoginAt       time.Time
 	CreatedAt         time.Time
+	SessionEpoch      int64 // raised whenever the person's sessions are ended (sessions.go)
 }
 
 // IsStaff reports whether the person works for the MSP.
@@ -48,7 +49,7 @@ func (u *User) DisplayName() string {
 const userCols = `id, email, name, lang, time_zone, theme, avatar IS NOT NULL, COALESCE(password_hash, ''),
 	COALESCE(password_changed_at, 0), email_confirmed_at IS NOT NULL, COALESCE(pending_email, ''),
 	COALESCE(staff_role, ''), disabled_at IS NOT NULL, terms_version, setup_shown, failed_logins, locked_until,
-	COALESCE(last_login_at, 0), created_at`
+	COALESCE(last_login_at, 0), created_at, session_epoch`
 
 type scanner interface{ Scan(...any) error }
 
@@ -57,7 +58,7 @@ func scanUser(r scanner) (*User, error) {
 	var pwChanged, locked, lastLogin, created int64
 	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Lang, &u.TimeZone, &u.Theme, &u.HasAvatar, &u.PasswordHash,
 		&pwChanged, &u.EmailConfirmed, &u.PendingEmail, &u.StaffRole, &u.Disabled, &u.TermsVersion, &u.SetupShown,
-		&u.FailedLogins, &locked, &lastLogin, &created)
+		&u.FailedLogins, &locked, &lastLogin, &created, &u.SessionEpoch)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -146,16 +147,6 @@ func SetPassword(ctx context.Context, tx *sql.Tx, now time.Time, userID int64, p
 		return err
 	}
 	return EndSessions(ctx, tx, userID, "")
-}
-
-// EndSessions deletes every session of the person except keep (a session token, or "" for all).
-func EndSessions(ctx context.Context, tx *sql.Tx, userID int64, keep string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token IN
-		(SELECT token FROM user_sessions WHERE user_id = ? AND token != ?)`, userID, keep); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = ? AND token != ?`, userID, keep)
-	return err
 }
 
 // UpdateProfile stores the person's own settings.

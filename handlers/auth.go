@@ -42,19 +42,15 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if uid == 0 {
 			return next(c)
 		}
-		// Usually read together with the session (sessionStore.FindCtx), in the same request.
-		u, err := prefetchedUser(ctx, uid), error(nil)
-		if u == nil {
-			u, err = s.db.UserByID(ctx, uid)
-		}
-		if errors.Is(err, db.ErrNotFound) || (err == nil && u.Disabled) {
+		// Read together with the session (sessionStore.FindCtx), through the person's list of sessions at
+		// their current epoch. A session that list does not hold was ended (or saved again by a request that
+		// was running when it was ended): it signs nobody in, whatever its data says.
+		u := listedUser(ctx, uid)
+		if u == nil || u.Disabled {
 			if err := s.sm.Destroy(ctx); err != nil {
 				return err
 			}
 			return next(c)
-		}
-		if err != nil {
-			return err
 		}
 		c.Set(ctxUser, u)
 		r := c.Request()

@@ -130,8 +130,9 @@ func (s *Server) startSession(c *echo.Context, u *db.User) error {
 	r := c.Request()
 	c.SetRequest(r.WithContext(i18n.WithLocalizer(ctx, s.i18n.For(u.Lang, u.TimeZone))))
 	// RenewToken already set the new token. (Saving the session here marked it committed, so whatever
-	// was put afterwards — the "next" page of the sign-in form — was lost.)
-	return s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, c.RealIP(), r.UserAgent())
+	// was put afterwards — the "next" page of the sign-in form — was lost.) The epoch is the one read with
+	// the password hash: sessions ended since then take this one with them.
+	return s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, u.SessionEpoch, c.RealIP(), r.UserAgent())
 }
 
 func (s *Server) auditLogin(c *echo.Context, u *db.User, action, email string) {

@@ -234,6 +234,9 @@ func (s *Server) emailSetupVerify(c *echo.Context) error {
 		return s.renderEmailSetup(c, http.StatusUnprocessableEntity, u, views.EmailSetupView{First: len(methods) == 0, Pending: addr, CodeErrorKey: "mfa.code_wrong"})
 	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.SessionsStillValid(ctx, tx, u.ID, u.SessionEpoch); err != nil {
+			return err
+		}
 		id, err := db.AddEmailMethod(ctx, tx, s.now(), u.ID, addr, addr)
 		if err != nil {
 			return err

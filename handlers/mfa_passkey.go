@@ -230,6 +230,9 @@ func (s *Server) passkeyRegisterFinish(c *echo.Context) error {
 		p.Transports = append(p.Transports, string(t))
 	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.SessionsStillValid(ctx, tx, u.ID, u.SessionEpoch); err != nil {
+			return err
+		}
 		if _, err := db.AddPasskey(ctx, tx, s.now(), u.ID, p); err != nil {
 			return err
 		}
@@ -477,7 +480,7 @@ func (s *Server) startPasskeySession(c *echo.Context, u *db.User) error {
 	c.Set(ctxUser, u)
 	r := c.Request()
 	c.SetRequest(r.WithContext(i18n.WithLocalizer(ctx, s.i18n.For(u.Lang, u.TimeZone))))
-	return s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, c.RealIP(), r.UserAgent())
+	return s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, u.SessionEpoch, c.RealIP(), r.UserAgent())
 }
 
 func (s *Server) auditPasskeyLogin(c *echo.Context, u *db.User, action string) {

@@ -193,6 +193,9 @@ func (s *Server) totpSetup(c *echo.Context) error {
 			views.TOTPSetupView{First: len(methods) == 0, Name: c.FormValue("name"), CodeErrorKey: "mfa.totp.wrong"})
 	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.SessionsStillValid(ctx, tx, u.ID, u.SessionEpoch); err != nil {
+			return err
+		}
 		if _, err := db.AddTOTP(ctx, tx, s.cfg.Sealer, s.now(), u.ID, name, secret, st); err != nil {
 			return err
 		}

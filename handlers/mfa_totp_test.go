@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"portier/db"
 )
 
 // enrolTOTPFlow enrols an authenticator app through the pages (the person passed the password and has no
@@ -119,7 +121,7 @@ func TestTOTPEnrolmentFromChoiceToDocumentation(t *testing.T) {
 		t.Errorf("device name %q", name)
 	}
 	// The session listing follows the renewed token.
-	if n := countRows(t, e, `SELECT count(*) FROM user_sessions WHERE user_id = ? AND token = ?`, u.ID, e.sessionToken()); n != 1 {
+	if n := countRows(t, e, `SELECT count(*) FROM user_sessions WHERE user_id = ? AND hash = ?`, u.ID, db.SessionHash(e.sessionToken())); n != 1 {
 		t.Errorf("session listing lost the renewed session")
 	}
 

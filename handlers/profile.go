@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
 	"encoding/binary"
@@ -107,14 +106,14 @@ func (s *Server) profileView(c *echo.Context, u *db.User) (views.ProfileView, er
 	if err != nil {
 		return v, err
 	}
-	current := s.sm.Token(ctx)
+	current := db.SessionHash(s.sm.Token(ctx))
 	for _, se := range sessions {
 		v.Sessions = append(v.Sessions, views.ProfileSession{
-			ID:       sessionID(se.Token),
+			ID:       sessionID(se.Hash),
 			Device:   deviceName(l, se.UserAgent),
 			IP:       se.IP,
 			LastSeen: l.DateTime(se.LastSeen),
-			Current:  se.Token == current,
+			Current:  bytes.Equal(se.Hash, current),
 		})
 	}
 	// This device first.
@@ -634,8 +633,12 @@ func (s *Server) passwordChange(c *echo.Context) error {
 	m, l := s.newEmail(u.Lang, u.Name, "mail.password_changed.subject", "msp", s.msp.Load().Name)
 	m.Paragraphs = []string{l.T("mail.password_changed.body", "email", u.Email, "date", l.DateTime(s.now()))}
 	m.After = []string{l.T("mail.password_changed.not_you", "url", s.link("/forgot"))}
+	var epoch int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := db.SetPassword(ctx, tx, s.now(), u.ID, phc); err != nil {
+			return err
+		}
+		if epoch, err = db.SessionEpoch(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		if err := s.enqueue(ctx, tx, u.Email, m); err != nil {
@@ -652,7 +655,7 @@ func (s *Server) passwordChange(c *echo.Context) error {
 		return err
 	}
 	s.sm.Put(ctx, keyPwAt, s.now().Unix())
-	if err := s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, c.RealIP(), c.Request().UserAgent()); err != nil {
+	if err := s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, epoch, c.RealIP(), c.Request().UserAgent()); err != nil {
 		return err
 	}
 	return s.profileDone(c, "profile.password.changed")
@@ -730,12 +733,10 @@ func (s *Server) emailChangeCancel(c *echo.Context) error {
 	return s.profileDone(c, "profile.email.cancelled")
 }
 
-// sessionID names a session on the page without revealing its token: the first 8 bytes of the token's
-// SHA-256, in hex. It is only ever matched against the person's own sessions.
-func sessionID(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:8])
-}
+// sessionID names a session on the page by the first 8 bytes of its stored hash (db.SessionHash), in hex:
+// the same value as before tokens were stored hashed. It is only ever matched against the person's own
+// sessions.
+func sessionID(hash []byte) string { return hex.EncodeToString(hash[:8]) }
 
 // sessionEnd signs out one other session of the person.
 func (s *Server) sessionEnd(c *echo.Context) error {
@@ -746,10 +747,10 @@ func (s *Server) sessionEnd(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	current := s.sm.Token(ctx)
+	current := db.SessionHash(s.sm.Token(ctx))
 	for _, se := range sessions {
-		if se.Token != current && len(id) == 16 && subtle.ConstantTimeCompare([]byte(sessionID(se.Token)), []byte(id)) == 1 {
-			if err := s.db.EndUserSession(ctx, u.ID, se.Token); err != nil {
+		if !bytes.Equal(se.Hash, current) && len(id) == 16 && subtle.ConstantTimeCompare([]byte(sessionID(se.Hash)), []byte(id)) == 1 {
+			if err := s.db.EndUserSession(ctx, u.ID, se.Hash); err != nil {
 				return err
 			}
 			s.audit(c, 0, "session.end", se.IP)

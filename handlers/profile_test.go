@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -656,15 +657,18 @@ func TestSessionsListAndEnd(t *testing.T) {
 		!strings.Contains(rows.Text(), "127.0.0.1") {
 		t.Fatalf("session rows: %q", rows.Text())
 	}
-	// No raw token anywhere on the page.
-	tokens, err := e.db.UserSessions(context.Background(), u.ID)
-	if err != nil || len(tokens) != 3 {
-		t.Fatalf("%d sessions: %v", len(tokens), err)
+	// No token, and no stored hash of one, anywhere on the page.
+	listed, err := e.db.UserSessions(context.Background(), u.ID)
+	if err != nil || len(listed) != 3 {
+		t.Fatalf("%d sessions: %v", len(listed), err)
 	}
-	for _, s := range tokens {
-		if strings.Contains(body, s.Token) {
-			t.Fatal("a session token is in the page")
+	for _, s := range listed {
+		if strings.Contains(body, hex.EncodeToString(s.Hash)) {
+			t.Fatal("a session's stored hash is in the page")
 		}
+	}
+	if tok := e.sessionToken(); tok == "" || strings.Contains(body, tok) {
+		t.Fatal("the session token is in the page")
 	}
 
 	// End the phone's session (the Safari one) by its identifier.
@@ -720,7 +724,7 @@ func TestSessionEndCannotTouchAnotherPersonsSession(t *testing.T) {
 	if len(ss) != 1 {
 		t.Fatalf("%d", len(ss))
 	}
-	if resp, _ := e.post("/profile/sessions/end", url.Values{"id": {sessionID(ss[0].Token)}}, nil); resp.StatusCode != 404 {
+	if resp, _ := e.post("/profile/sessions/end", url.Values{"id": {sessionID(ss[0].Hash)}}, nil); resp.StatusCode != 404 {
 		t.Fatalf("ended another person's session: %d", resp.StatusCode)
 	}
 	e.client.Jar = berts

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"database/sql"
 	"errors"
 	"net/http"
@@ -68,10 +69,10 @@ func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) 
 		}
 		v.Methods = append(v.Methods, sm)
 	}
-	cur := s.sm.Token(ctx)
+	cur := db.SessionHash(s.sm.Token(ctx))
 	for _, se := range sessions {
 		v.Sessions = append(v.Sessions, views.SecuritySession{
-			Device: browserLabel(l, se.UserAgent), IP: se.IP, LastSeen: l.DateTime(se.LastSeen), Current: se.Token == cur,
+			Device: browserLabel(l, se.UserAgent), IP: se.IP, LastSeen: l.DateTime(se.LastSeen), Current: bytes.Equal(se.Hash, cur),
 		})
 	}
 	for _, si := range signins {

@@ -117,7 +117,7 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	}
 	s.msp.Store(&msp)
 
-	s.store = newSessionStore(d)
+	s.store = newSessionStore(d, s.log)
 	s.sm = scs.New()
 	s.sm.Store = s.store
 	s.sm.Codec = sessionCodec{} // gob's decoding was ~5% of a page (perf_session.go); gob sessions still read
@@ -154,7 +154,7 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 func (s *Server) Handler() http.Handler { return s.e }
 
 // Close stops background work of the server (the expired-session cleanup).
-func (s *Server) Close() { s.store.stop() }
+func (s *Server) Close() { s.store.close() }
 
 // ipExtractor returns the socket address as the client address, unless trusted proxies are configured:
 // then X-Forwarded-For is believed only as far as it was written by those proxies.

@@ -2,62 +2,117 @@ package handlers
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v5"
 
 	"portier/db"
 )
 
-// sessionStore is scs's SQLite store, with lookups on the reader pool and writes on the single writer, so
-// that loading a session never waits behind a write.
+// sessionStore is Portier's scs store over db/ (sessions.go there): the database keeps only the SHA-256 of
+// each token, lookups go to the reader pool and writes to the single writer, and a save never brings back
+// a session that was ended while one of its requests was running. scs's own SQLite store could not do the
+// last two: it keys rows by the bearer token and saves with an insert-or-replace.
 type sessionStore struct {
-	d *db.DB
-	w *sqlite3store.SQLite3Store
+	d        *db.DB
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
 }
 
-func newSessionStore(d *db.DB) *sessionStore {
-	return &sessionStore{
-		d: d,
-		w: sqlite3store.NewWithCleanupInterval(d.W, 10*time.Minute),
-	}
+// sessionCleanupEvery is how often expired sessions are deleted (the lookups ignore expired rows anyway).
+const sessionCleanupEvery = 10 * time.Minute
+
+func newSessionStore(d *db.DB, log *slog.Logger) *sessionStore {
+	s := &sessionStore{d: d, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(sessionCleanupEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				if err := d.DeleteExpiredSessions(context.Background()); err != nil {
+					log.Warn("session cleanup", "err", err)
+				}
+			}
+		}
+	}()
+	return s
 }
 
-// Find reads through db.FindSession: the store's own Find, with a prepared statement.
+// sessionLoad is what the session lookup of a request learnt, for the save at its end and for later
+// middleware: the token it found (so a save knows whether its token is the loaded one or was issued in
+// this request) and the person the session is listed for.
+type sessionLoad struct {
+	token string   // the token found in the store ("" when the cookie named none, or a dead one)
+	user  *db.User // the person whose list holds the session at its current epoch; nil otherwise
+}
+
+type sessionLoadKey struct{}
+
+func loadOf(ctx context.Context) *sessionLoad {
+	l, _ := ctx.Value(sessionLoadKey{}).(*sessionLoad)
+	return l
+}
+
+// The plain Store methods exist for the interface; scs calls the Ctx ones.
 func (s *sessionStore) Find(token string) ([]byte, bool, error) {
-	return s.d.FindSession(context.Background(), token)
+	return s.FindCtx(context.Background(), token)
 }
+func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
+	return s.CommitCtx(context.Background(), token, b, expiry)
+}
+func (s *sessionStore) Delete(token string) error { return s.DeleteCtx(context.Background(), token) }
 
-// FindCtx (which scs prefers to Find) reads the session and the person it belongs to in one query, and
-// leaves the person for loadUser in the request's prefetch slot: one query per request fewer.
+// FindCtx reads the session and the person it belongs to in one query, and leaves both in the request's
+// sessionLoad: loadUser takes the person from there (one query per request fewer).
 func (s *sessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	b, found, u, err := s.d.FindSessionUser(ctx, token)
-	if p, ok := ctx.Value(prefetchKey{}).(*prefetch); ok && u != nil {
-		p.user = u
+	if l := loadOf(ctx); l != nil && err == nil && found {
+		l.token, l.user = token, u
 	}
 	return b, found, err
 }
 
-// prefetch carries what the session lookup read along for later middleware of the same request.
-type prefetch struct{ user *db.User }
+// CommitCtx inserts a token issued in this request and only updates the token the request loaded. The
+// update does nothing when the session was ended meanwhile: the request's answer still goes out, and its
+// cookie names a token that signs nobody in. Without a sessionLoad (a save outside the session middleware)
+// nothing is known to be new, so nothing is inserted.
+func (s *sessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	if l := loadOf(ctx); l != nil && l.token != token {
+		if err := s.d.InsertSession(ctx, token, b, expiry); err != nil {
+			return err
+		}
+		l.token = token // saved again in this request: an update from now on
+		return nil
+	}
+	_, err := s.d.UpdateSession(ctx, token, b, expiry)
+	return err
+}
 
-type prefetchKey struct{}
+func (s *sessionStore) DeleteCtx(ctx context.Context, token string) error {
+	return s.d.DeleteSession(ctx, token)
+}
 
-// prefetchedUser returns the person read with the session, if it is the one with id uid.
-func prefetchedUser(ctx context.Context, uid int64) *db.User {
-	if p, ok := ctx.Value(prefetchKey{}).(*prefetch); ok && p.user != nil && p.user.ID == uid {
-		return p.user
+func (s *sessionStore) close() {
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-s.done
+}
+
+// listedUser returns the person the request's session is listed for, if it is the one with id uid.
+func listedUser(ctx context.Context, uid int64) *db.User {
+	if l := loadOf(ctx); l != nil && l.user != nil && l.user.ID == uid {
+		return l.user
 	}
 	return nil
 }
-func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
-	return s.w.Commit(token, b, expiry)
-}
-func (s *sessionStore) Delete(token string) error { return s.w.Delete(token) }
-func (s *sessionStore) stop()                     { s.w.StopCleanup() }
 
 // Session keys.
 const (
@@ -83,7 +138,7 @@ func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if ck, err := r.Cookie(s.sm.Cookie.Name); err == nil {
 			token = ck.Value
 		}
-		ctx, err := s.sm.Load(context.WithValue(r.Context(), prefetchKey{}, &prefetch{}), token)
+		ctx, err := s.sm.Load(context.WithValue(r.Context(), sessionLoadKey{}, &sessionLoad{}), token)
 		if err != nil {
 			return err
 		}
