@@ -37,10 +37,13 @@ type Config struct {
 	Sealer         *db.Sealer
 	Hasher         *auth.Hasher
 	PasswordPolicy auth.Policy
-	Mailer         Mailer        // wakes the mail worker after an enqueue; may be nil
-	InviteTTL      time.Duration // default 7 days (administrators can change it in the portal)
-	ResetTTL       time.Duration // default 60 minutes
-	ConfirmTTL     time.Duration // default 24 hours
+	Mailer         Mailer // wakes the mail worker after an enqueue; may be nil
+	// NoMailServer: no mail server is configured, so no mail reaches anyone. E-mail codes are not offered
+	// as a second factor, and staff who invite are shown the link to pass on.
+	NoMailServer bool
+	InviteTTL    time.Duration // default 7 days (administrators can change it in the portal)
+	ResetTTL     time.Duration // default 60 minutes
+	ConfirmTTL   time.Duration // default 24 hours
 }
 
 // Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
