@@ -166,7 +166,7 @@ func inviteFromCLI(ctx context.Context, env *runEnv, cfg *config, req handlers.I
 	fmt.Fprintln(env.stdout, link)
 	fmt.Fprintln(env.stderr, "The invitation e-mail waits in the outbox (in the database): the running portal's mail worker sends it within seconds, or when the portal starts.")
 	if cfg.SMTPURL == nil {
-		fmt.Fprintln(env.stderr, "No mail server is set (PORTIER_SMTP_URL): the portal writes mails to its log instead; pass the link on yourself.")
+		fmt.Fprintln(env.stderr, "No mail server is set (PORTIER_SMTP_URL): the invitation e-mail cannot be sent; pass the link on yourself.")
 	}
 	return nil
 }

@@ -229,7 +229,7 @@ func cmdDoctor(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string
 
 	// Mail server: connect, EHLO, STARTTLS, AUTH — and send nothing.
 	if cfg.SMTPURL == nil {
-		d.warn("no mail server set: invitations, password resets and codes are written to the log instead of being sent",
+		d.warn("no mail server set: invitations, password resets and confirmations cannot be sent (the log notes whom each was for), and e-mail codes are not offered as a second factor",
 			"set PORTIER_SMTP_URL, e.g. smtp://user:password@mail.example.com:587")
 	} else {
 		where := cfg.SMTPURL.Scheme + "://" + cfg.SMTPURL.Host // never the password

@@ -28,7 +28,7 @@ type config struct {
 	Addr            string
 	DataDir         string
 	BaseURL         *url.URL
-	SMTPURL         *url.URL // nil: mail is written to the log
+	SMTPURL         *url.URL // nil: no mail is sent (the log notes whom each was for)
 	MailFrom        string
 	TrustedProxies  []netip.Prefix
 	MSPName         string
@@ -66,7 +66,7 @@ func newSettings() *settings {
 	add("addr", "PORTIER_ADDR", "localhost:8080", "address to listen on (host:port); with PORTIER_TLS on, the default becomes :443")
 	add("data", "PORTIER_DATA", "./data", "data folder: holds portier.db and secret.key")
 	add("base-url", "PORTIER_BASE_URL", "http://localhost:8080", "public URL of the portal: the only source for links in mails, the cookie's Secure flag and the passkey domain")
-	add("smtp-url", "PORTIER_SMTP_URL", "", "mail server, e.g. smtp://user:pass@host:587 or smtps://host:465; empty: mails are written to the log")
+	add("smtp-url", "PORTIER_SMTP_URL", "", "mail server, e.g. smtp://user:pass@host:587 or smtps://host:465; empty: no mail is sent (the log notes whom each was for, never its content)")
 	add("mail-from", "PORTIER_MAIL_FROM", "", "sender address of mails (default: portier@<base URL host>)")
 	add("trusted-proxies", "PORTIER_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed; empty: none")
 	add("msp-name", "PORTIER_MSP_NAME", "Portier", "name of the service provider shown in the header and mails (administrators can change it in the portal)")

@@ -215,6 +215,7 @@ func (a *app) server(mailer handlers.Mailer) (*handlers.Server, error) {
 		Hasher:         auth.NewHasher(max(1, runtime.NumCPU()/2)),
 		PasswordPolicy: cfg.PasswordPolicy,
 		Mailer:         mailer,
+		NoMailServer:   cfg.SMTPURL == nil,
 	}, a.db, a.i18n, assets)
 }
 
@@ -273,7 +274,7 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	}
 	fmt.Fprintf(env.stdout, "Portier %s listening on %s — open %s (started in %s)\n", version, ln.Addr(), cfg.BaseURL, time.Since(started).Round(time.Millisecond))
 	if cfg.SMTPURL == nil {
-		fmt.Fprintln(env.stdout, "No mail server set (PORTIER_SMTP_URL): mails are written to the log instead of being sent.")
+		fmt.Fprintln(env.stdout, "No mail server set (PORTIER_SMTP_URL): no mail is sent; the log notes whom each mail was for, never its content. E-mail codes are not offered as a second factor.")
 	}
 	if msg := web.String(); msg != "" {
 		fmt.Fprintln(env.stdout, msg)

@@ -262,3 +262,34 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Fatal("unknown command accepted")
 	}
 }
+
+// `portier serve` without PORTIER_SMTP_URL: the console says so, and a mail queued by `portier invite`
+// leaves one log line with recipient and kind, never the link the command printed.
+func TestServeWithoutMailServerLogsNoLink(t *testing.T) {
+	p := startPortier(t, nil)
+	if !strings.Contains(p.Stdout.String(), "No mail server set") {
+		t.Errorf("console: %s", p.Stdout.String())
+	}
+	if _, err := p.cmd(t, "org", "create", "--name", "Muster GmbH"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.cmd(t, "invite", "--org", "muster-gmbh", "--email", "anna@kunde.example", "--name", "Anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^http://localhost:\d+/invite/([A-Za-z0-9_-]{43})$`).FindStringSubmatch(out)
+	if m == nil || !strings.Contains(out, "pass the link on yourself") {
+		t.Fatalf("invite: %q", out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.Stderr.String(), "mail could not be sent") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	log := p.Stderr.String()
+	if !strings.Contains(log, "to=anna@kunde.example kind=mail.invite") {
+		t.Fatalf("log does not name recipient and kind:\n%s", log)
+	}
+	if strings.Contains(log, m[1]) || strings.Contains(log, "/invite/") {
+		t.Fatalf("the invitation link is in the log:\n%s", log)
+	}
+}

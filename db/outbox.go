@@ -12,6 +12,7 @@ import (
 type Mail struct {
 	ID      int64
 	To      string
+	Kind    string // what the mail is about (its message key); not secret, unlike the sealed rest
 	Subject string
 	Text    string
 	HTML    string
@@ -25,10 +26,11 @@ type sealedMail struct {
 }
 
 // EnqueueMail adds a message to the outbox inside tx, sealed to its row (it may hold a one-time link).
-func EnqueueMail(ctx context.Context, tx *sql.Tx, s *Sealer, now time.Time, to, subject, text, html string) error {
+// kind names what the mail is about (e.g. "mail.invite") and is stored in the clear.
+func EnqueueMail(ctx context.Context, tx *sql.Tx, s *Sealer, now time.Time, to, kind, subject, text, html string) error {
 	var id int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO outbox(to_addr, created_at, next_attempt_at) VALUES (?, ?, ?) RETURNING id`,
-		to, now.Unix(), now.Unix()).Scan(&id); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO outbox(to_addr, kind, created_at, next_attempt_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		to, kind, now.Unix(), now.Unix()).Scan(&id); err != nil {
 		return err
 	}
 	b, err := json.Marshal(sealedMail{subject, text, html})
@@ -45,7 +47,7 @@ func EnqueueMail(ctx context.Context, tx *sql.Tx, s *Sealer, now time.Time, to, 
 
 // DueMails returns up to n messages whose next attempt is due.
 func (d *DB) DueMails(ctx context.Context, s *Sealer, n int) ([]Mail, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT id, to_addr, sealed, attempts FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
+	rows, err := d.R.QueryContext(ctx, `SELECT id, to_addr, kind, sealed, attempts FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
 		AND next_attempt_at <= ? ORDER BY id LIMIT ?`, d.Now().Unix(), n)
 	if err != nil {
 		return nil, err
@@ -55,7 +57,7 @@ func (d *DB) DueMails(ctx context.Context, s *Sealer, n int) ([]Mail, error) {
 	for rows.Next() {
 		var m Mail
 		var sealed []byte
-		if err := rows.Scan(&m.ID, &m.To, &sealed, &m.Attempt); err != nil {
+		if err := rows.Scan(&m.ID, &m.To, &m.Kind, &sealed, &m.Attempt); err != nil {
 			return nil, err
 		}
 		pt, err := s.Open("outbox", "sealed", m.ID, sealed)

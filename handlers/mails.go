@@ -16,8 +16,8 @@ func (s *Server) link(path string) string {
 	return strings.TrimRight(s.cfg.BaseURL.String(), "/") + path
 }
 
-// mailFooter names the MSP and its support contact in every mail.
-func (s *Server) mailFooter(l *i18n.Localizer) string {
+// supportContact is the MSP's support address and phone, as one line.
+func (s *Server) supportContact() string {
 	m := s.msp.Load()
 	contact := m.SupportEmail
 	if m.SupportPhone != "" {
@@ -26,7 +26,12 @@ func (s *Server) mailFooter(l *i18n.Localizer) string {
 		}
 		contact += m.SupportPhone
 	}
-	return l.T("mail.footer", "msp", m.Name, "contact", contact, "url", s.link("/"))
+	return contact
+}
+
+// mailFooter names the MSP and its support contact in every mail.
+func (s *Server) mailFooter(l *i18n.Localizer) string {
+	return l.T("mail.footer", "msp", s.msp.Load().Name, "contact", s.supportContact(), "url", s.link("/"))
 }
 
 // plainText renders the plain-text part of a mail from the same model as the HTML part.
@@ -52,7 +57,7 @@ func (s *Server) enqueue(ctx context.Context, tx *sql.Tx, to string, m views.Ema
 	if err := views.EmailHTML(m).Render(ctx, &html); err != nil {
 		return err
 	}
-	return db.EnqueueMail(ctx, tx, s.cfg.Sealer, s.now(), to, m.Subject, plainText(m), html.String())
+	return db.EnqueueMail(ctx, tx, s.cfg.Sealer, s.now(), to, m.Kind, m.Subject, plainText(m), html.String())
 }
 
 // wakeMailer nudges the worker after a transaction that queued mail committed.
@@ -71,6 +76,7 @@ func (s *Server) newEmail(lang, name, subjectKey string, args ...any) (views.Ema
 	}
 	return views.Email{
 		Lang:      l.Lang,
+		Kind:      strings.TrimSuffix(subjectKey, ".subject"),
 		Subject:   l.T(subjectKey, args...),
 		Greeting:  greeting,
 		Signature: l.T("mail.signature", "msp", s.msp.Load().Name),

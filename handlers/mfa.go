@@ -290,13 +290,15 @@ func (s *Server) mfaChoices(c *echo.Context, u *db.User, methods []db.MFAMethod)
 			out = append(out, ch)
 		}
 	}
-	if last != nil {
+	// Without a mail server no code can reach anyone: e-mail methods are not offered (nor is a code sent).
+	usable := func(m *db.MFAMethod) bool { return m.Kind != db.MFAEmail || !s.cfg.NoMailServer }
+	if last != nil && usable(last) {
 		add(last)
 	}
 	// The rest in the order of security.md: passkey, app, e-mail.
 	for _, kind := range []string{db.MFAPasskey, db.MFATOTP, db.MFAEmail} {
 		for i := range methods {
-			if methods[i].Kind == kind {
+			if methods[i].Kind == kind && usable(&methods[i]) {
 				add(&methods[i])
 			}
 		}
@@ -308,7 +310,29 @@ func (s *Server) mfaChoices(c *echo.Context, u *db.User, methods []db.MFAMethod)
 	if left > 0 {
 		out = append(out, mfaChoice{use: "recovery", kind: "recovery"})
 	}
+	if len(out) == 0 {
+		// Only e-mail methods, no mail server and no recovery code left: a page that says so.
+		out = append(out, mfaChoice{use: kindNoMail, kind: kindNoMail})
+	}
 	return out, nil
+}
+
+// kindNoMail is the sign-in step of a person whose only factor is e-mail codes while no mail server is set
+// and who has no recovery code left: nothing to enter, only whom to ask.
+const kindNoMail = "nomail"
+
+// onlyEmailLeft reports whether the person has no way but e-mail codes, which cannot be sent now: the
+// sign-in page then says so and points to recovery codes and support.
+func (s *Server) onlyEmailLeft(choices []mfaChoice) bool {
+	if !s.cfg.NoMailServer {
+		return false
+	}
+	for _, ch := range choices {
+		if ch.kind == db.MFAPasskey || ch.kind == db.MFATOTP {
+			return false
+		}
+	}
+	return true
 }
 
 // mfaGate loads what the sign-in step needs, or says where the person belongs instead.
@@ -368,6 +392,9 @@ func (s *Server) mfaPage(c *echo.Context) error {
 func (s *Server) renderVerify(c *echo.Context, status int, u *db.User, choices []mfaChoice, ch mfaChoice, v views.MFAVerifyView) error {
 	v.Method, v.Use = ch.kind, ch.use
 	v.Assets = s.mfaAssets(ch.kind == db.MFAPasskey)
+	if s.onlyEmailLeft(choices) {
+		v.NoMailContact = s.supportContact()
+	}
 	if ch.method != nil {
 		v.Email = maskEmail(ch.method.Email)
 	}
@@ -403,6 +430,9 @@ func (s *Server) mfaVerify(c *echo.Context) error {
 		return s.redirect(c, dest)
 	}
 	ch := pickChoice(choices, c.FormValue("use"))
+	if ch.kind == kindNoMail {
+		return s.redirect(c, "/mfa")
+	}
 	code := c.FormValue("code")
 	var ok bool
 	if s.locked(u) {
@@ -508,6 +538,7 @@ func (s *Server) mfaSetupPage(c *echo.Context) error {
 	l := i18n.From(c.Request().Context())
 	v := views.MFASetupView{
 		First:            len(methods) == 0,
+		EmailAvailable:   !s.cfg.NoMailServer,
 		PasskeyAvailable: s.wa != nil,
 		PasskeyName:      passkeyNameFor(l, c.Request().UserAgent()),
 		Assets:           s.mfaAssets(true),

@@ -123,6 +123,9 @@ func (s *Server) mfaEmailSend(c *echo.Context) error {
 func (s *Server) emailSetupPage(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
+	if s.cfg.NoMailServer {
+		return s.redirect(c, "/mfa/setup")
+	}
 	methods, dest, err := s.enrolGate(c, u)
 	if err != nil {
 		return err
@@ -164,6 +167,9 @@ func (s *Server) renderEmailSetup(c *echo.Context, status int, u *db.User, v vie
 func (s *Server) emailSetupSend(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
+	if s.cfg.NoMailServer {
+		return s.redirect(c, "/mfa/setup")
+	}
 	methods, dest, err := s.enrolGate(c, u)
 	if err != nil {
 		return err
@@ -207,6 +213,9 @@ func (s *Server) emailSetupSend(c *echo.Context) error {
 func (s *Server) emailSetupVerify(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
+	if s.cfg.NoMailServer {
+		return s.redirect(c, "/mfa/setup")
+	}
 	methods, dest, err := s.enrolGate(c, u)
 	if err != nil {
 		return err

@@ -248,35 +248,35 @@ func peopleTextOK(s string, max int) bool {
 // inviteOrResend invites a person to the organisation orgID (0: the staff), or re-sends their open
 // invitation when they already have one for the same role: a second invitation of the same person never
 // piles up, and the older link dies either way. A person who is already an active member gets nothing.
-// It returns the message key for the page.
-func (s *Server) inviteOrResend(ctx context.Context, c *echo.Context, orgID int64, f views.InviteForm, existing *db.User) (string, error) {
+// It returns the message key for the page and the invitation sent, if any.
+func (s *Server) inviteOrResend(ctx context.Context, c *echo.Context, orgID int64, f views.InviteForm, existing *db.User) (string, *sentInvitation, error) {
 	actor := s.auditEntry(c, orgID, "", "")
 	if existing != nil {
 		inv, err := s.db.OpenInvitation(ctx, existing.ID, orgID)
 		switch {
 		case err == nil && inv.Role == f.Role:
-			_, _, err = s.ReissueInvitation(ctx, inv.ID, actor)
-			return "people.flash.resent", err
+			link, inv, err := s.ReissueInvitation(ctx, inv.ID, actor)
+			return "people.flash.resent", &sentInvitation{link, inv}, err
 		case err == nil:
 			// Another role: a new invitation replaces the open one (CreateInvitation revokes it).
 		case !errors.Is(err, db.ErrNotFound):
-			return "", err
+			return "", nil, err
 		case existing.PasswordHash != "":
 			member := existing.StaffRole != ""
 			if orgID != 0 {
 				_, err := s.db.MemberRole(ctx, existing.ID, orgID)
 				if err != nil && !errors.Is(err, db.ErrNotFound) {
-					return "", err
+					return "", nil, err
 				}
 				member = err == nil
 			}
 			if member {
-				return "people.flash.already_member", nil
+				return "people.flash.already_member", nil, nil
 			}
 		}
 	}
-	_, _, err := s.Invite(ctx, InviteRequest{Email: f.Email, Name: f.Name, Lang: f.Lang, OrgID: orgID, Role: f.Role, Actor: actor})
-	return "people.flash.invited", err
+	link, inv, err := s.Invite(ctx, InviteRequest{Email: f.Email, Name: f.Name, Lang: f.Lang, OrgID: orgID, Role: f.Role, Actor: actor})
+	return "people.flash.invited", &sentInvitation{link, inv}, err
 }
 
 // orgInvite invites a person to the route's organisation as manager or viewer.
@@ -309,11 +309,11 @@ func (s *Server) orgInvite(c *echo.Context) error {
 		v.Invite = f
 		return s.renderOrgPeople(c, http.StatusUnprocessableEntity, v)
 	}
-	flash, err := s.inviteOrResend(ctx, c, o.ID, f, existing)
+	flash, sent, err := s.inviteOrResend(ctx, c, o.ID, f, existing)
 	if err != nil {
 		return err
 	}
-	return s.orgPeopleDone(c, flash)
+	return s.invited(c, sent, flash, s.orgPeopleView, s.renderOrgPeople, s.orgPeopleDone)
 }
 
 // orgInvitation loads the invitation of the path's :id if it belongs to the route's organisation.
@@ -333,16 +333,16 @@ func (s *Server) orgInvitation(c *echo.Context, orgID int64) (*db.Invitation, er
 }
 
 // resendInvitation sends an open invitation again with a new link; the old link dies.
-func (s *Server) resendInvitation(c *echo.Context, orgID int64) error {
+func (s *Server) resendInvitation(c *echo.Context, orgID int64) (*sentInvitation, error) {
 	inv, err := s.orgInvitation(c, orgID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if inv.Status != db.InvitePending && inv.Status != db.InviteExpired {
-		return db.ErrConflict
+		return nil, db.ErrConflict
 	}
-	_, _, err = s.ReissueInvitation(c.Request().Context(), inv.ID, s.auditEntry(c, orgID, "", ""))
-	return err
+	link, inv, err := s.ReissueInvitation(c.Request().Context(), inv.ID, s.auditEntry(c, orgID, "", ""))
+	return &sentInvitation{link, inv}, err
 }
 
 // revokeInvitation withdraws an open invitation.
@@ -365,10 +365,11 @@ func (s *Server) revokeInvitation(c *echo.Context, orgID int64) error {
 
 func (s *Server) orgResend(c *echo.Context) error {
 	o, _ := currentOrg(c)
-	if err := s.resendInvitation(c, o.ID); err != nil {
+	sent, err := s.resendInvitation(c, o.ID)
+	if err != nil {
 		return err
 	}
-	return s.orgPeopleDone(c, "people.flash.resent")
+	return s.invited(c, sent, "people.flash.resent", s.orgPeopleView, s.renderOrgPeople, s.orgPeopleDone)
 }
 
 func (s *Server) orgRevoke(c *echo.Context) error {

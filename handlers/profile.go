@@ -1,18 +1,11 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"image"
-	"image/draw"
-	_ "image/gif" // avatar uploads: GIF (first frame)
-	_ "image/jpeg"
-	"image/png"
 	"io"
 	"net/http"
 	"slices"
@@ -26,6 +19,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/auth"
+	"portier/avatar"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -75,22 +69,13 @@ func validZone(tz, current string) bool {
 	return err == nil
 }
 
-// Avatar limits: the upload (2 MB, under the 3 MB body limit of multipart requests), the picture's size
-// in pixels (a small file can declare a huge picture; decoding it would take gigabytes), and the result.
-const (
-	maxAvatarBytes  = 2 << 20
-	maxAvatarPixels = 40_000_000
-	maxAvatarSide   = 16384
-	avatarSize      = 128
-)
-
 // profileView builds the page from what is stored; handlers then add the state of the form that failed.
 func (s *Server) profileView(c *echo.Context, u *db.User) (views.ProfileView, error) {
 	ctx := c.Request().Context()
 	l := i18n.From(ctx)
 	v := views.ProfileView{
 		Settings: views.ProfileSettings{Name: u.Name, Lang: u.Lang, TimeZone: u.TimeZone, Theme: u.Theme},
-		Avatar:   views.ProfileAvatar{Initials: initials(u), MaxMB: maxAvatarBytes >> 20},
+		Avatar:   views.ProfileAvatar{Initials: initials(u), MaxMB: avatar.MaxBytes >> 20},
 		Password: views.ProfilePassword{Email: u.Email},
 		Email:    views.ProfileEmail{Current: u.Email, Pending: u.PendingEmail},
 	}
@@ -232,19 +217,20 @@ func (s *Server) profileUpdate(c *echo.Context) error {
 	return s.profileDone(c, "profile.settings.saved")
 }
 
-// avatarUpload takes a PNG, JPEG or GIF of at most 2 MB and stores it re-encoded as a 128×128 PNG: only
-// pixels survive, no metadata (EXIF, GPS position, camera, comments) and no bytes of the upload itself.
+// avatarUpload takes a PNG, JPEG or GIF of at most 2 MB and stores it re-encoded as a 128×128 PNG (package
+// avatar): only pixels survive, no metadata and no bytes of the upload itself. A picture that would take
+// too much memory is refused from its header; when too many are being decoded the answer is 503.
 func (s *Server) avatarUpload(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	r := c.Request()
-	fail := func(key string, args ...any) error {
+	fail := func(status int, key string, args ...any) error {
 		v, err := s.profileView(c, u)
 		if err != nil {
 			return err
 		}
 		v.Avatar.ErrorKey, v.Avatar.ErrorArgs = key, args
-		return s.renderProfile(c, http.StatusUnprocessableEntity, v)
+		return s.renderProfile(c, status, v)
 	}
 	// Keep the whole upload in memory (the body limit bounds it): a person's photo has no business in a
 	// temporary file.
@@ -253,30 +239,38 @@ func (s *Server) avatarUpload(c *echo.Context) error {
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return fail("profile.avatar.error.missing")
+		return fail(http.StatusUnprocessableEntity, "profile.avatar.error.missing")
 	}
 	defer r.MultipartForm.RemoveAll()
 	file, fh, err := r.FormFile("avatar")
 	if err != nil {
-		return fail("profile.avatar.error.missing")
+		return fail(http.StatusUnprocessableEntity, "profile.avatar.error.missing")
 	}
 	defer file.Close()
-	if fh.Size > maxAvatarBytes {
-		return fail("profile.avatar.error.too_large", "mb", maxAvatarBytes>>20)
+	if fh.Size > avatar.MaxBytes {
+		return fail(http.StatusUnprocessableEntity, "profile.avatar.error.too_large", "mb", avatar.MaxBytes>>20)
 	}
-	data, err := io.ReadAll(io.LimitReader(file, maxAvatarBytes+1))
+	data, err := io.ReadAll(io.LimitReader(file, avatar.MaxBytes+1))
 	if err != nil {
 		return err
 	}
-	if len(data) > maxAvatarBytes {
-		return fail("profile.avatar.error.too_large", "mb", maxAvatarBytes>>20)
+	if len(data) > avatar.MaxBytes {
+		return fail(http.StatusUnprocessableEntity, "profile.avatar.error.too_large", "mb", avatar.MaxBytes>>20)
 	}
 	if len(data) == 0 {
-		return fail("profile.avatar.error.missing")
+		return fail(http.StatusUnprocessableEntity, "profile.avatar.error.missing")
 	}
-	pic, errKey := makeAvatar(data)
-	if errKey != "" {
-		return fail(errKey)
+	pic, err := s.avatars.Process(ctx, data)
+	switch {
+	case errors.Is(err, avatar.ErrFormat):
+		return fail(http.StatusUnprocessableEntity, "profile.avatar.error.format")
+	case errors.Is(err, avatar.ErrTooBig):
+		return fail(http.StatusUnprocessableEntity, "profile.avatar.error.dimensions")
+	case errors.Is(err, avatar.ErrBusy):
+		c.Response().Header().Set("Retry-After", "5")
+		return fail(http.StatusServiceUnavailable, "profile.avatar.error.busy")
+	case err != nil:
+		return err
 	}
 	if err := s.db.SetAvatar(ctx, u.ID, pic); err != nil {
 		return err
@@ -318,210 +312,6 @@ func (s *Server) avatarImage(c *echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "private, no-store")
 	return c.Blob(http.StatusOK, "image/png", pic)
-}
-
-// allowedImageFormats are the decoders an upload may use, whatever else some package registered.
-var allowedImageFormats = map[string]bool{"png": true, "jpeg": true, "gif": true}
-
-// makeAvatar decodes an uploaded picture and returns it as a square PNG of avatarSize pixels, or the
-// translation key of the reason it cannot be used.
-func makeAvatar(data []byte) ([]byte, string) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil || !allowedImageFormats[format] {
-		return nil, "profile.avatar.error.format"
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxAvatarSide || cfg.Height > maxAvatarSide ||
-		cfg.Width*cfg.Height > maxAvatarPixels {
-		return nil, "profile.avatar.error.dimensions"
-	}
-	img, format, err := image.Decode(bytes.NewReader(data))
-	if err != nil || !allowedImageFormats[format] {
-		return nil, "profile.avatar.error.format"
-	}
-	thumb := thumbnail(img, avatarSize)
-	if format == "jpeg" {
-		// Phones store pictures as the sensor saw them and note the way up in EXIF; apply it, since the
-		// EXIF block itself is not kept.
-		thumb = orient(thumb, jpegOrientation(data))
-	}
-	var out bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	if err := enc.Encode(&out, thumb); err != nil {
-		return nil, "profile.avatar.error.format"
-	}
-	return out.Bytes(), ""
-}
-
-// tap is one source pixel's share of a destination pixel.
-type tap struct {
-	i int
-	w float64
-}
-
-// boxTaps maps n source pixels onto m destination pixels: destination pixel d covers the source interval
-// [d·n/m, (d+1)·n/m), and each source pixel it touches contributes the length of the overlap. Weights
-// are normalised to sum to 1.
-func boxTaps(n, m int) [][]tap {
-	out := make([][]tap, m)
-	scale := float64(n) / float64(m)
-	for d := range m {
-		lo, hi := float64(d)*scale, float64(d+1)*scale
-		var sum float64
-		for i := int(lo); i < n && float64(i) < hi; i++ {
-			w := min(hi, float64(i+1)) - max(lo, float64(i))
-			if w <= 0 {
-				continue
-			}
-			out[d] = append(out[d], tap{i, w})
-			sum += w
-		}
-		for k := range out[d] {
-			out[d][k].w /= sum
-		}
-	}
-	return out
-}
-
-// thumbnail cuts the largest centred square out of src and resamples it to size×size with a box filter:
-// every destination pixel is the area-weighted average of the source pixels under it (a true average when
-// shrinking, a soft enlargement for small pictures). It works on premultiplied RGBA, so transparent
-// pixels do not darken their neighbours, and converts one source row at a time to keep memory small.
-func thumbnail(src image.Image, size int) *image.RGBA {
-	b := src.Bounds()
-	side := min(b.Dx(), b.Dy())
-	x0 := b.Min.X + (b.Dx()-side)/2
-	y0 := b.Min.Y + (b.Dy()-side)/2
-	taps := boxTaps(side, size)
-	dst := image.NewRGBA(image.Rect(0, 0, size, size))
-	row := image.NewRGBA(image.Rect(0, 0, side, 1))
-	loaded := -1
-	acc := make([]float64, 4*size)
-	for dy := range size {
-		clear(acc)
-		for _, ty := range taps[dy] {
-			if ty.i != loaded {
-				draw.Draw(row, row.Bounds(), src, image.Pt(x0, y0+ty.i), draw.Src)
-				loaded = ty.i
-			}
-			for dx := range size {
-				var r, g, bl, a float64
-				for _, tx := range taps[dx] {
-					p := row.Pix[4*tx.i : 4*tx.i+4 : 4*tx.i+4]
-					r += tx.w * float64(p[0])
-					g += tx.w * float64(p[1])
-					bl += tx.w * float64(p[2])
-					a += tx.w * float64(p[3])
-				}
-				acc[4*dx] += ty.w * r
-				acc[4*dx+1] += ty.w * g
-				acc[4*dx+2] += ty.w * bl
-				acc[4*dx+3] += ty.w * a
-			}
-		}
-		out := dst.Pix[dy*dst.Stride : dy*dst.Stride+4*size]
-		for k, v := range acc {
-			out[k] = uint8(min(255, max(0, v+0.5)))
-		}
-	}
-	return dst
-}
-
-// jpegOrientation reads the EXIF orientation (1–8) of a JPEG; 1 (as stored) when there is none or the
-// EXIF block cannot be read. Every offset is checked: the bytes come from the upload.
-func jpegOrientation(b []byte) int {
-	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
-		return 1
-	}
-	for i := 2; i+4 <= len(b); {
-		if b[i] != 0xFF {
-			return 1
-		}
-		marker := b[i+1]
-		if marker == 0xDA || marker == 0xD9 { // start of scan, end of image: no more metadata
-			return 1
-		}
-		n := int(b[i+2])<<8 | int(b[i+3])
-		if n < 2 || i+2+n > len(b) {
-			return 1
-		}
-		seg := b[i+4 : i+2+n]
-		if marker == 0xE1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
-			return tiffOrientation(seg[6:])
-		}
-		i += 2 + n
-	}
-	return 1
-}
-
-func tiffOrientation(t []byte) int {
-	if len(t) < 8 {
-		return 1
-	}
-	var u16 func([]byte) uint16
-	var u32 func([]byte) uint32
-	switch string(t[:2]) {
-	case "II":
-		u16, u32 = binary.LittleEndian.Uint16, binary.LittleEndian.Uint32
-	case "MM":
-		u16, u32 = binary.BigEndian.Uint16, binary.BigEndian.Uint32
-	default:
-		return 1
-	}
-	if u16(t[2:]) != 42 {
-		return 1
-	}
-	ifd := u32(t[4:])
-	if uint64(ifd)+2 > uint64(len(t)) {
-		return 1
-	}
-	count := int(u16(t[ifd:]))
-	for k := range count {
-		e := int(ifd) + 2 + 12*k
-		if e+12 > len(t) {
-			return 1
-		}
-		if u16(t[e:]) == 0x0112 && u16(t[e+2:]) == 3 { // Orientation, SHORT
-			if o := int(u16(t[e+8:])); o >= 1 && o <= 8 {
-				return o
-			}
-			return 1
-		}
-	}
-	return 1
-}
-
-// orient turns a square picture the way EXIF orientation o says it should be shown. The avatar's square is
-// cut from the centre, which every one of these turns and flips maps onto itself, so turning the small
-// result is the same as turning the upload first.
-func orient(src *image.RGBA, o int) *image.RGBA {
-	if o <= 1 || o > 8 {
-		return src
-	}
-	n := src.Bounds().Dx()
-	dst := image.NewRGBA(src.Bounds())
-	for y := range n {
-		for x := range n {
-			var sx, sy int
-			switch o {
-			case 2: // mirrored
-				sx, sy = n-1-x, y
-			case 3: // upside down
-				sx, sy = n-1-x, n-1-y
-			case 4: // mirrored upside down
-				sx, sy = x, n-1-y
-			case 5: // mirrored along the main diagonal
-				sx, sy = y, x
-			case 6: // needs a quarter turn clockwise
-				sx, sy = y, n-1-x
-			case 7: // mirrored along the other diagonal
-				sx, sy = n-1-y, n-1-x
-			case 8: // needs a quarter turn anticlockwise
-				sx, sy = n-1-y, x
-			}
-			dst.SetRGBA(x, y, src.RGBAAt(sx, sy))
-		}
-	}
-	return dst
 }
 
 // initials are shown when a person has no picture: the first letters of the first and last word of the

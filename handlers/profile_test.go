@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"portier/db"
+	"portier/testkit"
 )
 
 // profSwitch replaces the env's cookie jar and returns the previous one: two browsers of one person.
@@ -208,7 +210,7 @@ func TestAvatarUploadStripsMetadataAndScales(t *testing.T) {
 
 	const marker = "GPS-52.5200N-13.4050E-SECRET-MARKER"
 	upload := profJPEG(t, profExif(1, marker))
-	if !bytes.Contains(upload, []byte(marker)) || jpegOrientation(upload) != 1 {
+	if !bytes.Contains(upload, []byte(marker)) || !bytes.Contains(upload, []byte("Exif")) {
 		t.Fatal("test upload lacks its EXIF block")
 	}
 	resp, body := e.profUpload("/profile/avatar", "avatar", "holiday.jpg", "image/jpeg", upload)
@@ -262,43 +264,6 @@ func TestAvatarUploadStripsMetadataAndScales(t *testing.T) {
 	}
 }
 
-func TestAvatarFollowsExifOrientation(t *testing.T) {
-	// Orientation 6: the picture must be turned a quarter clockwise, so the red left half ends up on top.
-	pic, key := makeAvatar(profJPEG(t, profExif(6, "")))
-	if key != "" {
-		t.Fatal(key)
-	}
-	img, err := png.Decode(bytes.NewReader(pic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r, _, b, _ := img.At(64, 20).RGBA(); r>>8 < 180 || b>>8 > 70 {
-		t.Fatalf("top is not red: %v", img.At(64, 20))
-	}
-	if r, _, b, _ := img.At(64, 108).RGBA(); b>>8 < 180 || r>>8 > 70 {
-		t.Fatalf("bottom is not blue: %v", img.At(64, 108))
-	}
-	for o := uint16(1); o <= 8; o++ {
-		if got := jpegOrientation(profJPEG(t, profExif(o, "x"))); got != int(o) {
-			t.Errorf("orientation %d read as %d", o, got)
-		}
-	}
-	// Every turn and flip is a permutation: a marked pixel lands where the table says.
-	src := image.NewRGBA(image.Rect(0, 0, 4, 4))
-	src.SetRGBA(1, 0, color.RGBA{255, 0, 0, 255})
-	for o, want := range map[int]image.Point{1: {1, 0}, 2: {2, 0}, 3: {2, 3}, 4: {1, 3}, 5: {0, 1}, 6: {3, 1}, 7: {3, 2}, 8: {0, 2}} {
-		if orient(src, o).RGBAAt(want.X, want.Y).R != 255 {
-			t.Errorf("orientation %d: marked pixel not at %v", o, want)
-		}
-	}
-	// Garbage instead of EXIF is ignored.
-	for _, junk := range [][]byte{[]byte("Exif\x00\x00"), []byte("Exif\x00\x00II\x2a\x00\xff\xff\xff\xff"), []byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\xff\xff")} {
-		if got := jpegOrientation(profJPEG(t, junk)); got != 1 {
-			t.Errorf("junk %q: %d", junk, got)
-		}
-	}
-}
-
 func TestAvatarRefusals(t *testing.T) {
 	e := newTestEnv(t)
 	u := e.createUser("anna@muster.example", "Anna Muster", "", nil)
@@ -340,6 +305,85 @@ func TestAvatarRefusals(t *testing.T) {
 	resp, body := e.post("/profile/avatar", url.Values{"x": {"y"}}, profEN)
 	if resp.StatusCode != 422 || profErr(t, body, "avatar-error") == "" {
 		t.Fatalf("no file: %d", resp.StatusCode)
+	}
+}
+
+// The picture of the trust review: a 300 KB PNG (16-bit RGBA, 16384×2441) whose pixel count stays under
+// the limit but that decodes to 305 MB. The upload is refused from its header, and the server's memory
+// hardly moves (before the fix it was accepted and the heap grew by ~300 MB).
+func TestAvatarDecompressionBombIsRefusedWithBoundedMemory(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.createUser("anna@muster.example", "Anna Muster", "", nil)
+	e.login(u.Email, testPassword)
+	bomb := testkit.BombPNG(16384, 2441)
+
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, total := ms.HeapInuse, ms.TotalAlloc
+	stop, peakc := make(chan struct{}), make(chan uint64)
+	go func() {
+		var top uint64
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			top = max(top, m.HeapInuse)
+			select {
+			case <-stop:
+				peakc <- top
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	start := time.Now()
+	resp, body := e.profUpload("/profile/avatar", "avatar", "bomb.png", "image/png", bomb)
+	took := time.Since(start)
+	close(stop)
+	peak := <-peakc
+	runtime.ReadMemStats(&ms)
+	grew, alloc := float64(peak-min(peak, base))/(1<<20), float64(ms.TotalAlloc-total)/(1<<20)
+	t.Logf("bomb upload (%d KB, %d MB decoded): %d in %v, heap peak +%.1f MB, %.1f MB allocated",
+		len(bomb)>>10, 16384*2441*8>>20, resp.StatusCode, took.Round(time.Millisecond), grew, alloc)
+	if resp.StatusCode != 422 || !strings.Contains(profErr(t, body, "avatar-error"), "too many pixels") || e.profUser(u.ID).HasAvatar {
+		t.Fatalf("bomb: %d %q", resp.StatusCode, profErr(t, body, "avatar-error"))
+	}
+	if grew > 32 || alloc > 64 {
+		t.Fatalf("the refused bomb took memory: heap +%.1f MB, %.1f MB allocated", grew, alloc)
+	}
+}
+
+// When every decode slot is taken, an upload is answered at once (after a short wait for a slot) with 503,
+// Retry-After and a message in the person's language, rather than queueing without end.
+func TestAvatarUploadWhileBusyAnswers503(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.createUser("anna@muster.example", "Anna Muster", "", nil)
+	e.login(u.Email, testPassword)
+	pic := new(bytes.Buffer)
+	png.Encode(pic, image.NewGray(image.Rect(0, 0, 40, 40)))
+	ctx := context.Background()
+	var releases []func()
+	for {
+		r, err := e.srv.avatars.Acquire(ctx)
+		if err != nil {
+			break
+		}
+		releases = append(releases, r)
+	}
+	resp, body := e.profUpload("/profile/avatar", "avatar", "me.png", "image/png", pic.Bytes())
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(profErr(t, body, "avatar-error"), "busy with other pictures") {
+		t.Fatalf("busy: %d %q %q", resp.StatusCode, resp.Header.Get("Retry-After"), profErr(t, body, "avatar-error"))
+	}
+	e.db.W.Exec(`UPDATE users SET lang = 'de' WHERE id = ?`, u.ID)
+	resp, body = e.profUpload("/profile/avatar", "avatar", "me.png", "image/png", pic.Bytes())
+	if resp.StatusCode != 503 || !strings.Contains(profErr(t, body, "avatar-error"), "verarbeitet gerade andere Bilder") {
+		t.Fatalf("busy, German: %d %q", resp.StatusCode, profErr(t, body, "avatar-error"))
+	}
+	for _, r := range releases {
+		r()
+	}
+	if resp, _ := e.profUpload("/profile/avatar", "avatar", "me.png", "image/png", pic.Bytes()); resp.StatusCode != 303 || !e.profUser(u.ID).HasAvatar {
+		t.Fatalf("after the slots are free: %d", resp.StatusCode)
 	}
 }
 
@@ -747,56 +791,6 @@ func TestParseUserAgent(t *testing.T) {
 		b, o := parseUserAgent(ua)
 		if b+"/"+o != want {
 			t.Errorf("%.40s…: %s/%s, want %s", ua, b, o, want)
-		}
-	}
-}
-
-func TestThumbnail(t *testing.T) {
-	// Enlarging a tiny picture gives the full size with its colour.
-	small := image.NewNRGBA(image.Rect(0, 0, 3, 5))
-	for i := range small.Pix {
-		small.Pix[i] = []uint8{10, 200, 30, 255}[i%4]
-	}
-	out := thumbnail(small, 128)
-	if out.Bounds().Dx() != 128 || out.Bounds().Dy() != 128 {
-		t.Fatalf("%v", out.Bounds())
-	}
-	if c := out.RGBAAt(64, 64); c != (color.RGBA{10, 200, 30, 255}) {
-		t.Fatalf("colour %v", c)
-	}
-	// A fine checkerboard averages to grey; transparent pixels do not darken their neighbours.
-	cb := image.NewNRGBA(image.Rect(0, 0, 256, 256))
-	for y := 0; y < 256; y++ {
-		for x := 0; x < 256; x++ {
-			if (x+y)%2 == 0 {
-				cb.SetNRGBA(x, y, color.NRGBA{255, 255, 255, 255})
-			} else {
-				cb.SetNRGBA(x, y, color.NRGBA{0, 0, 0, 255})
-			}
-		}
-	}
-	if c := thumbnail(cb, 128).RGBAAt(40, 40); c.R < 126 || c.R > 129 || c.A != 255 {
-		t.Fatalf("checkerboard %v", c)
-	}
-	half := image.NewNRGBA(image.Rect(0, 0, 2, 2))
-	half.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 255})
-	half.SetNRGBA(1, 0, color.NRGBA{0, 0, 0, 0})
-	half.SetNRGBA(0, 1, color.NRGBA{255, 0, 0, 255})
-	half.SetNRGBA(1, 1, color.NRGBA{0, 0, 0, 0})
-	c := color.NRGBAModel.Convert(thumbnail(half, 1).RGBAAt(0, 0)).(color.NRGBA)
-	if c.R < 250 || c.A < 126 || c.A > 129 {
-		t.Fatalf("half transparent %v", c)
-	}
-	// Weights of every destination pixel sum to 1.
-	for _, nm := range [][2]int{{300, 128}, {128, 128}, {3, 128}, {1000, 7}} {
-		for d, taps := range boxTaps(nm[0], nm[1]) {
-			var s float64
-			for _, tp := range taps {
-				s += tp.w
-			}
-			if s < 0.999999 || s > 1.000001 {
-				t.Fatalf("%v: pixel %d weights sum to %v", nm, d, s)
-			}
 		}
 	}
 }

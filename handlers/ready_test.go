@@ -24,7 +24,7 @@ func TestReadyz(t *testing.T) {
 
 	// A queued mail is fine while it is young; 15 minutes without getting out is a stuck queue.
 	err := e.db.Tx(ctx, func(tx *sql.Tx) error {
-		return db.EnqueueMail(ctx, tx, e.srv.cfg.Sealer, e.clock.Now(), "kunde@example.com", "Hallo", "Text", "")
+		return db.EnqueueMail(ctx, tx, e.srv.cfg.Sealer, e.clock.Now(), "kunde@example.com", "mail.test", "Hallo", "Text", "")
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -50,6 +50,7 @@ func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) 
 		RecoveryLow:      left <= recoveryLow,
 		ErrorKey:         problemKey,
 		PasskeyAvailable: s.wa != nil,
+		EmailAvailable:   !s.cfg.NoMailServer,
 		PasskeyName:      passkeyNameFor(l, c.Request().UserAgent()),
 		Assets:           s.mfaAssets(true),
 	}

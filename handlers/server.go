@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/auth"
+	"portier/avatar"
 	"portier/db"
 	"portier/i18n"
 	"portier/static"
@@ -37,10 +38,13 @@ type Config struct {
 	Sealer         *db.Sealer
 	Hasher         *auth.Hasher
 	PasswordPolicy auth.Policy
-	Mailer         Mailer        // wakes the mail worker after an enqueue; may be nil
-	InviteTTL      time.Duration // default 7 days (administrators can change it in the portal)
-	ResetTTL       time.Duration // default 60 minutes
-	ConfirmTTL     time.Duration // default 24 hours
+	Mailer         Mailer // wakes the mail worker after an enqueue; may be nil
+	// NoMailServer: no mail server is configured, so no mail reaches anyone. E-mail codes are not offered
+	// as a second factor, and staff who invite are shown the link to pass on.
+	NoMailServer bool
+	InviteTTL    time.Duration // default 7 days (administrators can change it in the portal)
+	ResetTTL     time.Duration // default 60 minutes
+	ConfirmTTL   time.Duration // default 24 hours
 }
 
 // Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
@@ -60,7 +64,10 @@ type Server struct {
 	cop    *http.CrossOriginProtection
 	wa     *webauthn.WebAuthn // the passkey relying party (built by mfaRoutes); nil when the base URL is an IP address
 	docs   *docCache          // documentation lists and counts in memory (perf_docs.go)
-	e      *echo.Echo
+	// avatars makes profile pictures: two decodes at a time (each within avatar.MaxDecodeBytes), a
+	// picture waits at most a second for its turn.
+	avatars *avatar.Processor
+	e       *echo.Echo
 
 	secure      bool // the base URL is https: Secure cookies, HSTS, __Host- prefix
 	cookieLang  string
@@ -100,14 +107,15 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 		return nil, errors.New("handlers: a Sealer is required")
 	}
 	s := &Server{
-		cfg:    cfg,
-		db:     d,
-		i18n:   bundle,
-		assets: assets,
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		secure: cfg.BaseURL.Scheme == "https",
-		docs:   newDocCache(),
+		cfg:     cfg,
+		db:      d,
+		i18n:    bundle,
+		assets:  assets,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		secure:  cfg.BaseURL.Scheme == "https",
+		docs:    newDocCache(),
+		avatars: avatar.New(2, time.Second),
 	}
 	s.cookieLang, s.cookieTheme = "portier_lang", "portier_theme"
 

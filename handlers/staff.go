@@ -218,18 +218,19 @@ func (s *Server) staffInvite(c *echo.Context) error {
 		v.Invite = f
 		return s.renderStaffPeople(c, http.StatusUnprocessableEntity, v)
 	}
-	flash, err := s.inviteOrResend(ctx, c, 0, f, existing)
+	flash, sent, err := s.inviteOrResend(ctx, c, 0, f, existing)
 	if err != nil {
 		return err
 	}
-	return s.staffPeopleDone(c, flash)
+	return s.invited(c, sent, flash, s.staffPeopleView, s.renderStaffPeople, s.staffPeopleDone)
 }
 
 func (s *Server) staffResend(c *echo.Context) error {
-	if err := s.resendInvitation(c, 0); err != nil {
+	sent, err := s.resendInvitation(c, 0)
+	if err != nil {
 		return err
 	}
-	return s.staffPeopleDone(c, "people.flash.resent")
+	return s.invited(c, sent, "people.flash.resent", s.staffPeopleView, s.renderStaffPeople, s.staffPeopleDone)
 }
 
 func (s *Server) staffRevoke(c *echo.Context) error {

@@ -1,10 +1,11 @@
 // Package mail delivers the messages of the outbox: a worker takes due messages from the database and hands
-// them to a Sender (SMTP through go-mail, or the log when no mail server is configured), retrying with
-// backoff, so a slow or failing mail server never slows or changes a page.
+// them to a Sender (SMTP through go-mail; without a mail server, Log notes that a mail could not be sent),
+// retrying with backoff, so a slow or failing mail server never slows or changes a page.
 package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -17,9 +18,9 @@ import (
 	"portier/db"
 )
 
-// Message is one mail to send.
+// Message is one mail to send. Kind names what it is about (its message key, e.g. "mail.invite").
 type Message struct {
-	To, Subject, Text, HTML string
+	To, Kind, Subject, Text, HTML string
 }
 
 // Sender hands a message to a mail server.
@@ -83,13 +84,20 @@ func (s *SMTP) client() (*gomail.Client, error) {
 	return gomail.NewClient(s.URL.Hostname(), opts...)
 }
 
-// Log writes mails to the log instead of sending them: for a first run without a mail server.
+// ErrNoServer is the answer of every send when no mail server is configured: the message cannot be
+// delivered, now or later, so the worker gives it up at once instead of retrying.
+var ErrNoServer = errors.New("no mail server is set (PORTIER_SMTP_URL)")
+
+// Log stands in for the mail server when none is configured. It logs whom a mail was for and what it was
+// about, never its subject, text or HTML: those hold one-time links and sign-in codes, and a log is read by
+// more people, kept longer and copied further than a mailbox. A first run needs no mail: the console prints
+// the first administrator's link and `portier invite` prints the invitation link.
 type Log struct{ Logger *slog.Logger }
 
-// Send logs the message, clearly marked as not sent.
+// Send notes that the message could not be sent and reports ErrNoServer.
 func (l *Log) Send(_ context.Context, m Message) error {
-	l.Logger.Warn("MAIL NOT SENT (no PORTIER_SMTP_URL set) — its content follows", "to", m.To, "subject", m.Subject, "text", m.Text)
-	return nil
+	l.Logger.Warn("mail could not be sent: no mail server is set (PORTIER_SMTP_URL)", "to", m.To, "kind", m.Kind)
+	return ErrNoServer
 }
 
 // Worker sends due outbox messages.
@@ -168,11 +176,13 @@ func (w *Worker) SendDue(ctx, stop context.Context) {
 				return
 			}
 			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := w.Sender.Send(sctx, Message{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
+			err := w.Sender.Send(sctx, Message{To: m.To, Kind: m.Kind, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
 			cancel()
 			switch {
 			case err == nil:
 				err = w.DB.MailSent(ctx, m.ID)
+			case errors.Is(err, ErrNoServer):
+				err = w.DB.MailFailed(ctx, m.ID, err.Error())
 			case m.Attempt+1 >= MaxAttempts:
 				w.Log.Error("mail given up", "id", m.ID, "attempts", m.Attempt+1, "err", err)
 				err = w.DB.MailFailed(ctx, m.ID, truncate(err.Error()))

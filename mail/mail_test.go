@@ -33,7 +33,7 @@ func setup(t *testing.T) (*db.DB, *db.Sealer, *time.Time) {
 func enqueue(t *testing.T, d *db.DB, s *db.Sealer, to, subject, text string) {
 	t.Helper()
 	err := d.Tx(context.Background(), func(tx *sql.Tx) error {
-		return db.EnqueueMail(context.Background(), tx, s, d.Now(), to, subject, text, "<p>"+text+"</p>")
+		return db.EnqueueMail(context.Background(), tx, s, d.Now(), to, "mail.test", subject, text, "<p>"+text+"</p>")
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -109,14 +109,39 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	}
 }
 
-func TestLogSenderMarksMailAsNotSent(t *testing.T) {
+// Without a mail server the log says whom a mail was for and what it was about, once, and nothing it said:
+// not the subject, the text, the HTML, a link or a code. The message is given up, not retried.
+func TestWithoutMailServerTheLogNamesRecipientAndKindOnly(t *testing.T) {
+	d, s, now := setup(t)
 	var buf bytes.Buffer
-	l := &Log{Logger: slog.New(slog.NewTextHandler(&buf, nil))}
-	if err := l.Send(context.Background(), Message{To: "a@b.example", Subject: "Hallo", Text: "Inhalt"}); err != nil {
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	w := &Worker{DB: d, Sealer: s, Sender: &Log{Logger: logger}, Log: logger}
+	ctx := context.Background()
+	const link, code = "https://portal.example/reset/TOKEN-MARKER-abc", "493817"
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		return db.EnqueueMail(ctx, tx, s, d.Now(), "anna@muster.example", "mail.mfa_code", "Ihr Code SUBJECT-MARKER",
+			"Guten Tag BODY-MARKER\n\n"+code+"\n\n"+link, "<p>"+code+" <a href=\""+link+"\">HTML-MARKER</a></p>")
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "MAIL NOT SENT") || !strings.Contains(buf.String(), "a@b.example") {
-		t.Fatalf("log: %s", buf.String())
+	for range 3 {
+		w.SendDue(ctx, ctx)
+		*now = now.Add(2 * time.Hour)
+	}
+	out := buf.String()
+	t.Logf("log: %s", out)
+	for _, secret := range []string{"TOKEN-MARKER", code, "SUBJECT-MARKER", "BODY-MARKER", "HTML-MARKER", "Guten Tag"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log holds %q", secret)
+		}
+	}
+	if strings.Count(out, "mail could not be sent") != 1 || !strings.Contains(out, "to=anna@muster.example") || !strings.Contains(out, "kind=mail.mfa_code") {
+		t.Fatalf("log does not say once whom the mail was for and what it was about: %s", out)
+	}
+	queued, sent, failed, _, _ := d.OutboxStats(ctx)
+	if queued != 0 || sent != 0 || failed != 1 {
+		t.Fatalf("queued %d sent %d failed %d", queued, sent, failed)
 	}
 }
 
