@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"portier/auth"
 	"portier/db"
 )
 
@@ -17,6 +18,18 @@ import (
 // them under -race with -run TestParallel.
 
 const burst = 40
+
+// cheapHashing makes password hashing as cheap as the hasher allows, so that bursts of sign-ins stay fast
+// under -race. What is counted does not depend on the cost.
+func cheapHashing(c *Config) {
+	p := auth.DefaultParams()
+	p.Memory, p.Time = 8*1024, 1
+	h, err := auth.NewHasherParams(p, 0)
+	if err != nil {
+		panic(err)
+	}
+	c.Hasher = h
+}
 
 // answer is what a request of a burst got back.
 type answer struct {
@@ -100,7 +113,7 @@ func (e *testEnv) wrongTOTP(i int) string {
 // password that follows is refused because the account is locked. Before the reservation all forty were
 // checked against the stored hash.
 func TestParallelWrongPasswords(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnv(t, cheapHashing)
 	o := e.createOrg("Muster GmbH", "muster")
 	u := e.createUser("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
 
@@ -129,7 +142,7 @@ func TestParallelWrongPasswords(t *testing.T) {
 // as the account lock allows (ten; five per sign-in attempt), and afterwards the right code passes in none
 // of the browsers and the right password does not sign in (locked).
 func TestParallelWrongTOTPCodes(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnv(t, cheapHashing)
 	o := e.createOrg("Muster GmbH", "muster")
 	u := e.createUser("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
 	const browsers = 4
@@ -213,7 +226,7 @@ func TestParallelWrongEmailCodes(t *testing.T) {
 // Forty failed sign-ins at once from one address (each for another unknown account, so no account lock
 // interferes): the per-address throttle lets 30 through and answers the rest 429 with Retry-After.
 func TestParallelIPThrottle(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnv(t, cheapHashing)
 	got := e.fire(burst, func(i int) (answer, error) {
 		return e.postAs(newBrowser(), "/login", url.Values{"email": {fmt.Sprintf("niemand%d@muster.example", i)}, "password": {"falsch"}})
 	})
