@@ -10,7 +10,7 @@ import (
 )
 
 // Second factors: enrolled methods (authenticator app, e-mail code, passkey), recovery codes, e-mail codes
-// and the per-account count of failed codes.
+// (the counts of failed codes are in throttle.go).
 
 // Kinds of second factor.
 const (
@@ -266,6 +266,7 @@ func ResetMFA(ctx context.Context, tx *sql.Tx, userID int64) error {
 		`DELETE FROM mfa_methods WHERE user_id = ?`,
 		`DELETE FROM recovery_codes WHERE user_id = ?`,
 		`DELETE FROM email_codes WHERE user_id = ?`,
+		`DELETE FROM mfa_attempts WHERE user_id = ?`,
 		`UPDATE users SET mfa_failures = 0 WHERE id = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, userID); err != nil {
@@ -388,36 +389,6 @@ func (d *DB) CheckEmailCode(ctx context.Context, userID int64, purpose, attempt 
 		return nil
 	})
 	return result, email, err
-}
-
-// RecordMFAFailure counts a wrong second-factor code like a failed sign-in (the account lock and the
-// per-address throttle apply). The lock follows the larger of the two counts, so signing in again with
-// the password between guesses does not start the count afresh.
-func (d *DB) RecordMFAFailure(ctx context.Context, userID int64, ip string) error {
-	now := d.Now()
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		var n, m int
-		if err := tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1, mfa_failures = mfa_failures + 1
-			WHERE id = ? RETURNING failed_logins, mfa_failures`, userID).Scan(&n, &m); err != nil {
-			return err
-		}
-		if l := lockFor(max(n, m)); l > 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE users SET locked_until = ? WHERE id = ?`, now.Add(l).Unix(), userID); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ip_failures WHERE ip = ? AND at <= ?`, ip, now.Add(-IPWindow).Unix()); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO ip_failures(ip, at) VALUES (?, ?)`, ip, now.Unix())
-		return err
-	})
-}
-
-// RecordMFASuccess clears the failure counts after a passed second factor.
-func (d *DB) RecordMFASuccess(ctx context.Context, userID int64) error {
-	_, err := d.W.ExecContext(ctx, `UPDATE users SET failed_logins = 0, mfa_failures = 0, locked_until = 0 WHERE id = ?`, userID)
-	return err
 }
 
 // SignIn is one successful sign-in of a person, from the audit log.

@@ -45,60 +45,71 @@ func (s *Server) login(c *echo.Context) error {
 		email = email[:254]
 	}
 
-	if wait, err := s.db.IPBlocked(ctx, ip); err != nil {
-		return err
-	} else if wait > 0 {
-		return &tooMany{retryAfter: wait}
-	}
-
 	u, err := s.db.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
-	if u == nil || u.PasswordHash == "" || u.Disabled {
+	// Someone signing in with an address they asked to switch to: the password is checked against that
+	// account (and counted there), and the right one is told the new address still waits for confirmation.
+	var pending *db.User
+	if u == nil && email != "" {
+		p, err := s.db.UserByPendingEmail(ctx, email)
+		if err != nil && !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
+		if p != nil && p.PasswordHash != "" && !p.Disabled {
+			pending = p
+		}
+	}
+	account := u
+	if account == nil {
+		account = pending
+	}
+	var uid int64
+	if account != nil {
+		uid = account.ID
+	}
+	// The attempt is counted before the password is checked: parallel requests cannot all pass a lock or
+	// throttle that is checked first and counted later.
+	res, err := s.db.ReserveAttempt(ctx, db.Attempt{Kind: db.AttemptPassword, UserID: uid, IP: ip})
+	if err != nil {
+		return err
+	}
+	switch res.Refused {
+	case db.RefusedIP:
+		return &tooMany{retryAfter: res.RetryAfter}
+	case db.RefusedLocked:
+		// Nothing is checked during a lock; the answer still takes a check's time and says the usual words.
 		if err := s.cfg.Hasher.DummyVerify(ctx, password); err != nil && !errors.Is(err, auth.ErrTooLong) {
 			return err
 		}
-		// Someone signing in with an address they asked to switch to, and the right password: tell them
-		// the new address still waits for confirmation and offer to send the link again.
-		if u == nil && email != "" {
-			if p, err := s.db.UserByPendingEmail(ctx, email); err == nil && p.PasswordHash != "" && !p.Disabled {
-				if ok, _, _ := s.cfg.Hasher.Verify(ctx, p.PasswordHash, password); ok {
-					return s.renderPendingConfirmation(c, p, email)
-				}
-			}
-		}
-		var uid int64
-		if u != nil {
-			uid = u.ID
-		}
-		if err := s.db.RecordLoginFailure(ctx, uid, ip); err != nil {
-			return err
-		}
-		s.auditLogin(c, u, "login.fail", email)
+		s.auditLogin(c, u, "login.locked", email)
 		return s.renderLogin(c, http.StatusUnauthorized, v)
 	}
 
-	ok, rehash, err := s.cfg.Hasher.Verify(ctx, u.PasswordHash, password)
+	var ok, rehash bool
+	switch {
+	case pending != nil:
+		ok, _, err = s.cfg.Hasher.Verify(ctx, pending.PasswordHash, password)
+	case u == nil || u.PasswordHash == "" || u.Disabled:
+		err = s.cfg.Hasher.DummyVerify(ctx, password)
+	default:
+		ok, rehash, err = s.cfg.Hasher.Verify(ctx, u.PasswordHash, password)
+	}
 	if err != nil && !errors.Is(err, auth.ErrTooLong) {
 		return err
 	}
-	locked := s.now().Before(u.LockedUntil)
-	if !ok || locked {
-		if !ok {
-			if err := s.db.RecordLoginFailure(ctx, u.ID, ip); err != nil {
-				return err
-			}
-		}
-		action := "login.fail"
-		if locked {
-			action = "login.locked"
-		}
-		s.auditLogin(c, u, action, email)
+	if !ok {
+		s.auditLogin(c, u, "login.fail", email)
 		return s.renderLogin(c, http.StatusUnauthorized, v)
 	}
-
-	if err := s.db.RecordLoginSuccess(ctx, u.ID); err != nil {
+	if err := s.db.Succeeded(ctx, res); err != nil {
+		return err
+	}
+	if pending != nil {
+		return s.renderPendingConfirmation(c, pending, email)
+	}
+	if err := s.db.NoteSignIn(ctx, u.ID); err != nil {
 		return err
 	}
 	if rehash {
@@ -126,6 +137,9 @@ func (s *Server) startSession(c *echo.Context, u *db.User) error {
 	s.sm.Put(ctx, keyUID, u.ID)
 	s.sm.Put(ctx, keyPwAt, s.now().Unix())
 	s.sm.Remove(ctx, keyMFAOK)
+	// A new sign-in attempt for the second factor, made here once rather than by the first of possibly
+	// parallel code requests (each would start an attempt of its own).
+	s.mfaAttempt(c, u)
 	c.Set(ctxUser, u)
 	r := c.Request()
 	c.SetRequest(r.WithContext(i18n.WithLocalizer(ctx, s.i18n.For(u.Lang, u.TimeZone))))

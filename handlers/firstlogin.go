@@ -390,7 +390,7 @@ func (s *Server) inviteAccept(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.RecordLoginSuccess(ctx, u.ID); err != nil {
+	if err := s.db.NoteSignIn(ctx, u.ID); err != nil {
 		return err
 	}
 	if u, err = s.db.UserByID(ctx, u.ID); err != nil {

@@ -25,7 +25,6 @@ import (
 const (
 	keyMFAAttempt   = "mfa_attempt"    // random id of this sign-in attempt; e-mail codes are bound to it
 	keyMFAAttemptOf = "mfa_attempt_of" // "uid:pw_at" the attempt belongs to
-	keyMFAFails     = "mfa_fails"      // wrong codes in this attempt
 	keyMFARecovery  = "mfa_recovery"   // new recovery codes (sealed) waiting to be acknowledged
 	keyMFARecFirst  = "mfa_rec_first"  // those codes follow the first method: the "account is set up" screen
 	keyTOTPPending  = "totp_pending"   // the secret (sealed) of an authenticator app being enrolled
@@ -35,7 +34,6 @@ const (
 
 // Numbers from security.md.
 const (
-	mfaMaxFails   = 5                // wrong codes that void a sign-in attempt
 	reauthWindow  = 10 * time.Minute // adding or removing a factor needs the password entered this recently
 	methodNameMax = 60
 )
@@ -87,9 +85,9 @@ func (s *Server) nextURL(c *echo.Context, u *db.User) (string, error) {
 }
 
 // passMFA marks the session as having passed the second factor: a new session token (the privilege
-// changed), the person's session listing follows it, the failure counts are cleared and the sign-in is
-// audited with its method.
-func (s *Server) passMFA(c *echo.Context, u *db.User, method string) error {
+// changed), the person's session listing follows it, the reservation of the passed check is released (the
+// failure counts start again) and the sign-in is audited with its method.
+func (s *Server) passMFA(c *echo.Context, u *db.User, method string, res db.Reservation) error {
 	ctx := c.Request().Context()
 	old := s.sm.Token(ctx)
 	if err := s.sm.RenewToken(ctx); err != nil {
@@ -98,11 +96,10 @@ func (s *Server) passMFA(c *echo.Context, u *db.User, method string) error {
 	s.sm.Put(ctx, keyMFAOK, true)
 	s.sm.Remove(ctx, keyMFAAttempt)
 	s.sm.Remove(ctx, keyMFAAttemptOf)
-	s.sm.Remove(ctx, keyMFAFails)
 	if err := s.db.RenameUserSession(ctx, old, s.sm.Token(ctx)); err != nil {
 		return err
 	}
-	if err := s.db.RecordMFASuccess(ctx, u.ID); err != nil {
+	if err := s.db.Succeeded(ctx, res); err != nil {
 		return err
 	}
 	u.FailedLogins, u.LockedUntil = 0, time.Time{}
@@ -111,7 +108,8 @@ func (s *Server) passMFA(c *echo.Context, u *db.User, method string) error {
 }
 
 // mfaAttempt returns the id of this sign-in attempt, starting a new attempt when the session belongs to
-// another sign-in (another person, or the password entered again).
+// another sign-in (another person, or the password entered again). Only the id is in the session; what
+// the attempt has used up (wrong codes) is counted in the database.
 func (s *Server) mfaAttempt(c *echo.Context, u *db.User) string {
 	ctx := c.Request().Context()
 	owner := strconv.FormatInt(u.ID, 10) + ":" + strconv.FormatInt(s.sm.GetInt64(ctx, keyPwAt), 10)
@@ -123,26 +121,31 @@ func (s *Server) mfaAttempt(c *echo.Context, u *db.User) string {
 	id := base64.RawURLEncoding.EncodeToString(b[:])
 	s.sm.Put(ctx, keyMFAAttempt, id)
 	s.sm.Put(ctx, keyMFAAttemptOf, owner)
-	s.sm.Remove(ctx, keyMFAFails)
 	return id
 }
 
-// mfaFailed counts a wrong second-factor code: as a failed sign-in of the account (lock) and of the client
-// address (throttle), and in this attempt (record is false while the account is locked: nothing was
-// checked then). The fifth wrong code voids the attempt: the session ends and
-// the person starts again with the password. It reports whether the attempt was voided.
-func (s *Server) mfaFailed(c *echo.Context, u *db.User, method string, record bool) (bool, error) {
+// reserveCode counts the check of a second-factor code (or passkey) before it happens: as a failed
+// sign-in of the account (lock) and of the client address (throttle), and as a wrong code of this sign-in
+// attempt. A check that passes releases it (passMFA).
+func (s *Server) reserveCode(c *echo.Context, u *db.User) (db.Reservation, error) {
+	return s.db.ReserveAttempt(c.Request().Context(), db.Attempt{Kind: db.AttemptSecondFactor, UserID: u.ID,
+		IP: c.RealIP(), MFAAttempt: s.mfaAttempt(c, u)})
+}
+
+// mfaFailed answers a code that was refused (account locked, attempt void) or checked and wrong (already
+// counted by its reservation). The fifth wrong code of an attempt voids it: the session ends and the person
+// starts again with the password. It reports whether the attempt was voided.
+func (s *Server) mfaFailed(c *echo.Context, method string, res db.Reservation) (bool, error) {
 	ctx := c.Request().Context()
-	if record {
-		if err := s.db.RecordMFAFailure(ctx, u.ID, c.RealIP()); err != nil {
-			return false, err
-		}
-	}
-	s.audit(c, 0, "mfa.fail", method)
-	n := s.sm.GetInt(ctx, keyMFAFails) + 1
-	if n < mfaMaxFails {
-		s.sm.Put(ctx, keyMFAFails, n)
+	switch res.Refused {
+	case db.RefusedLocked:
+		s.audit(c, 0, "login.locked", method)
 		return false, nil
+	case db.NotRefused:
+		s.audit(c, 0, "mfa.fail", method)
+		if res.Fails < db.MFAAttemptMaxFails {
+			return false, nil
+		}
 	}
 	s.audit(c, 0, "mfa.voided", method)
 	if err := s.db.RemoveUserSession(ctx, s.sm.Token(ctx)); err != nil {
@@ -157,10 +160,6 @@ func (s *Server) mfaFailed(c *echo.Context, u *db.User, method string, record bo
 	s.sm.Put(ctx, keyFlash, "mfa.voided")
 	return true, nil
 }
-
-// locked reports whether the account is locked after failed attempts: a right code does not pass then,
-// just as the right password does not.
-func (s *Server) locked(u *db.User) bool { return s.now().Before(u.LockedUntil) }
 
 // enrolGate decides whether the person may enrol a method now. Enrolment is open to a person without any
 // method (the first-login pipeline) and to one who passed the second factor in this session; adding a
@@ -214,7 +213,6 @@ func (s *Server) enrolled(c *echo.Context, u *db.User, first bool, kind string) 
 		return "", err
 	}
 	s.sm.Put(ctx, keyMFAOK, true)
-	s.sm.Remove(ctx, keyMFAFails)
 	if err := s.db.RenameUserSession(ctx, old, s.sm.Token(ctx)); err != nil {
 		return "", err
 	}
@@ -415,13 +413,7 @@ func (s *Server) renderVerify(c *echo.Context, status int, u *db.User, choices [
 // mfaVerify checks a typed code: authenticator app, e-mail code or recovery code. Every failure gets the
 // same words.
 func (s *Server) mfaVerify(c *echo.Context) error {
-	ctx := c.Request().Context()
 	u := currentUser(c)
-	if wait, err := s.db.IPBlocked(ctx, c.RealIP()); err != nil {
-		return err
-	} else if wait > 0 {
-		return &tooMany{retryAfter: wait}
-	}
 	choices, dest, err := s.mfaGate(c, u)
 	if err != nil {
 		return err
@@ -434,36 +426,36 @@ func (s *Server) mfaVerify(c *echo.Context) error {
 		return s.redirect(c, "/mfa")
 	}
 	code := c.FormValue("code")
-	var ok bool
-	if s.locked(u) {
-		// Locked after failed attempts: nothing is checked (or spent), and the answer is the usual one.
-		return s.verifyFailed(c, u, choices, ch, false)
+	res, err := s.reserveCode(c, u)
+	if err != nil {
+		return err
 	}
-	switch ch.kind {
-	case db.MFATOTP:
-		ok, err = s.checkTOTP(c, u, normalizeCode(code))
-	case db.MFAEmail:
-		ok, err = s.checkLoginCode(c, u, normalizeCode(code))
-	case "recovery":
-		ok, err = s.useRecoveryCode(c, u, code)
-	default:
-		// Passkeys are checked through their own ceremony; a code posted for them is simply wrong.
+	if res.Refused == db.RefusedIP {
+		return &tooMany{retryAfter: res.RetryAfter}
+	}
+	var ok bool
+	if res.Refused == db.NotRefused {
+		switch ch.kind {
+		case db.MFATOTP:
+			ok, err = s.checkTOTP(c, u, normalizeCode(code))
+		case db.MFAEmail:
+			ok, err = s.checkLoginCode(c, u, normalizeCode(code))
+		case "recovery":
+			ok, err = s.useRecoveryCode(c, u, code)
+		default:
+			// Passkeys are checked through their own ceremony; a code posted for them is simply wrong.
+		}
 	}
 	if err != nil {
 		return err
 	}
 	if ok {
-		if err := s.passMFA(c, u, ch.kind); err != nil {
+		if err := s.passMFA(c, u, ch.kind, res); err != nil {
 			return err
 		}
 		return s.continueTo(c, u)
 	}
-	return s.verifyFailed(c, u, choices, ch, true)
-}
-
-// verifyFailed answers a wrong code with the one generic message, or ends the attempt after the fifth.
-func (s *Server) verifyFailed(c *echo.Context, u *db.User, choices []mfaChoice, ch mfaChoice, record bool) error {
-	voided, err := s.mfaFailed(c, u, ch.kind, record)
+	voided, err := s.mfaFailed(c, ch.kind, res)
 	if err != nil {
 		return err
 	}

@@ -286,13 +286,7 @@ func (s *Server) mfaPasskeyFinish(c *echo.Context) error {
 	if s.wa == nil {
 		return errNoWebAuthn
 	}
-	ctx := c.Request().Context()
 	u := currentUser(c)
-	if wait, err := s.db.IPBlocked(ctx, c.RealIP()); err != nil {
-		return err
-	} else if wait > 0 {
-		return &tooMany{retryAfter: wait}
-	}
 	_, dest, err := s.mfaGate(c, u)
 	if err != nil {
 		return err
@@ -304,8 +298,19 @@ func (s *Server) mfaPasskeyFinish(c *echo.Context) error {
 	if !ok {
 		return s.passkeyError(c, "mfa.passkey.failed")
 	}
-	fail := func(key string, record bool) error {
-		voided, err := s.mfaFailed(c, u, db.MFAPasskey, record)
+	parsed, err := protocol.ParseCredentialRequestResponseBody(c.Request().Body)
+	if err != nil {
+		return s.passkeyError(c, "mfa.passkey.failed")
+	}
+	res, err := s.reserveCode(c, u)
+	if err != nil {
+		return err
+	}
+	if res.Refused == db.RefusedIP {
+		return &tooMany{retryAfter: res.RetryAfter}
+	}
+	fail := func(key string) error {
+		voided, err := s.mfaFailed(c, db.MFAPasskey, res)
 		if err != nil {
 			return err
 		}
@@ -314,12 +319,8 @@ func (s *Server) mfaPasskeyFinish(c *echo.Context) error {
 		}
 		return s.passkeyError(c, key)
 	}
-	if s.locked(u) {
-		return fail("mfa.failed", false)
-	}
-	parsed, err := protocol.ParseCredentialRequestResponseBody(c.Request().Body)
-	if err != nil {
-		return s.passkeyError(c, "mfa.passkey.failed")
+	if res.Refused != db.NotRefused {
+		return fail("mfa.failed")
 	}
 	wu, err := s.loadWAUser(c, u)
 	if err != nil {
@@ -328,14 +329,14 @@ func (s *Server) mfaPasskeyFinish(c *echo.Context) error {
 	cred, err := s.wa.ValidateLogin(wu, cer.Data, parsed)
 	if err != nil {
 		s.log.Info("passkey assertion refused", "err", err)
-		return fail("mfa.passkey.failed", true)
+		return fail("mfa.passkey.failed")
 	}
 	if ok, err := s.acceptAssertion(c, wu, cred); err != nil {
 		return err
 	} else if !ok {
-		return fail("mfa.passkey.cloned", true)
+		return fail("mfa.passkey.cloned")
 	}
-	if err := s.passMFA(c, u, db.MFAPasskey); err != nil {
+	if err := s.passMFA(c, u, db.MFAPasskey, res); err != nil {
 		return err
 	}
 	next, err := s.nextURL(c, u)
@@ -408,6 +409,11 @@ func (s *Server) passkeyLoginFinish(c *echo.Context) error {
 		return s.passkeyError(c, "login.passkey_failed")
 	}
 	var found *waUser
+	// The account becomes known only inside the check, just before the signature is verified: the attempt
+	// is reserved there (lock and throttle), and a refusal ends the check.
+	var res db.Reservation
+	var reserved bool
+	var handlerErr error
 	handler := func(_, userHandle []byte) (webauthn.User, error) {
 		uid, err := s.db.UserIDByWebAuthnHandle(ctx, userHandle)
 		if err != nil {
@@ -417,30 +423,48 @@ func (s *Server) passkeyLoginFinish(c *echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		if found, err = s.loadWAUser(c, u); err != nil {
-			return nil, err
+		if res, handlerErr = s.db.ReserveAttempt(ctx, db.Attempt{Kind: db.AttemptSecondFactor, UserID: uid, IP: ip}); handlerErr != nil {
+			return nil, handlerErr
+		}
+		if res.Refused != db.NotRefused {
+			return nil, errors.New("attempt refused")
+		}
+		reserved = true
+		if found, handlerErr = s.loadWAUser(c, u); handlerErr != nil {
+			return nil, handlerErr
 		}
 		return found, nil
 	}
 	failed := func(key string) error {
-		var uid int64
 		var u *db.User
 		if found != nil {
-			u, uid = found.u, found.u.ID
+			u = found.u
 		}
-		if err := s.db.RecordLoginFailure(ctx, uid, ip); err != nil {
-			return err
+		action := "login.fail"
+		switch {
+		case res.Refused == db.RefusedIP:
+			return &tooMany{retryAfter: res.RetryAfter}
+		case res.Refused == db.RefusedLocked:
+			action = "login.locked"
+		case !reserved:
+			// Refused before the account was known (an unknown passkey): the client address counts it.
+			if err := s.db.RecordLoginFailure(ctx, db.Attempt{Kind: db.AttemptSecondFactor, IP: ip}); err != nil {
+				return err
+			}
 		}
-		s.auditPasskeyLogin(c, u, "login.fail")
+		s.auditPasskeyLogin(c, u, action)
 		return s.passkeyError(c, key)
 	}
 	_, cred, err := s.wa.ValidatePasskeyLogin(handler, cer.Data, parsed)
+	if handlerErr != nil {
+		return handlerErr
+	}
 	if err != nil {
 		s.log.Info("passkey sign-in refused", "err", err)
 		return failed("login.passkey_failed")
 	}
 	u := found.u
-	if u.Disabled || u.PasswordHash == "" || s.locked(u) {
+	if u.Disabled || u.PasswordHash == "" {
 		return failed("login.passkey_failed")
 	}
 	if ok, err := s.acceptAssertion(c, found, cred); err != nil {
@@ -448,10 +472,10 @@ func (s *Server) passkeyLoginFinish(c *echo.Context) error {
 	} else if !ok {
 		return failed("mfa.passkey.cloned")
 	}
-	if err := s.db.RecordMFASuccess(ctx, u.ID); err != nil {
+	if err := s.db.Succeeded(ctx, res); err != nil {
 		return err
 	}
-	if err := s.db.RecordLoginSuccess(ctx, u.ID); err != nil {
+	if err := s.db.NoteSignIn(ctx, u.ID); err != nil {
 		return err
 	}
 	if err := s.startPasskeySession(c, u); err != nil {
@@ -472,7 +496,7 @@ func (s *Server) startPasskeySession(c *echo.Context, u *db.User) error {
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
-	for _, k := range []string{keyPwAt, keyMFAAttempt, keyMFAAttemptOf, keyMFAFails, keyTOTPPending, keyEmailEnrol, keyMFARecovery, keyMFARecFirst} {
+	for _, k := range []string{keyPwAt, keyMFAAttempt, keyMFAAttemptOf, keyTOTPPending, keyEmailEnrol, keyMFARecovery, keyMFARecFirst} {
 		s.sm.Remove(ctx, k)
 	}
 	s.sm.Put(ctx, keyUID, u.ID)

@@ -11,7 +11,7 @@ import (
 func TestSessionCodecRoundTrip(t *testing.T) {
 	deadline := time.Date(2026, 11, 22, 10, 0, 0, 123, time.UTC)
 	values := map[string]any{
-		keyUID: int64(42), keyPwAt: time.Now().Unix(), keyMFAOK: true, "off": false, keyMFAFails: 3,
+		keyUID: int64(42), keyPwAt: time.Now().Unix(), keyMFAOK: true, "off": false, "count": 3,
 		keyNext: "/o/alpha/docs/vpn?q=ä", keyTOTPPending: []byte{0, 1, 2, 255}, "f": 1.5, "at": deadline, "empty": "",
 	}
 	b, err := sessionCodec{}.Encode(deadline, values)
@@ -23,7 +23,7 @@ func TestSessionCodecRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %v %v\n got  %#v\n want %#v", dl, err, got, values)
 	}
 	// Sessions written by gob (before this codec) still read.
-	old := map[string]any{keyUID: int64(42), keyMFAOK: true, keyMFAFails: 3, keyNext: "/x"}
+	old := map[string]any{keyUID: int64(42), keyMFAOK: true, "count": 3, keyNext: "/x"}
 	gb, err := scs.GobCodec{}.Encode(deadline, old)
 	if err != nil {
 		t.Fatal(err)

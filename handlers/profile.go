@@ -341,36 +341,36 @@ func initials(u *db.User) string {
 // the right one is refused. It returns the translation key of the problem, "" when the password is right.
 func (s *Server) reauth(c *echo.Context, u *db.User, password, what string) (string, error) {
 	ctx := c.Request().Context()
-	ip := c.RealIP()
-	if wait, err := s.db.IPBlocked(ctx, ip); err != nil {
-		return "", err
-	} else if wait > 0 {
-		return "", &tooMany{retryAfter: wait}
-	}
 	if password == "" {
 		return "profile.error.current_required", nil
 	}
+	// Counted before the check, like a sign-in: parallel guesses cannot outrun the lock.
+	res, err := s.db.ReserveAttempt(ctx, db.Attempt{Kind: db.AttemptPassword, UserID: u.ID, IP: c.RealIP()})
+	if err != nil {
+		return "", err
+	}
+	switch res.Refused {
+	case db.RefusedIP:
+		return "", &tooMany{retryAfter: res.RetryAfter}
+	case db.RefusedLocked:
+		s.audit(c, 0, "login.locked", what)
+		return "profile.error.locked", nil
+	}
 	ok := false
 	if u.PasswordHash == "" {
-		if err := s.cfg.Hasher.DummyVerify(ctx, password); err != nil && !errors.Is(err, auth.ErrTooLong) {
-			return "", err
-		}
+		err = s.cfg.Hasher.DummyVerify(ctx, password)
 	} else {
-		var err error
 		ok, _, err = s.cfg.Hasher.Verify(ctx, u.PasswordHash, password)
-		if err != nil && !errors.Is(err, auth.ErrTooLong) {
-			return "", err
-		}
+	}
+	if err != nil && !errors.Is(err, auth.ErrTooLong) {
+		return "", err
 	}
 	if !ok {
-		if err := s.db.RecordLoginFailure(ctx, u.ID, ip); err != nil {
-			return "", err
-		}
 		s.audit(c, 0, "reauth.fail", what)
 		return "profile.error.current_password", nil
 	}
-	if s.now().Before(u.LockedUntil) {
-		return "profile.error.locked", nil
+	if err := s.db.Succeeded(ctx, res); err != nil {
+		return "", err
 	}
 	s.sm.Put(ctx, keyPwAt, s.now().Unix())
 	return "", nil

@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v5"
 
-	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -209,39 +208,20 @@ func (s *Server) securityConfirmPage(c *echo.Context) error {
 	return s.render(c, http.StatusOK, views.Reauth(s.shell(c, l.T("reauth.title")), v), nil)
 }
 
-// securityConfirm checks the password. A wrong one counts as a failed sign-in (lock and throttle apply);
-// during a lock even the right one is refused.
+// securityConfirm checks the password (reauth: a wrong one counts as a failed sign-in, and during a lock
+// even the right one is refused). Every failure gets the same words.
 func (s *Server) securityConfirm(c *echo.Context) error {
-	ctx := c.Request().Context()
 	u := currentUser(c)
-	ip := c.RealIP()
-	l := i18n.From(ctx)
+	l := i18n.From(c.Request().Context())
 	v := views.ReauthView{Next: safeNext(c.FormValue("next"), "/security")}
-	if wait, err := s.db.IPBlocked(ctx, ip); err != nil {
+	problem, err := s.reauth(c, u, c.FormValue("password"), "security")
+	if err != nil {
 		return err
-	} else if wait > 0 {
-		return &tooMany{retryAfter: wait}
 	}
-	ok := false
-	if u.PasswordHash != "" {
-		var err error
-		if ok, _, err = s.cfg.Hasher.Verify(ctx, u.PasswordHash, c.FormValue("password")); err != nil && !errors.Is(err, auth.ErrTooLong) {
-			return err
-		}
-	}
-	if !ok {
-		if err := s.db.RecordLoginFailure(ctx, u.ID, ip); err != nil {
-			return err
-		}
-		s.audit(c, 0, "reauth.fail", "security")
+	if problem != "" {
 		v.ErrorKey = "reauth.failed"
 		return s.render(c, http.StatusUnprocessableEntity, views.Reauth(s.shell(c, l.T("reauth.title")), v), nil)
 	}
-	if s.locked(u) {
-		v.ErrorKey = "reauth.failed"
-		return s.render(c, http.StatusUnprocessableEntity, views.Reauth(s.shell(c, l.T("reauth.title")), v), nil)
-	}
-	s.sm.Put(ctx, keyPwAt, s.now().Unix())
 	return s.redirect(c, v.Next)
 }
 
