@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"portier/access"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -27,7 +28,8 @@ var en = func() *i18n.Localizer {
 // invite invites a person through the same code as the web and the command line and returns the link's path.
 func (e *testEnv) invite(email, name string, orgID int64, role, lang string) string {
 	e.t.Helper()
-	link, _, err := e.srv.Invite(context.Background(), InviteRequest{Email: email, Name: name, Lang: lang, OrgID: orgID, Role: role})
+	link, _, _, err := e.srv.Invite(context.Background(), InviteRequest{Email: email, Name: name, Lang: lang, OrgID: orgID, Role: role,
+		By: access.Operator()})
 	if err != nil {
 		e.t.Fatal(err)
 	}
