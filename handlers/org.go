@@ -68,7 +68,8 @@ func (s *Server) orgHome(c *echo.Context) error {
 		v.Areas = append(v.Areas, views.OrgArea{Name: a.Name, LabelKey: a.TitleKey, Href: a.Href, Count: a.Count})
 		v.DocsTotal += a.Count
 	}
-	if canManagePeople(u, role) {
+	// The rule of the people pages themselves (orgManagers); the role here is all it needs to know.
+	if access.ManagesOrg(access.Person{ID: u.ID, StaffRole: u.StaffRole, Orgs: map[int64]string{o.ID: role}}, o.ID) {
 		v.PeopleHref = "/o/" + o.Slug + "/people"
 		v.AuditHref = "/o/" + o.Slug + "/audit"
 	}
