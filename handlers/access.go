@@ -31,6 +31,14 @@ func (s *Server) actor(c *echo.Context) (access.Person, error) {
 	return s.accessPerson(c.Request().Context(), currentUser(c))
 }
 
+// orgActor is the signed-in person with their role in the route's organisation only (orgAccess loaded it):
+// enough for access.ManagesOrg, not for access.Decide, which needs all their memberships.
+func orgActor(c *echo.Context) (access.Person, int64) {
+	u := currentUser(c)
+	o, role := currentOrg(c)
+	return access.Person{ID: u.ID, StaffRole: u.StaffRole, Orgs: map[int64]string{o.ID: role}}, o.ID
+}
+
 // decide asks the policy whether the signed-in person may do action in orgID (0: the staff) to target.
 // A refusal that must look like a missing page comes back as db.ErrNotFound (404 through the error
 // handler); the others (access.ErrSelf, access.ErrOtherOrgs, ...) are for the caller to show.

@@ -24,12 +24,7 @@ import (
 // exist for them). It runs after orgAccess.
 func (s *Server) orgManagers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		o, _ := currentOrg(c)
-		actor, err := s.actor(c)
-		if err != nil {
-			return err
-		}
-		if !access.ManagesOrg(actor, o.ID) {
+		if !access.ManagesOrg(orgActor(c)) {
 			return echo.ErrNotFound
 		}
 		return next(c)
@@ -68,8 +63,7 @@ func (s *Server) orgHome(c *echo.Context) error {
 		v.Areas = append(v.Areas, views.OrgArea{Name: a.Name, LabelKey: a.TitleKey, Href: a.Href, Count: a.Count})
 		v.DocsTotal += a.Count
 	}
-	// The rule of the people pages themselves (orgManagers); the role here is all it needs to know.
-	if access.ManagesOrg(access.Person{ID: u.ID, StaffRole: u.StaffRole, Orgs: map[int64]string{o.ID: role}}, o.ID) {
+	if access.ManagesOrg(orgActor(c)) { // the people pages' own rule (orgManagers)
 		v.PeopleHref = "/o/" + o.Slug + "/people"
 		v.AuditHref = "/o/" + o.Slug + "/audit"
 	}
