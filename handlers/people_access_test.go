@@ -2,8 +2,11 @@ package handlers
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"portier/db"
@@ -205,5 +208,60 @@ func TestResetDoesNotAcceptInvitationsOfSomeoneWithAPassword(t *testing.T) {
 	}
 	if inv := peopleInvitations(e, a.ID)[0]; inv.Status != db.InvitePending {
 		t.Fatalf("invitation %s", inv.Status)
+	}
+}
+
+// Accepting is consumed once under parallel requests: one answer accepts, the others find the link used,
+// and the membership and its audit entry exist once.
+func TestParallelAcceptsOfOneInvitation(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	a := e.createOrg("Alpha GmbH", "alpha")
+	b := e.createOrg("Beta KG", "beta")
+	bea := e.createUser("bea@beta.example", "Bea", "", map[int64]string{b.ID: "manager"})
+	link := e.invite(bea.Email, "", a.ID, "viewer", "en")
+	e.newClient()
+
+	const n = 20
+	statuses := make([]int, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, e.URL(link), strings.NewReader("existing=1"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			<-start
+			resp, err := e.client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	accepted := 0
+	for _, st := range statuses {
+		switch st {
+		case http.StatusSeeOther:
+			accepted++
+		case http.StatusGone:
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	if accepted != 1 {
+		t.Fatalf("%d parallel accepts succeeded, want 1", accepted)
+	}
+	if role, err := e.db.MemberRole(ctx, bea.ID, a.ID); err != nil || role != "viewer" {
+		t.Fatalf("membership %q %v", role, err)
+	}
+	if got := peopleAuditCount(e, a.ID, "invite.accept"); got != 1 {
+		t.Fatalf("%d audit entries", got)
 	}
 }
