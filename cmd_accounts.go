@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"portier/access"
 	"portier/db"
 	"portier/handlers"
 	"portier/i18n"
@@ -19,6 +20,12 @@ import (
 // standard output and explains the rest on standard error.
 
 const cliAgent = "portier command line" // the audit log's user agent for these commands
+
+// cliActor is who acts through these commands, for the access policy: the operator of the server, who
+// holds the data folder and its key, with an MSP administrator's authority. The commands still ask the
+// policy, so what nobody may do (a staff address as a customer member, a customer as staff) the command
+// line may not do either.
+var cliActor = access.Operator()
 
 // cmdAdmin: portier admin create --email E [--name N] [--lang de|en]
 func cmdAdmin(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
@@ -91,6 +98,9 @@ func cmdOrg(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) e
 	} else if !db.ValidSlug(s) {
 		return fmt.Errorf("org create: --slug %q is not valid: use 1 to 50 lower-case letters, digits and hyphens, not starting or ending with a hyphen", s)
 	}
+	if err := access.Decide(cliActor, access.CreateOrg, 0, nil); err != nil {
+		return fmt.Errorf("org create: %w", err)
+	}
 	a, err := openApp(ctx, cfg, cliLogger(env))
 	if err != nil {
 		return err
@@ -130,7 +140,7 @@ func inviteRequest(email, name, lang string) (handlers.InviteRequest, error) {
 		return handlers.InviteRequest{}, fmt.Errorf("--lang %q: want de or en", lang)
 	}
 	return handlers.InviteRequest{Email: db.NormalizeEmail(email), Name: name, Lang: lang,
-		Actor: db.AuditEntry{UserAgent: cliAgent}}, nil
+		By: cliActor, Actor: db.AuditEntry{UserAgent: cliAgent}}, nil
 }
 
 // inviteFromCLI builds the server exactly as serve does (without a mail worker: the running portal's
@@ -157,9 +167,17 @@ func inviteFromCLI(ctx context.Context, env *runEnv, cfg *config, req handlers.I
 		return err
 	}
 	defer srv.Close()
-	link, inv, err := srv.Invite(ctx, req)
-	if err != nil {
+	link, inv, res, err := srv.Invite(ctx, req)
+	switch {
+	case errors.Is(err, access.ErrStaffAddress):
+		return fmt.Errorf("invite: %s belongs to MSP staff, who see every organisation already and cannot be a customer's member", req.Email)
+	case errors.Is(err, access.ErrCustomerAddress):
+		return fmt.Errorf("admin create: %s belongs to a customer's account; staff need an account of their own", req.Email)
+	case err != nil:
 		return err
+	case res == handlers.AlreadyMember:
+		fmt.Fprintf(env.stderr, "%s already has a password and is a member of %s: nothing was sent.\n", req.Email, where)
+		return nil
 	}
 	fmt.Fprintf(env.stderr, "Invited %s as %s of %s. The link below is valid until %s and works once:\n",
 		inv.Email, inv.Role, where, inv.ExpiresAt.Local().Format("2006-01-02 15:04 MST"))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -128,8 +129,13 @@ func TestCLIInviteAndAdminCreate(t *testing.T) {
 	if err != nil || inv.OrgID != 0 || inv.Role != "admin" || inv.Lang != "de" {
 		t.Fatalf("admin invitation: %+v %v", inv, err)
 	}
-	if n, _ := d.CountAdmins(ctx); n != 1 {
-		t.Fatalf("%d admins", n)
+	// An administrator once the invitation is accepted, not before; the console's setup link is not
+	// offered meanwhile.
+	if n, _ := d.CountAdmins(ctx); n != 0 {
+		t.Fatalf("%d admins before accepting", n)
+	}
+	if n, _ := d.AdminsOrInvited(ctx); n != 1 {
+		t.Fatalf("%d admins or invited", n)
 	}
 	// The manager role, and a second invitation replacing the first.
 	out, _, err = c.run("invite", "--org", "muster-gmbh", "--email", "anna@kunde.example", "--role", "manager")
@@ -140,6 +146,7 @@ func TestCLIInviteAndAdminCreate(t *testing.T) {
 		t.Fatalf("role %q", old.Role)
 	}
 
+	seedAccounts(t, d)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -156,6 +163,9 @@ func TestCLIInviteAndAdminCreate(t *testing.T) {
 		{[]string{"invite", "--org", "muster-gmbh", "--email", "x@kunde.example", "--name", "a\x00b"}, "--name"},
 		{[]string{"admin", "create", "--email", "nobody"}, "not a valid e-mail address"},
 		{[]string{"admin", "delete"}, "admin create"},
+		// The command line asks the same policy as the web: staff are no customer members, customers no staff.
+		{[]string{"invite", "--org", "muster-gmbh", "--email", "staff@muster-it.example"}, "belongs to MSP staff"},
+		{[]string{"admin", "create", "--email", "cora@kunde.example"}, "belongs to a customer"},
 	} {
 		out, _, err := c.run(tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") || out != "" {
@@ -187,5 +197,34 @@ func TestHelpListsAccountCommands(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}
+	}
+}
+
+// seedAccounts adds an active staff member and an active customer of muster-gmbh, as accepted
+// invitations would have left them.
+func seedAccounts(t *testing.T, d *db.DB) {
+	t.Helper()
+	ctx := context.Background()
+	o, err := d.OrgBySlug(ctx, "muster-gmbh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		now := d.Now()
+		staff, _, err := db.EnsureUser(ctx, tx, now, "staff@muster-it.example", "Sam", "de")
+		if err != nil {
+			return err
+		}
+		if err := db.SetStaffRole(ctx, tx, staff, "technician"); err != nil {
+			return err
+		}
+		cora, _, err := db.EnsureUser(ctx, tx, now, "cora@kunde.example", "Cora", "de")
+		if err != nil {
+			return err
+		}
+		return db.SetMembership(ctx, tx, now, cora, o.ID, "viewer")
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -20,7 +20,8 @@ type Invitation struct {
 	ID         int64
 	UserID     int64
 	Email      string
-	Name       string
+	Name       string // the name the inviter typed: what the inviter's list shows
+	PersonName string // the account's own name, for the mail to the person ("" for a new account without one)
 	Lang       string
 	OrgID      int64 // 0 for a staff invitation
 	OrgName    string
@@ -34,7 +35,7 @@ type Invitation struct {
 	Status     string
 }
 
-const inviteCols = `i.id, i.user_id, u.email, u.name, u.lang, COALESCE(i.org_id, 0), COALESCE(o.name, ''),
+const inviteCols = `i.id, i.user_id, u.email, i.name, u.name, u.lang, COALESCE(i.org_id, 0), COALESCE(o.name, ''),
 	COALESCE(o.slug, ''), i.role, COALESCE(b.name, b.email, ''), i.created_at, i.expires_at,
 	COALESCE(i.accepted_at, 0), COALESCE(i.revoked_at, 0)`
 
@@ -44,7 +45,7 @@ const inviteFrom = ` FROM invitations i JOIN users u ON u.id = i.user_id LEFT JO
 func (d *DB) scanInvite(r scanner) (*Invitation, error) {
 	inv := &Invitation{}
 	var created, expires, accepted, revoked int64
-	err := r.Scan(&inv.ID, &inv.UserID, &inv.Email, &inv.Name, &inv.Lang, &inv.OrgID, &inv.OrgName, &inv.OrgSlug,
+	err := r.Scan(&inv.ID, &inv.UserID, &inv.Email, &inv.Name, &inv.PersonName, &inv.Lang, &inv.OrgID, &inv.OrgName, &inv.OrgSlug,
 		&inv.Role, &inv.InvitedBy, &created, &expires, &accepted, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -76,9 +77,9 @@ type NewInvitation struct {
 	TTL               time.Duration
 }
 
-// CreateInvitation creates the person if needed, gives them the membership (or staff role) right away so
-// that "forgot password" also works for someone who lost the mail, revokes their older pending invitations
-// to the same place, and stores the new link's hash.
+// CreateInvitation creates the person if needed, revokes their older open invitations to the same place
+// and stores the new link's hash. It grants nothing: the membership (or staff role) comes with accepting
+// (AcceptInvitation), so an invitation of someone else's account gives the inviter no hold on it.
 func (d *DB) CreateInvitation(ctx context.Context, n NewInvitation) (*Invitation, error) {
 	now := d.Now()
 	var id int64
@@ -90,11 +91,6 @@ func (d *DB) CreateInvitation(ctx context.Context, n NewInvitation) (*Invitation
 		var org any
 		if n.OrgID != 0 {
 			org = n.OrgID
-			if err := SetMembership(ctx, tx, now, uid, n.OrgID, n.Role); err != nil {
-				return err
-			}
-		} else if err := SetStaffRole(ctx, tx, uid, n.Role); err != nil {
-			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND org_id IS ?
 			AND accepted_at IS NULL AND revoked_at IS NULL`, now.Unix(), uid, org); err != nil {
@@ -104,8 +100,8 @@ func (d *DB) CreateInvitation(ctx context.Context, n NewInvitation) (*Invitation
 		if n.InvitedBy != 0 {
 			by = n.InvitedBy
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, invited_by, token_hash, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, uid, org, n.Role, by, n.TokenHash, now.Unix(), now.Add(n.TTL).Unix()).Scan(&id)
+		return tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, uid, org, n.Role, n.Name, by, n.TokenHash, now.Unix(), now.Add(n.TTL).Unix()).Scan(&id)
 	})
 	if err != nil {
 		return nil, err
@@ -145,54 +141,96 @@ func (d *DB) Invitations(ctx context.Context, orgID int64) ([]*Invitation, error
 	return out, rows.Err()
 }
 
-// AcceptInvitation uses the link once: a conditional UPDATE decides, so two concurrent uses cannot both
-// succeed. It returns ErrNotFound for a link that is unknown, used, revoked or expired.
+// OpenInvite is an invitation that can still be accepted.
+type OpenInvite struct {
+	ID    int64
+	OrgID int64 // 0: to the staff
+	Role  string
+}
+
+// AcceptInvitation uses the link once and gives the membership (or staff role) it offers: a conditional
+// UPDATE decides, so two concurrent uses cannot both succeed. It returns ErrNotFound for a link that is
+// unknown, used, revoked or expired. Whether the person may accept it at all (access.AcceptInvitation) the
+// caller asks first.
 func AcceptInvitation(ctx context.Context, tx *sql.Tx, now time.Time, hash []byte) (inviteID, userID int64, err error) {
+	var org sql.NullInt64
+	var role string
 	err = tx.QueryRowContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE token_hash = ? AND accepted_at IS NULL
-		AND revoked_at IS NULL AND expires_at > ? RETURNING id, user_id`, now.Unix(), hash, now.Unix()).Scan(&inviteID, &userID)
+		AND revoked_at IS NULL AND expires_at > ? RETURNING id, user_id, org_id, role`, now.Unix(), hash, now.Unix()).Scan(&inviteID, &userID, &org, &role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, 0, ErrNotFound
 	}
-	return inviteID, userID, err
+	if err != nil {
+		return 0, 0, err
+	}
+	return inviteID, userID, grant(ctx, tx, now, userID, org.Int64, role)
 }
 
-// AcceptPendingInvitations marks every pending invitation of the person as accepted (they proved their
-// address through another link, e.g. a password reset).
-func AcceptPendingInvitations(ctx context.Context, tx *sql.Tx, now time.Time, userID int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE user_id = ? AND accepted_at IS NULL
-		AND revoked_at IS NULL AND expires_at > ?`, now.Unix(), userID, now.Unix())
-	return err
+// PendingInvitations lists the person's invitations that can still be accepted, oldest first.
+func PendingInvitations(ctx context.Context, tx *sql.Tx, now time.Time, userID int64) ([]OpenInvite, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, COALESCE(org_id, 0), role FROM invitations WHERE user_id = ?
+		AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ? ORDER BY id`, userID, now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OpenInvite
+	for rows.Next() {
+		var o OpenInvite
+		if err := rows.Scan(&o.ID, &o.OrgID, &o.Role); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
 }
 
-// RevokeInvitation revokes a pending invitation. If the person never accepted, the membership it granted is
-// removed too. ErrNotFound when it is not pending.
-func (d *DB) RevokeInvitation(ctx context.Context, id int64) error {
-	now := d.Now()
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		var uid int64
-		var org sql.NullInt64
-		err := tx.QueryRowContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND accepted_at IS NULL
-			AND revoked_at IS NULL RETURNING user_id, org_id`, now.Unix(), id).Scan(&uid, &org)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		var active bool
-		if err := tx.QueryRowContext(ctx, `SELECT password_hash IS NOT NULL FROM users WHERE id = ?`, uid).Scan(&active); err != nil {
-			return err
-		}
-		if active {
-			return nil
-		}
-		if org.Valid {
-			_, err = tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND org_id = ?`, uid, org.Int64)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE users SET staff_role = NULL WHERE id = ?`, uid)
-		}
+// AcceptInvitationID accepts one of PendingInvitations (the person proved their address through another
+// link, e.g. the password reset of someone who lost the invitation mail) and gives what it offers.
+// ErrNotFound when it is no longer open.
+func AcceptInvitationID(ctx context.Context, tx *sql.Tx, now time.Time, id int64) error {
+	var uid int64
+	var org sql.NullInt64
+	var role string
+	err := tx.QueryRowContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL
+		AND revoked_at IS NULL AND expires_at > ? RETURNING user_id, org_id, role`, now.Unix(), id, now.Unix()).Scan(&uid, &org, &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
 		return err
-	})
+	}
+	return grant(ctx, tx, now, uid, org.Int64, role)
+}
+
+// grant gives what an accepted invitation offers.
+func grant(ctx context.Context, tx *sql.Tx, now time.Time, userID, orgID int64, role string) error {
+	if orgID != 0 {
+		return SetMembership(ctx, tx, now, userID, orgID, role)
+	}
+	return SetStaffRole(ctx, tx, userID, role)
+}
+
+// HasOpenInvitation reports whether the person has an invitation that can still be accepted.
+func (d *DB) HasOpenInvitation(ctx context.Context, userID int64) (bool, error) {
+	var ok bool
+	err := d.R.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM invitations WHERE user_id = ? AND accepted_at IS NULL
+		AND revoked_at IS NULL AND expires_at > ?)`, userID, d.Now().Unix()).Scan(&ok)
+	return ok, err
+}
+
+// RevokeInvitation revokes a pending invitation. Nothing else changes: the invitation granted nothing.
+// ErrNotFound when it is not pending.
+func (d *DB) RevokeInvitation(ctx context.Context, id int64) error {
+	res, err := d.W.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND accepted_at IS NULL
+		AND revoked_at IS NULL`, d.Now().Unix(), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // ReissueInvitation replaces the link of an invitation that was not accepted (the old link dies) and
@@ -211,15 +249,8 @@ func (d *DB) ReissueInvitation(ctx context.Context, id int64, hash []byte, ttl t
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, now.Unix(), id); err != nil {
 			return err
 		}
-		if old.OrgID != 0 {
-			if err := SetMembership(ctx, tx, now, old.UserID, old.OrgID, old.Role); err != nil {
-				return err
-			}
-		} else if err := SetStaffRole(ctx, tx, old.UserID, old.Role); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, invited_by, token_hash, created_at, expires_at)
-			SELECT user_id, org_id, role, invited_by, ?, ?, ? FROM invitations WHERE id = ? RETURNING id`,
+		return tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at)
+			SELECT user_id, org_id, role, name, invited_by, ?, ?, ? FROM invitations WHERE id = ? RETURNING id`,
 			hash, now.Unix(), now.Add(ttl).Unix(), id).Scan(&newID)
 	})
 	if err != nil {

@@ -8,13 +8,36 @@ import (
 
 // Queries of the people pages (an organisation's members, the MSP's staff) that the other files lack.
 
-// OtherMemberships counts the person's memberships in organisations other than orgID. A customer's manager
-// may disable only people who belong to their organisation alone: a disabled account is locked out of
-// every organisation.
-func (d *DB) OtherMemberships(ctx context.Context, userID, orgID int64) (int, error) {
-	var n int
-	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM memberships WHERE user_id = ? AND org_id != ?`, userID, orgID).Scan(&n)
-	return n, err
+// PersonFacts is what the access policy needs to know about a person: staff role and memberships.
+type PersonFacts struct {
+	StaffRole string
+	Orgs      map[int64]string // organisation id → role
+}
+
+// OrgPeopleFacts returns the facts of every member of the organisation (all their memberships, not only
+// this one), for the people page: one query instead of one per row.
+func (d *DB) OrgPeopleFacts(ctx context.Context, orgID int64) (map[int64]PersonFacts, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT u.id, COALESCE(u.staff_role, ''), o.org_id, o.role FROM memberships m
+		JOIN users u ON u.id = m.user_id JOIN memberships o ON o.user_id = m.user_id WHERE m.org_id = ?`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]PersonFacts{}
+	for rows.Next() {
+		var uid, org int64
+		var staff, role string
+		if err := rows.Scan(&uid, &staff, &org, &role); err != nil {
+			return nil, err
+		}
+		f, ok := out[uid]
+		if !ok {
+			f = PersonFacts{StaffRole: staff, Orgs: map[int64]string{}}
+			out[uid] = f
+		}
+		f.Orgs[org] = role
+	}
+	return out, rows.Err()
 }
 
 // SetMemberRole changes a member's role in an organisation, and the role of their invitations there that

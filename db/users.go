@@ -101,8 +101,10 @@ func EnsureUser(ctx context.Context, tx *sql.Tx, now time.Time, email, name, lan
 	email = NormalizeEmail(email)
 	err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, email).Scan(&id)
 	if err == nil {
+		// An inviter may name someone who never set a password, not an existing account: that one is
+		// not theirs to change (it may belong to MSP staff or to another organisation).
 		if name != "" {
-			_, err = tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ? AND name = ''`, name, id)
+			_, err = tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ? AND name = '' AND password_hash IS NULL`, name, id)
 		}
 		return id, false, err
 	}
@@ -131,6 +133,16 @@ func SetStaffRole(ctx context.Context, tx *sql.Tx, userID int64, role string) er
 func (d *DB) CountAdmins(ctx context.Context) (int, error) {
 	var n int
 	err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE staff_role = 'admin' AND disabled_at IS NULL`).Scan(&n)
+	return n, err
+}
+
+// AdminsOrInvited counts the enabled MSP administrators and the administrator invitations that can still be
+// accepted: the console's first-administrator link is offered only while both are zero.
+func (d *DB) AdminsOrInvited(ctx context.Context) (int, error) {
+	var n int
+	err := d.R.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users WHERE staff_role = 'admin' AND disabled_at IS NULL)
+		+ (SELECT count(*) FROM invitations WHERE org_id IS NULL AND role = 'admin' AND accepted_at IS NULL
+		AND revoked_at IS NULL AND expires_at > ?)`, d.Now().Unix()).Scan(&n)
 	return n, err
 }
 

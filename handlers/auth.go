@@ -233,9 +233,6 @@ func (s *Server) orgAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// canManagePeople: staff, and the organisation's managers.
-func canManagePeople(u *db.User, role string) bool { return u.IsStaff() || role == "manager" }
-
 // auditEntry describes an action of the current request's person.
 func (s *Server) auditEntry(c *echo.Context, orgID int64, action, target string) db.AuditEntry {
 	e := db.AuditEntry{OrgID: orgID, Action: action, Target: target, IP: c.RealIP(), UserAgent: c.Request().UserAgent()}

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v5"
 
+	"portier/access"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -229,6 +231,45 @@ func (s *Server) passwordCheck(c *echo.Context) error {
 // ---------------------------------------------------------------------------------------------------------
 // Accepting an invitation.
 
+// acceptPending accepts, inside tx, the person's other open invitations that the policy lets them accept.
+// It is for someone who sets their first password through a link sent to their address (an invitation or
+// a reset after losing the invitation mail): those invitations were for them. Someone who has a password
+// accepts each invitation through its own link.
+//
+// accepted is the invitation accepted just before in the same transaction (nil: none), which the
+// person's facts as read outside the transaction do not show yet.
+func (s *Server) acceptPending(ctx context.Context, tx *sql.Tx, now time.Time, u *db.User, accepted *db.Invitation) error {
+	p, err := s.accessPerson(ctx, u)
+	if err != nil {
+		return err
+	}
+	if accepted != nil {
+		if accepted.OrgID != 0 {
+			p.Orgs[accepted.OrgID] = accepted.Role
+		} else {
+			p.StaffRole = accepted.Role
+		}
+	}
+	invs, err := db.PendingInvitations(ctx, tx, now, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		if access.Decide(p, access.AcceptInvitation, inv.OrgID, &p) != nil {
+			continue
+		}
+		if err := db.AcceptInvitationID(ctx, tx, now, inv.ID); err != nil {
+			return err
+		}
+		if inv.OrgID != 0 {
+			p.Orgs[inv.OrgID] = inv.Role
+		} else {
+			p.StaffRole = inv.Role
+		}
+	}
+	return nil
+}
+
 // inviteLink is a live invitation link with its person.
 type inviteLink struct {
 	hash []byte
@@ -267,6 +308,17 @@ func (s *Server) openInvite(c *echo.Context) (*inviteLink, error) {
 	}
 	if u.Disabled {
 		state = db.TokenRevoked
+	}
+	if state == db.TokenValid {
+		// Staff never become customer members, customers never staff, whoever invited them: such a link
+		// works no more than a revoked one.
+		p, err := s.accessPerson(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if access.Decide(p, access.AcceptInvitation, inv.OrgID, &p) != nil {
+			state = db.TokenRevoked
+		}
 	}
 	if state != db.TokenValid {
 		return nil, s.linkProblem(c, state, "invite")
@@ -371,7 +423,7 @@ func (s *Server) inviteAccept(c *echo.Context) error {
 				return err
 			}
 		}
-		if err := db.AcceptPendingInvitations(ctx, tx, now, u.ID); err != nil {
+		if err := s.acceptPending(ctx, tx, now, u, il.inv); err != nil {
 			return err
 		}
 		e := s.auditEntry(c, il.inv.OrgID, "invite.accept", u.Email+" ("+il.inv.Role+")")
@@ -402,9 +454,9 @@ func (s *Server) inviteAccept(c *echo.Context) error {
 	return s.continueTo(c, u)
 }
 
-// inviteAcceptExisting accepts an invitation of someone who already has a password (the membership was
-// granted with the invitation) and sends them to sign in with it: the link alone does not sign anyone in
-// who has a password.
+// inviteAcceptExisting accepts an invitation of someone who already has a password: accepting is what makes
+// them a member (or staff). Then they continue (when signed in as that person) or are sent to sign in: the
+// link alone does not sign anyone in who has a password.
 func (s *Server) inviteAcceptExisting(c *echo.Context, il *inviteLink) error {
 	ctx := c.Request().Context()
 	if c.FormValue("existing") != "1" {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"portier/access"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -27,7 +28,8 @@ var en = func() *i18n.Localizer {
 // invite invites a person through the same code as the web and the command line and returns the link's path.
 func (e *testEnv) invite(email, name string, orgID int64, role, lang string) string {
 	e.t.Helper()
-	link, _, err := e.srv.Invite(context.Background(), InviteRequest{Email: email, Name: name, Lang: lang, OrgID: orgID, Role: role})
+	link, _, _, err := e.srv.Invite(context.Background(), InviteRequest{Email: email, Name: name, Lang: lang, OrgID: orgID, Role: role,
+		By: access.Operator()})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -380,9 +382,15 @@ func TestInviteOfSomeoneWithAPassword(t *testing.T) {
 		doc(t, body).Find(`input[type=password]`).Length() != 0 {
 		t.Fatalf("existing account: %d\n%.500s", resp.StatusCode, body)
 	}
+	if _, err := e.db.MemberRole(context.Background(), u.ID, b.ID); err == nil {
+		t.Fatal("a member before accepting")
+	}
 	resp, _ = e.post(path, url.Values{"existing": {"1"}}, nil)
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/login" {
 		t.Fatalf("accept: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if role, err := e.db.MemberRole(context.Background(), u.ID, b.ID); err != nil || role != "manager" {
+		t.Fatalf("accepted, membership %q %v", role, err)
 	}
 	// Not signed in by the link; the password is unchanged.
 	if resp, _ := e.get("/orgs", nil); !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
@@ -395,6 +403,17 @@ func TestInviteOfSomeoneWithAPassword(t *testing.T) {
 	e.login(u.Email, testPassword)
 	if resp, _ := e.get(path, nil); resp.StatusCode != 410 {
 		t.Fatalf("second use: %d", resp.StatusCode)
+	}
+
+	// Signed in already: the link accepts and the person goes on, to the new organisation among theirs.
+	c := e.createOrg("Gamma OHG", "gamma")
+	path = e.invite(u.Email, "", c.ID, "viewer", "en")
+	resp, _ = e.post(path, url.Values{"existing": {"1"}}, nil)
+	if resp.StatusCode != 303 || strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Fatalf("accept while signed in: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := e.get("/o/gamma", nil); resp.StatusCode != 200 {
+		t.Fatalf("the new organisation after accepting: %d", resp.StatusCode)
 	}
 }
 

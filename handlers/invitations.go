@@ -3,8 +3,10 @@ package handlers
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
+	"portier/access"
 	"portier/auth"
 	"portier/db"
 )
@@ -15,8 +17,18 @@ type InviteRequest struct {
 	Email, Name, Lang string
 	OrgID             int64
 	Role              string
-	Actor             db.AuditEntry // who invites (ActorID 0: the command line), with IP and user agent
+	By                access.Person // who invites, as the policy sees them (access.Operator() for the command line)
+	Actor             db.AuditEntry // who invites, for the audit log (ActorID 0: the command line), with IP and user agent
 }
+
+// InviteResult says what Invite did.
+type InviteResult int
+
+const (
+	Invited       InviteResult = iota // a new invitation (it replaces an open one of another role)
+	Resent                            // the open invitation of the same role, with a new link
+	AlreadyMember                     // an active member (or staff member) already: nothing was sent
+)
 
 // inviteTTL is the invitation lifetime: the administrators' setting, else the configured default.
 func (s *Server) inviteTTL(ctx context.Context) time.Duration {
@@ -28,19 +40,63 @@ func (s *Server) inviteTTL(ctx context.Context) time.Duration {
 	return s.cfg.InviteTTL
 }
 
-// Invite creates (or renews) an invitation, queues its mail in the invitee's language, audits it and
-// returns the link. The command line and the web pages both use it.
-func (s *Server) Invite(ctx context.Context, req InviteRequest) (string, *db.Invitation, error) {
+// Invite asks the policy (access.Invite), then invites, or re-sends the person's open invitation of the
+// same role (a second invitation never piles up, and the older link dies either way), or does nothing for
+// someone who already has what is offered. It queues the mail in the invitee's language, audits it and
+// returns the link. The web pages, the console's setup link and the command line all come here.
+//
+// A customer's manager gets the same result for an address of MSP staff or of another organisation as for
+// an unknown one (access.Decide allows it; accepting is what the policy refuses), so the answer tells them
+// nothing about who the address belongs to.
+func (s *Server) Invite(ctx context.Context, req InviteRequest) (string, *db.Invitation, InviteResult, error) {
+	existing, err := s.db.UserByEmail(ctx, req.Email)
+	if errors.Is(err, db.ErrNotFound) {
+		existing, err = nil, nil
+	}
+	if err != nil {
+		return "", nil, 0, err
+	}
+	var target *access.Person
+	if existing != nil {
+		p, err := s.accessPerson(ctx, existing)
+		if err != nil {
+			return "", nil, 0, err
+		}
+		target = &p
+	}
+	if err := access.Decide(req.By, access.Invite, req.OrgID, target); err != nil {
+		return "", nil, 0, err
+	}
+	if existing != nil {
+		inv, err := s.db.OpenInvitation(ctx, existing.ID, req.OrgID)
+		switch {
+		case err == nil && inv.Role == req.Role:
+			link, inv, err := s.ReissueInvitation(ctx, inv.ID, req.Actor)
+			return link, inv, Resent, err
+		case err == nil:
+			// Another role: a new invitation replaces the open one (CreateInvitation revokes it).
+		case !errors.Is(err, db.ErrNotFound):
+			return "", nil, 0, err
+		case existing.PasswordHash != "":
+			has := existing.StaffRole != ""
+			if req.OrgID != 0 {
+				has = target.Orgs[req.OrgID] != ""
+			}
+			if has {
+				return "", nil, AlreadyMember, nil
+			}
+		}
+	}
 	raw, hash := auth.NewToken()
 	inv, err := s.db.CreateInvitation(ctx, db.NewInvitation{
 		Email: req.Email, Name: req.Name, Lang: req.Lang, OrgID: req.OrgID, Role: req.Role,
 		InvitedBy: req.Actor.ActorID, TokenHash: hash, TTL: s.inviteTTL(ctx),
 	})
 	if err != nil {
-		return "", nil, err
+		return "", nil, 0, err
 	}
 	link, err := s.sendInvitation(ctx, inv, raw, req.Actor, "invite.create")
-	return link, inv, err
+	return link, inv, Invited, err
 }
 
 // ReissueInvitation re-sends an invitation with a new link; the old link dies.
@@ -60,7 +116,11 @@ func (s *Server) sendInvitation(ctx context.Context, inv *db.Invitation, raw str
 	if inviter == "" {
 		inviter = s.msp.Load().Name
 	}
-	m, l := s.newEmail(inv.Lang, inv.Name, "mail.invite.subject", "inviter", inviter, "msp", s.msp.Load().Name)
+	greet := inv.PersonName
+	if greet == "" {
+		greet = inv.Name
+	}
+	m, l := s.newEmail(inv.Lang, greet, "mail.invite.subject", "inviter", inviter, "msp", s.msp.Load().Name)
 	place := inv.OrgName
 	if inv.OrgID == 0 {
 		place = s.msp.Load().Name

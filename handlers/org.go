@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/access"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -24,8 +24,7 @@ import (
 // exist for them). It runs after orgAccess.
 func (s *Server) orgManagers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		_, role := currentOrg(c)
-		if !canManagePeople(currentUser(c), role) {
+		if !access.ManagesOrg(orgActor(c)) {
 			return echo.ErrNotFound
 		}
 		return next(c)
@@ -64,7 +63,7 @@ func (s *Server) orgHome(c *echo.Context) error {
 		v.Areas = append(v.Areas, views.OrgArea{Name: a.Name, LabelKey: a.TitleKey, Href: a.Href, Count: a.Count})
 		v.DocsTotal += a.Count
 	}
-	if canManagePeople(u, role) {
+	if access.ManagesOrg(orgActor(c)) { // the people pages' own rule (orgManagers)
 		v.PeopleHref = "/o/" + o.Slug + "/people"
 		v.AuditHref = "/o/" + o.Slug + "/audit"
 	}
@@ -135,6 +134,14 @@ func (s *Server) orgPeopleView(c *echo.Context) (views.PeopleView, error) {
 		Invite:    views.InviteForm{Role: "viewer", Lang: l.Lang},
 		AuditHref: "/o/" + o.Slug + "/audit",
 	}
+	actor, err := s.actor(c)
+	if err != nil {
+		return v, err
+	}
+	facts, err := s.db.OrgPeopleFacts(ctx, o.ID)
+	if err != nil {
+		return v, err
+	}
 	for _, p := range people {
 		row := views.MemberRow{
 			ID: p.UserID, Name: p.Name, Email: p.Email, Role: p.Role, RoleKey: "role." + p.Role,
@@ -143,23 +150,18 @@ func (s *Server) orgPeopleView(c *echo.Context) (views.PeopleView, error) {
 		if !p.LastLoginAt.IsZero() {
 			row.LastLogin = l.DateTime(p.LastLoginAt)
 		}
-		if !row.IsSelf {
-			row.CanChangeRole = true
+		// The page offers what the policy allows, so a manager sees no button for a person who also
+		// belongs to organisations they do not manage.
+		f := facts[p.UserID]
+		target := &access.Person{ID: p.UserID, StaffRole: f.StaffRole, Orgs: f.Orgs}
+		may := func(a access.Action) bool { return access.Decide(actor, a, o.ID, target) == nil }
+		row.CanChangeRole = may(access.ChangeRole)
+		if may(access.SetDisabled) {
 			row.CanDisable, row.CanEnable = !p.Disabled, p.Disabled
-			if !u.IsStaff() {
-				// A manager may disable only people who belong to this organisation alone.
-				n, err := s.db.OtherMemberships(ctx, p.UserID, o.ID)
-				if err != nil {
-					return v, err
-				}
-				if n > 0 {
-					row.CanDisable, row.CanEnable = false, false
-				}
-			}
-			if p.Active && !p.Disabled {
-				row.MFAReset = &views.MFAResetFormView{Action: "/o/" + o.Slug + "/people/" + strconv.FormatInt(p.UserID, 10) + "/mfa-reset",
-					Next: "/o/" + o.Slug + "/people", Name: p.Name}
-			}
+		}
+		if p.Active && !p.Disabled && may(access.ResetSecondFactor) {
+			row.MFAReset = &views.MFAResetFormView{Action: "/o/" + o.Slug + "/people/" + strconv.FormatInt(p.UserID, 10) + "/mfa-reset",
+				Next: "/o/" + o.Slug + "/people", Name: p.Name}
 		}
 		v.Members = append(v.Members, row)
 	}
@@ -245,75 +247,57 @@ func peopleTextOK(s string, max int) bool {
 	return true
 }
 
-// inviteOrResend invites a person to the organisation orgID (0: the staff), or re-sends their open
-// invitation when they already have one for the same role: a second invitation of the same person never
-// piles up, and the older link dies either way. A person who is already an active member gets nothing.
-// It returns the message key for the page and the invitation sent, if any.
-func (s *Server) inviteOrResend(ctx context.Context, c *echo.Context, orgID int64, f views.InviteForm, existing *db.User) (string, *sentInvitation, error) {
-	actor := s.auditEntry(c, orgID, "", "")
-	if existing != nil {
-		inv, err := s.db.OpenInvitation(ctx, existing.ID, orgID)
-		switch {
-		case err == nil && inv.Role == f.Role:
-			link, inv, err := s.ReissueInvitation(ctx, inv.ID, actor)
-			return "people.flash.resent", &sentInvitation{link, inv}, err
-		case err == nil:
-			// Another role: a new invitation replaces the open one (CreateInvitation revokes it).
-		case !errors.Is(err, db.ErrNotFound):
-			return "", nil, err
-		case existing.PasswordHash != "":
-			member := existing.StaffRole != ""
-			if orgID != 0 {
-				_, err := s.db.MemberRole(ctx, existing.ID, orgID)
-				if err != nil && !errors.Is(err, db.ErrNotFound) {
-					return "", nil, err
-				}
-				member = err == nil
-			}
-			if member {
-				return "people.flash.already_member", nil, nil
-			}
-		}
+// inviteFlash is the page's message for what Invite did.
+func inviteFlash(r InviteResult) string {
+	switch r {
+	case Resent:
+		return "people.flash.resent"
+	case AlreadyMember:
+		return "people.flash.already_member"
 	}
-	link, inv, err := s.Invite(ctx, InviteRequest{Email: f.Email, Name: f.Name, Lang: f.Lang, OrgID: orgID, Role: f.Role, Actor: actor})
-	return "people.flash.invited", &sentInvitation{link, inv}, err
+	return "people.flash.invited"
 }
 
-// orgInvite invites a person to the route's organisation as manager or viewer.
+// orgInvite invites a person to the route's organisation as manager or viewer. The answer is the same for
+// an unknown address, one of another organisation and one of MSP staff (see Invite).
 func (s *Server) orgInvite(c *echo.Context) error {
 	ctx := c.Request().Context()
-	u := currentUser(c)
 	o, _ := currentOrg(c)
 	f, ok := readInviteForm(c, orgRoles)
-	var existing *db.User
 	if ok {
-		var err error
-		existing, err = s.db.UserByEmail(ctx, f.Email)
-		if err != nil && !errors.Is(err, db.ErrNotFound) {
-			return err
-		}
-		switch {
-		case existing == nil:
-		case existing.ID == u.ID:
-			f.EmailErr, ok = "people.error.self", false
-		case existing.IsStaff():
-			// Staff see every organisation anyway; a membership would only confuse their account.
-			f.EmailErr, ok = "people.error.staff_address", false
-		}
-	}
-	if !ok {
-		v, err := s.orgPeopleView(c)
+		by, err := s.actor(c)
 		if err != nil {
 			return err
 		}
-		v.Invite = f
-		return s.renderOrgPeople(c, http.StatusUnprocessableEntity, v)
+		link, inv, res, err := s.Invite(ctx, InviteRequest{Email: f.Email, Name: f.Name, Lang: f.Lang, OrgID: o.ID, Role: f.Role,
+			By: by, Actor: s.auditEntry(c, o.ID, "", "")})
+		if key := refusalKey(err); key != "" {
+			f.EmailErr, ok = key, false
+		} else if err != nil {
+			return notFound(err)
+		} else {
+			return s.invited(c, &sentInvitation{link, inv}, inviteFlash(res), s.orgPeopleView, s.renderOrgPeople, s.orgPeopleDone)
+		}
 	}
-	flash, sent, err := s.inviteOrResend(ctx, c, o.ID, f, existing)
+	v, err := s.orgPeopleView(c)
 	if err != nil {
 		return err
 	}
-	return s.invited(c, sent, flash, s.orgPeopleView, s.renderOrgPeople, s.orgPeopleDone)
+	v.Invite = f
+	return s.renderOrgPeople(c, http.StatusUnprocessableEntity, v)
+}
+
+// peopleRefusal answers a refusal of the policy on the people page of orgID (0: the staff's) with its
+// message and 422, or passes any other error on (a "not found" as 404).
+func (s *Server) peopleRefusal(c *echo.Context, orgID int64, err error) error {
+	key := refusalKey(err)
+	switch {
+	case key == "":
+		return notFound(err)
+	case orgID == 0:
+		return s.staffPeopleRefuse(c, key)
+	}
+	return s.orgPeopleRefuse(c, key)
 }
 
 // orgInvitation loads the invitation of the path's :id if it belongs to the route's organisation.
@@ -332,27 +316,42 @@ func (s *Server) orgInvitation(c *echo.Context, orgID int64) (*db.Invitation, er
 	return inv, nil
 }
 
-// resendInvitation sends an open invitation again with a new link; the old link dies.
-func (s *Server) resendInvitation(c *echo.Context, orgID int64) (*sentInvitation, error) {
+// invitationFor loads the invitation of the path's :id in orgID and asks the policy whether the signed-in
+// person may do action to it. An invitation that was accepted or revoked answers 409.
+func (s *Server) invitationFor(c *echo.Context, orgID int64, action access.Action) (*db.Invitation, error) {
 	inv, err := s.orgInvitation(c, orgID)
 	if err != nil {
+		return nil, err
+	}
+	invitee, err := s.db.UserByID(c.Request().Context(), inv.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.decide(c, action, orgID, invitee); err != nil {
 		return nil, err
 	}
 	if inv.Status != db.InvitePending && inv.Status != db.InviteExpired {
 		return nil, db.ErrConflict
 	}
+	return inv, nil
+}
+
+// resendInvitation sends an open invitation again with a new link; the old link dies.
+func (s *Server) resendInvitation(c *echo.Context, orgID int64) (*sentInvitation, error) {
+	inv, err := s.invitationFor(c, orgID, access.ResendInvitation)
+	if err != nil {
+		return nil, err
+	}
 	link, inv, err := s.ReissueInvitation(c.Request().Context(), inv.ID, s.auditEntry(c, orgID, "", ""))
 	return &sentInvitation{link, inv}, err
 }
 
-// revokeInvitation withdraws an open invitation.
+// revokeInvitation withdraws an open invitation. The person keeps everything else: the invitation gave
+// them nothing.
 func (s *Server) revokeInvitation(c *echo.Context, orgID int64) error {
-	inv, err := s.orgInvitation(c, orgID)
+	inv, err := s.invitationFor(c, orgID, access.RevokeInvitation)
 	if err != nil {
 		return err
-	}
-	if inv.Status != db.InvitePending && inv.Status != db.InviteExpired {
-		return db.ErrConflict
 	}
 	if err := s.db.RevokeInvitation(c.Request().Context(), inv.ID); errors.Is(err, db.ErrNotFound) {
 		return db.ErrConflict // accepted or revoked meanwhile
@@ -367,7 +366,7 @@ func (s *Server) orgResend(c *echo.Context) error {
 	o, _ := currentOrg(c)
 	sent, err := s.resendInvitation(c, o.ID)
 	if err != nil {
-		return err
+		return s.peopleRefusal(c, o.ID, err)
 	}
 	return s.invited(c, sent, "people.flash.resent", s.orgPeopleView, s.renderOrgPeople, s.orgPeopleDone)
 }
@@ -375,14 +374,14 @@ func (s *Server) orgResend(c *echo.Context) error {
 func (s *Server) orgRevoke(c *echo.Context) error {
 	o, _ := currentOrg(c)
 	if err := s.revokeInvitation(c, o.ID); err != nil {
-		return err
+		return s.peopleRefusal(c, o.ID, err)
 	}
 	return s.orgPeopleDone(c, "people.flash.revoked")
 }
 
-// orgMember loads the person of the path's :uid if they are a member of the route's organisation and not
-// MSP staff; anyone else answers 404.
-func (s *Server) orgMember(c *echo.Context) (*db.User, string, error) {
+// orgMember loads the person of the path's :uid with their role in the route's organisation, and asks
+// the policy whether the signed-in person may do action to them. Someone who is not a member answers 404.
+func (s *Server) orgMember(c *echo.Context, action access.Action) (*db.User, string, error) {
 	ctx := c.Request().Context()
 	o, _ := currentOrg(c)
 	id, err := strconv.ParseInt(c.Param("uid"), 10, 64)
@@ -397,8 +396,8 @@ func (s *Server) orgMember(c *echo.Context) (*db.User, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if m.IsStaff() {
-		return nil, "", db.ErrNotFound
+	if err := s.decide(c, action, o.ID, m); err != nil {
+		return nil, "", err
 	}
 	return m, role, nil
 }
@@ -408,16 +407,14 @@ func (s *Server) orgMember(c *echo.Context) (*db.User, string, error) {
 func (s *Server) orgSetRole(c *echo.Context) error {
 	ctx := c.Request().Context()
 	o, _ := currentOrg(c)
-	m, old, err := s.orgMember(c)
+	m, old, err := s.orgMember(c, access.ChangeRole)
 	if err != nil {
-		return err
+		return s.peopleRefusal(c, o.ID, err)
 	}
 	role := c.FormValue("role")
 	switch {
 	case !roleAllowed(orgRoles, role):
 		return s.orgPeopleRefuse(c, "people.error.role")
-	case m.ID == currentUser(c).ID:
-		return s.orgPeopleRefuse(c, "people.error.self")
 	case role == old:
 		return s.orgPeopleDone(c, "people.flash.role")
 	}
@@ -428,28 +425,16 @@ func (s *Server) orgSetRole(c *echo.Context) error {
 	return s.orgPeopleDone(c, "people.flash.role")
 }
 
-// orgSetDisabled disables (ending every session) or enables a member's account. Managers may do so only
-// for people who belong to their organisation alone, since the account is shared by all organisations.
+// orgSetDisabled disables (ending every session) or enables a member's account. The account is shared by
+// all the person's organisations: a manager may do so only when they manage every one of them
+// (access.Decide).
 func (s *Server) orgSetDisabled(disabled bool) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		ctx := c.Request().Context()
-		u := currentUser(c)
 		o, _ := currentOrg(c)
-		m, _, err := s.orgMember(c)
+		m, _, err := s.orgMember(c, access.SetDisabled)
 		if err != nil {
-			return err
-		}
-		if m.ID == u.ID {
-			return s.orgPeopleRefuse(c, "people.error.self")
-		}
-		if !u.IsStaff() {
-			n, err := s.db.OtherMemberships(ctx, m.ID, o.ID)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return s.orgPeopleRefuse(c, "people.error.other_orgs")
-			}
+			return s.peopleRefusal(c, o.ID, err)
 		}
 		if err := s.db.SetDisabled(ctx, m.ID, disabled); err != nil {
 			return err

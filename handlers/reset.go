@@ -105,7 +105,8 @@ func (s *Server) forgot(c *echo.Context) error {
 }
 
 // resetAllowed: enabled accounts that have a password, or that were invited and still have a place to go
-// (a staff role or a membership). Someone whose only invitation was revoked gets nothing.
+// (a staff role, a membership or an invitation that can still be accepted). Someone whose only invitation
+// was revoked gets nothing.
 func (s *Server) resetAllowed(ctx context.Context, u *db.User) (bool, error) {
 	if u.Disabled {
 		return false, nil
@@ -114,7 +115,10 @@ func (s *Server) resetAllowed(ctx context.Context, u *db.User) (bool, error) {
 		return true, nil
 	}
 	ms, err := s.db.Memberships(ctx, u.ID)
-	return len(ms) > 0, err
+	if err != nil || len(ms) > 0 {
+		return len(ms) > 0, err
+	}
+	return s.db.HasOpenInvitation(ctx, u.ID)
 }
 
 // sendReset queues the link mail in the person's language, revoking their older link, within the mail
@@ -277,8 +281,10 @@ func (s *Server) resetSubmit(c *echo.Context) error {
 				return err
 			}
 		}
-		if err := db.AcceptPendingInvitations(ctx, tx, now, u.ID); err != nil {
-			return err
+		if u.PasswordHash == "" {
+			if err := s.acceptPending(ctx, tx, now, u, nil); err != nil {
+				return err
+			}
 		}
 		if f.terms != nil && in.termsTicked {
 			if err := db.AcceptTerms(ctx, tx, now, u.ID, f.terms.Version, c.RealIP()); err != nil {

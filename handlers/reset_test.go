@@ -313,6 +313,9 @@ func TestInviteeSetsFirstPasswordThroughForgot(t *testing.T) {
 	if invs[0].Status != db.InviteAccepted {
 		t.Fatalf("invitation %s after the reset", invs[0].Status)
 	}
+	if role, err := e.db.MemberRole(context.Background(), u.ID, o.ID); err != nil || role != "viewer" {
+		t.Fatalf("membership after the first password: %q %v", role, err)
+	}
 	// No notice for a first password: nothing changed for the person.
 	for _, m := range e.mails() {
 		if m.To == "ben@kunde.example" && m.Subject == en.T("mail.pwchanged.subject", "msp", "Muster IT") {

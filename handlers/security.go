@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/access"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -229,7 +230,6 @@ func (s *Server) securityConfirm(c *echo.Context) error {
 
 func (s *Server) staffMFAReset(c *echo.Context) error {
 	ctx := c.Request().Context()
-	actor := currentUser(c)
 	id, err := methodParam(c)
 	if err != nil {
 		return err
@@ -238,9 +238,8 @@ func (s *Server) staffMFAReset(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A technician cannot take over an administrator's account this way; nobody resets themselves here.
-	if (target.IsStaff() && !actor.IsAdmin()) || target.ID == actor.ID {
-		return echo.ErrNotFound
+	if err := s.decide(c, access.ResetSecondFactor, 0, target); err != nil {
+		return s.peopleRefusal(c, 0, err)
 	}
 	if err := s.resetMFA(c, target, 0); err != nil {
 		return err
@@ -248,13 +247,12 @@ func (s *Server) staffMFAReset(c *echo.Context) error {
 	return s.redirect(c, safeNext(c.FormValue("next"), "/staff/people"))
 }
 
+// orgMFAReset resets the second factors of a member of the route's organisation. The factors belong to the
+// account, which every organisation of the person shares: access.Decide lets a manager do it only when
+// they manage all of them.
 func (s *Server) orgMFAReset(c *echo.Context) error {
 	ctx := c.Request().Context()
-	actor := currentUser(c)
-	o, role := currentOrg(c)
-	if !canManagePeople(actor, role) {
-		return echo.ErrNotFound
-	}
+	o, _ := currentOrg(c)
 	id, err := methodParam(c)
 	if err != nil {
 		return err
@@ -263,12 +261,8 @@ func (s *Server) orgMFAReset(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Managers act for members of their organisation only, never for MSP staff.
-	if target.IsStaff() || target.ID == actor.ID {
-		return echo.ErrNotFound
-	}
-	if _, err := s.db.MemberRole(ctx, target.ID, o.ID); err != nil {
-		return err
+	if err := s.decide(c, access.ResetSecondFactor, o.ID, target); err != nil {
+		return s.peopleRefusal(c, o.ID, err)
 	}
 	if err := s.resetMFA(c, target, o.ID); err != nil {
 		return err

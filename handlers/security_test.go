@@ -142,7 +142,7 @@ func TestStaffResetForcesEnrolment(t *testing.T) {
 	resp, _ := e.post("/staff/users/"+itoa64(admin.ID)+"/mfa-reset", nil, nil)
 	mustStatus(t, "technician resets admin", resp, "", 404)
 	resp, _ = e.post("/staff/users/"+itoa64(tech.ID)+"/mfa-reset", nil, nil)
-	mustStatus(t, "reset oneself", resp, "", 404)
+	mustStatus(t, "reset oneself", resp, "", 422)
 	resp, _ = e.post("/staff/users/"+itoa64(anna.ID)+"/mfa-reset", url.Values{"next": {"/staff/people"}}, nil)
 	mustRedirect(t, "reset", resp, "/staff/people")
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/access"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -22,10 +23,10 @@ import (
 // server nor the command line. The link works until an administrator exists, for at most a day.
 const setupTTL = 24 * time.Hour
 
-// FirstAdminLink returns a fresh setup link when no administrator exists yet ("" otherwise). Each call
+// FirstAdminLink returns a fresh setup link when no administrator exists or is invited yet ("" otherwise). Each call
 // replaces the previous link; only its hash is stored.
 func (s *Server) FirstAdminLink(ctx context.Context) (string, error) {
-	n, err := s.db.CountAdmins(ctx)
+	n, err := s.db.AdminsOrInvited(ctx)
 	if err != nil || n > 0 {
 		return "", err
 	}
@@ -56,7 +57,7 @@ func (s *Server) setupLinkValid(ctx context.Context, raw string) (bool, error) {
 	if err != nil || !s.now().Before(exp) {
 		return false, nil
 	}
-	n, err := s.db.CountAdmins(ctx)
+	n, err := s.db.AdminsOrInvited(ctx)
 	return n == 0, err
 }
 
@@ -101,7 +102,9 @@ func (s *Server) setupCreate(c *echo.Context) error {
 	}
 	e := s.auditEntry(c, 0, "", "")
 	e.ActorName = v.Name
-	link, _, err := s.Invite(ctx, InviteRequest{Email: v.Email, Name: v.Name, Lang: v.Lang, Role: "admin", Actor: e})
+	// The setup link was printed on the server's console: whoever holds it acts as the operator.
+	link, _, _, err := s.Invite(ctx, InviteRequest{Email: v.Email, Name: v.Name, Lang: v.Lang, Role: "admin",
+		By: access.Operator(), Actor: e})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/access"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -74,6 +75,9 @@ func (s *Server) renderStaffHome(c *echo.Context, status int, v views.StaffHomeV
 // staffCreateOrg creates an organisation. The slug is derived from the name unless one is given.
 func (s *Server) staffCreateOrg(c *echo.Context) error {
 	ctx := c.Request().Context()
+	if err := s.decide(c, access.CreateOrg, 0, nil); err != nil {
+		return err
+	}
 	f := views.OrgCreateForm{Name: strings.TrimSpace(c.FormValue("name")), Slug: strings.TrimSpace(c.FormValue("slug"))}
 	switch {
 	case f.Name == "":
@@ -124,6 +128,10 @@ func (s *Server) staffPeopleView(c *echo.Context) (views.PeopleView, error) {
 		Staff: &nav, Base: "/staff", CanInvite: u.IsAdmin(), RoleChoices: staffRoles,
 		Invite: views.InviteForm{Role: "technician", Lang: l.Lang},
 	}
+	actor, err := s.actor(c)
+	if err != nil {
+		return v, err
+	}
 	for _, p := range people {
 		row := views.MemberRow{
 			ID: p.UserID, Name: p.Name, Email: p.Email, Role: p.Role, RoleKey: "role." + p.Role,
@@ -132,12 +140,13 @@ func (s *Server) staffPeopleView(c *echo.Context) (views.PeopleView, error) {
 		if !p.LastLoginAt.IsZero() {
 			row.LastLogin = l.DateTime(p.LastLoginAt)
 		}
-		if u.IsAdmin() && !row.IsSelf {
+		target := &access.Person{ID: p.UserID, StaffRole: p.Role}
+		may := func(a access.Action) bool { return access.Decide(actor, a, 0, target) == nil }
+		if may(access.SetDisabled) {
 			row.CanDisable = !p.Disabled && !(p.Role == "admin" && admins <= 1)
 			row.CanEnable = p.Disabled
 		}
-		// Technicians may reset technicians, administrators anyone; nobody themselves.
-		if !row.IsSelf && p.Active && !p.Disabled && (u.IsAdmin() || p.Role != "admin") {
+		if p.Active && !p.Disabled && may(access.ResetSecondFactor) {
 			row.MFAReset = &views.MFAResetFormView{Action: "/staff/users/" + strconv.FormatInt(p.UserID, 10) + "/mfa-reset",
 				Next: "/staff/people", Name: p.Name}
 		}
@@ -186,56 +195,50 @@ func (s *Server) staffInvite(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	f, ok := readInviteForm(c, staffRoles)
-	var existing *db.User
 	if ok {
-		var err error
-		existing, err = s.db.UserByEmail(ctx, f.Email)
+		existing, err := s.db.UserByEmail(ctx, f.Email)
 		if err != nil && !errors.Is(err, db.ErrNotFound) {
 			return err
 		}
-		if existing != nil {
-			ms, err := s.db.Memberships(ctx, existing.ID)
-			if err != nil {
-				return err
-			}
-			switch {
-			case existing.ID == u.ID:
-				f.EmailErr, ok = "people.error.self", false
-			case len(ms) > 0:
-				// A customer's account would see every organisation as staff: keep the two apart.
-				f.EmailErr, ok = "staff.error.customer_address", false
-			case existing.StaffRole != "" && existing.StaffRole != f.Role && existing.PasswordHash != "":
-				// Roles of active staff do not change through an invitation.
-				f.RoleErr, ok = "staff.error.role_differs", false
-			}
+		// Roles of active staff do not change through an invitation.
+		if existing != nil && existing.ID != u.ID && existing.StaffRole != "" && existing.StaffRole != f.Role && existing.PasswordHash != "" {
+			f.RoleErr, ok = "staff.error.role_differs", false
 		}
 	}
-	if !ok {
-		v, err := s.staffPeopleView(c)
+	if ok {
+		by, err := s.actor(c)
 		if err != nil {
 			return err
 		}
-		v.Invite = f
-		return s.renderStaffPeople(c, http.StatusUnprocessableEntity, v)
+		link, inv, res, err := s.Invite(ctx, InviteRequest{Email: f.Email, Name: f.Name, Lang: f.Lang, Role: f.Role,
+			By: by, Actor: s.auditEntry(c, 0, "", "")})
+		if key := refusalKey(err); key != "" {
+			f.EmailErr, ok = key, false
+		} else if err != nil {
+			return notFound(err)
+		} else {
+			return s.invited(c, &sentInvitation{link, inv}, inviteFlash(res), s.staffPeopleView, s.renderStaffPeople, s.staffPeopleDone)
+		}
 	}
-	flash, sent, err := s.inviteOrResend(ctx, c, 0, f, existing)
+	v, err := s.staffPeopleView(c)
 	if err != nil {
 		return err
 	}
-	return s.invited(c, sent, flash, s.staffPeopleView, s.renderStaffPeople, s.staffPeopleDone)
+	v.Invite = f
+	return s.renderStaffPeople(c, http.StatusUnprocessableEntity, v)
 }
 
 func (s *Server) staffResend(c *echo.Context) error {
 	sent, err := s.resendInvitation(c, 0)
 	if err != nil {
-		return err
+		return s.peopleRefusal(c, 0, err)
 	}
 	return s.invited(c, sent, "people.flash.resent", s.staffPeopleView, s.renderStaffPeople, s.staffPeopleDone)
 }
 
 func (s *Server) staffRevoke(c *echo.Context) error {
 	if err := s.revokeInvitation(c, 0); err != nil {
-		return err
+		return s.peopleRefusal(c, 0, err)
 	}
 	return s.staffPeopleDone(c, "people.flash.revoked")
 }
@@ -256,8 +259,8 @@ func (s *Server) staffSetDisabled(disabled bool) echo.HandlerFunc {
 		if !m.IsStaff() {
 			return db.ErrNotFound // customers are managed on their organisation's page
 		}
-		if m.ID == currentUser(c).ID {
-			return s.staffPeopleRefuse(c, "people.error.self")
+		if err := s.decide(c, access.SetDisabled, 0, m); err != nil {
+			return s.peopleRefusal(c, 0, err)
 		}
 		action, flash := "user.enable", "people.flash.enabled"
 		if disabled {
