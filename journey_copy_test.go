@@ -137,7 +137,9 @@ func TestJourneyDocsCopyClipboard(t *testing.T) {
 	waitFor(t, "copy of the password in the log", func() bool {
 		return auditCount(t, p, org.ID, "Vera Viewer", "docs.copy", "M365 (Password)") == 1
 	})
-	// The current one-time code, never the seed.
+	// The current one-time code, never the seed; written as a ClipboardItem built from the pending fetch
+	// (the way Safari allows), so writeText refusing changes nothing.
+	testkit.Eval[chromedp.Void](c, `navigator.clipboard.writeText = () => Promise.reject(new DOMException("refused", "NotAllowedError"))`)
 	press(`[data-testid="copy-totp"]`)
 	waitFor(t, "a one-time code on the clipboard", func() bool { return len(clip()) == 6 })
 	got := clip()
@@ -151,6 +153,7 @@ func TestJourneyDocsCopyClipboard(t *testing.T) {
 		return auditCount(t, p, org.ID, "Vera Viewer", "docs.copy", "M365 (One-time code (TOTP))") == 1
 	})
 	// The user name, copied from the page.
+	c.Navigate(item)
 	press(`[data-testid="copy-username"]`)
 	waitFor(t, "user name on the clipboard", func() bool { return clip() == "admin@alpha.example" })
 	// From the password list.
