@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"time"
 )
 
@@ -16,6 +17,7 @@ type AuditEntry struct {
 	OrgName   string
 	Action    string // a stable name such as "login.ok"; shown through i18n as "audit.<action>"
 	Target    string
+	Field     string // the secret field a reveal or copy was about ("" otherwise); not shown, used to de-duplicate
 	IP        string
 	UserAgent string
 	StaffOnly bool // about a staff-only item: not shown in the customer's access log
@@ -45,9 +47,37 @@ func (d *DB) Audit(ctx context.Context, x execer, e AuditEntry) error {
 	if len(e.UserAgent) > 300 {
 		e.UserAgent = e.UserAgent[:300]
 	}
-	_, err := x.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, ip, user_agent, staff_only)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.At.Unix(), actor, e.ActorName, org, e.Action, e.Target, e.IP, e.UserAgent, e.StaffOnly)
+	_, err := x.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, field, ip, user_agent, staff_only)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.At.Unix(), actor, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly)
 	return err
+}
+
+// AuditOnce appends an entry about an item's secret (or, with Field "", a view of the item) unless the
+// same person has one of the same action, item and field within the window; it reports whether it wrote.
+// Check and insert are one statement on the single writer connection, so parallel requests leave one
+// entry. e.Target must start with "<item id>:" (see RecentReveal).
+func (d *DB) AuditOnce(ctx context.Context, e AuditEntry, itemID int64, window time.Duration) (bool, error) {
+	if e.At.IsZero() {
+		e.At = d.Now()
+	}
+	if len(e.UserAgent) > 300 {
+		e.UserAgent = e.UserAgent[:300]
+	}
+	var org any
+	if e.OrgID != 0 {
+		org = e.OrgID
+	}
+	prefix := strconv.FormatInt(itemID, 10)
+	res, err := d.W.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, field, ip, user_agent, staff_only)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM audit WHERE actor_id = ? AND action = ?
+		AND target >= ? AND target < ? AND at > ? AND field = ?)`,
+		e.At.Unix(), e.ActorID, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly,
+		e.ActorID, e.Action, prefix+":", prefix+";", e.At.Add(-window).Unix(), e.Field)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // AuditFilter narrows the audit list.
@@ -66,7 +96,7 @@ func (d *DB) AuditList(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 		f.Limit = 100
 	}
 	q := `SELECT a.id, a.at, COALESCE(a.actor_id, 0), a.actor_name, COALESCE(a.org_id, 0), COALESCE(o.name, ''),
-		a.action, a.target, a.ip, a.user_agent FROM audit a LEFT JOIN orgs o ON o.id = a.org_id WHERE 1=1`
+		a.action, a.target, a.field, a.ip, a.user_agent FROM audit a LEFT JOIN orgs o ON o.id = a.org_id WHERE 1=1`
 	var args []any
 	if f.OrgID != 0 {
 		q += ` AND a.org_id = ?`
@@ -94,7 +124,7 @@ func (d *DB) AuditList(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	for rows.Next() {
 		var e AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.ActorID, &e.ActorName, &e.OrgID, &e.OrgName, &e.Action, &e.Target, &e.IP, &e.UserAgent); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.ActorID, &e.ActorName, &e.OrgID, &e.OrgName, &e.Action, &e.Target, &e.Field, &e.IP, &e.UserAgent); err != nil {
 			return nil, err
 		}
 		e.At = time.Unix(at, 0)

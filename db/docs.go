@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -33,6 +34,15 @@ type DocItem struct {
 	UpdatedAt time.Time
 	UpdatedBy string
 	DeletedAt time.Time
+}
+
+// Clone returns a copy that shares nothing with it: cached items are handed out as clones, so a handler
+// that changes what it got cannot change what the next request sees.
+func (it *DocItem) Clone() *DocItem {
+	c := *it
+	c.Fields = maps.Clone(it.Fields)
+	c.Secrets = maps.Clone(it.Secrets)
+	return &c
 }
 
 // DocActor is who changes documentation.
@@ -737,15 +747,16 @@ func (d *DB) DocVersionSecret(ctx context.Context, s *Sealer, sc DocScope, itemI
 	return string(pt), err
 }
 
-// RecentReveal reports whether the person revealed or copied this item's secrets within the window, so
-// the audit log gets one entry per person and item per window rather than one per click.
+// RecentReveal reports whether the person revealed or copied this field of this item (or, for field "",
+// viewed the item) within the window, so the audit log gets one entry per person, item and field per
+// window rather than one per click, while a different secret of the same item is always its own entry.
 // The target starts with "<item id>:"; as a range ("N:" up to "N;", the next byte) it is read from the
 // index audit_actor_target, where LIKE would have visited every entry of the person in the window (each
 // item view adds one: a person looking through many items made every check slower).
-func (d *DB) RecentReveal(ctx context.Context, userID, itemID int64, action string, window time.Duration) (bool, error) {
+func (d *DB) RecentReveal(ctx context.Context, userID, itemID int64, action, field string, window time.Duration) (bool, error) {
 	prefix := strconv.FormatInt(itemID, 10)
 	var n int
 	err := d.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM audit WHERE actor_id = ? AND action = ? AND target >= ? AND target < ?
-		AND at > ? LIMIT 1)`, userID, action, prefix+":", prefix+";", d.Now().Add(-window).Unix()).Scan(&n)
+		AND at > ? AND field = ? LIMIT 1)`, userID, action, prefix+":", prefix+";", d.Now().Add(-window).Unix(), field).Scan(&n)
 	return n > 0, err
 }

@@ -47,6 +47,10 @@ type Field struct {
 	Options  []string // for Enum
 	InList   bool     // shown as a column in the list
 	Filter   bool     // offered as a list filter (Enum and Bool)
+	// Copy offers a copy button beside a plain value people type elsewhere (user names, SSIDs); every
+	// secret has one on its item's page anyway. ListCopy adds one for a secret to each row of the list.
+	Copy     bool
+	ListCopy bool
 }
 
 // IsSecret reports whether the field is sealed at rest and shown only on request.
@@ -117,16 +121,16 @@ var (
 	Passwords = &Area{Name: "passwords", Fields: []Field{
 		{Name: "name", Kind: Text, Required: true, InList: true},
 		{Name: "category", Kind: Enum, InList: true, Filter: true, Options: []string{"account", "admin", "application", "cloud", "device", "email", "network", "other"}},
-		{Name: "username", Kind: Text, InList: true},
-		{Name: "password", Kind: Secret},
+		{Name: "username", Kind: Text, InList: true, Copy: true},
+		{Name: "password", Kind: Secret, ListCopy: true},
 		{Name: "url", Kind: URL, InList: true},
 		{Name: "totp", Kind: TOTPSeed},
 		{Name: "notes", Kind: LongText},
 	}}
 	Wireless = &Area{Name: "wireless", Fields: []Field{
-		{Name: "name", Kind: Text, Required: true, InList: true}, // the SSID
+		{Name: "name", Kind: Text, Required: true, InList: true, Copy: true}, // the SSID
 		{Name: "security", Kind: Enum, Required: true, InList: true, Filter: true, Options: []string{"open", "wpa2", "wpa3", "wpa2_wpa3", "enterprise"}},
-		{Name: "key", Kind: Secret},
+		{Name: "key", Kind: Secret, ListCopy: true},
 		{Name: "band", Kind: Enum, InList: true, Options: []string{"2_4", "5", "6", "dual", "tri"}},
 		{Name: "vlan", Kind: Int, InList: true},
 		{Name: "guest", Kind: Bool, InList: true, Filter: true},
@@ -139,7 +143,7 @@ var (
 		{Name: "gateway", Kind: Text, InList: true},
 		{Name: "port", Kind: Port, InList: true},
 		{Name: "auth", Kind: Enum, Options: []string{"psk", "certificate", "password", "password_otp", "sso", "other"}},
-		{Name: "username", Kind: Text},
+		{Name: "username", Kind: Text, Copy: true},
 		{Name: "secret", Kind: Secret},
 		{Name: "config", Kind: SecretText, Max: 20000},
 		{Name: "notes", Kind: LongText},

@@ -34,6 +34,7 @@ func (s *Server) docsRoutes() {
 	g.GET("/docs/:area/:id/history", s.docsHistory)
 	g.POST("/docs/:area/:id/secret/:field", s.docsReveal)
 	g.POST("/docs/:area/:id/copy/:field", s.docsCopy)
+	g.POST("/docs/:area/:id/copied/:field", s.docsCopied)
 	g.POST("/docs/:area/:id/qr", s.docsQR)
 	g.POST("/docs/:area/:id/versions/:vid/secret/:field", s.docsRevealVersion)
 	s.e.GET("/staff/search", s.staffSearch, s.complete, s.staffOnly)
@@ -180,6 +181,13 @@ func (s *Server) docsList(c *echo.Context) error {
 	if r.u.IsStaff() {
 		v.ImportHref = "/o/" + r.org.Slug + "/import/" + r.area.Name
 	}
+	var listCopy docs.Field
+	for _, f := range r.area.Fields {
+		if f.ListCopy && listCopy.Name == "" {
+			listCopy = f
+			v.CopyKey = f.LabelKey(r.area.Name)
+		}
+	}
 	link := func(mod func(url.Values)) string {
 		vals := url.Values{}
 		for k, vs := range qp {
@@ -242,10 +250,18 @@ func (s *Server) docsList(c *echo.Context) error {
 		start := len(cells)
 		for _, f := range r.area.Fields {
 			if f.InList {
-				cells = append(cells, s.cell(r, f, it, contacts, now))
+				cell := s.cell(r, f, it, contacts, now)
+				if f.Copy {
+					cell.Copy = &views.CopyButton{ID: f.Name + "-" + id, LabelKey: f.LabelKey(r.area.Name), ItemName: it.Name, Text: cell.Text}
+				}
+				cells = append(cells, cell)
 			}
 		}
 		row.Cells = cells[start:len(cells):len(cells)]
+		if listCopy.Name != "" && it.Secrets[listCopy.Name] {
+			row.Copy = secretCopy(r.base+"/"+id, listCopy.Name+"-"+id, listCopy.LabelKey(r.area.Name), listCopy.Name)
+			row.Copy.ItemName = it.Name
+		}
 		v.Rows = append(v.Rows, row)
 	}
 	if page > 1 {
@@ -403,19 +419,25 @@ func (s *Server) docsDetail(c *echo.Context) error {
 	now := s.now()
 	for _, f := range r.area.Fields {
 		if f.Name == "name" {
+			if f.Copy {
+				v.NameCopy = &views.CopyButton{ID: "name", LabelKey: f.LabelKey(r.area.Name), Text: it.Name}
+			}
 			continue
 		}
 		df := views.DetailField{Name: f.Name, LabelKey: f.LabelKey(r.area.Name)}
 		if f.IsSecret() {
 			df.Secret, df.HasValue, df.TOTP = true, it.Secrets[f.Name], f.Kind == docs.TOTPSeed
 			df.RevealURL = itemBase + "/secret/" + f.Name
-			df.CopyURL = itemBase + "/copy/" + f.Name
+			df.Copy = secretCopy(itemBase, f.Name, df.LabelKey, f.Name)
 		} else {
 			cell := s.cell(r, f, it, contacts, now)
 			df.Text, df.Href, df.Highlight = cell.Text, cell.Href, cell.Highlight
 			df.Multiline = f.Kind == docs.LongText
 			if f.Kind == docs.Contact && it.Fields[f.Name] != "" && cell.Text != "" {
 				df.Href = "/o/" + r.org.Slug + "/docs/contacts/" + it.Fields[f.Name]
+			}
+			if f.Copy && cell.Text != "" {
+				df.Copy = &views.CopyButton{ID: f.Name, LabelKey: df.LabelKey, Text: cell.Text}
 			}
 		}
 		v.Fields = append(v.Fields, df)
@@ -443,26 +465,40 @@ func (s *Server) docsDetail(c *echo.Context) error {
 	return s.render(c, http.StatusOK, views.DocDetail(s.shell(c, it.Name), v), nil)
 }
 
+// secretCopy is the copy button of a secret field of the item at itemBase: the script fetches the value
+// (audited as a reveal) and confirms a successful copy (audited as a copy).
+func secretCopy(itemBase, id, labelKey, field string) *views.CopyButton {
+	return &views.CopyButton{ID: id, LabelKey: labelKey, URL: itemBase + "/copy/" + field, ConfirmURL: itemBase + "/copied/" + field}
+}
+
 // auditItemView records that someone looked at an item, once per person and item per window, so the customer's
 // access log says who viewed what without a line per click.
 func (s *Server) auditItemView(c *echo.Context, r *docReq, it *db.DocItem) error {
 	return s.auditSecretUse(c, r, it, "docs.view", "")
 }
 
-// auditSecretUse writes one audit entry per person, item and action per five minutes.
+// auditSecretUse writes one audit entry per person, item, field and action per five minutes (field "" for
+// a view). The field counts: a stored password's one-time code shown after its password is a second
+// secret and gets its own entry.
 func (s *Server) auditSecretUse(c *echo.Context, r *docReq, it *db.DocItem, action, field string) error {
-	ctx := c.Request().Context()
-	recent, err := s.db.RecentReveal(ctx, r.u.ID, it.ID, action, 5*time.Minute)
-	if err != nil || recent {
-		return err
-	}
+	_, err := s.db.AuditOnce(c.Request().Context(), s.secretAuditEntry(c, r, it, action, field), it.ID, auditWindow)
+	return err
+}
+
+// auditWindow is how long one entry covers further reveals (or copies) of the same secret by the same person.
+const auditWindow = 5 * time.Minute
+
+// secretAuditEntry names the item and, in the viewer's language, the field; the field's own name is kept
+// for de-duplication. Never the value.
+func (s *Server) secretAuditEntry(c *echo.Context, r *docReq, it *db.DocItem, action, field string) db.AuditEntry {
 	target := strconv.FormatInt(it.ID, 10) + ":" + r.area.Name + ":" + it.Name
 	if field != "" {
 		target += " (" + r.l.T(docs.Field{Name: field}.LabelKey(r.area.Name)) + ")"
 	}
 	e := s.auditEntry(c, r.org.ID, action, target)
+	e.Field = field
 	e.StaffOnly = it.StaffOnly
-	return s.db.Audit(ctx, nil, e)
+	return e
 }
 
 // generatePassword makes a 20-character password from an alphabet without look-alikes, with at least one

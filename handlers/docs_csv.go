@@ -313,7 +313,9 @@ func (s *Server) docsImport(c *echo.Context) error {
 }
 
 // handbook is the printable emergency handbook: every area of the organisation on one page. Secrets appear
-// only after an explicit, audited choice (a POST with secrets=1).
+// only after an explicit, audited choice (a POST with secrets=1): each secret printed is an entry of its
+// own (item and field), written before the page is sent, and a stored TOTP seed is printed as its current
+// code, never as the seed (as on the detail page).
 func (s *Server) handbook(c *echo.Context) error {
 	u := currentUser(c)
 	org, _ := currentOrg(c)
@@ -322,6 +324,7 @@ func (s *Server) handbook(c *echo.Context) error {
 	scope := db.DocScope{OrgID: org.ID, StaffView: u.IsStaff()}
 	withSecrets := c.Request().Method == http.MethodPost && c.FormValue("secrets") == "1"
 	v := views.HandbookView{OrgName: org.Name, Generated: l.DateTime(s.now()), WithSecrets: withSecrets, Action: "/o/" + org.Slug + "/handbook"}
+	var printed []db.AuditEntry
 	for _, area := range docs.Areas {
 		r := &docReq{u: u, org: org, area: area, scope: scope, l: l}
 		contacts, err := s.contactNames(c, r)
@@ -353,6 +356,12 @@ func (s *Server) handbook(c *echo.Context) error {
 							} else if err != nil {
 								return err
 							}
+							if f.Kind == docs.TOTPSeed {
+								if val, _, err = s.currentCode(val); err != nil {
+									return err
+								}
+							}
+							printed = append(printed, s.secretAuditEntry(c, r, it, "docs.handbook_reveal", f.Name))
 						}
 						row = append(row, val)
 					case f.Name == "name":
@@ -370,7 +379,18 @@ func (s *Server) handbook(c *echo.Context) error {
 		v.Sections = append(v.Sections, sec)
 	}
 	if withSecrets {
-		s.audit(c, org.ID, "docs.handbook_secrets", org.Name)
+		// No page with secrets without its entries: a failed write refuses the page.
+		err := s.db.Tx(ctx, func(tx dbTx) error {
+			for _, e := range printed {
+				if err := s.db.Audit(ctx, tx, e); err != nil {
+					return err
+				}
+			}
+			return s.db.Audit(ctx, tx, s.auditEntry(c, org.ID, "docs.handbook_secrets", org.Name))
+		})
+		if err != nil {
+			return err
+		}
 		noStore(c)
 	}
 	return s.render(c, http.StatusOK, views.Handbook(s.shell(c, l.T("docs.handbook.title")), v), nil)

@@ -79,14 +79,12 @@ func (s *Server) docsReveal(c *echo.Context) error {
 	}
 	v := views.SecretView{Field: f.Name, Value: value, HideAfter: revealSeconds, BackHref: r.base + "/" + strconv.FormatInt(id, 10)}
 	if f.Kind == docs.TOTPSeed {
-		now := s.now()
-		code, err := totp.GenerateCodeCustom(value, now, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		code, remaining, err := s.currentCode(value)
 		if err != nil {
 			return err
 		}
 		v.Value, v.TOTP = code[:3]+" "+code[3:], true
-		v.Remaining = 30 - int(now.Unix()%30)
-		v.HideAfter = v.Remaining
+		v.Remaining, v.HideAfter = remaining, remaining
 	}
 	if err := s.auditSecretUse(c, r, it, "docs.reveal", f.Name); err != nil {
 		return err
@@ -95,7 +93,24 @@ func (s *Server) docsReveal(c *echo.Context) error {
 	return s.render(c, http.StatusOK, views.SecretPage(s.shell(c, it.Name), v), views.SecretFragment(v))
 }
 
-// docsCopy returns the plain secret for the copy button's script, audited as a copy.
+// currentCode is the one-time code of a stored TOTP seed now, and the seconds it stays valid. The seed
+// itself is never shown, copied or printed: only this code.
+func (s *Server) currentCode(seed string) (string, int, error) {
+	now := s.now()
+	code, err := totp.GenerateCodeCustom(seed, now, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return "", 0, err
+	}
+	return code, 30 - int(now.Unix()%30), nil
+}
+
+// docsCopy returns the plain secret (for a TOTP seed: the current code) for the copy button's script.
+//
+// Whether the clipboard took it only the browser knows, so this fetch is audited as what it surely is, a
+// reveal: the secret has left the server for this person. The script confirms a successful copy with
+// docsCopied, which records the copy. Someone who fetches and never confirms (a failed copy, or a
+// hand-made request) is in the log as having seen the secret; a confirmation without a fetch is refused,
+// and a false one would only add an entry against the sender.
 func (s *Server) docsCopy(c *echo.Context) error {
 	r, err := s.docRequest(c)
 	if err != nil {
@@ -106,18 +121,59 @@ func (s *Server) docsCopy(c *echo.Context) error {
 		return err
 	}
 	f, err := secretField(r, c.Param("field"))
-	if err != nil || f.Kind == docs.TOTPSeed {
-		return echo.ErrNotFound
+	if err != nil {
+		return err
 	}
 	it, value, err := s.openSecret(c, r, id, f.Name)
 	if err != nil {
 		return err
 	}
-	if err := s.auditSecretUse(c, r, it, "docs.copy", f.Name); err != nil {
+	if f.Kind == docs.TOTPSeed {
+		if value, _, err = s.currentCode(value); err != nil {
+			return err
+		}
+	}
+	if err := s.auditSecretUse(c, r, it, "docs.reveal", f.Name); err != nil {
 		return err
 	}
 	noStore(c)
 	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(value))
+}
+
+// docsCopied records that the browser reports a successful copy of a secret it fetched through docsCopy
+// (one entry per person, item and field per window). Without a reveal of that field by this person in
+// the last two windows (the fetch's own entry may be up to one window old) it answers 409 and logs
+// nothing.
+func (s *Server) docsCopied(c *echo.Context) error {
+	r, err := s.docRequest(c)
+	if err != nil {
+		return err
+	}
+	id, err := r.itemID(c)
+	if err != nil {
+		return err
+	}
+	f, err := secretField(r, c.Param("field"))
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	it, err := s.db.DocGet(ctx, r.scope, r.area.Name, id)
+	if err != nil {
+		return err
+	}
+	fetched, err := s.db.RecentReveal(ctx, r.u.ID, it.ID, "docs.reveal", f.Name, 2*auditWindow)
+	if err != nil {
+		return err
+	}
+	if !fetched {
+		return db.ErrConflict
+	}
+	if err := s.auditSecretUse(c, r, it, "docs.copy", f.Name); err != nil {
+		return err
+	}
+	noStore(c)
+	return c.NoContent(http.StatusNoContent)
 }
 
 // wifiEscape escapes a value for the WIFI: QR format (backslash before \ ; , : and ").
@@ -220,9 +276,7 @@ func (s *Server) docsRevealVersion(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e := s.auditEntry(c, r.org.ID, "docs.reveal_old", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
-	e.StaffOnly = it.StaffOnly
-	if err := s.db.Audit(ctx, nil, e); err != nil {
+	if err := s.db.Audit(ctx, nil, s.secretAuditEntry(c, r, it, "docs.reveal_old", f.Name)); err != nil {
 		return err
 	}
 	v := views.SecretView{Field: f.Name, Value: value, HideAfter: revealSeconds, BackHref: r.base + "/" + strconv.FormatInt(id, 10) + "/history"}

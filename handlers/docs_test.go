@@ -196,6 +196,9 @@ func TestDocsRevealIsExplicitNoStoreAndAudited(t *testing.T) {
 	if resp.StatusCode != 200 || body != marker {
 		t.Fatalf("copy: %d %q", resp.StatusCode, body)
 	}
+	if resp, _ = e.post(detail+"/copied/password", nil, nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("copy confirmation: %d", resp.StatusCode)
+	}
 	entries, _ := e.db.AuditList(context.Background(), db.AuditFilter{OrgID: f.a.ID})
 	count := map[string]int{}
 	for _, en := range entries {

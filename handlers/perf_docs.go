@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"container/list"
 	"context"
+	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"portier/db"
 )
@@ -19,7 +21,8 @@ import (
 //
 // Rules that keep it safe: entries are keyed by organisation id (never shared across organisations);
 // staff-only items are filtered per request by the viewer's scope, exactly as the SQL does; searches
-// (full text) always go to the database; cached items are read-only for handlers.
+// (full text) always go to the database; handlers get clones of cached items and counts, never the
+// cache's own values.
 type docCache struct {
 	mu      sync.Mutex
 	areas   map[areaKey]*list.Element // of *areaEntry, most recently used at the front
@@ -28,6 +31,8 @@ type docCache struct {
 	max     int // most items held; the least recently used areas go first
 	loading map[areaKey]*areaLoad
 	counts  map[countKey]countEntry
+	// loadAll reads an area from the database (db.DB.DocAll; a test may slow it down).
+	loadAll func(d *db.DB, ctx context.Context, org int64, area string) ([]*db.DocItem, error)
 }
 
 type areaKey struct {
@@ -67,11 +72,17 @@ const (
 
 func newDocCache() *docCache {
 	return &docCache{areas: map[areaKey]*list.Element{}, lru: list.New(), max: maxCachedItems,
-		loading: map[areaKey]*areaLoad{}, counts: map[countKey]countEntry{}}
+		loading: map[areaKey]*areaLoad{}, counts: map[countKey]countEntry{}, loadAll: (*db.DB).DocAll}
 }
 
 // area returns every live item of the organisation's area, from memory when current. ok is false when
-// the area is too large to keep.
+// the area is too large to keep. The items are the cache's own: only docList reads them, and it hands
+// out clones.
+//
+// One load per area at a time, the others wait for it rather than all reading the same rows. The load
+// runs detached from every request (context.WithoutCancel, bounded by loadTimeout): when the client that
+// happened to start it goes away, the others waiting for it still get their page, and each caller stops
+// waiting when its own request ends.
 func (dc *docCache) area(ctx context.Context, d *db.DB, org int64, area string) ([]*db.DocItem, bool, error) {
 	key := areaKey{org, area}
 	gen := d.DocsGen(org)
@@ -85,42 +96,47 @@ func (dc *docCache) area(ctx context.Context, d *db.DB, org int64, area string) 
 		}
 		dc.remove(el)
 	}
-	// One load per area at a time: the others wait for it rather than all reading the same rows.
-	if l, busy := dc.loading[key]; busy && l.gen == gen {
-		dc.mu.Unlock()
-		select {
-		case <-l.done:
-		case <-ctx.Done():
-			return nil, false, ctx.Err()
-		}
-		return l.items, l.err == nil && len(l.items) <= maxAreaItems, l.err
+	l, busy := dc.loading[key]
+	if !busy || l.gen != gen {
+		l = &areaLoad{done: make(chan struct{}), gen: gen}
+		dc.loading[key] = l
+		go dc.load(context.WithoutCancel(ctx), d, key, l)
 	}
-	l := &areaLoad{done: make(chan struct{}), gen: gen}
-	dc.loading[key] = l
 	dc.mu.Unlock()
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	return l.items, l.err == nil && len(l.items) <= maxAreaItems, l.err
+}
 
-	l.items, l.err = d.DocAll(ctx, org, area)
-	close(l.done)
+// loadTimeout bounds a load that no request can cancel any more.
+const loadTimeout = 30 * time.Second
+
+// load reads an area for everyone waiting on l and keeps it, unless a newer load has replaced it.
+func (dc *docCache) load(ctx context.Context, d *db.DB, key areaKey, l *areaLoad) {
+	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
+	defer cancel()
+	defer close(l.done)
+	l.items, l.err = dc.loadAll(d, ctx, key.org, key.area)
 	dc.mu.Lock()
 	defer dc.mu.Unlock()
-	if dc.loading[key] == l {
-		delete(dc.loading, key)
+	if dc.loading[key] != l {
+		return
 	}
-	if l.err != nil {
-		return nil, false, l.err
-	}
-	if len(l.items) > maxAreaItems {
-		return nil, false, nil
+	delete(dc.loading, key)
+	if l.err != nil || len(l.items) > maxAreaItems {
+		return
 	}
 	if el, hit := dc.areas[key]; hit {
 		dc.remove(el)
 	}
-	dc.areas[key] = dc.lru.PushFront(&areaEntry{key: key, gen: gen, items: l.items})
+	dc.areas[key] = dc.lru.PushFront(&areaEntry{key: key, gen: l.gen, items: l.items})
 	dc.items += len(l.items)
 	for dc.items > dc.max && dc.lru.Len() > 1 {
 		dc.remove(dc.lru.Back())
 	}
-	return l.items, true, nil
 }
 
 func (dc *docCache) remove(el *list.Element) {
@@ -130,8 +146,8 @@ func (dc *docCache) remove(el *list.Element) {
 	dc.items -= len(e.items)
 }
 
-// docCounts is db.DocCounts, kept until the organisation's documentation changes. The map is shared:
-// callers only read it.
+// docCounts is db.DocCounts, kept until the organisation's documentation changes. Callers get their own
+// copy of the map.
 func (s *Server) docCounts(ctx context.Context, sc db.DocScope) (map[string]int, error) {
 	key := countKey{sc.OrgID, sc.StaffView}
 	gen := s.db.DocsGen(sc.OrgID)
@@ -140,7 +156,7 @@ func (s *Server) docCounts(ctx context.Context, sc db.DocScope) (map[string]int,
 	e, hit := dc.counts[key]
 	dc.mu.Unlock()
 	if hit && e.gen == gen {
-		return e.counts, nil
+		return maps.Clone(e.counts), nil
 	}
 	counts, err := s.db.DocCounts(ctx, sc)
 	if err != nil {
@@ -152,7 +168,7 @@ func (s *Server) docCounts(ctx context.Context, sc db.DocScope) (map[string]int,
 	}
 	dc.counts[key] = countEntry{gen: gen, counts: counts}
 	dc.mu.Unlock()
-	return counts, nil
+	return maps.Clone(counts), nil
 }
 
 // docList is db.DocList served from the cache when it can be: no full-text search, an area small enough
@@ -215,8 +231,11 @@ func (s *Server) docList(ctx context.Context, q db.DocQuery) ([]*db.DocItem, int
 	if q.Offset >= len(items) {
 		return nil, total, nil
 	}
-	items = items[q.Offset:min(len(items), q.Offset+limit)]
-	return items, total, nil
+	page := make([]*db.DocItem, 0, min(len(items), q.Offset+limit)-q.Offset)
+	for _, it := range items[q.Offset:min(len(items), q.Offset+limit)] {
+		page = append(page, it.Clone())
+	}
+	return page, total, nil
 }
 
 func dirOf(desc bool) int {
