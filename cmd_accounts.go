@@ -9,14 +9,16 @@ import (
 	"strings"
 
 	"portier/access"
+	"portier/accounts"
 	"portier/db"
-	"portier/handlers"
 	"portier/i18n"
+	"portier/mailtext"
+	"portier/views"
 )
 
 // The account commands: the first administrator, organisations and invitations from the command line.
-// Invitations go through handlers.Server.Invite, the same code as the web pages, so the rules, the mail and
-// the audit entry are the same. Each command prints what a script needs (the slug, the link) alone on
+// They call the application layer (accounts) as the web pages do, so the rules, the mail and the audit
+// entry are the same; no HTTP server is built for them. Each command prints what a script needs (the slug, the link) alone on
 // standard output and explains the rest on standard error.
 
 const cliAgent = "portier command line" // the audit log's user agent for these commands
@@ -87,34 +89,28 @@ func cmdOrg(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) e
 	if n == "" {
 		return errors.New("org create: --name is required")
 	}
-	if key := handlers.NameProblem(n); key != "" {
-		return fmt.Errorf("org create: --name: %s", english(key))
-	}
-	s := strings.TrimSpace(*slug)
-	if s == "" {
-		if s = db.Slugify(n); !db.ValidSlug(s) {
-			return fmt.Errorf("org create: cannot derive a URL slug from %q; choose one with --slug (lower-case letters, digits and hyphens)", n)
-		}
-	} else if !db.ValidSlug(s) {
-		return fmt.Errorf("org create: --slug %q is not valid: use 1 to 50 lower-case letters, digits and hyphens, not starting or ending with a hyphen", s)
-	}
-	if err := access.Decide(cliActor, access.CreateOrg, 0, nil); err != nil {
-		return fmt.Errorf("org create: %w", err)
-	}
 	a, err := openApp(ctx, cfg, cliLogger(env))
 	if err != nil {
 		return err
 	}
 	defer a.db.Close()
-	o, err := a.db.CreateOrg(ctx, n, s)
-	if errors.Is(err, db.ErrConflict) {
-		return fmt.Errorf("org create: an organisation with the slug %q exists already; choose another with --slug", s)
-	}
+	acc, err := a.accounts(ctx)
 	if err != nil {
 		return err
 	}
-	if err := a.db.Audit(ctx, nil, db.AuditEntry{OrgID: o.ID, Action: "org.create", Target: o.Name + " (" + o.Slug + ")", UserAgent: cliAgent}); err != nil {
-		return err
+	o, err := acc.CreateOrg(ctx, cliActor, n, *slug, db.AuditEntry{UserAgent: cliAgent})
+	var bad accounts.Invalid
+	switch {
+	case errors.As(err, &bad) && bad["name"] != "":
+		return fmt.Errorf("org create: --name: %s", english(accounts.NameProblem(n)))
+	case errors.As(err, &bad) && strings.TrimSpace(*slug) == "":
+		return fmt.Errorf("org create: cannot derive a URL slug from %q; choose one with --slug (lower-case letters, digits and hyphens)", n)
+	case errors.As(err, &bad):
+		return fmt.Errorf("org create: --slug %q is not valid: use 1 to 50 lower-case letters, digits and hyphens, not starting or ending with a hyphen", strings.TrimSpace(*slug))
+	case errors.Is(err, accounts.ErrSlugTaken):
+		return fmt.Errorf("org create: an organisation with the slug %q exists already; choose another with --slug", accounts.OrgSlug(n, *slug))
+	case err != nil:
+		return fmt.Errorf("org create: %w", err)
 	}
 	fmt.Fprintf(env.stderr, "Created the organisation %q. Invite its people with: portier invite --org %s --email ...\n", o.Name, o.Slug)
 	fmt.Fprintln(env.stdout, o.Slug)
@@ -122,30 +118,30 @@ func cmdOrg(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) e
 }
 
 // inviteRequest validates what admin create and invite have in common.
-func inviteRequest(email, name, lang string) (handlers.InviteRequest, error) {
+func inviteRequest(email, name, lang string) (accounts.InviteRequest, error) {
 	email = strings.TrimSpace(email)
 	if email == "" {
-		return handlers.InviteRequest{}, errors.New("--email is required")
+		return accounts.InviteRequest{}, errors.New("--email is required")
 	}
-	if !handlers.ValidEmail(email) {
-		return handlers.InviteRequest{}, fmt.Errorf("--email %q is not a valid e-mail address (want name@example.com, at most 254 bytes)", email)
+	if !accounts.ValidEmail(email) {
+		return accounts.InviteRequest{}, fmt.Errorf("--email %q is not a valid e-mail address (want name@example.com, at most 254 bytes)", email)
 	}
 	name = strings.TrimSpace(name)
 	if name != "" {
-		if key := handlers.NameProblem(name); key != "" {
-			return handlers.InviteRequest{}, fmt.Errorf("--name: %s", english(key))
+		if key := accounts.NameProblem(name); key != "" {
+			return accounts.InviteRequest{}, fmt.Errorf("--name: %s", english(key))
 		}
 	}
 	if !i18n.Supported(lang) {
-		return handlers.InviteRequest{}, fmt.Errorf("--lang %q: want de or en", lang)
+		return accounts.InviteRequest{}, fmt.Errorf("--lang %q: want de or en", lang)
 	}
-	return handlers.InviteRequest{Email: db.NormalizeEmail(email), Name: name, Lang: lang,
+	return accounts.InviteRequest{Email: db.NormalizeEmail(email), Name: name, Lang: lang,
 		By: cliActor, Actor: db.AuditEntry{UserAgent: cliAgent}}, nil
 }
 
-// inviteFromCLI builds the server exactly as serve does (without a mail worker: the running portal's
-// worker sends what is queued) and invites through it. orgSlug "" invites to the MSP's staff.
-func inviteFromCLI(ctx context.Context, env *runEnv, cfg *config, req handlers.InviteRequest, orgSlug string) error {
+// inviteFromCLI invites through the application layer, without a mail worker (the running portal's worker
+// sends what is queued). orgSlug "" invites to the MSP's staff.
+func inviteFromCLI(ctx context.Context, env *runEnv, cfg *config, req accounts.InviteRequest, orgSlug string) error {
 	a, err := openApp(ctx, cfg, cliLogger(env))
 	if err != nil {
 		return err
@@ -162,26 +158,28 @@ func inviteFromCLI(ctx context.Context, env *runEnv, cfg *config, req handlers.I
 		}
 		req.OrgID, where = o.ID, fmt.Sprintf("%q", o.Name)
 	}
-	srv, err := a.server(nil)
+	acc, err := a.accounts(ctx)
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
-	link, inv, res, err := srv.Invite(ctx, req)
+	sent, err := acc.Invite(ctx, req)
+	inv := sent.Inv
 	switch {
 	case errors.Is(err, access.ErrStaffAddress):
 		return fmt.Errorf("invite: %s belongs to MSP staff, who see every organisation already and cannot be a customer's member", req.Email)
 	case errors.Is(err, access.ErrCustomerAddress):
 		return fmt.Errorf("admin create: %s belongs to a customer's account; staff need an account of their own", req.Email)
+	case errors.Is(err, accounts.ErrRoleDiffers):
+		return fmt.Errorf("admin create: %s is staff with another role already; an invitation does not change it", req.Email)
 	case err != nil:
 		return err
-	case res == handlers.AlreadyMember:
+	case sent.Result == accounts.AlreadyMember:
 		fmt.Fprintf(env.stderr, "%s already has a password and is a member of %s: nothing was sent.\n", req.Email, where)
 		return nil
 	}
 	fmt.Fprintf(env.stderr, "Invited %s as %s of %s. The link below is valid until %s and works once:\n",
 		inv.Email, inv.Role, where, inv.ExpiresAt.Local().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintln(env.stdout, link)
+	fmt.Fprintln(env.stdout, sent.Link)
 	fmt.Fprintln(env.stderr, "The invitation e-mail waits in the outbox (in the database): the running portal's mail worker sends it within seconds, or when the portal starts.")
 	if cfg.SMTPURL == nil {
 		fmt.Fprintln(env.stderr, "No mail server is set (PORTIER_SMTP_URL): the invitation e-mail cannot be sent; pass the link on yourself.")
@@ -201,4 +199,16 @@ func english(key string) string {
 		return key
 	}
 	return b.For("en", "").T(key)
+}
+
+// accounts is the application layer for the account commands, with the MSP's mail texts as the portal
+// writes them.
+func (a *app) accounts(ctx context.Context) (*accounts.Accounts, error) {
+	defaults := views.MSP{Name: a.cfg.MSPName, SupportEmail: a.cfg.SupportEmail, SupportPhone: a.cfg.SupportPhone}
+	msp, err := mailtext.LoadMSP(ctx, a.db, defaults)
+	if err != nil {
+		return nil, err
+	}
+	mails := mailtext.New(a.i18n, a.cfg.BaseURL, func() views.MSP { return msp })
+	return accounts.New(a.db, a.sealer, mails, accounts.Config{Logger: a.log}), nil
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 
 	"github.com/labstack/echo/v5"
@@ -10,25 +9,12 @@ import (
 	"portier/db"
 )
 
-// Every action on people, memberships and invitations asks access.Decide; these helpers load what it
-// needs (the staff role and the accepted memberships) and turn its refusals into answers.
-
-// accessPerson is what the policy knows about a person.
-func (s *Server) accessPerson(ctx context.Context, u *db.User) (access.Person, error) {
-	p := access.Person{ID: u.ID, StaffRole: u.StaffRole, Orgs: map[int64]string{}}
-	ms, err := s.db.Memberships(ctx, u.ID)
-	if err != nil {
-		return p, err
-	}
-	for _, m := range ms {
-		p.Orgs[m.Org.ID] = m.Role
-	}
-	return p, nil
-}
+// Every action on people, memberships and invitations asks access.Decide through accounts; these helpers
+// name the signed-in person and turn the policy's refusals into answers.
 
 // actor is the signed-in person as the policy sees them.
 func (s *Server) actor(c *echo.Context) (access.Person, error) {
-	return s.accessPerson(c.Request().Context(), currentUser(c))
+	return s.accounts.Person(c.Request().Context(), currentUser(c))
 }
 
 // orgActor is the signed-in person with their role in the route's organisation only (orgAccess loaded it):
@@ -43,20 +29,7 @@ func orgActor(c *echo.Context) (access.Person, int64) {
 // A refusal that must look like a missing page comes back as db.ErrNotFound (404 through the error
 // handler); the others (access.ErrSelf, access.ErrOtherOrgs, ...) are for the caller to show.
 func (s *Server) decide(c *echo.Context, action access.Action, orgID int64, target *db.User) error {
-	ctx := c.Request().Context()
-	actor, err := s.actor(c)
-	if err != nil {
-		return err
-	}
-	var tp *access.Person
-	if target != nil {
-		p, err := s.accessPerson(ctx, target)
-		if err != nil {
-			return err
-		}
-		tp = &p
-	}
-	return notFound(access.Decide(actor, action, orgID, tp))
+	return notFound(s.accounts.Decide(c.Request().Context(), currentUser(c), action, orgID, target))
 }
 
 // notFound turns the policy's "not found" into the database's, which the error handler answers with 404.

@@ -63,7 +63,7 @@ func (s *Server) sendConfirmation(ctx context.Context, c *echo.Context, u *db.Us
 	if err := s.db.CreateToken(ctx, u.ID, db.PurposeConfirm, hash, email, s.cfg.ConfirmTTL); err != nil {
 		return err
 	}
-	m, l := s.newEmail(u.Lang, u.Name, "mail.confirm.subject", "msp", s.msp.Load().Name)
+	m, l := s.mails.Start(u.Lang, u.Name, "mail.confirm.subject", "msp", s.msp.Load().Name)
 	m.Paragraphs = []string{l.T("mail.confirm.body", "email", email)}
 	m.ButtonText = l.T("mail.confirm.button")
 	m.ButtonURL = s.link("/confirm/" + raw)

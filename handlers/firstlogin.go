@@ -8,12 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v5"
 
 	"portier/access"
+	"portier/accounts"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -141,7 +140,7 @@ func (s *Server) readPwForm(c *echo.Context, f pwForm) (in pwInput, ok bool, err
 	bad := false
 	if f.showName {
 		v.Name = strings.ToValidUTF8(in.name, "\uFFFD")
-		if v.NameErrorKey = NameProblem(in.name); v.NameErrorKey != "" {
+		if v.NameErrorKey = accounts.NameProblem(in.name); v.NameErrorKey != "" {
 			bad = true
 		}
 	}
@@ -177,29 +176,6 @@ func (s *Server) readPwForm(c *echo.Context, f pwForm) (in pwInput, ok bool, err
 		return in, false, s.renderPwForm(c, http.StatusUnprocessableEntity, f, v)
 	}
 	return in, true, nil
-}
-
-// NameProblem returns the translation key of what is wrong with a name, or "": 1 to 100 characters of
-// valid UTF-8, without control characters, line separators or bidirectional overrides (which would make
-// the name read differently in the staff's lists).
-func NameProblem(name string) string {
-	if !utf8.ValidString(name) {
-		return "setpw.name.invalid"
-	}
-	n := utf8.RuneCountInString(name)
-	if n == 0 {
-		return "setpw.name.required"
-	}
-	if n > 100 {
-		return "setpw.name.too_long"
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp) || (r >= 0x202A && r <= 0x202E) ||
-			(r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0xFEFF {
-			return "setpw.name.invalid"
-		}
-	}
-	return ""
 }
 
 // pageLangOf shows a link's page in the person's language, unless the browser chose one with the language
@@ -239,7 +215,7 @@ func (s *Server) passwordCheck(c *echo.Context) error {
 // accepted is the invitation accepted just before in the same transaction (nil: none), which the
 // person's facts as read outside the transaction do not show yet.
 func (s *Server) acceptPending(ctx context.Context, tx *sql.Tx, now time.Time, u *db.User, accepted *db.Invitation) error {
-	p, err := s.accessPerson(ctx, u)
+	p, err := s.accounts.Person(ctx, u)
 	if err != nil {
 		return err
 	}
@@ -312,7 +288,7 @@ func (s *Server) openInvite(c *echo.Context) (*inviteLink, error) {
 	if state == db.TokenValid {
 		// Staff never become customer members, customers never staff, whoever invited them: such a link
 		// works no more than a revoked one.
-		p, err := s.accessPerson(ctx, u)
+		p, err := s.accounts.Person(ctx, u)
 		if err != nil {
 			return nil, err
 		}

@@ -5,29 +5,22 @@ import (
 
 	"github.com/labstack/echo/v5"
 
-	"portier/db"
+	"portier/accounts"
 	"portier/i18n"
 	"portier/views"
 )
-
-// sentInvitation is an invitation just created or re-sent, with its link (which exists nowhere else: only
-// its hash is stored).
-type sentInvitation struct {
-	Link string
-	Inv  *db.Invitation
-}
 
 // invited ends an invite or re-send on a people page. With a mail server the invitation mail is on its way:
 // back to the page with the flash. Without one nobody would ever learn the link, so the page is rendered
 // at once (the link is never stored, not even in the session): MSP staff see the link to pass on; a
 // customer's manager sees that the mail could not be sent and whom to ask, never a link, since handing out
 // access is the MSP's decision to make over a channel it trusts.
-func (s *Server) invited(c *echo.Context, sent *sentInvitation, flash string,
+func (s *Server) invited(c *echo.Context, sent accounts.Sent, flash string,
 	view func(*echo.Context) (views.PeopleView, error),
 	render func(*echo.Context, int, views.PeopleView) error,
 	done func(*echo.Context, string) error,
 ) error {
-	if !s.cfg.NoMailServer || sent == nil || sent.Inv == nil {
+	if !s.cfg.NoMailServer || sent.Inv == nil {
 		return done(c, flash)
 	}
 	v, err := view(c)
@@ -39,7 +32,7 @@ func (s *Server) invited(c *echo.Context, sent *sentInvitation, flash string,
 	if currentUser(c).IsStaff() {
 		nm.Link, nm.Until = sent.Link, l.DateTime(sent.Inv.ExpiresAt)
 	} else {
-		nm.MSP, nm.Contact = s.msp.Load().Name, s.supportContact()
+		nm.MSP, nm.Contact = s.msp.Load().Name, s.mails.SupportContact()
 	}
 	v.NoMail = nm
 	return render(c, http.StatusOK, v)

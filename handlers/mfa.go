@@ -391,7 +391,7 @@ func (s *Server) renderVerify(c *echo.Context, status int, u *db.User, choices [
 	v.Method, v.Use = ch.kind, ch.use
 	v.Assets = s.mfaAssets(ch.kind == db.MFAPasskey)
 	if s.onlyEmailLeft(choices) {
-		v.NoMailContact = s.supportContact()
+		v.NoMailContact = s.mails.SupportContact()
 	}
 	if ch.method != nil {
 		v.Email = maskEmail(ch.method.Email)

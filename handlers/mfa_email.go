@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/accounts"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -45,7 +46,7 @@ func (s *Server) sendEmailCode(c *echo.Context, u *db.User, addr, purpose, attem
 		return false, err
 	}
 	msp := s.msp.Load().Name
-	m, l := s.newEmail(u.Lang, u.Name, "mail.mfa_code.subject", "msp", msp)
+	m, l := s.mails.Start(u.Lang, u.Name, "mail.mfa_code.subject", "msp", msp)
 	body := "mail.mfa_code.body"
 	if purpose == "enrol" {
 		body = "mail.mfa_code.enrol"
@@ -180,7 +181,7 @@ func (s *Server) emailSetupSend(c *echo.Context) error {
 	v := views.EmailSetupView{First: len(methods) == 0, Choice: c.FormValue("to"), Other: strings.TrimSpace(c.FormValue("other"))}
 	addr := u.Email
 	if v.Choice == "other" {
-		if !ValidEmail(v.Other) {
+		if !accounts.ValidEmail(v.Other) {
 			v.OtherErrorKey = "mfa.email.invalid"
 			return s.renderEmailSetup(c, http.StatusUnprocessableEntity, u, v)
 		}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/access"
+	"portier/accounts"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -227,7 +227,7 @@ func readInviteForm(c *echo.Context, choices []views.PeopleChoice) (views.Invite
 // inviteEmailOK is ValidEmail, stricter for invitations: no quoted local parts, and a domain with a dot,
 // because the address must receive the invitation mail.
 func inviteEmailOK(addr string) bool {
-	if !utf8.ValidString(addr) || strings.ContainsAny(addr, " <>,;\"\\") || !ValidEmail(addr) {
+	if !utf8.ValidString(addr) || strings.ContainsAny(addr, " <>,;\"\\") || !accounts.ValidEmail(addr) {
 		return false
 	}
 	at := strings.LastIndexByte(addr, '@')
@@ -248,11 +248,11 @@ func peopleTextOK(s string, max int) bool {
 }
 
 // inviteFlash is the page's message for what Invite did.
-func inviteFlash(r InviteResult) string {
+func inviteFlash(r accounts.InviteResult) string {
 	switch r {
-	case Resent:
+	case accounts.Resent:
 		return "people.flash.resent"
-	case AlreadyMember:
+	case accounts.AlreadyMember:
 		return "people.flash.already_member"
 	}
 	return "people.flash.invited"
@@ -269,14 +269,14 @@ func (s *Server) orgInvite(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		link, inv, res, err := s.Invite(ctx, InviteRequest{Email: f.Email, Name: f.Name, Lang: f.Lang, OrgID: o.ID, Role: f.Role,
+		sent, err := s.accounts.Invite(ctx, accounts.InviteRequest{Email: f.Email, Name: f.Name, Lang: f.Lang, OrgID: o.ID, Role: f.Role,
 			By: by, Actor: s.auditEntry(c, o.ID, "", "")})
 		if key := refusalKey(err); key != "" {
 			f.EmailErr, ok = key, false
 		} else if err != nil {
 			return notFound(err)
 		} else {
-			return s.invited(c, &sentInvitation{link, inv}, inviteFlash(res), s.orgPeopleView, s.renderOrgPeople, s.orgPeopleDone)
+			return s.invited(c, sent, inviteFlash(sent.Result), s.orgPeopleView, s.renderOrgPeople, s.orgPeopleDone)
 		}
 	}
 	v, err := s.orgPeopleView(c)
@@ -337,13 +337,12 @@ func (s *Server) invitationFor(c *echo.Context, orgID int64, action access.Actio
 }
 
 // resendInvitation sends an open invitation again with a new link; the old link dies.
-func (s *Server) resendInvitation(c *echo.Context, orgID int64) (*sentInvitation, error) {
+func (s *Server) resendInvitation(c *echo.Context, orgID int64) (accounts.Sent, error) {
 	inv, err := s.invitationFor(c, orgID, access.ResendInvitation)
 	if err != nil {
-		return nil, err
+		return accounts.Sent{}, err
 	}
-	link, inv, err := s.ReissueInvitation(c.Request().Context(), inv.ID, s.auditEntry(c, orgID, "", ""))
-	return &sentInvitation{link, inv}, err
+	return s.accounts.Reissue(c.Request().Context(), inv.ID, s.auditEntry(c, orgID, "", ""))
 }
 
 // revokeInvitation withdraws an open invitation. The person keeps everything else: the invitation gave
@@ -353,13 +352,7 @@ func (s *Server) revokeInvitation(c *echo.Context, orgID int64) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.RevokeInvitation(c.Request().Context(), inv.ID); errors.Is(err, db.ErrNotFound) {
-		return db.ErrConflict // accepted or revoked meanwhile
-	} else if err != nil {
-		return err
-	}
-	s.audit(c, orgID, "invite.revoke", inv.Email+" ("+inv.Role+")")
-	return nil
+	return s.accounts.Revoke(c.Request().Context(), inv, s.auditEntry(c, orgID, "", ""))
 }
 
 func (s *Server) orgResend(c *echo.Context) error {

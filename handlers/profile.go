@@ -19,6 +19,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/accounts"
 	"portier/auth"
 	"portier/avatar"
 	"portier/db"
@@ -421,7 +422,7 @@ func (s *Server) passwordChange(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m, l := s.newEmail(u.Lang, u.Name, "mail.password_changed.subject", "msp", s.msp.Load().Name)
+	m, l := s.mails.Start(u.Lang, u.Name, "mail.password_changed.subject", "msp", s.msp.Load().Name)
 	m.Paragraphs = []string{l.T("mail.password_changed.body", "email", u.Email, "date", l.DateTime(s.now()))}
 	m.After = []string{l.T("mail.password_changed.not_you", "url", s.link("/forgot"))}
 	var epoch int64
@@ -466,7 +467,7 @@ func (s *Server) emailChange(c *echo.Context) error {
 	}
 	v.Email.NewValue = raw
 	switch {
-	case !ValidEmail(raw):
+	case !accounts.ValidEmail(raw):
 		v.Email.EmailErrorKey = "profile.error.email_invalid"
 	case addr == db.NormalizeEmail(u.Email):
 		v.Email.EmailErrorKey = "profile.error.email_same"
@@ -505,7 +506,7 @@ func (s *Server) notifyEmailChange(ctx context.Context, c *echo.Context, u *db.U
 	if err != nil || !ok {
 		return err
 	}
-	m, l := s.newEmail(u.Lang, u.Name, "mail.email_change.subject", "msp", s.msp.Load().Name)
+	m, l := s.mails.Start(u.Lang, u.Name, "mail.email_change.subject", "msp", s.msp.Load().Name)
 	m.Paragraphs = []string{l.T("mail.email_change.body", "old", u.Email, "new", addr)}
 	m.After = []string{l.T("mail.email_change.not_you", "url", s.link("/forgot"))}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error { return s.enqueue(ctx, tx, u.Email, m) })

@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
-	"net/mail"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v5"
 
+	"portier/accounts"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -22,16 +22,6 @@ import (
 // the answer time from telling which addresses have an account. The mail itself goes through the outbox,
 // so SMTP timing never shows.
 const forgotFloor = 250 * time.Millisecond
-
-// ValidEmail reports whether s is a plain e-mail address (no display name, no angle brackets) of at most
-// 254 bytes (RFC 5321's limit on a path). The web forms and the command line both use it.
-func ValidEmail(s string) bool {
-	if s == "" || len(s) > 254 {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && strings.Contains(s, "@")
-}
 
 func (s *Server) forgotPage(c *echo.Context) error {
 	l := i18n.From(c.Request().Context())
@@ -57,7 +47,7 @@ func (s *Server) forgot(c *echo.Context) error {
 	switch {
 	case email == "":
 		v.ErrorKey = "forgot.email.required"
-	case !ValidEmail(email):
+	case !accounts.ValidEmail(email):
 		v.ErrorKey = "forgot.email.invalid"
 		v.Email = truncateUTF8(email, 254)
 	}
@@ -136,11 +126,11 @@ func (s *Server) sendReset(ctx context.Context, c *echo.Context, u *db.User) err
 	var m views.Email
 	var l *i18n.Localizer
 	if u.PasswordHash == "" {
-		m, l = s.newEmail(u.Lang, u.Name, "mail.setpw.subject", "msp", msp)
+		m, l = s.mails.Start(u.Lang, u.Name, "mail.setpw.subject", "msp", msp)
 		m.Paragraphs = []string{l.T("mail.setpw.body", "email", u.Email, "msp", msp)}
 		m.ButtonText = l.T("mail.setpw.button")
 	} else {
-		m, l = s.newEmail(u.Lang, u.Name, "mail.reset.subject", "msp", msp)
+		m, l = s.mails.Start(u.Lang, u.Name, "mail.reset.subject", "msp", msp)
 		m.Paragraphs = []string{l.T("mail.reset.body", "email", u.Email, "msp", msp)}
 		m.ButtonText = l.T("mail.reset.button")
 	}
@@ -326,7 +316,7 @@ func (s *Server) resetSubmit(c *echo.Context) error {
 // passwordChangedMail tells the person that their password changed and what to do if it was not them.
 func (s *Server) passwordChangedMail(u *db.User, at time.Time) views.Email {
 	msp := s.msp.Load()
-	m, l := s.newEmail(u.Lang, u.Name, "mail.pwchanged.subject", "msp", msp.Name)
+	m, l := s.mails.Start(u.Lang, u.Name, "mail.pwchanged.subject", "msp", msp.Name)
 	when := s.i18n.For(u.Lang, u.TimeZone).DateTime(at)
 	contact := msp.SupportEmail
 	if msp.SupportPhone != "" {

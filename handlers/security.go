@@ -276,7 +276,7 @@ func (s *Server) resetMFA(c *echo.Context, target *db.User, orgID int64) error {
 	ctx := c.Request().Context()
 	actor := currentUser(c)
 	msp := s.msp.Load().Name
-	m, l := s.newEmail(target.Lang, target.Name, "mail.mfa_reset.subject", "msp", msp)
+	m, l := s.mails.Start(target.Lang, target.Name, "mail.mfa_reset.subject", "msp", msp)
 	m.Paragraphs = []string{l.T("mail.mfa_reset.body", "actor", actor.DisplayName(), "msp", msp)}
 	m.ButtonText = l.T("mail.mfa_reset.button")
 	m.ButtonURL = s.link("/login")

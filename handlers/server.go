@@ -17,10 +17,12 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/labstack/echo/v5"
 
+	"portier/accounts"
 	"portier/auth"
 	"portier/avatar"
 	"portier/db"
 	"portier/i18n"
+	"portier/mailtext"
 	"portier/static"
 	"portier/views"
 )
@@ -68,6 +70,9 @@ type Server struct {
 	// picture waits at most a second for its turn.
 	avatars *avatar.Processor
 	e       *echo.Echo
+
+	mails    *mailtext.Composer // every mail's words and links
+	accounts *accounts.Accounts // invitations, organisations, the access policy's facts
 
 	secure      bool // the base URL is https: Secure cookies, HSTS, __Host- prefix
 	cookieLang  string
@@ -119,11 +124,15 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	}
 	s.cookieLang, s.cookieTheme = "portier_lang", "portier_theme"
 
-	msp, err := s.loadMSP(context.Background())
+	msp, err := mailtext.LoadMSP(context.Background(), d, cfg.MSP)
 	if err != nil {
 		return nil, err
 	}
 	s.msp.Store(&msp)
+	s.mails = mailtext.New(bundle, cfg.BaseURL, func() views.MSP { return *s.msp.Load() })
+	s.accounts = accounts.New(d, cfg.Sealer, s.mails, accounts.Config{
+		Now: cfg.Now, InviteTTL: cfg.InviteTTL, Wake: s.wakeMailer, Logger: cfg.Logger,
+	})
 
 	s.store = newSessionStore(d, s.log)
 	s.sm = scs.New()
@@ -175,20 +184,4 @@ func (s *Server) ipExtractor() echo.IPExtractor {
 		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
-}
-
-// loadMSP reads the MSP's name and support contact, falling back to the configured defaults.
-func (s *Server) loadMSP(ctx context.Context) (views.MSP, error) {
-	m := s.cfg.MSP
-	var err error
-	if m.Name, err = s.db.Setting(ctx, "msp.name", m.Name); err != nil {
-		return m, err
-	}
-	if m.SupportEmail, err = s.db.Setting(ctx, "msp.support_email", m.SupportEmail); err != nil {
-		return m, err
-	}
-	if m.SupportPhone, err = s.db.Setting(ctx, "msp.support_phone", m.SupportPhone); err != nil {
-		return m, err
-	}
-	return m, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/access"
+	"portier/accounts"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -93,17 +94,17 @@ func (s *Server) setupCreate(c *echo.Context) error {
 	if !i18n.Supported(v.Lang) {
 		v.Lang = i18n.From(ctx).Lang
 	}
-	if !ValidEmail(v.Email) {
+	if !accounts.ValidEmail(v.Email) {
 		v.EmailErr = "setup.first.email_invalid"
 	}
-	v.NameErr = NameProblem(v.Name)
+	v.NameErr = accounts.NameProblem(v.Name)
 	if v.EmailErr != "" || v.NameErr != "" {
 		return s.renderSetup(c, http.StatusUnprocessableEntity, v)
 	}
 	e := s.auditEntry(c, 0, "", "")
 	e.ActorName = v.Name
 	// The setup link was printed on the server's console: whoever holds it acts as the operator.
-	link, _, _, err := s.Invite(ctx, InviteRequest{Email: v.Email, Name: v.Name, Lang: v.Lang, Role: "admin",
+	sent, err := s.accounts.Invite(ctx, accounts.InviteRequest{Email: v.Email, Name: v.Name, Lang: v.Lang, Role: "admin",
 		By: access.Operator(), Actor: e})
 	if err != nil {
 		return err
@@ -111,5 +112,5 @@ func (s *Server) setupCreate(c *echo.Context) error {
 	if err := s.db.SetSetting(ctx, "setup.token", ""); err != nil {
 		return err
 	}
-	return s.redirect(c, strings.TrimPrefix(link, strings.TrimRight(s.cfg.BaseURL.String(), "/")))
+	return s.redirect(c, strings.TrimPrefix(sent.Link, strings.TrimRight(s.cfg.BaseURL.String(), "/")))
 }

@@ -12,8 +12,10 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/access"
+	"portier/accounts"
 	"portier/db"
 	"portier/i18n"
+	"portier/mailtext"
 	"portier/views"
 )
 
@@ -75,37 +77,23 @@ func (s *Server) renderStaffHome(c *echo.Context, status int, v views.StaffHomeV
 // staffCreateOrg creates an organisation. The slug is derived from the name unless one is given.
 func (s *Server) staffCreateOrg(c *echo.Context) error {
 	ctx := c.Request().Context()
-	if err := s.decide(c, access.CreateOrg, 0, nil); err != nil {
-		return err
-	}
-	f := views.OrgCreateForm{Name: strings.TrimSpace(c.FormValue("name")), Slug: strings.TrimSpace(c.FormValue("slug"))}
-	switch {
-	case f.Name == "":
-		f.NameErr = "staff.error.org_name_required"
-	case !peopleTextOK(f.Name, 100):
-		f.NameErr = "staff.error.org_name_invalid"
-	}
-	slug := strings.ToLower(f.Slug)
-	if slug == "" && f.NameErr == "" {
-		slug = db.Slugify(f.Name)
-	}
-	if f.NameErr == "" || f.Slug != "" {
-		if !db.ValidSlug(slug) {
-			f.SlugErr = "staff.error.slug_invalid"
-		}
-	}
-	if f.NameErr != "" || f.SlugErr != "" {
-		return s.renderStaffHome(c, http.StatusUnprocessableEntity, views.StaffHomeView{Form: f})
-	}
-	o, err := s.db.CreateOrg(ctx, f.Name, slug)
-	if errors.Is(err, db.ErrConflict) {
-		f.Slug, f.SlugErr = slug, "staff.error.slug_taken"
-		return s.renderStaffHome(c, http.StatusUnprocessableEntity, views.StaffHomeView{Form: f})
-	}
+	by, err := s.actor(c)
 	if err != nil {
 		return err
 	}
-	s.audit(c, o.ID, "org.create", o.Name+" ("+o.Slug+")")
+	f := views.OrgCreateForm{Name: strings.TrimSpace(c.FormValue("name")), Slug: strings.TrimSpace(c.FormValue("slug"))}
+	o, err := s.accounts.CreateOrg(ctx, by, f.Name, f.Slug, s.auditEntry(c, 0, "", ""))
+	var bad accounts.Invalid
+	switch {
+	case errors.As(err, &bad):
+		f.NameErr, f.SlugErr = bad["name"], bad["slug"]
+		return s.renderStaffHome(c, http.StatusUnprocessableEntity, views.StaffHomeView{Form: f})
+	case errors.Is(err, accounts.ErrSlugTaken):
+		f.Slug, f.SlugErr = accounts.OrgSlug(f.Name, f.Slug), "staff.error.slug_taken"
+		return s.renderStaffHome(c, http.StatusUnprocessableEntity, views.StaffHomeView{Form: f})
+	case err != nil:
+		return notFound(err)
+	}
 	s.sm.Put(ctx, keyFlash, "staff.flash.org_created")
 	return s.redirect(c, "/o/"+o.Slug+"/people")
 }
@@ -193,31 +181,22 @@ func (s *Server) staffPeopleDone(c *echo.Context, flash string) error {
 // staffInvite invites an administrator or technician of the MSP.
 func (s *Server) staffInvite(c *echo.Context) error {
 	ctx := c.Request().Context()
-	u := currentUser(c)
 	f, ok := readInviteForm(c, staffRoles)
-	if ok {
-		existing, err := s.db.UserByEmail(ctx, f.Email)
-		if err != nil && !errors.Is(err, db.ErrNotFound) {
-			return err
-		}
-		// Roles of active staff do not change through an invitation.
-		if existing != nil && existing.ID != u.ID && existing.StaffRole != "" && existing.StaffRole != f.Role && existing.PasswordHash != "" {
-			f.RoleErr, ok = "staff.error.role_differs", false
-		}
-	}
 	if ok {
 		by, err := s.actor(c)
 		if err != nil {
 			return err
 		}
-		link, inv, res, err := s.Invite(ctx, InviteRequest{Email: f.Email, Name: f.Name, Lang: f.Lang, Role: f.Role,
+		sent, err := s.accounts.Invite(ctx, accounts.InviteRequest{Email: f.Email, Name: f.Name, Lang: f.Lang, Role: f.Role,
 			By: by, Actor: s.auditEntry(c, 0, "", "")})
 		if key := refusalKey(err); key != "" {
 			f.EmailErr, ok = key, false
+		} else if errors.Is(err, accounts.ErrRoleDiffers) {
+			f.RoleErr, ok = "staff.error.role_differs", false
 		} else if err != nil {
 			return notFound(err)
 		} else {
-			return s.invited(c, &sentInvitation{link, inv}, inviteFlash(res), s.staffPeopleView, s.renderStaffPeople, s.staffPeopleDone)
+			return s.invited(c, sent, inviteFlash(sent.Result), s.staffPeopleView, s.renderStaffPeople, s.staffPeopleDone)
 		}
 	}
 	v, err := s.staffPeopleView(c)
@@ -293,7 +272,7 @@ func (s *Server) settingsView(c *echo.Context) (views.SettingsView, error) {
 	m := s.msp.Load()
 	v := views.SettingsView{
 		Nav: staffNav(c, "settings"), MSPName: m.Name, SupportEmail: m.SupportEmail, SupportPhone: m.SupportPhone,
-		TTLDays: strconv.Itoa(int(s.inviteTTL(ctx) / (24 * time.Hour))),
+		TTLDays: strconv.Itoa(int(s.accounts.InviteTTL(ctx) / (24 * time.Hour))),
 	}
 	t, err := s.db.CurrentTerms(ctx)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
@@ -372,7 +351,7 @@ func (s *Server) settingsSave(c *echo.Context) error {
 		return s.renderSettings(c, http.StatusUnprocessableEntity, v)
 	}
 	old := s.msp.Load()
-	oldDays := strconv.Itoa(int(s.inviteTTL(ctx) / (24 * time.Hour)))
+	oldDays := strconv.Itoa(int(s.accounts.InviteTTL(ctx) / (24 * time.Hour)))
 	var changed []string
 	for _, kv := range []struct{ key, old, new string }{
 		{"msp.name", old.Name, v.MSPName},
@@ -388,7 +367,7 @@ func (s *Server) settingsSave(c *echo.Context) error {
 		}
 		changed = append(changed, kv.key+": "+kv.new)
 	}
-	m, err := s.loadMSP(ctx)
+	m, err := mailtext.LoadMSP(ctx, s.db, s.cfg.MSP)
 	if err != nil {
 		return err
 	}

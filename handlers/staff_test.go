@@ -201,7 +201,7 @@ func TestSettingsChangeNameContactAndInvitationLifetime(t *testing.T) {
 	if d.Find(`[data-testid=support-email]`).Text() != "hilfe@neue-it.example" || d.Find(`[data-testid=alert-success]`).Length() != 1 {
 		t.Errorf("support contact or confirmation missing")
 	}
-	if got := e.srv.inviteTTL(context.Background()); got != 72*time.Hour {
+	if got := e.srv.accounts.InviteTTL(context.Background()); got != 72*time.Hour {
 		t.Errorf("invitation lifetime %v", got)
 	}
 	if peopleAuditCount(e, 0, "settings.update") != 1 {

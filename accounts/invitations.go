@@ -1,0 +1,163 @@
+package accounts
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"portier/access"
+	"portier/auth"
+	"portier/db"
+)
+
+// InviteRequest asks to invite a person to an organisation (OrgID != 0, Role manager/viewer) or to the
+// MSP's staff (OrgID 0, Role admin/technician).
+type InviteRequest struct {
+	Email, Name, Lang string
+	OrgID             int64
+	Role              string
+	By                access.Person // who invites, as the policy sees them (access.Operator() for the command line)
+	Actor             db.AuditEntry // who invites, for the audit log (ActorID 0: the command line), with IP and user agent
+}
+
+// InviteResult says what Invite did.
+type InviteResult int
+
+const (
+	Invited       InviteResult = iota // a new invitation (it replaces an open one of another role)
+	Resent                            // the open invitation of the same role, with a new link
+	AlreadyMember                     // an active member (or staff member) already: nothing was sent
+)
+
+// Sent is an invitation just created or re-sent, with its link, which exists nowhere else (only its hash
+// is stored).
+type Sent struct {
+	Link   string
+	Inv    *db.Invitation
+	Result InviteResult
+}
+
+// InviteTTL is the invitation lifetime: the administrators' setting, else the configured default.
+func (a *Accounts) InviteTTL(ctx context.Context) time.Duration {
+	if v, err := a.db.Setting(ctx, "invite.ttl_days", ""); err == nil && v != "" {
+		if d, err := time.ParseDuration(v + "h"); err == nil && d > 0 {
+			return d * 24
+		}
+	}
+	return a.ttl
+}
+
+// Invite asks the policy (access.Invite), then invites, or re-sends the person's open invitation of the
+// same role (a second invitation never piles up, and the older link dies either way), or does nothing for
+// someone who already has what is offered. It queues the mail in the invitee's language and audits it.
+// The web pages, the console's setup link and the command line all come here.
+//
+// A customer's manager gets the same result for an address of MSP staff or of another organisation as for
+// an unknown one (access.Decide allows it; accepting is what the policy refuses), so the answer tells them
+// nothing about who the address belongs to.
+func (a *Accounts) Invite(ctx context.Context, req InviteRequest) (Sent, error) {
+	existing, err := a.db.UserByEmail(ctx, req.Email)
+	if errors.Is(err, db.ErrNotFound) {
+		existing, err = nil, nil
+	}
+	if err != nil {
+		return Sent{}, err
+	}
+	// Checked before the policy, as the staff's page always did; only administrators invite staff, and
+	// they know the staff's roles anyway.
+	if req.OrgID == 0 && existing != nil && existing.ID != req.By.ID && existing.StaffRole != "" &&
+		existing.StaffRole != req.Role && existing.PasswordHash != "" {
+		return Sent{}, ErrRoleDiffers
+	}
+	var target *access.Person
+	if existing != nil {
+		p, err := a.Person(ctx, existing)
+		if err != nil {
+			return Sent{}, err
+		}
+		target = &p
+	}
+	if err := access.Decide(req.By, access.Invite, req.OrgID, target); err != nil {
+		return Sent{}, err
+	}
+	if existing != nil {
+		inv, err := a.db.OpenInvitation(ctx, existing.ID, req.OrgID)
+		switch {
+		case err == nil && inv.Role == req.Role:
+			sent, err := a.Reissue(ctx, inv.ID, req.Actor)
+			sent.Result = Resent
+			return sent, err
+		case err == nil:
+			// Another role: a new invitation replaces the open one (CreateInvitation revokes it).
+		case !errors.Is(err, db.ErrNotFound):
+			return Sent{}, err
+		case existing.PasswordHash != "":
+			has := existing.StaffRole != ""
+			if req.OrgID != 0 {
+				has = target.Orgs[req.OrgID] != ""
+			}
+			if has {
+				return Sent{Result: AlreadyMember}, nil
+			}
+		}
+	}
+	raw, hash := auth.NewToken()
+	inv, err := a.db.CreateInvitation(ctx, db.NewInvitation{
+		Email: req.Email, Name: req.Name, Lang: req.Lang, OrgID: req.OrgID, Role: req.Role,
+		InvitedBy: req.Actor.ActorID, TokenHash: hash, TTL: a.InviteTTL(ctx),
+	})
+	if err != nil {
+		return Sent{}, err
+	}
+	link, err := a.send(ctx, inv, raw, req.Actor, "invite.create")
+	return Sent{Link: link, Inv: inv, Result: Invited}, err
+}
+
+// Reissue re-sends an invitation with a new link; the old link dies. The caller asked the policy
+// (access.ResendInvitation) with the invitation's place.
+func (a *Accounts) Reissue(ctx context.Context, id int64, actor db.AuditEntry) (Sent, error) {
+	raw, hash := auth.NewToken()
+	inv, err := a.db.ReissueInvitation(ctx, id, hash, a.InviteTTL(ctx))
+	if err != nil {
+		return Sent{}, err
+	}
+	link, err := a.send(ctx, inv, raw, actor, "invite.resend")
+	return Sent{Link: link, Inv: inv, Result: Resent}, err
+}
+
+// Revoke withdraws an open invitation; the person keeps everything else, since the invitation gave them
+// nothing. db.ErrConflict when it was accepted or revoked meanwhile. The caller asked the policy
+// (access.RevokeInvitation).
+func (a *Accounts) Revoke(ctx context.Context, inv *db.Invitation, actor db.AuditEntry) error {
+	if err := a.db.RevokeInvitation(ctx, inv.ID); errors.Is(err, db.ErrNotFound) {
+		return db.ErrConflict
+	} else if err != nil {
+		return err
+	}
+	actor.OrgID, actor.Action, actor.Target = inv.OrgID, "invite.revoke", inv.Email+" ("+inv.Role+")"
+	a.audit(ctx, actor)
+	return nil
+}
+
+// send queues the invitation mail and its audit entry in one transaction.
+func (a *Accounts) send(ctx context.Context, inv *db.Invitation, raw string, actor db.AuditEntry, action string) (string, error) {
+	link := a.mails.Link("/invite/" + raw)
+	m, err := a.mails.Invitation(ctx, inv, link, actor.ActorName)
+	if err != nil {
+		return "", err
+	}
+	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.queue(ctx, tx, m); err != nil {
+			return err
+		}
+		e := actor
+		e.OrgID, e.Action, e.Target = inv.OrgID, action, inv.Email+" ("+inv.Role+")"
+		return a.db.Audit(ctx, tx, e)
+	})
+	if err != nil {
+		return "", err
+	}
+	a.wake()
+	return link, nil
+}
