@@ -10,6 +10,7 @@ import (
 
 	"portier/access"
 	"portier/accounts"
+	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/mailtext"
@@ -210,5 +211,5 @@ func (a *app) accounts(ctx context.Context) (*accounts.Accounts, error) {
 		return nil, err
 	}
 	mails := mailtext.New(a.i18n, a.cfg.BaseURL, func() views.MSP { return msp })
-	return accounts.New(a.db, a.sealer, mails, accounts.Config{Logger: a.log}), nil
+	return accounts.New(a.db, a.sealer, auth.NewHasher(1), mails, accounts.Config{Logger: a.log}), nil
 }

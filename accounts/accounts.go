@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"portier/access"
+	"portier/auth"
 	"portier/db"
 	"portier/mail"
 )
@@ -23,6 +24,7 @@ import (
 type Mails interface {
 	Link(path string) string
 	Invitation(ctx context.Context, inv *db.Invitation, link, inviter string) (mail.Message, error)
+	PasswordReset(ctx context.Context, u *db.User, at time.Time) (mail.Message, error)
 }
 
 // Config holds what the deployment decides.
@@ -39,6 +41,7 @@ type Config struct {
 type Accounts struct {
 	db     *db.DB
 	sealer *db.Sealer
+	hasher *auth.Hasher
 	mails  Mails
 	now    func() time.Time
 	ttl    time.Duration
@@ -47,7 +50,7 @@ type Accounts struct {
 }
 
 // New returns the accounts service.
-func New(d *db.DB, sealer *db.Sealer, mails Mails, cfg Config) *Accounts {
+func New(d *db.DB, sealer *db.Sealer, hasher *auth.Hasher, mails Mails, cfg Config) *Accounts {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -60,7 +63,7 @@ func New(d *db.DB, sealer *db.Sealer, mails Mails, cfg Config) *Accounts {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Accounts{db: d, sealer: sealer, mails: mails, now: cfg.Now, ttl: cfg.InviteTTL, wake: cfg.Wake, log: cfg.Logger}
+	return &Accounts{db: d, sealer: sealer, hasher: hasher, mails: mails, now: cfg.Now, ttl: cfg.InviteTTL, wake: cfg.Wake, log: cfg.Logger}
 }
 
 // Errors besides the access package's refusals.

@@ -46,7 +46,7 @@ func newEnv(t *testing.T) *env {
 	base, _ := url.Parse("https://portal.example")
 	mails := mailtext.New(b, base, func() views.MSP { return views.MSP{Name: "Muster IT"} })
 	e := &env{d: d}
-	e.acc = accounts.New(d, sealer, mails, accounts.Config{Wake: func() { e.mu.Lock(); e.woken++; e.mu.Unlock() }})
+	e.acc = accounts.New(d, sealer, auth.NewHasher(1), mails, accounts.Config{Wake: func() { e.mu.Lock(); e.woken++; e.mu.Unlock() }})
 	return e
 }
 

@@ -161,6 +161,39 @@ func SetPassword(ctx context.Context, tx *sql.Tx, now time.Time, userID int64, p
 	return EndSessions(ctx, tx, userID, "")
 }
 
+// SetNameLang stores the name and language someone chose while setting their first password.
+func SetNameLang(ctx context.Context, tx *sql.Tx, userID int64, name, lang string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, lang = ? WHERE id = ?`, name, lang, userID)
+	return err
+}
+
+// SetName stores the name someone chose while setting their first password through a reset link.
+func SetName(ctx context.Context, tx *sql.Tx, userID int64, name string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, name, userID)
+	return err
+}
+
+// RehashPassword replaces a password hash made with older parameters by one made with the current ones
+// (the same password); nothing else about the account changes.
+func (d *DB) RehashPassword(ctx context.Context, userID int64, phc string) error {
+	_, err := d.W.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, phc, userID)
+	return err
+}
+
+// ConfirmEmail makes email the confirmed address of userID inside tx. taken: another account has the
+// address meanwhile, and nothing changed.
+func ConfirmEmail(ctx context.Context, tx *sql.Tx, now time.Time, userID int64, email string) (taken bool, err error) {
+	var other int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ? AND id != ?`, email, userID).Scan(&other); err == nil {
+		return true, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, pending_email = NULL, email_confirmed_at = ? WHERE id = ?`,
+		email, now.Unix(), userID)
+	return false, err
+}
+
 // UpdateProfile stores the person's own settings.
 func (d *DB) UpdateProfile(ctx context.Context, userID int64, name, lang, tz, theme string) error {
 	_, err := d.W.ExecContext(ctx, `UPDATE users SET name = ?, lang = ?, time_zone = ?, theme = ? WHERE id = ?`,

@@ -114,7 +114,7 @@ func (s *Server) login(c *echo.Context) error {
 	}
 	if rehash {
 		if phc, err := s.cfg.Hasher.Hash(ctx, password); err == nil {
-			_, _ = s.db.W.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, phc, u.ID)
+			_ = s.db.RehashPassword(ctx, u.ID, phc)
 		}
 	}
 	if err := s.startSession(c, u); err != nil {

@@ -86,41 +86,12 @@ func (s *Server) sendConfirmation(ctx context.Context, c *echo.Context, u *db.Us
 // becomes confirmed). Used, expired and revoked links land on a page that says what to do.
 func (s *Server) confirmEmail(c *echo.Context) error {
 	ctx := c.Request().Context()
-	hash, err := auth.HashToken(c.Param("token"))
-	if err != nil {
-		return s.linkProblem(c, db.TokenUnknown, "confirm")
-	}
-	ti, err := s.db.LookupToken(ctx, db.PurposeConfirm, hash)
+	state, taken, err := s.accounts.ConfirmEmail(ctx, c.Param("token"), s.auditEntry(c, 0, "", ""))
 	if err != nil {
 		return err
 	}
-	if ti.State != db.TokenValid {
-		return s.linkProblem(c, ti.State, "confirm")
-	}
-	taken := false
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		uid, email, err := db.UseToken(ctx, tx, s.now(), db.PurposeConfirm, hash)
-		if err != nil {
-			return err
-		}
-		var other int64
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ? AND id != ?`, email, uid).Scan(&other); err == nil {
-			taken = true
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, pending_email = NULL,
-			email_confirmed_at = ? WHERE id = ?`, email, s.now().Unix(), uid); err != nil {
-			return err
-		}
-		e := s.auditEntry(c, 0, "email.confirmed", email)
-		e.ActorID = uid
-		return s.db.Audit(ctx, tx, e)
-	})
-	if errors.Is(err, db.ErrNotFound) {
-		return s.linkProblem(c, db.TokenUsed, "confirm")
-	}
-	if err != nil {
-		return err
+	if state != db.TokenValid {
+		return s.linkProblem(c, state, "confirm")
 	}
 	l := i18n.From(ctx)
 	v := views.MessageView{TitleKey: "confirm.done.title", TextKey: "confirm.done.text", Kind: "success",

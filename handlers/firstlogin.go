@@ -2,16 +2,13 @@ package handlers
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v5"
 
-	"portier/access"
 	"portier/accounts"
 	"portier/auth"
 	"portier/db"
@@ -207,116 +204,37 @@ func (s *Server) passwordCheck(c *echo.Context) error {
 // ---------------------------------------------------------------------------------------------------------
 // Accepting an invitation.
 
-// acceptPending accepts, inside tx, the person's other open invitations that the policy lets them accept.
-// It is for someone who sets their first password through a link sent to their address (an invitation or
-// a reset after losing the invitation mail): those invitations were for them. Someone who has a password
-// accepts each invitation through its own link.
-//
-// accepted is the invitation accepted just before in the same transaction (nil: none), which the
-// person's facts as read outside the transaction do not show yet.
-func (s *Server) acceptPending(ctx context.Context, tx *sql.Tx, now time.Time, u *db.User, accepted *db.Invitation) error {
-	p, err := s.accounts.Person(ctx, u)
-	if err != nil {
-		return err
-	}
-	if accepted != nil {
-		if accepted.OrgID != 0 {
-			p.Orgs[accepted.OrgID] = accepted.Role
-		} else {
-			p.StaffRole = accepted.Role
-		}
-	}
-	invs, err := db.PendingInvitations(ctx, tx, now, u.ID)
-	if err != nil {
-		return err
-	}
-	for _, inv := range invs {
-		if access.Decide(p, access.AcceptInvitation, inv.OrgID, &p) != nil {
-			continue
-		}
-		if err := db.AcceptInvitationID(ctx, tx, now, inv.ID); err != nil {
-			return err
-		}
-		if inv.OrgID != 0 {
-			p.Orgs[inv.OrgID] = inv.Role
-		} else {
-			p.StaffRole = inv.Role
-		}
-	}
-	return nil
-}
-
-// inviteLink is a live invitation link with its person.
-type inviteLink struct {
-	hash []byte
-	inv  *db.Invitation
-	user *db.User
-}
-
 // openInvite checks the link of /invite/:token. When it does not work, the page that explains why is
 // rendered and link is nil (err carries the render result).
-func (s *Server) openInvite(c *echo.Context) (*inviteLink, error) {
-	ctx := c.Request().Context()
-	hash, err := auth.HashToken(c.Param("token"))
-	if err != nil {
-		return nil, s.linkProblem(c, db.TokenUnknown, "invite")
-	}
-	inv, err := s.db.InvitationByToken(ctx, hash)
-	if errors.Is(err, db.ErrNotFound) {
-		return nil, s.linkProblem(c, db.TokenUnknown, "invite")
-	}
+func (s *Server) openInvite(c *echo.Context) (*accounts.InviteLink, error) {
+	il, err := s.accounts.OpenInvite(c.Request().Context(), c.Param("token"))
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.db.UserByID(ctx, inv.UserID)
-	if err != nil {
-		return nil, err
+	if il.User != nil {
+		s.pageLangOf(c, il.User)
 	}
-	s.pageLangOf(c, u)
-	state := db.TokenValid
-	switch inv.Status {
-	case db.InviteAccepted:
-		state = db.TokenUsed
-	case db.InviteExpired:
-		state = db.TokenExpired
-	case db.InviteRevoked:
-		state = db.TokenRevoked
+	if il.State != db.TokenValid {
+		return nil, s.linkProblem(c, il.State, "invite")
 	}
-	if u.Disabled {
-		state = db.TokenRevoked
-	}
-	if state == db.TokenValid {
-		// Staff never become customer members, customers never staff, whoever invited them: such a link
-		// works no more than a revoked one.
-		p, err := s.accounts.Person(ctx, u)
-		if err != nil {
-			return nil, err
-		}
-		if access.Decide(p, access.AcceptInvitation, inv.OrgID, &p) != nil {
-			state = db.TokenRevoked
-		}
-	}
-	if state != db.TokenValid {
-		return nil, s.linkProblem(c, state, "invite")
-	}
-	return &inviteLink{hash: hash, inv: inv, user: u}, nil
+	return il, nil
 }
 
 // inviteForm is the set-password form of an invitation: name, password and the terms, all on one screen.
-func (s *Server) inviteForm(c *echo.Context, il *inviteLink) (pwForm, error) {
+func (s *Server) inviteForm(c *echo.Context, il *accounts.InviteLink) (pwForm, error) {
 	ctx := c.Request().Context()
 	terms, err := s.db.CurrentTerms(ctx)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return pwForm{}, err
 	}
-	orgs, err := s.orgNames(ctx, il.user.ID)
+	orgs, err := s.orgNames(ctx, il.User.ID)
 	if err != nil {
 		return pwForm{}, err
 	}
 	return pwForm{
 		action: "/invite/" + c.Param("token"), titleKey: "setpw.title", leadKey: "setpw.invite.lead",
-		submitKey: "setpw.submit.invite", testID: "setpw-invite", leadArgs: s.inviteArgs(c, il.inv),
-		user: il.user, showName: true, orgs: orgs, terms: terms, termsRequired: true,
+		submitKey: "setpw.submit.invite", testID: "setpw-invite", leadArgs: s.inviteArgs(c, il.Inv),
+		user: il.User, showName: true, orgs: orgs, terms: terms, termsRequired: true,
 	}, nil
 }
 
@@ -340,10 +258,10 @@ func (s *Server) invitePage(c *echo.Context) error {
 	if il == nil {
 		return err
 	}
-	if il.user.PasswordHash != "" {
+	if il.User.PasswordHash != "" {
 		l := i18n.From(c.Request().Context())
 		return s.render(c, http.StatusOK, views.InviteExisting(s.shell(c, l.T("invite.existing.title")),
-			views.InviteExistingView{Action: "/invite/" + c.Param("token"), TextArgs: s.inviteArgs(c, il.inv)}), nil)
+			views.InviteExistingView{Action: "/invite/" + c.Param("token"), TextArgs: s.inviteArgs(c, il.Inv)}), nil)
 	}
 	f, err := s.inviteForm(c, il)
 	if err != nil {
@@ -360,7 +278,7 @@ func (s *Server) inviteAccept(c *echo.Context) error {
 	if il == nil {
 		return err
 	}
-	if il.user.PasswordHash != "" {
+	if il.User.PasswordHash != "" {
 		return s.inviteAcceptExisting(c, il)
 	}
 	f, err := s.inviteForm(c, il)
@@ -371,47 +289,16 @@ func (s *Server) inviteAccept(c *echo.Context) error {
 	if !ok {
 		return err
 	}
-	phc, err := s.cfg.Hasher.Hash(ctx, in.password)
-	if err != nil {
-		return err
+	u := il.User
+	fp := accounts.FirstPassword{Password: in.password, Name: in.name, IP: c.RealIP(), Actor: s.auditEntry(c, 0, "", ""),
+		// The language the person read the page in becomes theirs (openInvite chose it: the language
+		// switch's cookie, else the one staff chose for them).
+		Lang: i18n.From(c.Request().Context()).Lang}
+	if f.terms != nil {
+		fp.Terms = f.terms.Version
 	}
-	u := il.user
-	// The language the person read the page in becomes theirs (openInvite chose it: the language switch's
-	// cookie, else the one staff chose for them).
-	lang := i18n.From(c.Request().Context()).Lang
-	now := s.now()
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, uid, err := db.AcceptInvitation(ctx, tx, now, il.hash)
-		if err != nil {
-			return err
-		}
-		if uid != u.ID {
-			return db.ErrNotFound
-		}
-		if err := db.SetPassword(ctx, tx, now, u.ID, phc); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, lang = ? WHERE id = ?`, in.name, lang, u.ID); err != nil {
-			return err
-		}
-		if f.terms != nil {
-			if err := db.AcceptTerms(ctx, tx, now, u.ID, f.terms.Version, c.RealIP()); err != nil {
-				return err
-			}
-		}
-		if err := s.acceptPending(ctx, tx, now, u, il.inv); err != nil {
-			return err
-		}
-		e := s.auditEntry(c, il.inv.OrgID, "invite.accept", u.Email+" ("+il.inv.Role+")")
-		e.ActorID, e.ActorName = u.ID, in.name
-		if err := s.db.Audit(ctx, tx, e); err != nil {
-			return err
-		}
-		e = s.auditEntry(c, 0, "password.set", u.Email)
-		e.ActorID, e.ActorName = u.ID, in.name
-		return s.db.Audit(ctx, tx, e)
-	})
-	if errors.Is(err, db.ErrNotFound) {
+	err = s.accounts.AcceptInvite(ctx, il, fp)
+	if errors.Is(err, accounts.ErrLinkUsed) {
 		// Used (or revoked) between the check above and now.
 		return s.linkProblem(c, db.TokenUsed, "invite")
 	}
@@ -433,26 +320,19 @@ func (s *Server) inviteAccept(c *echo.Context) error {
 // inviteAcceptExisting accepts an invitation of someone who already has a password: accepting is what makes
 // them a member (or staff). Then they continue (when signed in as that person) or are sent to sign in: the
 // link alone does not sign anyone in who has a password.
-func (s *Server) inviteAcceptExisting(c *echo.Context, il *inviteLink) error {
+func (s *Server) inviteAcceptExisting(c *echo.Context, il *accounts.InviteLink) error {
 	ctx := c.Request().Context()
 	if c.FormValue("existing") != "1" {
 		return echo.ErrBadRequest
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, _, err := db.AcceptInvitation(ctx, tx, s.now(), il.hash); err != nil {
-			return err
-		}
-		e := s.auditEntry(c, il.inv.OrgID, "invite.accept", il.user.Email+" ("+il.inv.Role+")")
-		e.ActorID, e.ActorName = il.user.ID, il.user.DisplayName()
-		return s.db.Audit(ctx, tx, e)
-	})
-	if errors.Is(err, db.ErrNotFound) {
+	err := s.accounts.AcceptExisting(ctx, il, s.auditEntry(c, 0, "", ""))
+	if errors.Is(err, accounts.ErrLinkUsed) {
 		return s.linkProblem(c, db.TokenUsed, "invite")
 	}
 	if err != nil {
 		return err
 	}
-	if cur := currentUser(c); cur != nil && cur.ID == il.user.ID {
+	if cur := currentUser(c); cur != nil && cur.ID == il.User.ID {
 		return s.continueTo(c, cur)
 	}
 	s.sm.Put(ctx, keyFlash, "invite.existing.done")

@@ -150,49 +150,28 @@ func (s *Server) sendReset(ctx context.Context, c *echo.Context, u *db.User) err
 	return err
 }
 
-// resetLink is a live reset link with its person.
-type resetLink struct {
-	hash []byte
-	user *db.User
-}
-
 // openReset checks the link of /reset/:token. When it does not work, the page that explains why is
 // rendered and link is nil (err carries the render result).
-func (s *Server) openReset(c *echo.Context) (*resetLink, error) {
-	ctx := c.Request().Context()
-	hash, err := auth.HashToken(c.Param("token"))
-	if err != nil {
-		return nil, s.linkProblem(c, db.TokenUnknown, "reset")
-	}
-	ti, err := s.db.LookupToken(ctx, db.PurposeReset, hash)
+func (s *Server) openReset(c *echo.Context) (*accounts.ResetLink, error) {
+	rl, err := s.accounts.OpenReset(c.Request().Context(), c.Param("token"))
 	if err != nil {
 		return nil, err
 	}
-	if ti.State == db.TokenUnknown {
-		return nil, s.linkProblem(c, ti.State, "reset")
+	if rl.User != nil {
+		s.pageLangOf(c, rl.User)
 	}
-	u, err := s.db.UserByID(ctx, ti.UserID)
-	if err != nil {
-		return nil, err
+	if rl.State != db.TokenValid {
+		return nil, s.linkProblem(c, rl.State, "reset")
 	}
-	s.pageLangOf(c, u)
-	state := ti.State
-	// A link sent to an address the account no longer has proves nothing any more.
-	if state == db.TokenValid && (u.Disabled || !strings.EqualFold(ti.Email, u.Email)) {
-		state = db.TokenRevoked
-	}
-	if state != db.TokenValid {
-		return nil, s.linkProblem(c, state, "reset")
-	}
-	return &resetLink{hash: hash, user: u}, nil
+	return rl, nil
 }
 
 // resetForm is the set-password form of a reset link: the name only for people who never set a password
 // (they came here instead of through the invitation), the terms only if the current version is not
 // accepted yet (optional here: the sign-in asks for them otherwise).
-func (s *Server) resetForm(c *echo.Context, rl *resetLink) (pwForm, error) {
+func (s *Server) resetForm(c *echo.Context, rl *accounts.ResetLink) (pwForm, error) {
 	ctx := c.Request().Context()
-	u := rl.user
+	u := rl.User
 	orgs, err := s.orgNames(ctx, u.ID)
 	if err != nil {
 		return pwForm{}, err
@@ -242,63 +221,20 @@ func (s *Server) resetSubmit(c *echo.Context) error {
 	if !ok {
 		return err
 	}
-	phc, err := s.cfg.Hasher.Hash(ctx, in.password)
-	if err != nil {
-		return err
+	u := rl.User
+	fp := accounts.FirstPassword{Password: in.password, IP: c.RealIP(), Actor: s.auditEntry(c, 0, "", "")}
+	if f.showName {
+		fp.Name = in.name
 	}
-	u := rl.user
-	now := s.now()
-	// The notice that the password changed (nothing secret in it). Someone setting their first password
-	// gets none: nothing changed for them.
-	var notice *views.Email
-	if u.PasswordHash != "" {
-		m := s.passwordChangedMail(u, now)
-		notice = &m
+	if f.terms != nil && in.termsTicked {
+		fp.Terms = f.terms.Version
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		uid, email, err := db.UseToken(ctx, tx, now, db.PurposeReset, rl.hash)
-		if err != nil {
-			return err
-		}
-		if uid != u.ID || !strings.EqualFold(email, u.Email) {
-			return db.ErrNotFound
-		}
-		if err := db.SetPassword(ctx, tx, now, u.ID, phc); err != nil {
-			return err
-		}
-		if f.showName {
-			if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, in.name, u.ID); err != nil {
-				return err
-			}
-		}
-		if u.PasswordHash == "" {
-			if err := s.acceptPending(ctx, tx, now, u, nil); err != nil {
-				return err
-			}
-		}
-		if f.terms != nil && in.termsTicked {
-			if err := db.AcceptTerms(ctx, tx, now, u.ID, f.terms.Version, c.RealIP()); err != nil {
-				return err
-			}
-		}
-		e := s.auditEntry(c, 0, "password.reset", u.Email)
-		e.ActorID, e.ActorName = u.ID, u.DisplayName()
-		if err := s.db.Audit(ctx, tx, e); err != nil {
-			return err
-		}
-		if notice != nil {
-			return s.enqueue(ctx, tx, u.Email, *notice)
-		}
-		return nil
-	})
-	if errors.Is(err, db.ErrNotFound) {
+	err = s.accounts.ResetPassword(ctx, rl, fp)
+	if errors.Is(err, accounts.ErrLinkUsed) {
 		return s.linkProblem(c, db.TokenUsed, "reset")
 	}
 	if err != nil {
 		return err
-	}
-	if notice != nil {
-		s.wakeMailer()
 	}
 	// This browser's session, if it was the person's, ended with all the others; make sure that saving it
 	// at the end of this request cannot bring it back.
@@ -311,26 +247,6 @@ func (s *Server) resetSubmit(c *echo.Context) error {
 	v := views.MessageView{TitleKey: "reset.done.title", TextKey: "reset.done.text", Kind: "success",
 		LinkKey: "reset.done.login", LinkHref: "/login", TestID: "reset-done"}
 	return s.render(c, http.StatusOK, views.Message(s.shell(c, l.T(v.TitleKey)), v), nil)
-}
-
-// passwordChangedMail tells the person that their password changed and what to do if it was not them.
-func (s *Server) passwordChangedMail(u *db.User, at time.Time) views.Email {
-	msp := s.msp.Load()
-	m, l := s.mails.Start(u.Lang, u.Name, "mail.pwchanged.subject", "msp", msp.Name)
-	when := s.i18n.For(u.Lang, u.TimeZone).DateTime(at)
-	contact := msp.SupportEmail
-	if msp.SupportPhone != "" {
-		if contact != "" {
-			contact += ", "
-		}
-		contact += msp.SupportPhone
-	}
-	m.Paragraphs = []string{
-		l.T("mail.pwchanged.body", "email", u.Email, "msp", msp.Name, "date", when),
-		l.T("mail.pwchanged.ok"),
-	}
-	m.After = []string{l.T("mail.pwchanged.notyou", "contact", contact, "url", s.link("/forgot"))}
-	return m
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

@@ -130,7 +130,7 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	}
 	s.msp.Store(&msp)
 	s.mails = mailtext.New(bundle, cfg.BaseURL, func() views.MSP { return *s.msp.Load() })
-	s.accounts = accounts.New(d, cfg.Sealer, s.mails, accounts.Config{
+	s.accounts = accounts.New(d, cfg.Sealer, cfg.Hasher, s.mails, accounts.Config{
 		Now: cfg.Now, InviteTTL: cfg.InviteTTL, Wake: s.wakeMailer, Logger: cfg.Logger,
 	})
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"time"
 
 	"portier/db"
 	"portier/i18n"
@@ -138,4 +139,18 @@ func (c *Composer) Invitation(ctx context.Context, inv *db.Invitation, link, inv
 		l.T("mail.invite.lost", "url", c.Link("/forgot")),
 	}
 	return c.Render(ctx, inv.Email, m)
+}
+
+// PasswordReset tells the person that their password was reset through a link, and what to do if it was
+// not them. Nothing secret is in it.
+func (c *Composer) PasswordReset(ctx context.Context, u *db.User, at time.Time) (mail.Message, error) {
+	msp := c.msp().Name
+	m, l := c.Start(u.Lang, u.Name, "mail.pwchanged.subject", "msp", msp)
+	when := c.bundle.For(u.Lang, u.TimeZone).DateTime(at)
+	m.Paragraphs = []string{
+		l.T("mail.pwchanged.body", "email", u.Email, "msp", msp, "date", when),
+		l.T("mail.pwchanged.ok"),
+	}
+	m.After = []string{l.T("mail.pwchanged.notyou", "contact", c.SupportContact(), "url", c.Link("/forgot"))}
+	return c.Render(ctx, u.Email, m)
 }

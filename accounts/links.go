@@ -1,0 +1,319 @@
+package accounts
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"portier/access"
+	"portier/auth"
+	"portier/db"
+	"portier/mail"
+)
+
+// The one-time links sent to a person's address: invitations, password resets and address confirmations.
+// Opening a link changes nothing (mail scanners open links); using it happens once, in one transaction,
+// whose conditional update decides.
+
+// ErrLinkUsed: the link was used or revoked between opening it and using it.
+var ErrLinkUsed = errors.New("accounts: the link was used meanwhile")
+
+// InviteLink is an invitation link as opened: its state and, unless it is unknown, the invitation and
+// its person.
+type InviteLink struct {
+	State db.TokenState
+	Inv   *db.Invitation
+	User  *db.User
+	hash  []byte
+}
+
+// OpenInvite looks at the invitation link with token without using it.
+func (a *Accounts) OpenInvite(ctx context.Context, token string) (*InviteLink, error) {
+	hash, err := auth.HashToken(token)
+	if err != nil {
+		return &InviteLink{State: db.TokenUnknown}, nil
+	}
+	inv, err := a.db.InvitationByToken(ctx, hash)
+	if errors.Is(err, db.ErrNotFound) {
+		return &InviteLink{State: db.TokenUnknown}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.db.UserByID(ctx, inv.UserID)
+	if err != nil {
+		return nil, err
+	}
+	l := &InviteLink{State: db.TokenValid, Inv: inv, User: u, hash: hash}
+	switch inv.Status {
+	case db.InviteAccepted:
+		l.State = db.TokenUsed
+	case db.InviteExpired:
+		l.State = db.TokenExpired
+	case db.InviteRevoked:
+		l.State = db.TokenRevoked
+	}
+	if u.Disabled {
+		l.State = db.TokenRevoked
+	}
+	if l.State == db.TokenValid {
+		// Staff never become customer members, customers never staff, whoever invited them: such a link
+		// works no more than a revoked one.
+		p, err := a.Person(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if access.Decide(p, access.AcceptInvitation, inv.OrgID, &p) != nil {
+			l.State = db.TokenRevoked
+		}
+	}
+	return l, nil
+}
+
+// FirstPassword is what someone new enters on an invitation's or a reset's page.
+type FirstPassword struct {
+	Password string
+	Name     string
+	Lang     string        // invitations only: the language the page was read in becomes the person's
+	Terms    int           // the version of the terms they accepted on the page; 0: none
+	IP       string        // for the terms' acceptance record
+	Actor    db.AuditEntry // IP and user agent for the audit log
+}
+
+// AcceptInvite sets the first password, name, language and terms acceptance, uses the link up and accepts
+// the person's other open invitations, all in one transaction. The link proves the address, the password
+// was just chosen. ErrLinkUsed when the link went meanwhile.
+func (a *Accounts) AcceptInvite(ctx context.Context, l *InviteLink, in FirstPassword) error {
+	phc, err := a.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return err
+	}
+	u, now := l.User, a.now()
+	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, uid, err := db.AcceptInvitation(ctx, tx, now, l.hash)
+		if err != nil {
+			return err
+		}
+		if uid != u.ID {
+			return db.ErrNotFound
+		}
+		if err := db.SetPassword(ctx, tx, now, u.ID, phc); err != nil {
+			return err
+		}
+		if err := db.SetNameLang(ctx, tx, u.ID, in.Name, in.Lang); err != nil {
+			return err
+		}
+		if in.Terms != 0 {
+			if err := db.AcceptTerms(ctx, tx, now, u.ID, in.Terms, in.IP); err != nil {
+				return err
+			}
+		}
+		if err := a.acceptPending(ctx, tx, now, u, l.Inv); err != nil {
+			return err
+		}
+		e := in.Actor
+		e.OrgID, e.Action, e.Target = l.Inv.OrgID, "invite.accept", u.Email+" ("+l.Inv.Role+")"
+		e.ActorID, e.ActorName = u.ID, in.Name
+		if err := a.db.Audit(ctx, tx, e); err != nil {
+			return err
+		}
+		e = in.Actor
+		e.Action, e.Target = "password.set", u.Email
+		e.ActorID, e.ActorName = u.ID, in.Name
+		return a.db.Audit(ctx, tx, e)
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrLinkUsed
+	}
+	return err
+}
+
+// AcceptExisting accepts an invitation of someone who already has a password: accepting is what makes
+// them a member (or staff). ErrLinkUsed when the link went meanwhile.
+func (a *Accounts) AcceptExisting(ctx context.Context, l *InviteLink, actor db.AuditEntry) error {
+	err := a.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, _, err := db.AcceptInvitation(ctx, tx, a.now(), l.hash); err != nil {
+			return err
+		}
+		e := actor
+		e.OrgID, e.Action, e.Target = l.Inv.OrgID, "invite.accept", l.User.Email+" ("+l.Inv.Role+")"
+		e.ActorID, e.ActorName = l.User.ID, l.User.DisplayName()
+		return a.db.Audit(ctx, tx, e)
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrLinkUsed
+	}
+	return err
+}
+
+// acceptPending accepts, inside tx, the person's other open invitations that the policy lets them accept.
+// It is for someone who sets their first password through a link sent to their address (an invitation or
+// a reset after losing the invitation mail): those invitations were for them. Someone who has a password
+// accepts each invitation through its own link.
+//
+// accepted is the invitation accepted just before in the same transaction (nil: none), which the
+// person's facts as read outside the transaction do not show yet.
+func (a *Accounts) acceptPending(ctx context.Context, tx *sql.Tx, now time.Time, u *db.User, accepted *db.Invitation) error {
+	p, err := a.Person(ctx, u)
+	if err != nil {
+		return err
+	}
+	if accepted != nil {
+		if accepted.OrgID != 0 {
+			p.Orgs[accepted.OrgID] = accepted.Role
+		} else {
+			p.StaffRole = accepted.Role
+		}
+	}
+	invs, err := db.PendingInvitations(ctx, tx, now, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		if access.Decide(p, access.AcceptInvitation, inv.OrgID, &p) != nil {
+			continue
+		}
+		if err := db.AcceptInvitationID(ctx, tx, now, inv.ID); err != nil {
+			return err
+		}
+		if inv.OrgID != 0 {
+			p.Orgs[inv.OrgID] = inv.Role
+		} else {
+			p.StaffRole = inv.Role
+		}
+	}
+	return nil
+}
+
+// ResetLink is a password-reset link as opened: its state and, unless it is unknown, its person.
+type ResetLink struct {
+	State db.TokenState
+	User  *db.User
+	hash  []byte
+}
+
+// OpenReset looks at the reset link with token without using it.
+func (a *Accounts) OpenReset(ctx context.Context, token string) (*ResetLink, error) {
+	hash, err := auth.HashToken(token)
+	if err != nil {
+		return &ResetLink{State: db.TokenUnknown}, nil
+	}
+	ti, err := a.db.LookupToken(ctx, db.PurposeReset, hash)
+	if err != nil {
+		return nil, err
+	}
+	if ti.State == db.TokenUnknown {
+		return &ResetLink{State: ti.State}, nil
+	}
+	u, err := a.db.UserByID(ctx, ti.UserID)
+	if err != nil {
+		return nil, err
+	}
+	l := &ResetLink{State: ti.State, User: u, hash: hash}
+	// A link sent to an address the account no longer has proves nothing any more.
+	if l.State == db.TokenValid && (u.Disabled || !strings.EqualFold(ti.Email, u.Email)) {
+		l.State = db.TokenRevoked
+	}
+	return l, nil
+}
+
+// ResetPassword sets the new password in one transaction that uses the link once, ends every session and
+// every other reset link of the account (db.SetPassword), confirms the address and, for someone who never
+// had a password, accepts their pending invitations. Someone who had a password gets a mail saying it
+// changed. in.Name is stored when not empty (people without a password choose one here); in.Lang is not
+// used. ErrLinkUsed when the link went meanwhile.
+func (a *Accounts) ResetPassword(ctx context.Context, l *ResetLink, in FirstPassword) error {
+	phc, err := a.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return err
+	}
+	u, now := l.User, a.now()
+	// Someone setting their first password gets no notice: nothing changed for them.
+	var notice *mail.Message
+	if u.PasswordHash != "" {
+		m, err := a.mails.PasswordReset(ctx, u, now)
+		if err != nil {
+			return err
+		}
+		notice = &m
+	}
+	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
+		uid, email, err := db.UseToken(ctx, tx, now, db.PurposeReset, l.hash)
+		if err != nil {
+			return err
+		}
+		if uid != u.ID || !strings.EqualFold(email, u.Email) {
+			return db.ErrNotFound
+		}
+		if err := db.SetPassword(ctx, tx, now, u.ID, phc); err != nil {
+			return err
+		}
+		if in.Name != "" {
+			if err := db.SetName(ctx, tx, u.ID, in.Name); err != nil {
+				return err
+			}
+		}
+		if u.PasswordHash == "" {
+			if err := a.acceptPending(ctx, tx, now, u, nil); err != nil {
+				return err
+			}
+		}
+		if in.Terms != 0 {
+			if err := db.AcceptTerms(ctx, tx, now, u.ID, in.Terms, in.IP); err != nil {
+				return err
+			}
+		}
+		e := in.Actor
+		e.Action, e.Target = "password.reset", u.Email
+		e.ActorID, e.ActorName = u.ID, u.DisplayName()
+		if err := a.db.Audit(ctx, tx, e); err != nil {
+			return err
+		}
+		if notice != nil {
+			return a.queue(ctx, tx, *notice)
+		}
+		return nil
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrLinkUsed
+	}
+	if err == nil && notice != nil {
+		a.wake()
+	}
+	return err
+}
+
+// ConfirmEmail uses a confirmation link: the new address replaces the old one (or an unconfirmed address
+// becomes confirmed). state is the link's state when it did not work; taken reports that another
+// account has the address meanwhile (the link is used up, nothing else changed).
+func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.AuditEntry) (state db.TokenState, taken bool, err error) {
+	hash, err := auth.HashToken(token)
+	if err != nil {
+		return db.TokenUnknown, false, nil
+	}
+	ti, err := a.db.LookupToken(ctx, db.PurposeConfirm, hash)
+	if err != nil {
+		return "", false, err
+	}
+	if ti.State != db.TokenValid {
+		return ti.State, false, nil
+	}
+	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
+		uid, email, err := db.UseToken(ctx, tx, a.now(), db.PurposeConfirm, hash)
+		if err != nil {
+			return err
+		}
+		if taken, err = db.ConfirmEmail(ctx, tx, a.now(), uid, email); err != nil || taken {
+			return err
+		}
+		e := actor
+		e.Action, e.Target, e.ActorID = "email.confirmed", email, uid
+		return a.db.Audit(ctx, tx, e)
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return db.TokenUsed, false, nil
+	}
+	return db.TokenValid, taken, err
+}
