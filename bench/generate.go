@@ -594,13 +594,5 @@ func Reuse(ctx context.Context, dataDir string) error {
 		return err
 	}
 	defer d.Close()
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{`UPDATE mfa_methods SET last_step = 0`, `DELETE FROM ip_failures`,
-			`UPDATE users SET failed_logins = 0, locked_until = 0`} {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return d.ForgetSignInState(ctx)
 }

@@ -233,3 +233,17 @@ func (d *DB) MailAllowed(ctx context.Context, userID int64, kind string) (bool, 
 	})
 	return allowed, err
 }
+
+// ForgetSignInState clears the last accepted one-time-code steps and every throttling record: only for the
+// benchmark's own scratch data, whose next run signs in again with codes of the same steps.
+func (d *DB) ForgetSignInState(ctx context.Context) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`UPDATE mfa_methods SET last_step = 0`, `DELETE FROM ip_failures`,
+			`UPDATE users SET failed_logins = 0, locked_until = 0`} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The import rules of docs/architecture.md. Dependencies point one way: main → handlers → the application
+// layer → db; echo stays at the edge; only db speaks SQL.
+
+const (
+	echoPath   = "github.com/labstack/echo/v5"
+	sqlitePath = "modernc.org/sqlite"
+)
+
+// appPackages are the application layer: rules and transactions, no HTTP and no pages.
+var appPackages = []string{"portier/accounts"}
+
+// allowedPortier lists, for each package, the packages of this module it may import. A package missing
+// here fails the test, so a new one gets its place in the layers on purpose.
+var allowedPortier = map[string][]string{
+	"portier":          nil, // main wires everything
+	"portier/handlers": {"portier/access", "portier/accounts", "portier/auth", "portier/avatar", "portier/db", "portier/docs", "portier/i18n", "portier/mail", "portier/mailtext", "portier/static", "portier/views"},
+	"portier/accounts": {"portier/access", "portier/auth", "portier/db", "portier/mail"},
+	"portier/mailtext": {"portier/db", "portier/i18n", "portier/mail", "portier/views"},
+	"portier/mail":     {"portier/db"},
+	"portier/views":    {"portier/i18n"},
+	"portier/bench":    {"portier/auth", "portier/db", "portier/docs"},
+	"portier/db":       {},
+	"portier/access":   {},
+	"portier/auth":     {},
+	"portier/avatar":   {},
+	"portier/docs":     {},
+	"portier/i18n":     {},
+	"portier/static":   {},
+	"portier/deploy":   {},
+	"portier/testkit":  {},
+}
+
+type listedPackage struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+}
+
+func listPackages(t *testing.T) []listedPackage {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p listedPackage
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func TestArchitectureImports(t *testing.T) {
+	for _, p := range listPackages(t) {
+		allowed, known := allowedPortier[p.ImportPath]
+		if !known {
+			t.Errorf("%s has no place in the layers (arch_test.go allowedPortier, docs/architecture.md)", p.ImportPath)
+		}
+		for _, imp := range p.Imports {
+			switch {
+			case imp == echoPath && p.ImportPath != "portier" && p.ImportPath != "portier/handlers":
+				t.Errorf("%s imports echo: only handlers and main may", p.ImportPath)
+			case strings.HasPrefix(imp, sqlitePath) && p.ImportPath != "portier/db":
+				t.Errorf("%s imports the SQLite driver %s: only db may", p.ImportPath, imp)
+			case strings.HasPrefix(imp, "portier/") && p.ImportPath != "portier" && !slices.Contains(allowed, imp):
+				t.Errorf("%s imports %s, against the layers (arch_test.go allowedPortier)", p.ImportPath, imp)
+			}
+		}
+		if slices.Contains(appPackages, p.ImportPath) {
+			for _, dep := range p.Deps {
+				if dep == echoPath || dep == "portier/views" || dep == "portier/handlers" || dep == "github.com/a-h/templ" {
+					t.Errorf("application package %s depends on %s", p.ImportPath, dep)
+				}
+			}
+		}
+	}
+}
+
+// sqlLiteral is a string that starts like a statement.
+var sqlLiteral = regexp.MustCompile(`^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\s`)
+
+// sqlElsewhere lists files outside db/ that still hold SQL, each with the reason. Empty is the goal.
+var sqlElsewhere = map[string]string{}
+
+func TestSQLOnlyInDB(t *testing.T) {
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "db" || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err == nil && sqlLiteral.MatchString(s) {
+				if _, ok := sqlElsewhere[filepath.ToSlash(path)]; !ok {
+					t.Errorf("%s holds SQL (%.40q): SQL belongs in db/", path, s)
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The account commands call the application layer; building the HTTP server to invite someone is what
+// they used to do.
+func TestAccountCommandsUseTheApplicationLayer(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "cmd_accounts.go", nil, parser.ImportsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, imp := range f.Imports {
+		if p, _ := strconv.Unquote(imp.Path.Value); p == "portier/handlers" {
+			t.Error("cmd_accounts.go imports handlers: the commands must go through accounts, not the web server")
+		}
+	}
+}
