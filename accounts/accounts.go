@@ -25,12 +25,18 @@ type Mails interface {
 	Link(path string) string
 	Invitation(ctx context.Context, inv *db.Invitation, link, inviter string) (mail.Message, error)
 	PasswordReset(ctx context.Context, u *db.User, at time.Time) (mail.Message, error)
+	ResetLink(ctx context.Context, u *db.User, link string, ttl time.Duration) (mail.Message, error)
+	Confirmation(ctx context.Context, u *db.User, email, link string, ttl time.Duration) (mail.Message, error)
+	EmailChangeNotice(ctx context.Context, u *db.User, addr string) (mail.Message, error)
+	SecondFactorsReset(ctx context.Context, u *db.User, actorName string) (mail.Message, error)
 }
 
 // Config holds what the deployment decides.
 type Config struct {
-	Now       func() time.Time
-	InviteTTL time.Duration // when the administrators have not set one; default 7 days
+	Now        func() time.Time
+	InviteTTL  time.Duration // when the administrators have not set one; default 7 days
+	ResetTTL   time.Duration // default 60 minutes
+	ConfirmTTL time.Duration // default 24 hours
 	// Wake nudges the mail worker after a transaction that queued mail committed; nil when no worker runs
 	// in this process (the command line: the running portal's worker sends what is queued).
 	Wake   func()
@@ -45,6 +51,7 @@ type Accounts struct {
 	mails  Mails
 	now    func() time.Time
 	ttl    time.Duration
+	cfg    Config
 	wake   func()
 	log    *slog.Logger
 }
@@ -57,13 +64,19 @@ func New(d *db.DB, sealer *db.Sealer, hasher *auth.Hasher, mails Mails, cfg Conf
 	if cfg.InviteTTL == 0 {
 		cfg.InviteTTL = 7 * 24 * time.Hour
 	}
+	if cfg.ResetTTL == 0 {
+		cfg.ResetTTL = time.Hour
+	}
+	if cfg.ConfirmTTL == 0 {
+		cfg.ConfirmTTL = 24 * time.Hour
+	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Accounts{db: d, sealer: sealer, hasher: hasher, mails: mails, now: cfg.Now, ttl: cfg.InviteTTL, wake: cfg.Wake, log: cfg.Logger}
+	return &Accounts{db: d, sealer: sealer, hasher: hasher, mails: mails, now: cfg.Now, ttl: cfg.InviteTTL, cfg: cfg, wake: cfg.Wake, log: cfg.Logger}
 }
 
 // Errors besides the access package's refusals.
@@ -73,6 +86,8 @@ var (
 	ErrRoleDiffers = errors.New("accounts: the person is staff with another role")
 	// ErrSlugTaken: another organisation has the slug.
 	ErrSlugTaken = errors.New("accounts: the slug is taken")
+	// ErrLastAdmin: the last enabled administrator stays enabled.
+	ErrLastAdmin = errors.New("accounts: the last administrator")
 )
 
 // Invalid is input that breaks a rule: each field with the translation key of what is wrong with it.
@@ -128,4 +143,30 @@ func (a *Accounts) audit(ctx context.Context, e db.AuditEntry) {
 	if err := a.db.Audit(ctx, nil, e); err != nil {
 		a.log.Error("audit", "action", e.Action, "err", err)
 	}
+}
+
+// mailOut queues m and its audit entry in one transaction and wakes the worker once it committed.
+func (a *Accounts) mailOut(ctx context.Context, m mail.Message, e db.AuditEntry) error {
+	err := a.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.queue(ctx, tx, m); err != nil {
+			return err
+		}
+		if e.Action == "" {
+			return nil
+		}
+		return a.db.Audit(ctx, tx, e)
+	})
+	if err == nil {
+		a.wake()
+	}
+	return err
+}
+
+// domainOnly is how an address nobody has (or that must not be recorded) appears in the audit log: by its
+// domain, so the log collects neither other people's addresses nor passwords typed into the address field.
+func domainOnly(email string) string {
+	if at := strings.LastIndexByte(email, '@'); at >= 0 {
+		return "*" + email[at:]
+	}
+	return ""
 }

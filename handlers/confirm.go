@@ -1,14 +1,10 @@
 package handlers
 
 import (
-	"context"
-	"database/sql"
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v5"
 
-	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -35,51 +31,13 @@ func (s *Server) confirmPendingPage(c *echo.Context) error {
 func (s *Server) confirmResend(c *echo.Context) error {
 	ctx := c.Request().Context()
 	email := db.NormalizeEmail(c.FormValue("email"))
-	u, err := s.db.UserByPendingEmail(ctx, email)
-	if err == nil {
-		err = s.sendConfirmation(ctx, c, u, email)
-	} else if errors.Is(err, db.ErrNotFound) {
-		if u, err = s.db.UserByEmail(ctx, email); err == nil && !u.EmailConfirmed {
-			err = s.sendConfirmation(ctx, c, u, email)
-		} else if errors.Is(err, db.ErrNotFound) || err == nil {
-			err = nil
-		}
-	}
+	err := s.accounts.ResendConfirmation(ctx, email, s.auditEntry(c, 0, "", ""))
 	if err != nil {
 		return err
 	}
 	l := i18n.From(ctx)
 	return s.render(c, http.StatusOK, views.PendingConfirmation(s.shell(c, l.T("confirm.pending.title")),
 		views.PendingConfirmationView{Email: email, SentKey: "confirm.pending.sent"}), nil)
-}
-
-// sendConfirmation mails a confirmation link for email to the person, within the mail throttle.
-func (s *Server) sendConfirmation(ctx context.Context, c *echo.Context, u *db.User, email string) error {
-	ok, err := s.db.MailAllowed(ctx, u.ID, "confirm")
-	if err != nil || !ok {
-		return err
-	}
-	raw, hash := auth.NewToken()
-	if err := s.db.CreateToken(ctx, u.ID, db.PurposeConfirm, hash, email, s.cfg.ConfirmTTL); err != nil {
-		return err
-	}
-	m, l := s.mails.Start(u.Lang, u.Name, "mail.confirm.subject", "msp", s.msp.Load().Name)
-	m.Paragraphs = []string{l.T("mail.confirm.body", "email", email)}
-	m.ButtonText = l.T("mail.confirm.button")
-	m.ButtonURL = s.link("/confirm/" + raw)
-	m.After = []string{l.T("mail.confirm.expiry", "hours", int(s.cfg.ConfirmTTL.Hours())), l.T("mail.not_you")}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := s.enqueue(ctx, tx, email, m); err != nil {
-			return err
-		}
-		e := s.auditEntry(c, 0, "email.confirm_sent", email)
-		e.ActorID, e.ActorName = u.ID, u.DisplayName()
-		return s.db.Audit(ctx, tx, e)
-	})
-	if err == nil {
-		s.wakeMailer()
-	}
-	return err
 }
 
 // confirmEmail uses a confirmation link: the new address replaces the old one (or an unconfirmed address

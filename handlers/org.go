@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -372,9 +373,9 @@ func (s *Server) orgRevoke(c *echo.Context) error {
 	return s.orgPeopleDone(c, "people.flash.revoked")
 }
 
-// orgMember loads the person of the path's :uid with their role in the route's organisation, and asks
-// the policy whether the signed-in person may do action to them. Someone who is not a member answers 404.
-func (s *Server) orgMember(c *echo.Context, action access.Action) (*db.User, string, error) {
+// orgMember loads the person of the path's :uid with their role in the route's organisation. Someone who
+// is not a member answers 404.
+func (s *Server) orgMember(c *echo.Context) (*db.User, string, error) {
 	ctx := c.Request().Context()
 	o, _ := currentOrg(c)
 	id, err := strconv.ParseInt(c.Param("uid"), 10, 64)
@@ -389,56 +390,47 @@ func (s *Server) orgMember(c *echo.Context, action access.Action) (*db.User, str
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.decide(c, action, o.ID, m); err != nil {
-		return nil, "", err
-	}
 	return m, role, nil
 }
 
-// orgSetRole changes a member's role (manager or viewer). Nobody changes their own role: a manager who
-// made themselves a viewer would lock themselves out of this page.
+// orgSetRole changes a member's role (manager or viewer).
 func (s *Server) orgSetRole(c *echo.Context) error {
-	ctx := c.Request().Context()
 	o, _ := currentOrg(c)
-	m, old, err := s.orgMember(c, access.ChangeRole)
+	m, old, err := s.orgMember(c)
+	if err == nil {
+		err = s.accounts.SetRole(c.Request().Context(), currentUser(c), o.ID, m, old, c.FormValue("role"), s.auditEntry(c, 0, "", ""))
+	}
+	var bad accounts.Invalid
+	if errors.As(err, &bad) {
+		return s.orgPeopleRefuse(c, bad["role"])
+	}
 	if err != nil {
 		return s.peopleRefusal(c, o.ID, err)
 	}
-	role := c.FormValue("role")
-	switch {
-	case !roleAllowed(orgRoles, role):
-		return s.orgPeopleRefuse(c, "people.error.role")
-	case role == old:
-		return s.orgPeopleDone(c, "people.flash.role")
-	}
-	if err := s.db.SetMemberRole(ctx, m.ID, o.ID, role); err != nil {
-		return err
-	}
-	s.audit(c, o.ID, "member.role", m.Email+" ("+old+" → "+role+")")
 	return s.orgPeopleDone(c, "people.flash.role")
 }
 
-// orgSetDisabled disables (ending every session) or enables a member's account. The account is shared by
-// all the person's organisations: a manager may do so only when they manage every one of them
-// (access.Decide).
+// orgSetDisabled disables (ending every session) or enables a member's account (accounts.SetDisabled).
 func (s *Server) orgSetDisabled(disabled bool) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		ctx := c.Request().Context()
 		o, _ := currentOrg(c)
-		m, _, err := s.orgMember(c, access.SetDisabled)
+		m, _, err := s.orgMember(c)
+		if err == nil {
+			err = s.accounts.SetDisabled(c.Request().Context(), currentUser(c), o.ID, m, disabled, s.auditEntry(c, 0, "", ""))
+		}
 		if err != nil {
 			return s.peopleRefusal(c, o.ID, err)
 		}
-		if err := s.db.SetDisabled(ctx, m.ID, disabled); err != nil {
-			return err
-		}
-		action, flash := "user.enable", "people.flash.enabled"
-		if disabled {
-			action, flash = "user.disable", "people.flash.disabled"
-		}
-		s.audit(c, o.ID, action, m.Email)
-		return s.orgPeopleDone(c, flash)
+		return s.orgPeopleDone(c, disabledFlash(disabled))
 	}
+}
+
+// disabledFlash is the people pages' message after disabling or enabling someone.
+func disabledFlash(disabled bool) string {
+	if disabled {
+		return "people.flash.disabled"
+	}
+	return "people.flash.enabled"
 }
 
 // orgAudit shows the organisation's audit entries (staff actions on it included) to its managers.

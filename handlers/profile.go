@@ -478,42 +478,10 @@ func (s *Server) emailChange(c *echo.Context) error {
 	if v.Email.EmailErrorKey != "" || v.Email.PasswordErrorKey != "" {
 		return s.renderProfile(c, http.StatusUnprocessableEntity, v)
 	}
-	taken, err := s.db.EmailTaken(ctx, addr, u.ID)
-	if err != nil {
-		return err
-	}
-	if taken {
-		s.audit(c, 0, "email.change_taken", addr)
-		return s.profileDone(c, "profile.email.sent")
-	}
-	if err := s.db.SetPendingEmail(ctx, u.ID, addr); err != nil {
-		return err
-	}
-	s.audit(c, 0, "email.change_request", addr)
-	if err := s.sendConfirmation(ctx, c, u, addr); err != nil {
-		return err
-	}
-	if err := s.notifyEmailChange(ctx, c, u, addr); err != nil {
+	if err := s.accounts.ChangeEmail(ctx, u, addr, s.auditEntry(c, 0, "", "")); err != nil {
 		return err
 	}
 	return s.profileDone(c, "profile.email.sent")
-}
-
-// notifyEmailChange tells the current address that a change was requested (no link: nothing to click in
-// a mail that might not be expected), within the mail throttle.
-func (s *Server) notifyEmailChange(ctx context.Context, c *echo.Context, u *db.User, addr string) error {
-	ok, err := s.db.MailAllowed(ctx, u.ID, "email_notice")
-	if err != nil || !ok {
-		return err
-	}
-	m, l := s.mails.Start(u.Lang, u.Name, "mail.email_change.subject", "msp", s.msp.Load().Name)
-	m.Paragraphs = []string{l.T("mail.email_change.body", "old", u.Email, "new", addr)}
-	m.After = []string{l.T("mail.email_change.not_you", "url", s.link("/forgot"))}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error { return s.enqueue(ctx, tx, u.Email, m) })
-	if err == nil {
-		s.wakeMailer()
-	}
-	return err
 }
 
 func (s *Server) emailChangeCancel(c *echo.Context) error {

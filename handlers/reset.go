@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"context"
-	"database/sql"
 	"errors"
 	"net/http"
 	"strings"
@@ -11,7 +9,6 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/accounts"
-	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -55,30 +52,7 @@ func (s *Server) forgot(c *echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, views.Forgot(s.shell(c, l.T("forgot.title")), v), nil)
 	}
 	email = db.NormalizeEmail(email)
-	u, err := s.db.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		return err
-	}
-	ok := false
-	if u != nil {
-		if ok, err = s.resetAllowed(ctx, u); err != nil {
-			return err
-		}
-	}
-	if ok {
-		err = s.sendReset(ctx, c, u)
-	} else {
-		// Recorded by domain only, like a failed sign-in: the log must not collect other people's addresses
-		// or typos.
-		e := s.auditEntry(c, 0, "password.forgot", "")
-		if at := strings.LastIndexByte(email, '@'); at >= 0 {
-			e.Target = "*" + email[at:]
-		}
-		if u != nil {
-			e.ActorID, e.ActorName = u.ID, u.DisplayName()
-		}
-		err = s.db.Audit(ctx, nil, e)
-	}
+	err := s.accounts.ForgotPassword(ctx, email, s.auditEntry(c, 0, "", ""))
 	if err != nil {
 		return err
 	}
@@ -92,62 +66,6 @@ func (s *Server) forgot(c *echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, views.ForgotSent(s.shell(c, l.T("forgot.sent.title")),
 		views.ForgotSentView{Email: email, Minutes: int(s.cfg.ResetTTL.Minutes())}), nil)
-}
-
-// resetAllowed: enabled accounts that have a password, or that were invited and still have a place to go
-// (a staff role, a membership or an invitation that can still be accepted). Someone whose only invitation
-// was revoked gets nothing.
-func (s *Server) resetAllowed(ctx context.Context, u *db.User) (bool, error) {
-	if u.Disabled {
-		return false, nil
-	}
-	if u.PasswordHash != "" || u.IsStaff() {
-		return true, nil
-	}
-	ms, err := s.db.Memberships(ctx, u.ID)
-	if err != nil || len(ms) > 0 {
-		return len(ms) > 0, err
-	}
-	return s.db.HasOpenInvitation(ctx, u.ID)
-}
-
-// sendReset queues the link mail in the person's language, revoking their older link, within the mail
-// throttle (60 s cooldown, 5 an hour). A withheld mail changes nothing in the answer.
-func (s *Server) sendReset(ctx context.Context, c *echo.Context, u *db.User) error {
-	ok, err := s.db.MailAllowed(ctx, u.ID, "reset")
-	if err != nil || !ok {
-		return err
-	}
-	raw, hash := auth.NewToken()
-	if err := s.db.CreateToken(ctx, u.ID, db.PurposeReset, hash, u.Email, s.cfg.ResetTTL); err != nil {
-		return err
-	}
-	msp := s.msp.Load().Name
-	var m views.Email
-	var l *i18n.Localizer
-	if u.PasswordHash == "" {
-		m, l = s.mails.Start(u.Lang, u.Name, "mail.setpw.subject", "msp", msp)
-		m.Paragraphs = []string{l.T("mail.setpw.body", "email", u.Email, "msp", msp)}
-		m.ButtonText = l.T("mail.setpw.button")
-	} else {
-		m, l = s.mails.Start(u.Lang, u.Name, "mail.reset.subject", "msp", msp)
-		m.Paragraphs = []string{l.T("mail.reset.body", "email", u.Email, "msp", msp)}
-		m.ButtonText = l.T("mail.reset.button")
-	}
-	m.ButtonURL = s.link("/reset/" + raw)
-	m.After = []string{l.T("mail.reset.expiry", "minutes", int(s.cfg.ResetTTL.Minutes())), l.T("mail.not_you")}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := s.enqueue(ctx, tx, u.Email, m); err != nil {
-			return err
-		}
-		e := s.auditEntry(c, 0, "password.forgot", u.Email)
-		e.ActorID, e.ActorName = u.ID, u.DisplayName()
-		return s.db.Audit(ctx, tx, e)
-	})
-	if err == nil {
-		s.wakeMailer()
-	}
-	return err
 }
 
 // openReset checks the link of /reset/:token. When it does not work, the page that explains why is

@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v5"
 
-	"portier/access"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -238,11 +237,8 @@ func (s *Server) staffMFAReset(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decide(c, access.ResetSecondFactor, 0, target); err != nil {
+	if err := s.accounts.ResetSecondFactors(ctx, currentUser(c), 0, target, s.auditEntry(c, 0, "", "")); err != nil {
 		return s.peopleRefusal(c, 0, err)
-	}
-	if err := s.resetMFA(c, target, 0); err != nil {
-		return err
 	}
 	return s.redirect(c, safeNext(c.FormValue("next"), "/staff/people"))
 }
@@ -261,38 +257,8 @@ func (s *Server) orgMFAReset(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decide(c, access.ResetSecondFactor, o.ID, target); err != nil {
+	if err := s.accounts.ResetSecondFactors(ctx, currentUser(c), o.ID, target, s.auditEntry(c, 0, "", "")); err != nil {
 		return s.peopleRefusal(c, o.ID, err)
 	}
-	if err := s.resetMFA(c, target, o.ID); err != nil {
-		return err
-	}
 	return s.redirect(c, safeNext(c.FormValue("next"), "/o/"+o.Slug+"/people"))
-}
-
-// resetMFA deletes a person's second factors and recovery codes, ends their sessions, mails them and
-// audits it, all in one transaction. They enrol again at the next sign-in.
-func (s *Server) resetMFA(c *echo.Context, target *db.User, orgID int64) error {
-	ctx := c.Request().Context()
-	actor := currentUser(c)
-	msp := s.msp.Load().Name
-	m, l := s.mails.Start(target.Lang, target.Name, "mail.mfa_reset.subject", "msp", msp)
-	m.Paragraphs = []string{l.T("mail.mfa_reset.body", "actor", actor.DisplayName(), "msp", msp)}
-	m.ButtonText = l.T("mail.mfa_reset.button")
-	m.ButtonURL = s.link("/login")
-	m.After = []string{l.T("mail.mfa_reset.not_you", "msp", msp)}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := db.ResetMFA(ctx, tx, target.ID); err != nil {
-			return err
-		}
-		if err := s.enqueue(ctx, tx, target.Email, m); err != nil {
-			return err
-		}
-		return s.db.Audit(ctx, tx, s.auditEntry(c, orgID, "mfa.reset", target.Email))
-	})
-	if err != nil {
-		return err
-	}
-	s.wakeMailer()
-	return nil
 }

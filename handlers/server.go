@@ -131,7 +131,8 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	s.msp.Store(&msp)
 	s.mails = mailtext.New(bundle, cfg.BaseURL, func() views.MSP { return *s.msp.Load() })
 	s.accounts = accounts.New(d, cfg.Sealer, cfg.Hasher, s.mails, accounts.Config{
-		Now: cfg.Now, InviteTTL: cfg.InviteTTL, Wake: s.wakeMailer, Logger: cfg.Logger,
+		Now: cfg.Now, InviteTTL: cfg.InviteTTL, ResetTTL: cfg.ResetTTL, ConfirmTTL: cfg.ConfirmTTL,
+		Wake: s.wakeMailer, Logger: cfg.Logger,
 	})
 
 	s.store = newSessionStore(d, s.log)

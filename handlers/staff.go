@@ -238,24 +238,14 @@ func (s *Server) staffSetDisabled(disabled bool) echo.HandlerFunc {
 		if !m.IsStaff() {
 			return db.ErrNotFound // customers are managed on their organisation's page
 		}
-		if err := s.decide(c, access.SetDisabled, 0, m); err != nil {
-			return s.peopleRefusal(c, 0, err)
-		}
-		action, flash := "user.enable", "people.flash.enabled"
-		if disabled {
-			action, flash = "user.disable", "people.flash.disabled"
-			err = s.db.DisableUnlessLastAdmin(ctx, m.ID)
-			if errors.Is(err, db.ErrConflict) {
-				return s.staffPeopleRefuse(c, "staff.error.last_admin")
-			}
-		} else {
-			err = s.db.SetDisabled(ctx, m.ID, false)
+		err = s.accounts.SetDisabled(ctx, currentUser(c), 0, m, disabled, s.auditEntry(c, 0, "", ""))
+		if errors.Is(err, accounts.ErrLastAdmin) {
+			return s.staffPeopleRefuse(c, "staff.error.last_admin")
 		}
 		if err != nil {
-			return err
+			return s.peopleRefusal(c, 0, err)
 		}
-		s.audit(c, 0, action, m.Email)
-		return s.staffPeopleDone(c, flash)
+		return s.staffPeopleDone(c, disabledFlash(disabled))
 	}
 }
 

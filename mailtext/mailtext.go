@@ -9,7 +9,6 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"time"
 
 	"portier/db"
 	"portier/i18n"
@@ -110,47 +109,4 @@ func plainText(m views.Email) string {
 	}
 	b.WriteString(m.Signature + "\n\n-- \n" + m.Footer + "\n")
 	return b.String()
-}
-
-// Invitation is the mail that carries an invitation's link. inviter "" names the MSP as the inviter (the
-// command line, the first administrator).
-func (c *Composer) Invitation(ctx context.Context, inv *db.Invitation, link, inviter string) (mail.Message, error) {
-	msp := c.msp().Name
-	if inviter == "" {
-		inviter = msp
-	}
-	greet := inv.PersonName
-	if greet == "" {
-		greet = inv.Name
-	}
-	m, l := c.Start(inv.Lang, greet, "mail.invite.subject", "inviter", inviter, "msp", msp)
-	place := inv.OrgName
-	if inv.OrgID == 0 {
-		place = msp
-	}
-	m.Paragraphs = []string{
-		l.T("mail.invite.body", "inviter", inviter, "email", inv.Email, "org", place, "role", l.T("role."+inv.Role), "msp", msp),
-		l.T("mail.invite.steps"),
-	}
-	m.ButtonText = l.T("mail.invite.button")
-	m.ButtonURL = link
-	m.After = []string{
-		l.T("mail.invite.expiry", "date", l.DateTime(inv.ExpiresAt)),
-		l.T("mail.invite.lost", "url", c.Link("/forgot")),
-	}
-	return c.Render(ctx, inv.Email, m)
-}
-
-// PasswordReset tells the person that their password was reset through a link, and what to do if it was
-// not them. Nothing secret is in it.
-func (c *Composer) PasswordReset(ctx context.Context, u *db.User, at time.Time) (mail.Message, error) {
-	msp := c.msp().Name
-	m, l := c.Start(u.Lang, u.Name, "mail.pwchanged.subject", "msp", msp)
-	when := c.bundle.For(u.Lang, u.TimeZone).DateTime(at)
-	m.Paragraphs = []string{
-		l.T("mail.pwchanged.body", "email", u.Email, "msp", msp, "date", when),
-		l.T("mail.pwchanged.ok"),
-	}
-	m.After = []string{l.T("mail.pwchanged.notyou", "contact", c.SupportContact(), "url", c.Link("/forgot"))}
-	return c.Render(ctx, u.Email, m)
 }

@@ -1,0 +1,87 @@
+package accounts
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"portier/access"
+	"portier/db"
+)
+
+// Actions on people already in an organisation (orgID) or on the staff (orgID 0). Each asks the policy
+// with the facts of both people first; a refusal comes back as the access package's error.
+
+// SetRole changes target's role in orgID to manager or viewer. Nobody changes their own role (access.ErrSelf): a manager who
+// made themselves a viewer would lock themselves out of the people page.
+func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target *db.User, old, role string, actor db.AuditEntry) error {
+	if err := a.Decide(ctx, by, access.ChangeRole, orgID, target); err != nil {
+		return err
+	}
+	if role != access.Manager && role != access.Viewer {
+		return Invalid{"role": "people.error.role"}
+	}
+	if role == old {
+		return nil
+	}
+	if err := a.db.SetMemberRole(ctx, target.ID, orgID, role); err != nil {
+		return err
+	}
+	actor.OrgID, actor.Action, actor.Target = orgID, "member.role", target.Email+" ("+old+" → "+role+")"
+	a.audit(ctx, actor)
+	return nil
+}
+
+// SetDisabled disables (ending every session) or enables target's account. The account is shared by all
+// the person's organisations: a manager may do so only when they manage every one of them. The last
+// enabled administrator stays (ErrLastAdmin).
+func (a *Accounts) SetDisabled(ctx context.Context, by *db.User, orgID int64, target *db.User, disabled bool, actor db.AuditEntry) error {
+	if err := a.Decide(ctx, by, access.SetDisabled, orgID, target); err != nil {
+		return err
+	}
+	action := "user.enable"
+	var err error
+	if disabled {
+		action = "user.disable"
+		if err = a.db.DisableUnlessLastAdmin(ctx, target.ID); errors.Is(err, db.ErrConflict) {
+			return ErrLastAdmin
+		}
+	} else {
+		err = a.db.SetDisabled(ctx, target.ID, false)
+	}
+	if err != nil {
+		return err
+	}
+	actor.OrgID, actor.Action, actor.Target = orgID, action, target.Email
+	a.audit(ctx, actor)
+	return nil
+}
+
+// ResetSecondFactors deletes target's second factors and recovery codes, ends their sessions, mails them
+// and audits it, all in one transaction; they enrol again at the next sign-in. The factors belong to the
+// account, which every organisation of the person shares: a manager may do it only when they manage all.
+func (a *Accounts) ResetSecondFactors(ctx context.Context, by *db.User, orgID int64, target *db.User, actor db.AuditEntry) error {
+	if err := a.Decide(ctx, by, access.ResetSecondFactor, orgID, target); err != nil {
+		return err
+	}
+	m, err := a.mails.SecondFactorsReset(ctx, target, by.DisplayName())
+	if err != nil {
+		return err
+	}
+	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.ResetMFA(ctx, tx, target.ID); err != nil {
+			return err
+		}
+		if err := a.queue(ctx, tx, m); err != nil {
+			return err
+		}
+		e := actor
+		e.OrgID, e.Action, e.Target = orgID, "mfa.reset", target.Email
+		return a.db.Audit(ctx, tx, e)
+	})
+	if err != nil {
+		return err
+	}
+	a.wake()
+	return nil
+}
