@@ -1,17 +1,15 @@
 package handlers
 
 import (
-	"database/sql"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v5"
 
-	"portier/auth"
 	"portier/db"
 	"portier/i18n"
+	"portier/signin"
 	"portier/views"
 )
 
@@ -36,86 +34,22 @@ func (s *Server) renderLogin(c *echo.Context, status int, v views.LoginView) err
 // address, wrong password, locked or disabled account), and unknown addresses cost the same hashing time.
 func (s *Server) login(c *echo.Context) error {
 	ctx := c.Request().Context()
-	ip := c.RealIP()
 	email := strings.TrimSpace(c.FormValue("email"))
 	password := c.FormValue("password")
 	next := safeNext(c.FormValue("next"), "")
 	v := views.LoginView{Email: email, Next: next, ErrorKey: "login.failed"}
-	if len(email) > 254 {
-		email = email[:254]
-	}
-
-	u, err := s.db.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		return err
-	}
-	// Someone signing in with an address they asked to switch to: the password is checked against that
-	// account (and counted there), and the right one is told the new address still waits for confirmation.
-	var pending *db.User
-	if u == nil && email != "" {
-		p, err := s.db.UserByPendingEmail(ctx, email)
-		if err != nil && !errors.Is(err, db.ErrNotFound) {
-			return err
-		}
-		if p != nil && p.PasswordHash != "" && !p.Disabled {
-			pending = p
-		}
-	}
-	account := u
-	if account == nil {
-		account = pending
-	}
-	var uid int64
-	if account != nil {
-		uid = account.ID
-	}
-	// The attempt is counted before the password is checked: parallel requests cannot all pass a lock or
-	// throttle that is checked first and counted later.
-	res, err := s.db.ReserveAttempt(ctx, db.Attempt{Kind: db.AttemptPassword, UserID: uid, IP: ip})
+	res, err := s.signin.Password(ctx, email, password, s.auditEntry(c, 0, "", ""))
 	if err != nil {
 		return err
 	}
-	switch res.Refused {
-	case db.RefusedIP:
+	u := res.User
+	switch res.Outcome {
+	case signin.TooMany:
 		return &tooMany{retryAfter: res.RetryAfter}
-	case db.RefusedLocked:
-		// Nothing is checked during a lock; the answer still takes a check's time and says the usual words.
-		if err := s.cfg.Hasher.DummyVerify(ctx, password); err != nil && !errors.Is(err, auth.ErrTooLong) {
-			return err
-		}
-		s.auditLogin(c, u, "login.locked", email)
+	case signin.Failed, signin.Locked:
 		return s.renderLogin(c, http.StatusUnauthorized, v)
-	}
-
-	var ok, rehash bool
-	switch {
-	case pending != nil:
-		ok, _, err = s.cfg.Hasher.Verify(ctx, pending.PasswordHash, password)
-	case u == nil || u.PasswordHash == "" || u.Disabled:
-		err = s.cfg.Hasher.DummyVerify(ctx, password)
-	default:
-		ok, rehash, err = s.cfg.Hasher.Verify(ctx, u.PasswordHash, password)
-	}
-	if err != nil && !errors.Is(err, auth.ErrTooLong) {
-		return err
-	}
-	if !ok {
-		s.auditLogin(c, u, "login.fail", email)
-		return s.renderLogin(c, http.StatusUnauthorized, v)
-	}
-	if err := s.db.Succeeded(ctx, res); err != nil {
-		return err
-	}
-	if pending != nil {
-		return s.renderPendingConfirmation(c, pending, email)
-	}
-	if err := s.db.NoteSignIn(ctx, u.ID); err != nil {
-		return err
-	}
-	if rehash {
-		if phc, err := s.cfg.Hasher.Hash(ctx, password); err == nil {
-			_ = s.db.RehashPassword(ctx, u.ID, phc)
-		}
+	case signin.PendingEmail:
+		return s.renderPendingConfirmation(c, u, email)
 	}
 	if err := s.startSession(c, u); err != nil {
 		return err
@@ -123,7 +57,7 @@ func (s *Server) login(c *echo.Context) error {
 	if next != "" {
 		s.sm.Put(ctx, keyNext, next)
 	}
-	s.auditLogin(c, u, "login.ok", "")
+	s.signin.SignedIn(ctx, u, s.auditEntry(c, 0, "", ""))
 	return s.continueTo(c, u)
 }
 
@@ -147,22 +81,6 @@ func (s *Server) startSession(c *echo.Context, u *db.User) error {
 	// was put afterwards — the "next" page of the sign-in form — was lost.) The epoch is the one read with
 	// the password hash: sessions ended since then take this one with them.
 	return s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, u.SessionEpoch, c.RealIP(), r.UserAgent())
-}
-
-func (s *Server) auditLogin(c *echo.Context, u *db.User, action, email string) {
-	e := s.auditEntry(c, 0, action, "")
-	if u != nil {
-		e.ActorID, e.ActorName = u.ID, u.DisplayName()
-	} else {
-		// Unknown addresses are recorded by their domain only: the log must not collect typos of passwords
-		// typed into the e-mail field.
-		if at := strings.LastIndexByte(email, '@'); at >= 0 {
-			e.Target = "*" + email[at:]
-		}
-	}
-	if err := s.db.Audit(c.Request().Context(), nil, e); err != nil {
-		s.log.Error("audit", "err", err)
-	}
 }
 
 // logout ends the session (a POST: a link or image cannot sign anyone out).
@@ -225,13 +143,7 @@ func (s *Server) termsDecide(c *echo.Context) error {
 		// The terms changed while the page was open: show the new version.
 		return s.redirect(c, "/terms")
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := db.AcceptTerms(ctx, tx, s.now(), u.ID, t.Version, c.RealIP()); err != nil {
-			return err
-		}
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "terms.accept", strconv.Itoa(t.Version)))
-	})
-	if err != nil {
+	if err := s.signin.AcceptTerms(ctx, u, t.Version, s.auditEntry(c, 0, "", "")); err != nil {
 		return err
 	}
 	u.TermsVersion = t.Version

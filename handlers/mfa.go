@@ -14,6 +14,7 @@ import (
 
 	"portier/db"
 	"portier/i18n"
+	"portier/signin"
 	"portier/views"
 )
 
@@ -394,7 +395,7 @@ func (s *Server) renderVerify(c *echo.Context, status int, u *db.User, choices [
 		v.NoMailContact = s.mails.SupportContact()
 	}
 	if ch.method != nil {
-		v.Email = maskEmail(ch.method.Email)
+		v.Email = signin.MaskEmail(ch.method.Email)
 	}
 	for _, o := range choices {
 		if o.use == ch.use {
@@ -402,7 +403,7 @@ func (s *Server) renderVerify(c *echo.Context, status int, u *db.User, choices [
 		}
 		opt := views.MFAOption{Href: "/mfa?use=" + url.QueryEscape(o.use), LabelKey: "mfa.use." + o.kind, TestID: "use-" + o.kind}
 		if o.method != nil {
-			opt.Args = []any{"email", maskEmail(o.method.Email)}
+			opt.Args = []any{"email", signin.MaskEmail(o.method.Email)}
 		}
 		v.Others = append(v.Others, opt)
 	}
@@ -463,16 +464,6 @@ func (s *Server) mfaVerify(c *echo.Context) error {
 		return s.redirect(c, "/login")
 	}
 	return s.renderVerify(c, http.StatusUnprocessableEntity, u, choices, ch, views.MFAVerifyView{ErrorKey: "mfa.failed"})
-}
-
-// maskEmail shows enough of an address to recognise it: "a•••@muster.example".
-func maskEmail(e string) string {
-	at := strings.LastIndexByte(e, '@')
-	if at <= 0 {
-		return e
-	}
-	r := []rune(e[:at])
-	return string(r[0]) + "•••" + e[at:]
 }
 
 // errNoWebAuthn answers passkey requests when the base URL is an IP address (browsers refuse passkeys there).

@@ -1,15 +1,12 @@
 package handlers
 
 import (
-	"database/sql"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v5"
 
 	"portier/accounts"
-	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -19,55 +16,10 @@ import (
 // use, void after five wrong tries; mails within the 60-second cooldown and hourly cap. The weakest
 // method (NIST does not count e-mail as out-of-band), offered last and labelled so.
 
-// Throttle buckets of code mails (60 s cooldown, 5 per hour each): sign-in codes and the codes that
-// prove a new address are counted apart, so enrolling does not hold back the first sign-in code.
-const (
-	mailKindCode  = "mfa_code"
-	mailKindEnrol = "mfa_enrol"
-)
-
-// emailCodeKey is the HMAC key under which codes are stored.
-func (s *Server) emailCodeKey() []byte { return s.cfg.Sealer.PurposeKey("email code") }
-
 // sendEmailCode mails a new code to addr for this attempt, unless the mail throttle holds it back
-// (sent=false). The code itself exists only in the mail; the database keeps its HMAC.
+// (sent=false).
 func (s *Server) sendEmailCode(c *echo.Context, u *db.User, addr, purpose, attempt string) (bool, error) {
-	ctx := c.Request().Context()
-	kind := mailKindCode
-	if purpose == "enrol" {
-		kind = mailKindEnrol
-	}
-	ok, err := s.db.MailAllowed(ctx, u.ID, kind)
-	if err != nil || !ok {
-		return false, err
-	}
-	code := auth.NewCode6()
-	if err := s.db.CreateEmailCode(ctx, u.ID, purpose, attempt, addr, auth.HashCode(code, s.emailCodeKey())); err != nil {
-		return false, err
-	}
-	msp := s.msp.Load().Name
-	m, l := s.mails.Start(u.Lang, u.Name, "mail.mfa_code.subject", "msp", msp)
-	body := "mail.mfa_code.body"
-	if purpose == "enrol" {
-		body = "mail.mfa_code.enrol"
-	}
-	m.Paragraphs = []string{
-		l.T(body, "msp", msp, "email", u.Email),
-		code,
-		l.T("mail.mfa_code.expiry", "minutes", int(db.EmailCodeTTL.Minutes())),
-	}
-	m.After = []string{l.T("mail.mfa_code.not_you")}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := s.enqueue(ctx, tx, addr, m); err != nil {
-			return err
-		}
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "mfa.email.sent", maskEmail(addr)))
-	})
-	if err != nil {
-		return false, err
-	}
-	s.wakeMailer()
-	return true, nil
+	return s.signin.SendEmailCode(c.Request().Context(), u, addr, purpose, attempt, s.auditEntry(c, 0, "", ""))
 }
 
 // ensureLoginCode sends a code to an e-mail method when this attempt has none for that address yet.
@@ -86,11 +38,7 @@ func (s *Server) ensureLoginCode(c *echo.Context, u *db.User, m *db.MFAMethod) (
 
 // checkLoginCode checks a code against the live code of this attempt.
 func (s *Server) checkLoginCode(c *echo.Context, u *db.User, code string) (bool, error) {
-	attempt := s.mfaAttempt(c, u)
-	key := s.emailCodeKey()
-	res, _, err := s.db.CheckEmailCode(c.Request().Context(), u.ID, "login", attempt, func(h []byte) bool {
-		return auth.VerifyCode(code, key, h)
-	})
+	res, _, err := s.signin.CheckEmailCode(c.Request().Context(), u, "login", s.mfaAttempt(c, u), code)
 	return res == db.EmailCodeOK, err
 }
 
@@ -228,11 +176,7 @@ func (s *Server) emailSetupVerify(c *echo.Context) error {
 	if addr == "" {
 		return s.redirect(c, "/mfa/setup/email")
 	}
-	key := s.emailCodeKey()
-	code := normalizeCode(c.FormValue("code"))
-	res, sentTo, err := s.db.CheckEmailCode(ctx, u.ID, "enrol", s.mfaAttempt(c, u), func(h []byte) bool {
-		return auth.VerifyCode(code, key, h)
-	})
+	res, sentTo, err := s.signin.CheckEmailCode(ctx, u, "enrol", s.mfaAttempt(c, u), normalizeCode(c.FormValue("code")))
 	if err != nil {
 		return err
 	}
@@ -243,17 +187,7 @@ func (s *Server) emailSetupVerify(c *echo.Context) error {
 	case res == db.EmailCodeWrong || !strings.EqualFold(sentTo, addr):
 		return s.renderEmailSetup(c, http.StatusUnprocessableEntity, u, views.EmailSetupView{First: len(methods) == 0, Pending: addr, CodeErrorKey: "mfa.code_wrong"})
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := db.SessionsStillValid(ctx, tx, u.ID, u.SessionEpoch); err != nil {
-			return err
-		}
-		id, err := db.AddEmailMethod(ctx, tx, s.now(), u.ID, addr, addr)
-		if err != nil {
-			return err
-		}
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "mfa.enrol.email", maskEmail(addr)+" #"+strconv.FormatInt(id, 10)))
-	})
-	if err != nil {
+	if err := s.signin.EnrolEmail(ctx, u, addr, s.auditEntry(c, 0, "", "")); err != nil {
 		return err
 	}
 	s.sm.Remove(ctx, keyEmailEnrol)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"portier/auth"
 	"portier/db"
 )
 
@@ -161,8 +160,7 @@ func TestEmailCodeRules(t *testing.T) {
 	// Even the right code no longer works for that attempt.
 	var attempt string
 	e.db.R.QueryRow(`SELECT attempt FROM email_codes WHERE user_id = ? AND tries = 5`, u.ID).Scan(&attempt)
-	key := e.srv.emailCodeKey()
-	res, _, err := e.db.CheckEmailCode(context.Background(), u.ID, "login", attempt, func(h []byte) bool { return auth.VerifyCode(good, key, h) })
+	res, _, err := e.srv.signin.CheckEmailCode(context.Background(), u, "login", attempt, good)
 	if err != nil || res != db.EmailCodeNone {
 		t.Fatalf("void code: %v %v", res, err)
 	}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"portier/db"
 	"portier/i18n"
+	"portier/signin"
 )
 
 // Passkeys (WebAuthn): the relying party is the base URL (RP ID = its host, origin = the base URL).
@@ -229,16 +229,8 @@ func (s *Server) passkeyRegisterFinish(c *echo.Context) error {
 	for _, t := range cred.Transport {
 		p.Transports = append(p.Transports, string(t))
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := db.SessionsStillValid(ctx, tx, u.ID, u.SessionEpoch); err != nil {
-			return err
-		}
-		if _, err := db.AddPasskey(ctx, tx, s.now(), u.ID, p); err != nil {
-			return err
-		}
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "mfa.enrol.passkey", cer.Name))
-	})
-	if errors.Is(err, db.ErrConflict) {
+	err = s.signin.EnrolPasskey(ctx, u, p, s.auditEntry(c, 0, "", ""))
+	if errors.Is(err, signin.ErrPasskeyExists) {
 		return s.passkeyError(c, "mfa.passkey.exists")
 	}
 	if err != nil {

@@ -1,14 +1,11 @@
 package handlers
 
 import (
-	"crypto/rand"
-	"database/sql"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v5"
 
-	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -18,70 +15,11 @@ import (
 // session until the person acknowledges them), downloadable as a text file and printable; only their
 // HMAC is stored.
 
-const (
-	recoveryCount = 10
-	recoveryLen   = 10 // characters; 50 bits each
-	recoveryLow   = 3  // the security page warns at this many left
-)
-
-// recoveryAlphabet has 32 symbols (5 bits each, so no modulo bias) without the look-alikes l, o, 0, 1.
-const recoveryAlphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-
-func (s *Server) recoveryKey() []byte { return s.cfg.Sealer.PurposeKey("recovery code") }
-
-// newRecoveryCode returns a code written as "xxxxx-xxxxx".
-func newRecoveryCode() string {
-	var b [recoveryLen]byte
-	_, _ = rand.Read(b[:])
-	out := make([]byte, 0, recoveryLen+1)
-	for i, v := range b {
-		if i == recoveryLen/2 {
-			out = append(out, '-')
-		}
-		out = append(out, recoveryAlphabet[v&31])
-	}
-	return string(out)
-}
-
-// normalizeRecovery accepts a code typed with or without the dash, in any case, with spaces.
-func normalizeRecovery(code string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(code) {
-		switch {
-		case strings.ContainsRune(recoveryAlphabet, r):
-			b.WriteRune(r)
-		case r == '-' || r == ' ' || r == '\u00a0' || r == '\t':
-		default:
-			return ""
-		}
-	}
-	if b.Len() != recoveryLen {
-		return ""
-	}
-	return b.String()
-}
-
 // newRecoveryCodes replaces the person's recovery codes with ten new ones and keeps them (sealed) in the
 // session until the person has seen them. first marks the codes that follow the first method.
 func (s *Server) newRecoveryCodes(c *echo.Context, u *db.User, first bool) error {
 	ctx := c.Request().Context()
-	key := s.recoveryKey()
-	codes := make([]string, recoveryCount)
-	hashes := make([][]byte, recoveryCount)
-	for i := range codes {
-		codes[i] = newRecoveryCode()
-		hashes[i] = auth.HashCode(normalizeRecovery(codes[i]), key)
-	}
-	action := "recovery.regenerate"
-	if first {
-		action = "recovery.create"
-	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := db.ReplaceRecoveryCodes(ctx, tx, s.now(), u.ID, hashes); err != nil {
-			return err
-		}
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, action, ""))
-	})
+	codes, err := s.signin.NewRecoveryCodes(ctx, u, first, s.auditEntry(c, 0, "", ""))
 	if err != nil {
 		return err
 	}
@@ -109,15 +47,7 @@ func (s *Server) pendingRecovery(c *echo.Context, u *db.User) []string {
 
 // useRecoveryCode spends one of the person's codes.
 func (s *Server) useRecoveryCode(c *echo.Context, u *db.User, code string) (bool, error) {
-	code = normalizeRecovery(code)
-	if code == "" {
-		return false, nil
-	}
-	ok, err := s.db.UseRecoveryCode(c.Request().Context(), u.ID, auth.HashCode(code, s.recoveryKey()))
-	if ok && err == nil {
-		s.audit(c, 0, "recovery.used", "")
-	}
-	return ok, err
+	return s.signin.UseRecoveryCode(c.Request().Context(), u, code, s.auditEntry(c, 0, "", ""))
 }
 
 // recoveryPage shows new codes once. After the first method it is also "your account is set up": the

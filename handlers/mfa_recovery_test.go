@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"portier/signin"
 )
 
 // A recovery code signs in once in place of the second factor, and never again.
@@ -18,7 +20,7 @@ func TestRecoveryCodeWorksOnce(t *testing.T) {
 		t.Fatalf("%d codes", len(codes))
 	}
 	for _, c := range codes {
-		if normalizeRecovery(c) == "" {
+		if signin.NormalizeRecovery(c) == "" {
 			t.Fatalf("code %q does not read back", c)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"portier/db"
+	"portier/signin"
 )
 
 // Fixtures of the second-factor tests. createUser gives everyone an authenticator app with this secret,
@@ -269,7 +270,7 @@ func TestNoSecondFactorSecretInDatabaseOrLog(t *testing.T) {
 	}
 	for i, c := range codes {
 		secrets["recovery code "+mfaItoa(i)] = []byte(c)
-		secrets["recovery code (typed) "+mfaItoa(i)] = []byte(normalizeRecovery(c))
+		secrets["recovery code (typed) "+mfaItoa(i)] = []byte(signin.NormalizeRecovery(c))
 	}
 	for what, s := range secrets {
 		if bytes.Contains(stored, s) {

@@ -3,7 +3,6 @@ package handlers
 import (
 	"crypto/rand"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/base32"
 	"encoding/base64"
 	"net/http"
@@ -192,16 +191,7 @@ func (s *Server) totpSetup(c *echo.Context) error {
 		return s.renderTOTPSetup(c, http.StatusUnprocessableEntity, u, secret,
 			views.TOTPSetupView{First: len(methods) == 0, Name: c.FormValue("name"), CodeErrorKey: "mfa.totp.wrong"})
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := db.SessionsStillValid(ctx, tx, u.ID, u.SessionEpoch); err != nil {
-			return err
-		}
-		if _, err := db.AddTOTP(ctx, tx, s.cfg.Sealer, s.now(), u.ID, name, secret, st); err != nil {
-			return err
-		}
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "mfa.enrol.totp", name))
-	})
-	if err != nil {
+	if err := s.signin.EnrolTOTP(ctx, u, name, secret, st, s.auditEntry(c, 0, "", "")); err != nil {
 		return err
 	}
 	s.sm.Remove(ctx, keyTOTPPending)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -418,30 +417,10 @@ func (s *Server) passwordChange(c *echo.Context) error {
 	if v.Password.CurrentErrorKey != "" || len(v.Password.Unmet) > 0 || v.Password.RepeatErrorKey != "" {
 		return s.renderProfile(c, http.StatusUnprocessableEntity, v)
 	}
-	phc, err := s.cfg.Hasher.Hash(ctx, next)
+	epoch, err := s.signin.ChangePassword(ctx, u, next, s.auditEntry(c, 0, "", ""))
 	if err != nil {
 		return err
 	}
-	m, l := s.mails.Start(u.Lang, u.Name, "mail.password_changed.subject", "msp", s.msp.Load().Name)
-	m.Paragraphs = []string{l.T("mail.password_changed.body", "email", u.Email, "date", l.DateTime(s.now()))}
-	m.After = []string{l.T("mail.password_changed.not_you", "url", s.link("/forgot"))}
-	var epoch int64
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := db.SetPassword(ctx, tx, s.now(), u.ID, phc); err != nil {
-			return err
-		}
-		if epoch, err = db.SessionEpoch(ctx, tx, u.ID); err != nil {
-			return err
-		}
-		if err := s.enqueue(ctx, tx, u.Email, m); err != nil {
-			return err
-		}
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "password.change", ""))
-	})
-	if err != nil {
-		return err
-	}
-	s.wakeMailer()
 	// SetPassword ended every session, this one included: carry on here under a fresh token.
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"database/sql"
 	"errors"
 	"net/http"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"portier/db"
 	"portier/i18n"
+	"portier/signin"
 	"portier/views"
 )
 
@@ -46,7 +46,7 @@ func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) 
 	}
 	v := views.SecurityView{
 		RecoveryLeft:     left,
-		RecoveryLow:      left <= recoveryLow,
+		RecoveryLow:      left <= signin.RecoveryLow,
 		ErrorKey:         problemKey,
 		PasskeyAvailable: s.wa != nil,
 		EmailAvailable:   !s.cfg.NoMailServer,
@@ -185,13 +185,8 @@ func (s *Server) removeMethod(c *echo.Context) error {
 	if !s.recentPassword(c) {
 		return s.redirect(c, "/security/confirm?next=%2Fsecurity%23methods")
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := db.RemoveMFAMethod(ctx, tx, u.ID, id); err != nil {
-			return err
-		}
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "mfa.remove", m.Kind+" "+m.Name))
-	})
-	if errors.Is(err, db.ErrLastFactor) {
+	err = s.signin.RemoveFactor(ctx, u, m, s.auditEntry(c, 0, "", ""))
+	if errors.Is(err, signin.ErrLastFactor) {
 		return s.renderSecurity(c, http.StatusConflict, "security.last_factor")
 	}
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"portier/db"
 	"portier/i18n"
 	"portier/mailtext"
+	"portier/signin"
 	"portier/static"
 	"portier/views"
 )
@@ -73,6 +74,7 @@ type Server struct {
 
 	mails    *mailtext.Composer // every mail's words and links
 	accounts *accounts.Accounts // invitations, organisations, the access policy's facts
+	signin   *signin.Signin     // the password step, second factors, the password change
 
 	secure      bool // the base URL is https: Secure cookies, HSTS, __Host- prefix
 	cookieLang  string
@@ -134,6 +136,7 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 		Now: cfg.Now, InviteTTL: cfg.InviteTTL, ResetTTL: cfg.ResetTTL, ConfirmTTL: cfg.ConfirmTTL,
 		Wake: s.wakeMailer, Logger: cfg.Logger,
 	})
+	s.signin = signin.New(d, cfg.Sealer, cfg.Hasher, s.mails, signin.Config{Now: cfg.Now, Wake: s.wakeMailer, Logger: cfg.Logger})
 
 	s.store = newSessionStore(d, s.log)
 	s.sm = scs.New()
