@@ -16,19 +16,6 @@ import (
 	"portier/views"
 )
 
-// firstLoginRoutes registers the first-login flows: accepting an invitation, "forgot password", the reset
-// link and the live password check. Everyone may call them; the link's token is the authorisation.
-func (s *Server) firstLoginRoutes() {
-	e := s.e
-	e.GET("/invite/:token", s.invitePage)
-	e.POST("/invite/:token", s.inviteAccept)
-	e.GET("/forgot", s.forgotPage)
-	e.POST("/forgot", s.forgot)
-	e.GET("/reset/:token", s.resetPage)
-	e.POST("/reset/:token", s.resetSubmit)
-	e.POST("/password/check", s.passwordCheck)
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // The "set your password" form, shared by invitation and reset links.
 

@@ -162,35 +162,6 @@ func (s *Server) mfaFailed(c *echo.Context, method string, res db.Reservation) (
 	return true, nil
 }
 
-// enrolGate decides whether the person may enrol a method now. Enrolment is open to a person without any
-// method (the first-login pipeline) and to one who passed the second factor in this session; adding a
-// further method needs the password entered in the last 10 minutes. It returns the enrolled methods, or
-// where to send the person instead.
-func (s *Server) enrolGate(c *echo.Context, u *db.User) ([]db.MFAMethod, string, error) {
-	ctx := c.Request().Context()
-	if step, err := s.preMFAStep(c, u); err != nil || step != "" {
-		return nil, step, err
-	}
-	methods, err := s.db.MFAMethods(ctx, u.ID)
-	if err != nil {
-		return nil, "", err
-	}
-	if len(methods) == 0 {
-		return methods, "", nil
-	}
-	if !s.sm.GetBool(ctx, keyMFAOK) {
-		return nil, "/mfa", nil
-	}
-	if !s.recentPassword(c) {
-		back := c.Request().URL.Path
-		if c.Request().Method != http.MethodGet {
-			back = "/security"
-		}
-		return nil, "/security/confirm?next=" + url.QueryEscape(back), nil
-	}
-	return methods, "", nil
-}
-
 // recentPassword reports whether the password was entered in this session within the last 10 minutes.
 func (s *Server) recentPassword(c *echo.Context) bool {
 	at := s.sm.GetInt64(c.Request().Context(), keyPwAt)
@@ -334,27 +305,6 @@ func (s *Server) onlyEmailLeft(choices []mfaChoice) bool {
 	return true
 }
 
-// mfaGate loads what the sign-in step needs, or says where the person belongs instead.
-func (s *Server) mfaGate(c *echo.Context, u *db.User) ([]mfaChoice, string, error) {
-	ctx := c.Request().Context()
-	if step, err := s.preMFAStep(c, u); err != nil || step != "" {
-		return nil, step, err
-	}
-	methods, err := s.db.MFAMethods(ctx, u.ID)
-	if err != nil {
-		return nil, "", err
-	}
-	if len(methods) == 0 {
-		return nil, "/mfa/setup", nil
-	}
-	if s.sm.GetBool(ctx, keyMFAOK) {
-		dest, err := s.nextURL(c, u)
-		return nil, dest, err
-	}
-	choices, err := s.mfaChoices(c, u, methods)
-	return choices, "", err
-}
-
 func pickChoice(choices []mfaChoice, use string) mfaChoice {
 	for _, ch := range choices {
 		if ch.use == use {
@@ -367,13 +317,7 @@ func pickChoice(choices []mfaChoice, use string) mfaChoice {
 // mfaPage asks for the second factor: the method used last, with the others under "use another method".
 func (s *Server) mfaPage(c *echo.Context) error {
 	u := currentUser(c)
-	choices, dest, err := s.mfaGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.redirect(c, dest)
-	}
+	choices := mfaChoicesOf(c)
 	ch := pickChoice(choices, c.QueryParam("use"))
 	v := views.MFAVerifyView{}
 	if ch.kind == db.MFAEmail {
@@ -415,13 +359,7 @@ func (s *Server) renderVerify(c *echo.Context, status int, u *db.User, choices [
 // same words.
 func (s *Server) mfaVerify(c *echo.Context) error {
 	u := currentUser(c)
-	choices, dest, err := s.mfaGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.redirect(c, dest)
-	}
+	choices := mfaChoicesOf(c)
 	ch := pickChoice(choices, c.FormValue("use"))
 	if ch.kind == kindNoMail {
 		return s.redirect(c, "/mfa")
@@ -469,55 +407,9 @@ func (s *Server) mfaVerify(c *echo.Context) error {
 // errNoWebAuthn answers passkey requests when the base URL is an IP address (browsers refuse passkeys there).
 var errNoWebAuthn = echo.ErrNotFound.Wrap(errors.New("passkeys need a domain name in the base URL"))
 
-// mfaRoutes registers the second-factor routes.
-func (s *Server) mfaRoutes() {
-	e := s.e
-	s.wa = s.newWebAuthn()
-	// Anyone: "sign in with a passkey" on the sign-in page, no password.
-	e.POST("/login/passkey/begin", s.passkeyLoginBegin)
-	e.POST("/login/passkey/finish", s.passkeyLoginFinish)
-
-	// Signed in with the password: the second-factor pages, and nothing else until they are done.
-	e.GET("/mfa", s.mfaPage, s.signedIn)
-	e.POST("/mfa", s.mfaVerify, s.signedIn)
-	e.POST("/mfa/email/send", s.mfaEmailSend, s.signedIn)
-	e.POST("/mfa/passkey/begin", s.mfaPasskeyBegin, s.signedIn)
-	e.POST("/mfa/passkey/finish", s.mfaPasskeyFinish, s.signedIn)
-	e.GET("/mfa/setup", s.mfaSetupPage, s.signedIn)
-	e.GET("/mfa/setup/totp", s.totpSetupPage, s.signedIn)
-	e.POST("/mfa/setup/totp", s.totpSetup, s.signedIn)
-	e.GET("/mfa/setup/email", s.emailSetupPage, s.signedIn)
-	e.POST("/mfa/setup/email", s.emailSetupSend, s.signedIn)
-	e.POST("/mfa/setup/email/verify", s.emailSetupVerify, s.signedIn)
-	e.POST("/mfa/setup/passkey/begin", s.passkeyRegisterBegin, s.signedIn)
-	e.POST("/mfa/setup/passkey/finish", s.passkeyRegisterFinish, s.signedIn)
-	e.GET("/mfa/recovery", s.recoveryPage, s.signedIn)
-	e.GET("/mfa/recovery/codes.txt", s.recoveryDownload, s.signedIn)
-	e.POST("/mfa/recovery/done", s.recoveryDone, s.signedIn)
-
-	// Signed in with every step done.
-	e.GET("/security", s.securityPage, s.complete)
-	e.GET("/security/confirm", s.securityConfirmPage, s.complete)
-	e.POST("/security/confirm", s.securityConfirm, s.complete)
-	e.POST("/security/methods/:id/rename", s.renameMethod, s.complete)
-	e.POST("/security/methods/:id/remove", s.removeMethod, s.complete)
-	e.POST("/security/recovery", s.regenerateRecovery, s.complete)
-
-	// Staff, and an organisation's managers for its members: reset a person's second factors.
-	e.POST("/staff/users/:id/mfa-reset", s.staffMFAReset, s.complete, s.staffOnly)
-	e.POST("/o/:slug/people/:id/mfa-reset", s.orgMFAReset, s.complete, s.orgAccess)
-}
-
 // mfaSetupPage is the choice of a second factor: the three methods side by side.
 func (s *Server) mfaSetupPage(c *echo.Context) error {
-	u := currentUser(c)
-	methods, dest, err := s.enrolGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.redirect(c, dest)
-	}
+	methods := enrolMethods(c)
 	l := i18n.From(c.Request().Context())
 	v := views.MFASetupView{
 		First:            len(methods) == 0,

@@ -45,13 +45,7 @@ func (s *Server) checkLoginCode(c *echo.Context, u *db.User, code string) (bool,
 // mfaEmailSend sends a new code (the old one dies), within the cooldown.
 func (s *Server) mfaEmailSend(c *echo.Context) error {
 	u := currentUser(c)
-	choices, dest, err := s.mfaGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.redirect(c, dest)
-	}
+	choices := mfaChoicesOf(c)
 	ch := pickChoice(choices, c.FormValue("use"))
 	if ch.kind != db.MFAEmail {
 		return s.redirect(c, "/mfa?use="+ch.use)
@@ -72,16 +66,7 @@ func (s *Server) mfaEmailSend(c *echo.Context) error {
 func (s *Server) emailSetupPage(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	if s.cfg.NoMailServer {
-		return s.redirect(c, "/mfa/setup")
-	}
-	methods, dest, err := s.enrolGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.redirect(c, dest)
-	}
+	methods := enrolMethods(c)
 	v := views.EmailSetupView{First: len(methods) == 0}
 	if c.QueryParam("change") != "" {
 		s.sm.Remove(ctx, keyEmailEnrol)
@@ -116,16 +101,7 @@ func (s *Server) renderEmailSetup(c *echo.Context, status int, u *db.User, v vie
 func (s *Server) emailSetupSend(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	if s.cfg.NoMailServer {
-		return s.redirect(c, "/mfa/setup")
-	}
-	methods, dest, err := s.enrolGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.redirect(c, dest)
-	}
+	methods := enrolMethods(c)
 	v := views.EmailSetupView{First: len(methods) == 0, Choice: c.FormValue("to"), Other: strings.TrimSpace(c.FormValue("other"))}
 	addr := u.Email
 	if v.Choice == "other" {
@@ -162,16 +138,7 @@ func (s *Server) emailSetupSend(c *echo.Context) error {
 func (s *Server) emailSetupVerify(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	if s.cfg.NoMailServer {
-		return s.redirect(c, "/mfa/setup")
-	}
-	methods, dest, err := s.enrolGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.redirect(c, dest)
-	}
+	methods := enrolMethods(c)
 	addr := s.sm.GetString(ctx, keyEmailEnrol)
 	if addr == "" {
 		return s.redirect(c, "/mfa/setup/email")
@@ -191,7 +158,7 @@ func (s *Server) emailSetupVerify(c *echo.Context) error {
 		return err
 	}
 	s.sm.Remove(ctx, keyEmailEnrol)
-	dest, err = s.enrolled(c, u, len(methods) == 0, db.MFAEmail)
+	dest, err := s.enrolled(c, u, len(methods) == 0, db.MFAEmail)
 	if err != nil {
 		return err
 	}

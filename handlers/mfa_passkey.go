@@ -159,17 +159,7 @@ func (s *Server) passkeyError(c *echo.Context, key string) error {
 // ---- registration ----
 
 func (s *Server) passkeyRegisterBegin(c *echo.Context) error {
-	if s.wa == nil {
-		return errNoWebAuthn
-	}
 	u := currentUser(c)
-	_, dest, err := s.enrolGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.jsonAnswer(c, http.StatusOK, passkeyJSON{Redirect: dest})
-	}
 	wu, err := s.loadWAUser(c, u)
 	if err != nil {
 		return err
@@ -191,18 +181,9 @@ func (s *Server) passkeyRegisterBegin(c *echo.Context) error {
 }
 
 func (s *Server) passkeyRegisterFinish(c *echo.Context) error {
-	if s.wa == nil {
-		return errNoWebAuthn
-	}
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	methods, dest, err := s.enrolGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.jsonAnswer(c, http.StatusOK, passkeyJSON{Redirect: dest})
-	}
+	methods := enrolMethods(c)
 	cer, ok := s.takeCeremony(c, "register", u.ID)
 	if !ok {
 		return s.passkeyError(c, "mfa.passkey.failed")
@@ -236,7 +217,7 @@ func (s *Server) passkeyRegisterFinish(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	dest, err = s.enrolled(c, u, len(methods) == 0, db.MFAPasskey)
+	dest, err := s.enrolled(c, u, len(methods) == 0, db.MFAPasskey)
 	if err != nil {
 		return err
 	}
@@ -246,17 +227,7 @@ func (s *Server) passkeyRegisterFinish(c *echo.Context) error {
 // ---- second factor after the password ----
 
 func (s *Server) mfaPasskeyBegin(c *echo.Context) error {
-	if s.wa == nil {
-		return errNoWebAuthn
-	}
 	u := currentUser(c)
-	_, dest, err := s.mfaGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.jsonAnswer(c, http.StatusOK, passkeyJSON{Redirect: dest})
-	}
 	wu, err := s.loadWAUser(c, u)
 	if err != nil {
 		return err
@@ -275,17 +246,7 @@ func (s *Server) mfaPasskeyBegin(c *echo.Context) error {
 }
 
 func (s *Server) mfaPasskeyFinish(c *echo.Context) error {
-	if s.wa == nil {
-		return errNoWebAuthn
-	}
 	u := currentUser(c)
-	_, dest, err := s.mfaGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.jsonAnswer(c, http.StatusOK, passkeyJSON{Redirect: dest})
-	}
 	cer, ok := s.takeCeremony(c, "mfa", u.ID)
 	if !ok {
 		return s.passkeyError(c, "mfa.passkey.failed")

@@ -137,13 +137,7 @@ func groupKey(secret []byte) string {
 
 func (s *Server) totpSetupPage(c *echo.Context) error {
 	u := currentUser(c)
-	methods, dest, err := s.enrolGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.redirect(c, dest)
-	}
+	methods := enrolMethods(c)
 	secret, err := s.pendingTOTP(c, u, false)
 	if err != nil {
 		return err
@@ -170,13 +164,7 @@ func (s *Server) renderTOTPSetup(c *echo.Context, status int, u *db.User, secret
 func (s *Server) totpSetup(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	methods, dest, err := s.enrolGate(c, u)
-	if err != nil {
-		return err
-	}
-	if dest != "" {
-		return s.redirect(c, dest)
-	}
+	methods := enrolMethods(c)
 	if len(s.sm.GetBytes(ctx, keyTOTPPending)) == 0 {
 		return s.redirect(c, "/mfa/setup/totp")
 	}
@@ -195,7 +183,7 @@ func (s *Server) totpSetup(c *echo.Context) error {
 		return err
 	}
 	s.sm.Remove(ctx, keyTOTPPending)
-	dest, err = s.enrolled(c, u, len(methods) == 0, db.MFATOTP)
+	dest, err := s.enrolled(c, u, len(methods) == 0, db.MFATOTP)
 	if err != nil {
 		return err
 	}

@@ -26,22 +26,6 @@ import (
 	"portier/views"
 )
 
-// profileRoutes registers the person's own profile: settings, picture, password, e-mail and sessions.
-// Everything needs a finished first login.
-func (s *Server) profileRoutes() {
-	e := s.e
-	e.GET("/profile", s.profilePage, s.complete)
-	e.POST("/profile", s.profileUpdate, s.complete)
-	e.POST("/profile/avatar", s.avatarUpload, s.complete)
-	e.POST("/profile/avatar/remove", s.avatarRemove, s.complete)
-	e.GET("/avatar/:id", s.avatarImage, s.complete)
-	e.POST("/profile/password", s.passwordChange, s.complete)
-	e.POST("/profile/email", s.emailChange, s.complete)
-	e.POST("/profile/email/cancel", s.emailChangeCancel, s.complete)
-	e.POST("/profile/sessions/end", s.sessionEnd, s.complete)
-	e.POST("/profile/sessions/end-others", s.sessionsEndOthers, s.complete)
-}
-
 // timeZones is the list offered in the profile: the zones of Europe first (Portier's customers are mostly
 // there), then the world's major zones. Europe/Berlin is the default of new accounts.
 var timeZones = []string{

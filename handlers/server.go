@@ -65,7 +65,7 @@ type Server struct {
 	now    func() time.Time
 	msp    atomic.Pointer[views.MSP]
 	cop    *http.CrossOriginProtection
-	wa     *webauthn.WebAuthn // the passkey relying party (built by mfaRoutes); nil when the base URL is an IP address
+	wa     *webauthn.WebAuthn // the passkey relying party; nil when the base URL is an IP address
 	docs   *docCache          // documentation lists and counts in memory (perf_docs.go)
 	// avatars makes profile pictures: two decodes at a time (each within avatar.MaxDecodeBytes), a
 	// picture waits at most a second for its turn.
@@ -167,6 +167,7 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	s.e.Logger = s.log
 	s.e.HTTPErrorHandler = s.handleError
 	s.e.IPExtractor = s.ipExtractor()
+	s.wa = s.newWebAuthn()
 	s.routes()
 	return s, nil
 }

@@ -19,37 +19,6 @@ import (
 	"portier/views"
 )
 
-// staffRoutes registers the organisation pages (home, people, audit) and the staff area.
-func (s *Server) staffRoutes() {
-	e := s.e
-	org := []echo.MiddlewareFunc{s.complete, s.orgAccess}
-	managers := []echo.MiddlewareFunc{s.complete, s.orgAccess, s.orgManagers}
-	e.GET("/o/:slug", s.orgHome, org...)
-	e.GET("/o/:slug/people", s.orgPeople, managers...)
-	e.POST("/o/:slug/people/invite", s.orgInvite, managers...)
-	e.POST("/o/:slug/invitations/:id/resend", s.orgResend, managers...)
-	e.POST("/o/:slug/invitations/:id/revoke", s.orgRevoke, managers...)
-	e.POST("/o/:slug/people/:uid/role", s.orgSetRole, managers...)
-	e.POST("/o/:slug/people/:uid/disable", s.orgSetDisabled(true), managers...)
-	e.POST("/o/:slug/people/:uid/enable", s.orgSetDisabled(false), managers...)
-	e.GET("/o/:slug/audit", s.orgAudit, managers...)
-
-	staff := []echo.MiddlewareFunc{s.complete, s.staffOnly}
-	admin := []echo.MiddlewareFunc{s.complete, s.staffOnly, s.adminOnly}
-	e.GET("/staff", s.staffHome, staff...)
-	e.POST("/staff/orgs", s.staffCreateOrg, staff...)
-	e.GET("/staff/people", s.staffPeople, staff...)
-	e.POST("/staff/people/invite", s.staffInvite, admin...)
-	e.POST("/staff/invitations/:id/resend", s.staffResend, admin...)
-	e.POST("/staff/invitations/:id/revoke", s.staffRevoke, admin...)
-	e.POST("/staff/people/:uid/disable", s.staffSetDisabled(true), admin...)
-	e.POST("/staff/people/:uid/enable", s.staffSetDisabled(false), admin...)
-	e.GET("/staff/settings", s.settingsPage, admin...)
-	e.POST("/staff/settings", s.settingsSave, admin...)
-	e.POST("/staff/settings/terms", s.termsPublish, admin...)
-	e.GET("/staff/audit", s.staffAudit, admin...)
-}
-
 func staffNav(c *echo.Context, current string) views.StaffNav {
 	return views.StaffNav{IsAdmin: currentUser(c).IsAdmin(), Current: current}
 }
