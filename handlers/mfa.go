@@ -376,7 +376,7 @@ func (s *Server) mfaVerify(c *echo.Context) error {
 	if res.Refused == db.NotRefused {
 		switch ch.kind {
 		case db.MFATOTP:
-			ok, err = s.checkTOTP(c, u, normalizeCode(code))
+			ok, err = s.signin.CheckTOTP(c.Request().Context(), u, normalizeCode(code))
 		case db.MFAEmail:
 			ok, err = s.checkLoginCode(c, u, normalizeCode(code))
 		case "recovery":

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"portier/auth"
 	"portier/db"
 	"portier/signin"
 )
@@ -83,7 +84,7 @@ func (e *testEnv) createUserNoMFA(email, name, staffRole string, memberships map
 }
 
 // code is the authenticator-app code of the test secret at time t.
-func code(t time.Time) string { return totpCode(testTOTPSecret, totpStep(t)) }
+func code(t time.Time) string { return auth.TOTPCode(testTOTPSecret, auth.TOTPStep(t)) }
 
 var mailCodeRE = regexp.MustCompile(`(?m)^(\d{6})\s*$`)
 

@@ -2,92 +2,27 @@ package handlers
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base32"
 	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v5"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/hotp"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
 )
 
-// Authenticator apps (RFC 6238 TOTP) with the parameters every common app expects: SHA-1, 6 digits,
-// 30-second steps, a 160-bit secret. One step of clock skew either way is accepted.
-const (
-	totpPeriod     = 30
-	totpSecretSize = 20
-	totpSkew       = 1
-)
+// totpSecretSize is 160 bits, what RFC 4226 recommends and every common app expects (auth/totp.go has the
+// rest of the parameters).
+const totpSecretSize = 20
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-// totpStep is the RFC 6238 time step of t.
-func totpStep(t time.Time) int64 { return t.Unix() / totpPeriod }
-
-// totpCode computes the 6-digit code of a secret for a time step.
-func totpCode(secret []byte, step int64) string {
-	code, err := hotp.GenerateCodeCustom(b32.EncodeToString(secret), uint64(step), hotp.ValidateOpts{
-		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
-	})
-	if err != nil {
-		return "" // only for an invalid base32 secret, which b32 never makes
-	}
-	return code
-}
-
-// matchTOTP returns the time step (within the skew, and after last) whose code is code. Codes are compared
-// in constant time.
-func matchTOTP(secret []byte, code string, now time.Time, last int64) (int64, bool) {
-	if len(code) != 6 {
-		return 0, false
-	}
-	cur := totpStep(now)
-	for st := cur - totpSkew; st <= cur+totpSkew; st++ {
-		if st <= last {
-			continue // used already, or older than a used one: a replay
-		}
-		if subtle.ConstantTimeCompare([]byte(totpCode(secret, st)), []byte(code)) == 1 {
-			return st, true
-		}
-	}
-	return 0, false
-}
-
-// checkTOTP checks a code against each of the person's authenticator apps and spends its time step.
-func (s *Server) checkTOTP(c *echo.Context, u *db.User, code string) (bool, error) {
-	ctx := c.Request().Context()
-	methods, err := s.db.MFAMethods(ctx, u.ID)
-	if err != nil {
-		return false, err
-	}
-	for i := range methods {
-		m := &methods[i]
-		if m.Kind != db.MFATOTP {
-			continue
-		}
-		secret, err := m.TOTPSecret(s.cfg.Sealer)
-		if err != nil {
-			return false, err
-		}
-		st, ok := matchTOTP(secret, code, s.now(), m.LastStep)
-		if !ok {
-			continue
-		}
-		// The conditional UPDATE decides: a parallel request with the same code loses.
-		return s.db.ConsumeTOTPStep(ctx, m.ID, st)
-	}
-	return false, nil
-}
 
 // pendingTOTP returns the secret being enrolled in this session, making one when there is none (or
 // fresh=true). It lives in the session sealed, so not even the session table holds it in the clear.
@@ -117,7 +52,7 @@ func totpURI(issuer, account string, secret []byte) string {
 	q.Set("issuer", issuer)
 	q.Set("algorithm", "SHA1")
 	q.Set("digits", "6")
-	q.Set("period", strconv.Itoa(totpPeriod))
+	q.Set("period", strconv.Itoa(auth.TOTPPeriod))
 	// Some apps show a "+" literally: encode spaces as %20.
 	return "otpauth://totp/" + label + "?" + strings.ReplaceAll(q.Encode(), "+", "%20")
 }
@@ -174,7 +109,7 @@ func (s *Server) totpSetup(c *echo.Context) error {
 	}
 	l := i18n.From(ctx)
 	name := cleanName(c.FormValue("name"), l.T("mfa.totp.default_name"))
-	st, ok := matchTOTP(secret, normalizeCode(c.FormValue("code")), s.now(), 0)
+	st, ok := auth.MatchTOTP(secret, normalizeCode(c.FormValue("code")), s.now(), 0)
 	if !ok {
 		return s.renderTOTPSetup(c, http.StatusUnprocessableEntity, u, secret,
 			views.TOTPSetupView{First: len(methods) == 0, Name: c.FormValue("name"), CodeErrorKey: "mfa.totp.wrong"})

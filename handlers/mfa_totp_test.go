@@ -8,6 +8,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"portier/auth"
 	"portier/db"
 )
 
@@ -22,7 +23,7 @@ func (e *testEnv) enrolTOTPFlow(t *testing.T) ([]byte, []string) {
 	if err != nil || len(secret) != 20 {
 		t.Fatalf("typed-out key %q: %v (%d bytes)", key, err, len(secret))
 	}
-	c := totpCode(secret, totpStep(e.clock.Now()))
+	c := auth.TOTPCode(secret, auth.TOTPStep(e.clock.Now()))
 	resp, _ = e.post("/mfa/setup/totp", url.Values{"name": {"Work phone"}, "code": {c[:3] + " " + c[3:]}}, nil)
 	mustRedirect(t, "enrol", resp, "/mfa/recovery")
 	resp, body = e.get("/mfa/recovery", en2(nil))
@@ -109,7 +110,7 @@ func TestTOTPEnrolmentFromChoiceToDocumentation(t *testing.T) {
 	}
 	// The right one, typed with a space, enables it.
 	before := e.sessionToken()
-	c := totpCode(secret, totpStep(e.clock.Now()))
+	c := auth.TOTPCode(secret, auth.TOTPStep(e.clock.Now()))
 	resp, _ = e.post("/mfa/setup/totp", url.Values{"name": {"Work phone"}, "code": {c[:3] + " " + c[3:]}}, nil)
 	mustRedirect(t, "valid code", resp, "/mfa/recovery")
 	if e.sessionToken() == before {
@@ -216,8 +217,8 @@ func TestTOTPSignInReplayAndSkew(t *testing.T) {
 	mustRedirect(t, "previous step", resp, "/o/muster")
 	var last int64
 	e.db.R.QueryRow(`SELECT last_step FROM mfa_methods WHERE user_id = ?`, v.ID).Scan(&last)
-	if last != totpStep(e.clock.Now())-1 {
-		t.Errorf("last step %d, want %d", last, totpStep(e.clock.Now())-1)
+	if last != auth.TOTPStep(e.clock.Now())-1 {
+		t.Errorf("last step %d, want %d", last, auth.TOTPStep(e.clock.Now())-1)
 	}
 }
 

@@ -98,9 +98,9 @@ func countStatus(as []answer, status int) int {
 // wrongTOTP returns a six-digit code that no authenticator step within the accepted skew produces.
 func (e *testEnv) wrongTOTP(i int) string {
 	valid := map[string]bool{}
-	st := totpStep(e.clock.Now())
-	for d := int64(-totpSkew); d <= totpSkew; d++ {
-		valid[totpCode(testTOTPSecret, st+d)] = true
+	st := auth.TOTPStep(e.clock.Now())
+	for d := int64(-auth.TOTPSkew); d <= auth.TOTPSkew; d++ {
+		valid[auth.TOTPCode(testTOTPSecret, st+d)] = true
 	}
 	for k := i; ; k++ {
 		if c := fmt.Sprintf("%06d", (k*7919+13)%1000000); !valid[c] {

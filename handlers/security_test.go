@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"portier/auth"
 )
 
 // The security page lists methods with names and last use, recovery codes, sessions and recent sign-ins
@@ -94,7 +96,7 @@ func TestRemoveFactorRulesAndReauth(t *testing.T) {
 	resp, body = e.get("/mfa/setup/totp", en2(nil))
 	mustStatus(t, "add app", resp, body, 200)
 	secret, _ := b32.DecodeString(strings.ReplaceAll(doc(t, body).Find(`[data-testid=totp-key]`).Text(), " ", ""))
-	resp, _ = e.post("/mfa/setup/totp", url.Values{"name": {"New phone"}, "code": {totpCode(secret, totpStep(e.clock.Now()))}}, nil)
+	resp, _ = e.post("/mfa/setup/totp", url.Values{"name": {"New phone"}, "code": {auth.TOTPCode(secret, auth.TOTPStep(e.clock.Now()))}}, nil)
 	mustRedirect(t, "second app", resp, "/security")
 	if n := countRows(t, e, `SELECT count(*) FROM recovery_codes WHERE user_id = ?`, u.ID); n != 0 {
 		t.Errorf("a second method made recovery codes")

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"portier/auth"
 	"portier/db"
 )
 
@@ -318,7 +319,7 @@ func TestEnrolmentRacingStaffMFAResetAddsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("key %q: %v", key, err)
 	}
-	code := totpCode(secret, totpStep(e.clock.Now()))
+	code := auth.TOTPCode(secret, auth.TOTPStep(e.clock.Now()))
 	ctx := context.Background()
 	got := make(chan int, 1)
 	err = e.db.Tx(ctx, func(tx *sql.Tx) error {

@@ -126,3 +126,28 @@ func (s *Signin) CheckEmailCode(ctx context.Context, u *db.User, purpose, attemp
 		return auth.VerifyCode(code, key, h)
 	})
 }
+
+// CheckTOTP checks a code against each of u's authenticator apps and spends its time step: the
+// conditional UPDATE decides, so a parallel request with the same code loses.
+func (s *Signin) CheckTOTP(ctx context.Context, u *db.User, code string) (bool, error) {
+	methods, err := s.db.MFAMethods(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	for i := range methods {
+		m := &methods[i]
+		if m.Kind != db.MFATOTP {
+			continue
+		}
+		secret, err := m.TOTPSecret(s.sealer)
+		if err != nil {
+			return false, err
+		}
+		st, ok := auth.MatchTOTP(secret, code, s.now(), m.LastStep)
+		if !ok {
+			continue
+		}
+		return s.db.ConsumeTOTPStep(ctx, m.ID, st)
+	}
+	return false, nil
+}
