@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -472,9 +471,8 @@ func (s *Server) auditPasskeyLogin(c *echo.Context, u *db.User, action string) {
 
 // passkeyNameFor suggests a name for a new passkey from the browser: "Chrome on Windows".
 func passkeyNameFor(l *i18n.Localizer, ua string) string {
-	b := browserLabel(l, ua)
-	if strings.TrimSpace(b) == "" {
+	if browser, system := parseUserAgent(ua); browser == "" && system == "" {
 		return l.T("mfa.passkey.default_name")
 	}
-	return b
+	return deviceName(l, ua)
 }

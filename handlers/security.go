@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v5"
 
@@ -72,12 +71,12 @@ func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) 
 	cur := db.SessionHash(s.sm.Token(ctx))
 	for _, se := range sessions {
 		v.Sessions = append(v.Sessions, views.SecuritySession{
-			Device: browserLabel(l, se.UserAgent), IP: se.IP, LastSeen: l.DateTime(se.LastSeen), Current: bytes.Equal(se.Hash, cur),
+			Device: deviceName(l, se.UserAgent), IP: se.IP, LastSeen: l.DateTime(se.LastSeen), Current: bytes.Equal(se.Hash, cur),
 		})
 	}
 	for _, si := range signins {
 		v.SignIns = append(v.SignIns, views.SecuritySignIn{
-			At: l.DateTime(si.At), IP: si.IP, Browser: browserLabel(l, si.UserAgent), MethodKey: "mfa.kind." + methodKind(si.Method),
+			At: l.DateTime(si.At), IP: si.IP, Browser: deviceName(l, si.UserAgent), MethodKey: "mfa.kind." + methodKind(si.Method),
 		})
 	}
 	return s.render(c, status, views.Security(s.shell(c, l.T("security.title")), v), nil)
@@ -90,55 +89,6 @@ func methodKind(m string) string {
 		return m
 	}
 	return "unknown"
-}
-
-// browserLabel names the browser and system of a user agent: "Chrome on Windows".
-func browserLabel(l *i18n.Localizer, ua string) string {
-	has := func(subs ...string) bool {
-		for _, s := range subs {
-			if strings.Contains(ua, s) {
-				return true
-			}
-		}
-		return false
-	}
-	var browser, system string
-	// Order matters: Edge and Opera also say Chrome, Chrome also says Safari.
-	switch {
-	case has("Edg/", "EdgA/", "EdgiOS/"):
-		browser = "Edge"
-	case has("OPR/", "Opera"):
-		browser = "Opera"
-	case has("Firefox/", "FxiOS/"):
-		browser = "Firefox"
-	case has("Chrome/", "CriOS/", "Chromium/"):
-		browser = "Chrome"
-	case has("Safari/"):
-		browser = "Safari"
-	}
-	switch {
-	case has("Windows"):
-		system = "Windows"
-	case has("iPhone", "iPad"):
-		system = "iOS"
-	case has("Android"):
-		system = "Android"
-	case has("Mac OS X", "Macintosh"):
-		system = "macOS"
-	case has("CrOS"):
-		system = "ChromeOS"
-	case has("Linux"):
-		system = "Linux"
-	}
-	switch {
-	case browser != "" && system != "":
-		return l.T("security.browser_on", "browser", browser, "os", system)
-	case browser != "":
-		return browser
-	case system != "":
-		return system
-	}
-	return l.T("security.unknown_browser")
 }
 
 // methodParam reads the :id of a method route.
