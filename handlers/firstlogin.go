@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/accounts"
-	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
@@ -36,55 +34,6 @@ type pwInput struct {
 	termsTicked            bool
 }
 
-// pwPersonal is what the password must not be built from: the person's address and names, their
-// organisations and the MSP's name.
-func (s *Server) pwPersonal(email string, names, orgs []string) auth.Personal {
-	p := auth.Personal{Email: []string{email}}
-	for _, n := range names {
-		if strings.TrimSpace(n) != "" {
-			p.Name = append(p.Name, n)
-		}
-	}
-	p.Org = append(append(p.Org, orgs...), s.msp.Load().Name)
-	return p
-}
-
-// rulesView checks pw (and its repetition) against the policy and returns the rule list to show. The match
-// rule comes last.
-func (s *Server) rulesView(pw, repeat string, p auth.Personal) (views.PasswordRulesView, []views.PasswordRule) {
-	res := s.cfg.PasswordPolicy.Check(pw, p)
-	v := views.PasswordRulesView{Empty: pw == "" && repeat == "", Strength: res.Strength, StrengthKey: res.StrengthKey()}
-	var unmet []views.PasswordRule
-	add := func(key string, args map[string]any, met bool) {
-		r := views.PasswordRule{Key: key, Met: met}
-		for k, a := range args {
-			r.Args = append(r.Args, k, a)
-		}
-		v.Rules = append(v.Rules, r)
-		if !met {
-			unmet = append(unmet, r)
-		}
-	}
-	for _, r := range res.Rules {
-		add(r.Key, r.Args, r.Met)
-	}
-	add(auth.MatchKey, nil, pw != "" && pw == repeat)
-	return v, unmet
-}
-
-// orgNames lists the names of the person's organisations.
-func (s *Server) orgNames(ctx context.Context, uid int64) ([]string, error) {
-	ms, err := s.db.Memberships(ctx, uid)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, m.Org.Name)
-	}
-	return out, nil
-}
-
 // pwView builds the form's view model for a first render (in is empty) or a re-render after a refused
 // submit.
 func (s *Server) pwView(f pwForm, in pwInput) views.SetPasswordView {
@@ -96,7 +45,7 @@ func (s *Server) pwView(f pwForm, in pwInput) views.SetPasswordView {
 		Action: f.action, TitleKey: f.titleKey, LeadKey: f.leadKey, LeadArgs: f.leadArgs, SubmitKey: f.submitKey,
 		TestID: f.testID, Email: f.user.Email, ShowName: f.showName, Name: name, Orgs: f.orgs,
 	}
-	v.Rules, _ = s.rulesView(in.password, in.repeat, s.pwPersonal(f.user.Email, []string{name, f.user.Name}, f.orgs))
+	v.Rules, _ = s.passwordRules(in.password, in.repeat, s.personalInfo([]string{f.user.Email}, []string{name, f.user.Name}, f.orgs))
 	if f.terms != nil {
 		v.Terms = &views.TermsBox{Version: f.terms.Version, Required: f.termsRequired, Checked: in.termsTicked}
 	}
@@ -133,7 +82,7 @@ func (s *Server) readPwForm(c *echo.Context, f pwForm) (in pwInput, ok bool, err
 		names = append(names, in.name)
 	}
 	var unmet []views.PasswordRule
-	v.Rules, unmet = s.rulesView(in.password, in.repeat, s.pwPersonal(f.user.Email, names, f.orgs))
+	v.Rules, unmet = s.passwordRules(in.password, in.repeat, s.personalInfo([]string{f.user.Email}, names, f.orgs))
 	if len(unmet) > 0 {
 		bad = true
 		v.Unmet = unmet
@@ -184,7 +133,7 @@ func (s *Server) passwordCheck(c *echo.Context) error {
 	if len(orgs) > 20 {
 		orgs = orgs[:20]
 	}
-	v, _ := s.rulesView(form.Get("password"), form.Get("password2"), s.pwPersonal(email, []string{form.Get("name")}, orgs))
+	v, _ := s.passwordRules(form.Get("password"), form.Get("password2"), s.personalInfo([]string{email}, []string{form.Get("name")}, orgs))
 	return s.render(c, http.StatusOK, views.PasswordRules(v), nil)
 }
 

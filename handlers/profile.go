@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -71,7 +70,7 @@ func (s *Server) profileView(c *echo.Context, u *db.User) (views.ProfileView, er
 	if u.HasAvatar {
 		v.Avatar.URL = "/avatar/" + strconv.FormatInt(u.ID, 10)
 	}
-	v.Password.Rules, _ = s.passwordRules(auth.Result{}, "", "")
+	v.Password.Rules, _ = s.passwordRules("", "", auth.Personal{})
 	sessions, err := s.db.UserSessions(ctx, u.ID)
 	if err != nil {
 		return v, err
@@ -97,39 +96,6 @@ func (s *Server) profileView(c *echo.Context, u *db.User) (views.ProfileView, er
 		return 1
 	})
 	return v, nil
-}
-
-// passwordRules turns a policy check of the new password (and its repetition) into the rule list of the
-// form and the rules that are not met. Before anything was typed (pw and repeat empty) the list shows the
-// rules without ticks; the policy's own rules are listed even for an empty Result.
-func (s *Server) passwordRules(res auth.Result, pw, repeat string) (views.PasswordRulesView, []views.PasswordRule) {
-	v := views.PasswordRulesView{Empty: pw == "" && repeat == "", Strength: res.Strength, StrengthKey: res.StrengthKey()}
-	if len(res.Rules) == 0 {
-		for _, r := range s.cfg.PasswordPolicy.Rules() {
-			res.Rules = append(res.Rules, auth.RuleResult{Rule: r})
-		}
-	}
-	var unmet []views.PasswordRule
-	add := func(r auth.Rule, met bool) {
-		pr := views.PasswordRule{Key: r.Key, Met: met}
-		keys := make([]string, 0, len(r.Args))
-		for k := range r.Args {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			pr.Args = append(pr.Args, k, r.Args[k])
-		}
-		v.Rules = append(v.Rules, pr)
-		if !met {
-			unmet = append(unmet, pr)
-		}
-	}
-	for _, r := range res.Rules {
-		add(r.Rule, r.Met)
-	}
-	add(auth.Rule{Key: auth.MatchKey}, pw != "" && subtle.ConstantTimeCompare([]byte(pw), []byte(repeat)) == 1)
-	return v, unmet
 }
 
 func (s *Server) renderProfile(c *echo.Context, status int, v views.ProfileView) error {
@@ -360,22 +326,6 @@ func (s *Server) reauth(c *echo.Context, u *db.User, password, what string) (str
 	return "", nil
 }
 
-// personal is what a person's new password must not be built from.
-func (s *Server) personal(ctx context.Context, u *db.User) (auth.Personal, error) {
-	p := auth.Personal{Email: []string{u.Email}, Name: []string{u.Name}, Org: []string{s.msp.Load().Name}}
-	if u.PendingEmail != "" {
-		p.Email = append(p.Email, u.PendingEmail)
-	}
-	ms, err := s.db.Memberships(ctx, u.ID)
-	if err != nil {
-		return p, err
-	}
-	for _, m := range ms {
-		p.Org = append(p.Org, m.Org.Name)
-	}
-	return p, nil
-}
-
 // passwordChange sets a new password after checking the current one. Every other session of the person
 // ends and every reset link dies; this session stays signed in under a new token. A notification mail
 // (without any secret) goes to the person's address.
@@ -387,12 +337,12 @@ func (s *Server) passwordChange(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	personal, err := s.personal(ctx, u)
+	personal, err := s.personalOf(ctx, u)
 	if err != nil {
 		return err
 	}
-	v.Password.Rules, v.Password.Unmet = s.passwordRules(s.cfg.PasswordPolicy.Check(next, personal), next, repeat)
-	if subtle.ConstantTimeCompare([]byte(next), []byte(repeat)) != 1 {
+	v.Password.Rules, v.Password.Unmet = s.passwordRules(next, repeat, personal)
+	if !samePassword(next, repeat) {
 		v.Password.RepeatErrorKey = auth.MatchKey
 	}
 	if v.Password.CurrentErrorKey, err = s.reauth(c, u, current, "password"); err != nil {
