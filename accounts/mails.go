@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"time"
 
 	"portier/auth"
 	"portier/db"
@@ -47,6 +48,9 @@ func (a *Accounts) ResendConfirmation(ctx context.Context, email string, actor d
 	}
 	return err
 }
+
+// ResetTTL is how long a password-reset link works.
+func (a *Accounts) ResetTTL() time.Duration { return a.cfg.ResetTTL }
 
 // ForgotPassword sends a reset link to email when it belongs to an account that may have one, and
 // audits the request either way. The caller answers the same words whatever happened.

@@ -15,15 +15,11 @@ import (
 // at once (the link is never stored, not even in the session): MSP staff see the link to pass on; a
 // customer's manager sees that the mail could not be sent and whom to ask, never a link, since handing out
 // access is the MSP's decision to make over a channel it trusts.
-func (s *Server) invited(c *echo.Context, sent accounts.Sent, flash string,
-	view func(*echo.Context) (views.PeopleView, error),
-	render func(*echo.Context, int, views.PeopleView) error,
-	done func(*echo.Context, string) error,
-) error {
+func (s *Server) invited(c *echo.Context, sent accounts.Sent, flash string) error {
 	if !s.cfg.NoMailServer || sent.Inv == nil {
-		return done(c, flash)
+		return s.peopleDone(c, flash)
 	}
-	v, err := view(c)
+	v, err := s.peopleView(c)
 	if err != nil {
 		return err
 	}
@@ -35,5 +31,5 @@ func (s *Server) invited(c *echo.Context, sent accounts.Sent, flash string,
 		nm.MSP, nm.Contact = s.msp.Load().Name, s.mails.SupportContact()
 	}
 	v.NoMail = nm
-	return render(c, http.StatusOK, v)
+	return s.renderPeople(c, http.StatusOK, v)
 }

@@ -32,34 +32,28 @@ func toJSON(s *Server, c *echo.Context, dest string) error {
 // enrolling lets the request through when the person may enrol a method now (enrolGate), with their
 // methods for enrolMethods.
 func (s *Server) enrolling(answer elsewhere) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c *echo.Context) error {
-			methods, dest, err := s.enrolGate(c, currentUser(c))
-			if err != nil {
-				return err
-			}
-			if dest != "" {
-				return answer(s, c, dest)
-			}
-			c.Set(ctxMFAMethods, methods)
-			return next(c)
-		}
-	}
+	return gate(s, s.enrolGate, ctxMFAMethods, answer)
 }
 
 // verifying lets the request through when the person is at the second-factor step (mfaGate), with the
 // methods to choose from for mfaChoicesOf.
 func (s *Server) verifying(answer elsewhere) echo.MiddlewareFunc {
+	return gate(s, s.mfaGate, ctxMFAChoices, answer)
+}
+
+// gate runs check for the signed-in person: a destination sends them there, anything else is kept under
+// key for the handler.
+func gate[T any](s *Server, check func(*echo.Context, *db.User) (T, string, error), key string, answer elsewhere) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
-			choices, dest, err := s.mfaGate(c, currentUser(c))
+			got, dest, err := check(c, currentUser(c))
 			if err != nil {
 				return err
 			}
 			if dest != "" {
 				return answer(s, c, dest)
 			}
-			c.Set(ctxMFAChoices, choices)
+			c.Set(key, got)
 			return next(c)
 		}
 	}

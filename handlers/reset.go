@@ -65,7 +65,7 @@ func (s *Server) forgot(c *echo.Context) error {
 		}
 	}
 	return s.render(c, http.StatusOK, views.ForgotSent(s.shell(c, l.T("forgot.sent.title")),
-		views.ForgotSentView{Email: email, Minutes: int(s.cfg.ResetTTL.Minutes())}), nil)
+		views.ForgotSentView{Email: email, Minutes: int(s.accounts.ResetTTL().Minutes())}), nil)
 }
 
 // openReset checks the link of /reset/:token. When it does not work, the page that explains why is

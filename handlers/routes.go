@@ -92,33 +92,33 @@ func (s *Server) routes() {
 	org := []echo.MiddlewareFunc{s.complete, s.orgAccess}
 	e.GET("/o/:slug", s.orgHome, org...)
 	// The people actions ask accounts, which asks access.Decide with both people's facts.
-	e.POST("/o/:slug/people/:id/mfa-reset", s.orgMFAReset, org...)
+	e.POST("/o/:slug/people/:id/mfa-reset", s.personMFAReset, org...)
 
 	// An organisation's managers (and MSP staff): its people, invitations and audit log.
 	managers := []echo.MiddlewareFunc{s.complete, s.orgAccess, s.orgManagers}
-	e.GET("/o/:slug/people", s.orgPeople, managers...)
-	e.POST("/o/:slug/people/invite", s.orgInvite, managers...)
-	e.POST("/o/:slug/invitations/:id/resend", s.orgResend, managers...)
-	e.POST("/o/:slug/invitations/:id/revoke", s.orgRevoke, managers...)
-	e.POST("/o/:slug/people/:uid/role", s.orgSetRole, managers...)
-	e.POST("/o/:slug/people/:uid/disable", s.orgSetDisabled(true), managers...)
-	e.POST("/o/:slug/people/:uid/enable", s.orgSetDisabled(false), managers...)
+	e.GET("/o/:slug/people", s.peopleList, managers...)
+	e.POST("/o/:slug/people/invite", s.peopleInvite, managers...)
+	e.POST("/o/:slug/invitations/:id/resend", s.invitationResend, managers...)
+	e.POST("/o/:slug/invitations/:id/revoke", s.invitationRevoke, managers...)
+	e.POST("/o/:slug/people/:uid/role", s.personSetRole, managers...)
+	e.POST("/o/:slug/people/:uid/disable", s.personSetDisabled(true), managers...)
+	e.POST("/o/:slug/people/:uid/enable", s.personSetDisabled(false), managers...)
 	e.GET("/o/:slug/audit", s.orgAudit, managers...)
 
 	// MSP staff.
 	staff := []echo.MiddlewareFunc{s.complete, s.staffOnly}
 	e.GET("/staff", s.staffHome, staff...)
 	e.POST("/staff/orgs", s.staffCreateOrg, staff...)
-	e.GET("/staff/people", s.staffPeople, staff...)
-	e.POST("/staff/users/:id/mfa-reset", s.staffMFAReset, staff...)
+	e.GET("/staff/people", s.peopleList, staff...)
+	e.POST("/staff/users/:id/mfa-reset", s.personMFAReset, staff...)
 
 	// MSP administrators.
 	admin := []echo.MiddlewareFunc{s.complete, s.staffOnly, s.adminOnly}
-	e.POST("/staff/people/invite", s.staffInvite, admin...)
-	e.POST("/staff/invitations/:id/resend", s.staffResend, admin...)
-	e.POST("/staff/invitations/:id/revoke", s.staffRevoke, admin...)
-	e.POST("/staff/people/:uid/disable", s.staffSetDisabled(true), admin...)
-	e.POST("/staff/people/:uid/enable", s.staffSetDisabled(false), admin...)
+	e.POST("/staff/people/invite", s.peopleInvite, admin...)
+	e.POST("/staff/invitations/:id/resend", s.invitationResend, admin...)
+	e.POST("/staff/invitations/:id/revoke", s.invitationRevoke, admin...)
+	e.POST("/staff/people/:uid/disable", s.personSetDisabled(true), admin...)
+	e.POST("/staff/people/:uid/enable", s.personSetDisabled(false), admin...)
 	e.GET("/staff/settings", s.settingsPage, admin...)
 	e.POST("/staff/settings", s.settingsSave, admin...)
 	e.POST("/staff/settings/terms", s.termsPublish, admin...)

@@ -45,9 +45,11 @@ type Config struct {
 	// NoMailServer: no mail server is configured, so no mail reaches anyone. E-mail codes are not offered
 	// as a second factor, and staff who invite are shown the link to pass on.
 	NoMailServer bool
-	InviteTTL    time.Duration // default 7 days (administrators can change it in the portal)
-	ResetTTL     time.Duration // default 60 minutes
-	ConfirmTTL   time.Duration // default 24 hours
+	// Link lifetimes; accounts.New sets the defaults (7 days, 60 minutes, 24 hours). Administrators can
+	// change the invitation's in the portal.
+	InviteTTL  time.Duration
+	ResetTTL   time.Duration
+	ConfirmTTL time.Duration
 }
 
 // Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
@@ -94,15 +96,6 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	}
 	if cfg.SessionLifetime == 0 {
 		cfg.SessionLifetime = 12 * time.Hour
-	}
-	if cfg.InviteTTL == 0 {
-		cfg.InviteTTL = 7 * 24 * time.Hour
-	}
-	if cfg.ResetTTL == 0 {
-		cfg.ResetTTL = time.Hour
-	}
-	if cfg.ConfirmTTL == 0 {
-		cfg.ConfirmTTL = 24 * time.Hour
 	}
 	if cfg.Hasher == nil {
 		cfg.Hasher = auth.NewHasher(0)
