@@ -269,3 +269,30 @@ func (s *Server) shellUser(c *echo.Context) *views.ShellUser {
 	}
 	return su
 }
+
+// setupDone is shown once: "your account is set up".
+func (s *Server) setupDone(c *echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	step, err := s.nextStep(c, u)
+	if err != nil {
+		return err
+	}
+	if step != "" && step != "/welcome/done" {
+		return s.redirect(c, step)
+	}
+	if !u.SetupShown {
+		if err := s.db.MarkSetupShown(ctx, u.ID); err != nil {
+			return err
+		}
+		u.SetupShown = true
+	}
+	next := s.sm.PopString(ctx, keyNext)
+	if next == "" {
+		if next, err = s.landing(c, u); err != nil {
+			return err
+		}
+	}
+	l := i18n.From(ctx)
+	return s.render(c, http.StatusOK, views.SetupDone(s.shell(c, l.T("setup.done.title")), views.SetupDoneView{NextHref: next}), nil)
+}
