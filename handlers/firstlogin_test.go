@@ -8,11 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"io"
+	"net/http"
 	"portier/access"
 	"portier/accounts"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
+	"sync"
 )
 
 // A password that meets every rule of the default policy for the people of these tests.
@@ -510,5 +513,60 @@ func TestLinkPagesSpeakThePersonsLanguage(t *testing.T) {
 	if resp.StatusCode != 200 || doc(t, body).Find("html").AttrOr("lang", "") != "de" ||
 		!strings.HasPrefix(doc(t, body).Find("title").Text(), de.T("reset.done.title")) {
 		t.Fatalf("reset done page: %d %q", resp.StatusCode, doc(t, body).Find("title").Text())
+	}
+}
+
+// Accepting is consumed once under parallel requests: one answer accepts, the others find the link used,
+// and the membership and its audit entry exist once.
+func TestParallelAcceptsOfOneInvitation(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	a := e.createOrg("Alpha GmbH", "alpha")
+	b := e.createOrg("Beta KG", "beta")
+	bea := e.createUser("bea@beta.example", "Bea", "", map[int64]string{b.ID: "manager"})
+	link := e.invite(bea.Email, "", a.ID, "viewer", "en")
+	e.newClient()
+
+	const n = 20
+	statuses := make([]int, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, e.URL(link), strings.NewReader("existing=1"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			<-start
+			resp, err := e.client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	accepted := 0
+	for _, st := range statuses {
+		switch st {
+		case http.StatusSeeOther:
+			accepted++
+		case http.StatusGone:
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	if accepted != 1 {
+		t.Fatalf("%d parallel accepts succeeded, want 1", accepted)
+	}
+	if role, err := e.db.MemberRole(ctx, bea.ID, a.ID); err != nil || role != "viewer" {
+		t.Fatalf("membership %q %v", role, err)
+	}
+	if got := peopleAuditCount(e, a.ID, "invite.accept"); got != 1 {
+		t.Fatalf("%d audit entries", got)
 	}
 }

@@ -415,3 +415,29 @@ func TestNoPasswordOrTokenInDatabaseLogOrMail(t *testing.T) {
 		t.Errorf("each token should be in exactly the one mail that delivers it: %v", carriers)
 	}
 }
+
+// Someone who has a password accepts each invitation through its own link: resetting the password does
+// not accept, on their behalf, an invitation another organisation's manager sent them.
+func TestResetDoesNotAcceptInvitationsOfSomeoneWithAPassword(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	a := e.createOrg("Alpha GmbH", "alpha")
+	b := e.createOrg("Beta KG", "beta")
+	e.createUser("mara@alpha.example", "Mara", "", map[int64]string{a.ID: "manager"})
+	bea := e.createUser("bea@beta.example", "Bea", "", map[int64]string{b.ID: "manager"})
+	peopleSignIn(e, "mara@alpha.example")
+	e.post("/o/alpha/people/invite", url.Values{"email": {bea.Email}, "role": {"manager"}, "lang": {"en"}}, nil)
+
+	e.newClient()
+	e.forgot(bea.Email)
+	link := lastResetLink(t, e, bea.Email)
+	if resp, _ := e.post(link, pwValues("", goodPassword, goodPassword, false), nil); resp.StatusCode != 200 {
+		t.Fatalf("reset: %d", resp.StatusCode)
+	}
+	if _, err := e.db.MemberRole(ctx, bea.ID, a.ID); err == nil {
+		t.Fatal("the password reset accepted Alpha's invitation")
+	}
+	if inv := peopleInvitations(e, a.ID)[0]; inv.Status != db.InvitePending {
+		t.Fatalf("invitation %s", inv.Status)
+	}
+}
