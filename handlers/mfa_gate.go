@@ -97,12 +97,9 @@ func mfaChoicesOf(c *echo.Context) []mfaChoice {
 // where to send the person instead.
 func (s *Server) enrolGate(c *echo.Context, u *db.User) ([]db.MFAMethod, string, error) {
 	ctx := c.Request().Context()
-	if step, err := s.preMFAStep(c, u); err != nil || step != "" {
+	methods, step, err := s.methodsAfterPassword(c, u)
+	if err != nil || step != "" {
 		return nil, step, err
-	}
-	methods, err := s.db.MFAMethods(ctx, u.ID)
-	if err != nil {
-		return nil, "", err
 	}
 	if len(methods) == 0 {
 		return methods, "", nil
@@ -123,12 +120,9 @@ func (s *Server) enrolGate(c *echo.Context, u *db.User) ([]db.MFAMethod, string,
 // mfaGate loads what the sign-in step needs, or says where the person belongs instead.
 func (s *Server) mfaGate(c *echo.Context, u *db.User) ([]mfaChoice, string, error) {
 	ctx := c.Request().Context()
-	if step, err := s.preMFAStep(c, u); err != nil || step != "" {
+	methods, step, err := s.methodsAfterPassword(c, u)
+	if err != nil || step != "" {
 		return nil, step, err
-	}
-	methods, err := s.db.MFAMethods(ctx, u.ID)
-	if err != nil {
-		return nil, "", err
 	}
 	if len(methods) == 0 {
 		return nil, "/mfa/setup", nil
@@ -139,4 +133,14 @@ func (s *Server) mfaGate(c *echo.Context, u *db.User) ([]mfaChoice, string, erro
 	}
 	choices, err := s.mfaChoices(c, u, methods)
 	return choices, "", err
+}
+
+// methodsAfterPassword is where both gates start: a person with an earlier first-login step to do goes
+// there (step), everyone else has their methods loaded.
+func (s *Server) methodsAfterPassword(c *echo.Context, u *db.User) ([]db.MFAMethod, string, error) {
+	if step, err := s.preMFAStep(c, u); err != nil || step != "" {
+		return nil, step, err
+	}
+	methods, err := s.db.MFAMethods(c.Request().Context(), u.ID)
+	return methods, "", err
 }

@@ -100,22 +100,27 @@ func methodParam(c *echo.Context) (int64, error) {
 	return id, nil
 }
 
+// ownMethod loads the signed-in person's second-factor method of the path's :id; anyone else's answers 404.
+func (s *Server) ownMethod(c *echo.Context) (*db.MFAMethod, error) {
+	id, err := methodParam(c)
+	if err != nil {
+		return nil, err
+	}
+	return s.db.MFAMethodOf(c.Request().Context(), currentUser(c).ID, id)
+}
+
 func (s *Server) renameMethod(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	id, err := methodParam(c)
-	if err != nil {
-		return err
-	}
-	m, err := s.db.MFAMethodOf(ctx, u.ID, id)
+	m, err := s.ownMethod(c)
 	if err != nil {
 		return err
 	}
 	name := cleanName(c.FormValue("name"), m.Name)
-	if err := s.db.RenameMFAMethod(ctx, u.ID, id, name); err != nil {
+	if err := s.db.RenameMFAMethod(ctx, u.ID, m.ID, name); err != nil {
 		return err
 	}
-	s.audit(c, 0, "mfa.rename", m.Kind+" #"+itoa64(id))
+	s.audit(c, 0, "mfa.rename", m.Kind+" #"+itoa64(m.ID))
 	s.sm.Put(ctx, keyFlash, "security.renamed")
 	return s.redirect(c, "/security#methods")
 }
@@ -124,11 +129,7 @@ func (s *Server) renameMethod(c *echo.Context) error {
 func (s *Server) removeMethod(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	id, err := methodParam(c)
-	if err != nil {
-		return err
-	}
-	m, err := s.db.MFAMethodOf(ctx, u.ID, id)
+	m, err := s.ownMethod(c)
 	if err != nil {
 		return err
 	}
