@@ -24,15 +24,16 @@ const (
 )
 
 // appPackages are the application layer: rules and transactions, no HTTP and no pages.
-var appPackages = []string{"portier/accounts", "portier/signin"}
+var appPackages = []string{"portier/accounts", "portier/audit", "portier/signin"}
 
 // allowedPortier lists, for each package, the packages of this module it may import. A package missing
 // here fails the test, so a new one gets its place in the layers on purpose.
 var allowedPortier = map[string][]string{
 	"portier":          nil, // main wires everything
-	"portier/handlers": {"portier/access", "portier/accounts", "portier/auth", "portier/avatar", "portier/db", "portier/docs", "portier/i18n", "portier/mail", "portier/mailtext", "portier/signin", "portier/static", "portier/views"},
-	"portier/accounts": {"portier/access", "portier/auth", "portier/db", "portier/mail"},
-	"portier/signin":   {"portier/auth", "portier/db", "portier/mail"},
+	"portier/handlers": {"portier/access", "portier/accounts", "portier/audit", "portier/auth", "portier/avatar", "portier/db", "portier/docs", "portier/i18n", "portier/mail", "portier/mailtext", "portier/signin", "portier/static", "portier/views"},
+	"portier/accounts": {"portier/access", "portier/audit", "portier/auth", "portier/db", "portier/mail"},
+	"portier/audit":    {"portier/access", "portier/db"},
+	"portier/signin":   {"portier/audit", "portier/auth", "portier/db", "portier/mail"},
 	"portier/mailtext": {"portier/db", "portier/i18n", "portier/mail", "portier/views"},
 	"portier/mail":     {"portier/db"},
 	"portier/views":    {"portier/i18n"},

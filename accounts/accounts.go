@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"portier/access"
+	"portier/audit"
 	"portier/auth"
 	"portier/db"
 	"portier/mail"
@@ -53,7 +54,7 @@ type Accounts struct {
 	ttl    time.Duration
 	cfg    Config
 	wake   func()
-	log    *slog.Logger
+	audits *audit.Log
 }
 
 // New returns the accounts service.
@@ -76,7 +77,7 @@ func New(d *db.DB, sealer *db.Sealer, hasher *auth.Hasher, mails Mails, cfg Conf
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Accounts{db: d, sealer: sealer, hasher: hasher, mails: mails, now: cfg.Now, ttl: cfg.InviteTTL, cfg: cfg, wake: cfg.Wake, log: cfg.Logger}
+	return &Accounts{db: d, sealer: sealer, hasher: hasher, mails: mails, now: cfg.Now, ttl: cfg.InviteTTL, cfg: cfg, wake: cfg.Wake, audits: audit.New(d, cfg.Logger)}
 }
 
 // Errors besides the access package's refusals.
@@ -135,14 +136,6 @@ func (a *Accounts) Decide(ctx context.Context, actor *db.User, action access.Act
 // queue renders nothing itself: it adds a composed message to the outbox inside tx.
 func (a *Accounts) queue(ctx context.Context, tx *sql.Tx, m mail.Message) error {
 	return db.EnqueueMail(ctx, tx, a.sealer, a.now(), m.To, m.Kind, m.Subject, m.Text, m.HTML)
-}
-
-// audit appends an entry after the change it records committed; a failure is logged, not returned, since
-// the change stands either way.
-func (a *Accounts) audit(ctx context.Context, e db.AuditEntry) {
-	if err := a.db.Audit(ctx, nil, e); err != nil {
-		a.log.Error("audit", "action", e.Action, "err", err)
-	}
 }
 
 // mailOut queues m and its audit entry in one transaction and wakes the worker once it committed.

@@ -136,7 +136,7 @@ func (a *Accounts) Revoke(ctx context.Context, inv *db.Invitation, actor db.Audi
 		return err
 	}
 	actor.OrgID, actor.Action, actor.Target = inv.OrgID, "invite.revoke", inv.Email+" ("+inv.Role+")"
-	a.audit(ctx, actor)
+	a.audits.Record(ctx, actor)
 	return nil
 }
 

@@ -125,14 +125,14 @@ func (a *Accounts) ChangeEmail(ctx context.Context, u *db.User, addr string, act
 	e := actor
 	if taken {
 		e.Action, e.Target = "email.change_taken", addr
-		a.audit(ctx, e)
+		a.audits.Record(ctx, e)
 		return nil
 	}
 	if err := a.db.SetPendingEmail(ctx, u.ID, addr); err != nil {
 		return err
 	}
 	e.Action, e.Target = "email.change_request", addr
-	a.audit(ctx, e)
+	a.audits.Record(ctx, e)
 	if err := a.SendConfirmation(ctx, u, addr, actor); err != nil {
 		return err
 	}

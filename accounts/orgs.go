@@ -49,6 +49,6 @@ func (a *Accounts) CreateOrg(ctx context.Context, by access.Person, name, slug s
 		return nil, err
 	}
 	actor.OrgID, actor.Action, actor.Target = o.ID, "org.create", o.Name+" ("+o.Slug+")"
-	a.audit(ctx, actor)
+	a.audits.Record(ctx, actor)
 	return o, nil
 }

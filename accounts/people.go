@@ -28,7 +28,7 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 		return err
 	}
 	actor.OrgID, actor.Action, actor.Target = orgID, "member.role", target.Email+" ("+old+" → "+role+")"
-	a.audit(ctx, actor)
+	a.audits.Record(ctx, actor)
 	return nil
 }
 
@@ -53,7 +53,7 @@ func (a *Accounts) SetDisabled(ctx context.Context, by *db.User, orgID int64, ta
 		return err
 	}
 	actor.OrgID, actor.Action, actor.Target = orgID, action, target.Email
-	a.audit(ctx, actor)
+	a.audits.Record(ctx, actor)
 	return nil
 }
 

@@ -242,11 +242,9 @@ func (s *Server) auditEntry(c *echo.Context, orgID int64, action, target string)
 	return e
 }
 
-// audit appends an entry outside any transaction; a failure is logged, never shown.
+// audit appends an entry about the request's change after it committed (audit.Log.Record).
 func (s *Server) audit(c *echo.Context, orgID int64, action, target string) {
-	if err := s.db.Audit(c.Request().Context(), nil, s.auditEntry(c, orgID, action, target)); err != nil {
-		s.log.Error("audit", "action", action, "err", err)
-	}
+	s.audits.Record(c.Request().Context(), s.auditEntry(c, orgID, action, target))
 }
 
 // shellUser is the header's view of the signed-in person.

@@ -7,7 +7,6 @@ import (
 
 	"portier/access"
 	"portier/db"
-	"portier/i18n"
 	"portier/views"
 )
 
@@ -61,16 +60,4 @@ func (s *Server) orgHome(c *echo.Context) error {
 		v.AuditHref = "/o/" + o.Slug + "/audit"
 	}
 	return s.render(c, http.StatusOK, views.OrgHome(s.shell(c, o.Name), v), nil)
-}
-
-// orgAudit shows the organisation's audit entries (staff actions on it included) to its managers.
-func (s *Server) orgAudit(c *echo.Context) error {
-	o, _ := currentOrg(c)
-	v, err := s.auditView(c, "/o/"+o.Slug+"/audit", o.ID, nil)
-	if err != nil {
-		return err
-	}
-	v.OrgName = o.Name
-	l := i18n.From(c.Request().Context())
-	return s.render(c, http.StatusOK, views.Audit(s.shell(c, l.T("audit.title")), v), nil)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/accounts"
+	"portier/audit"
 	"portier/auth"
 	"portier/avatar"
 	"portier/db"
@@ -77,6 +78,7 @@ type Server struct {
 	mails    *mailtext.Composer // every mail's words and links
 	accounts *accounts.Accounts // invitations, organisations, the access policy's facts
 	signin   *signin.Signin     // the password step, second factors, the password change
+	audits   *audit.Log
 
 	secure      bool // the base URL is https: Secure cookies, HSTS, __Host- prefix
 	cookieLang  string
@@ -129,6 +131,7 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 		Now: cfg.Now, InviteTTL: cfg.InviteTTL, ResetTTL: cfg.ResetTTL, ConfirmTTL: cfg.ConfirmTTL,
 		Wake: s.wakeMailer, Logger: cfg.Logger,
 	})
+	s.audits = audit.New(d, cfg.Logger)
 	s.signin = signin.New(d, cfg.Sealer, cfg.Hasher, s.mails, signin.Config{Now: cfg.Now, Wake: s.wakeMailer, Logger: cfg.Logger})
 
 	s.store = newSessionStore(d, s.log)

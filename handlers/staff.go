@@ -3,8 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -227,97 +225,4 @@ func termsTextOK(t string) bool {
 		return false
 	}
 	return peopleTextOK(strings.NewReplacer("\n", " ", "\t", " ").Replace(t), maxTermsLen)
-}
-
-// auditPage is how many entries one page of the audit log shows.
-const auditPage = 50
-
-// auditView reads one page of the audit log for base (the page's own path). orgID 0 lists every
-// organisation; orgs (staff only) fill the organisation filter.
-func (s *Server) auditView(c *echo.Context, base string, orgID int64, orgs []db.OrgSummary) (views.AuditView, error) {
-	ctx := c.Request().Context()
-	l := i18n.From(ctx)
-	action := strings.TrimSpace(c.QueryParam("action"))
-	if len(action) > 64 || !peopleTextOK(action, 64) {
-		action = ""
-	}
-	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	v := views.AuditView{Base: base, Action: action}
-	slug := ""
-	for _, o := range orgs {
-		sel := o.Slug == c.QueryParam("org")
-		if sel {
-			orgID, slug = o.ID, o.Slug
-		}
-		v.Orgs = append(v.Orgs, views.AuditOrgOption{Slug: o.Slug, Name: o.Name, Selected: sel})
-	}
-	entries, err := s.db.AuditList(ctx, db.AuditFilter{OrgID: orgID, Action: action, Before: before, Limit: auditPage + 1,
-		CustomerView: !currentUser(c).IsStaff()})
-	if err != nil {
-		return v, err
-	}
-	q := url.Values{}
-	if slug != "" {
-		q.Set("org", slug)
-	}
-	if action != "" {
-		q.Set("action", action)
-	}
-	if len(entries) > auditPage {
-		entries = entries[:auditPage]
-		q.Set("before", strconv.FormatInt(entries[len(entries)-1].ID, 10))
-		v.OlderHref = base + "?" + q.Encode()
-		q.Del("before")
-	}
-	if before > 0 {
-		v.FirstHref = base
-		if len(q) > 0 {
-			v.FirstHref += "?" + q.Encode()
-		}
-	}
-	for _, e := range entries {
-		v.Rows = append(v.Rows, views.AuditRow{
-			ID: e.ID, At: l.DateTime(e.At), Actor: e.ActorName, Org: e.OrgName, Action: auditActionText(l, e.Action),
-			ActionCode: e.Action, Target: auditTargetText(l, e.Target), IP: e.IP,
-		})
-	}
-	return v, nil
-}
-
-// docTargetRE matches the target of documentation entries: "<item id>:<area>:<name and details>".
-var docTargetRE = regexp.MustCompile(`^\d+:(configurations|contacts|passwords|wireless|vpn):(.*)$`)
-
-// auditTargetText shows a documentation target as "<area>: <name>", without the internal id.
-func auditTargetText(l *i18n.Localizer, target string) string {
-	if m := docTargetRE.FindStringSubmatch(target); m != nil {
-		return l.T("docs.area."+m[1]) + ": " + m[2]
-	}
-	return target
-}
-
-// auditActionText shows an action through its translation "audit.<action>", or its raw name when there
-// is none (an action added later without a text still shows up).
-func auditActionText(l *i18n.Localizer, action string) string {
-	key := "audit." + action
-	if txt := l.T(key); txt != key {
-		return txt
-	}
-	return action
-}
-
-// staffAudit is the whole audit log for administrators, filterable by organisation and action.
-func (s *Server) staffAudit(c *echo.Context) error {
-	ctx := c.Request().Context()
-	orgs, err := s.db.Orgs(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := s.auditView(c, "/staff/audit", 0, orgs)
-	if err != nil {
-		return err
-	}
-	nav := staffNav(c, "audit")
-	v.Nav = &nav
-	l := i18n.From(ctx)
-	return s.render(c, http.StatusOK, views.Audit(s.shell(c, l.T("audit.title")), v), nil)
 }

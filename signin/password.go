@@ -125,7 +125,7 @@ func (s *Signin) auditLogin(ctx context.Context, e db.AuditEntry, u *db.User, ac
 	} else if at := strings.LastIndexByte(email, '@'); at >= 0 {
 		e.Target = "*" + email[at:]
 	}
-	s.audit(ctx, e)
+	s.audits.Record(ctx, e)
 }
 
 // ChangePassword sets u's new password (the caller checked the current one and the rules). Every session

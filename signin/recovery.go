@@ -89,7 +89,7 @@ func (s *Signin) UseRecoveryCode(ctx context.Context, u *db.User, code string, a
 	ok, err := s.db.UseRecoveryCode(ctx, u.ID, auth.HashCode(code, s.recoveryKey()))
 	if ok && err == nil {
 		actor.Action = "recovery.used"
-		s.audit(ctx, actor)
+		s.audits.Record(ctx, actor)
 	}
 	return ok, err
 }

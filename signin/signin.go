@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"portier/audit"
 	"portier/auth"
 	"portier/db"
 	"portier/mail"
@@ -38,7 +39,7 @@ type Signin struct {
 	mails  Mails
 	now    func() time.Time
 	wake   func()
-	log    *slog.Logger
+	audits *audit.Log
 }
 
 // New returns the sign-in service.
@@ -52,7 +53,7 @@ func New(d *db.DB, sealer *db.Sealer, hasher *auth.Hasher, mails Mails, cfg Conf
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Signin{db: d, sealer: sealer, hasher: hasher, mails: mails, now: cfg.Now, wake: cfg.Wake, log: cfg.Logger}
+	return &Signin{db: d, sealer: sealer, hasher: hasher, mails: mails, now: cfg.Now, wake: cfg.Wake, audits: audit.New(d, cfg.Logger)}
 }
 
 // Errors.
@@ -60,13 +61,6 @@ var (
 	ErrLastFactor    = db.ErrLastFactor // nobody removes their last second factor
 	ErrPasskeyExists = errors.New("signin: the passkey is registered already")
 )
-
-// audit appends an entry after the change it records; a failure is logged, not returned.
-func (s *Signin) audit(ctx context.Context, e db.AuditEntry) {
-	if err := s.db.Audit(ctx, nil, e); err != nil {
-		s.log.Error("audit", "action", e.Action, "err", err)
-	}
-}
 
 // enrol adds a second factor with add inside one transaction that first checks that the person's
 // sessions were not ended meanwhile (a factor added from an ended session would outlive its end), and
