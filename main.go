@@ -279,7 +279,7 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	if msg := web.String(); msg != "" {
 		fmt.Fprintln(env.stdout, msg)
 	}
-	if link, err := srv.FirstAdminLink(ctx); err != nil {
+	if link, err := srv.Accounts().FirstAdminLink(ctx); err != nil {
 		return err
 	} else if link != "" {
 		fmt.Fprintf(env.stdout, "No administrator yet. Open this link to create the first one (valid 24 hours, until an administrator exists):\n%s\n", link)

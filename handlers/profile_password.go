@@ -1,13 +1,13 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v5"
 
 	"portier/auth"
 	"portier/db"
+	"portier/signin"
 )
 
 // reauth checks the current password of a signed-in person before a sensitive change. A wrong password
@@ -18,33 +18,16 @@ func (s *Server) reauth(c *echo.Context, u *db.User, password, what string) (str
 	if password == "" {
 		return "profile.error.current_required", nil
 	}
-	// Counted before the check, like a sign-in: parallel guesses cannot outrun the lock.
-	res, err := s.db.ReserveAttempt(ctx, db.Attempt{Kind: db.AttemptPassword, UserID: u.ID, IP: c.RealIP()})
-	if err != nil {
+	res, err := s.signin.Reauthenticate(ctx, u, password, what, s.auditEntry(c, 0, "", ""))
+	switch {
+	case err != nil:
 		return "", err
-	}
-	switch res.Refused {
-	case db.RefusedIP:
+	case res.Outcome == signin.TooMany:
 		return "", &tooMany{retryAfter: res.RetryAfter}
-	case db.RefusedLocked:
-		s.audit(c, 0, "login.locked", what)
+	case res.Outcome == signin.Locked:
 		return "profile.error.locked", nil
-	}
-	ok := false
-	if u.PasswordHash == "" {
-		err = s.cfg.Hasher.DummyVerify(ctx, password)
-	} else {
-		ok, _, err = s.cfg.Hasher.Verify(ctx, u.PasswordHash, password)
-	}
-	if err != nil && !errors.Is(err, auth.ErrTooLong) {
-		return "", err
-	}
-	if !ok {
-		s.audit(c, 0, "reauth.fail", what)
+	case res.Outcome != signin.OK:
 		return "profile.error.current_password", nil
-	}
-	if err := s.db.Succeeded(ctx, res); err != nil {
-		return "", err
 	}
 	s.sm.Put(ctx, keyPwAt, s.now().Unix())
 	return "", nil

@@ -168,6 +168,10 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	return s, nil
 }
 
+// Accounts is the application layer for people that the handlers use (main asks it for the first
+// administrator's setup link).
+func (s *Server) Accounts() *accounts.Accounts { return s.accounts }
+
 // Handler returns the HTTP handler of the whole application.
 func (s *Server) Handler() http.Handler { return s.e }
 

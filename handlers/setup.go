@@ -1,69 +1,21 @@
 package handlers
 
 import (
-	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v5"
 
-	"portier/access"
 	"portier/accounts"
-	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/views"
 )
 
-// The first administrator of a new installation is made through a one-time setup link that `serve`
-// prints on the console (only the person at the console can use it), so a first run needs neither a mail
-// server nor the command line. The link works until an administrator exists, for at most a day.
-const setupTTL = 24 * time.Hour
-
-// FirstAdminLink returns a fresh setup link when no administrator exists or is invited yet ("" otherwise). Each call
-// replaces the previous link; only its hash is stored.
-func (s *Server) FirstAdminLink(ctx context.Context) (string, error) {
-	n, err := s.db.AdminsOrInvited(ctx)
-	if err != nil || n > 0 {
-		return "", err
-	}
-	raw, hash := auth.NewToken()
-	value := hex.EncodeToString(hash) + " " + s.now().Add(setupTTL).UTC().Format(time.RFC3339)
-	if err := s.db.SetSetting(ctx, "setup.token", value); err != nil {
-		return "", err
-	}
-	return s.link("/setup/" + raw), nil
-}
-
-// setupLinkValid checks a setup token against the stored hash and expiry, and that no admin exists yet.
-func (s *Server) setupLinkValid(ctx context.Context, raw string) (bool, error) {
-	hash, err := auth.HashToken(raw)
-	if err != nil {
-		return false, nil
-	}
-	stored, err := s.db.Setting(ctx, "setup.token", "")
-	if err != nil || stored == "" {
-		return false, err
-	}
-	hexHash, until, _ := strings.Cut(stored, " ")
-	want, err := hex.DecodeString(hexHash)
-	if err != nil || len(want) != sha256.Size || subtle.ConstantTimeCompare(want, hash) != 1 {
-		return false, nil
-	}
-	exp, err := time.Parse(time.RFC3339, until)
-	if err != nil || !s.now().Before(exp) {
-		return false, nil
-	}
-	n, err := s.db.AdminsOrInvited(ctx)
-	return n == 0, err
-}
+// The setup link for the first administrator (accounts/setup.go): its page and its form.
 
 func (s *Server) setupPage(c *echo.Context) error {
-	ok, err := s.setupLinkValid(c.Request().Context(), c.Param("token"))
+	ok, err := s.accounts.SetupLinkValid(c.Request().Context(), c.Param("token"))
 	if err != nil {
 		return err
 	}
@@ -83,7 +35,7 @@ func (s *Server) renderSetup(c *echo.Context, status int, v views.SetupView) err
 // which the browser goes straight to its "set your password" page.
 func (s *Server) setupCreate(c *echo.Context) error {
 	ctx := c.Request().Context()
-	ok, err := s.setupLinkValid(ctx, c.Param("token"))
+	ok, err := s.accounts.SetupLinkValid(ctx, c.Param("token"))
 	if err != nil {
 		return err
 	}
@@ -101,15 +53,8 @@ func (s *Server) setupCreate(c *echo.Context) error {
 	if v.EmailErr != "" || v.NameErr != "" {
 		return s.renderSetup(c, http.StatusUnprocessableEntity, v)
 	}
-	e := s.auditEntry(c, 0, "", "")
-	e.ActorName = v.Name
-	// The setup link was printed on the server's console: whoever holds it acts as the operator.
-	sent, err := s.accounts.Invite(ctx, accounts.InviteRequest{Email: v.Email, Name: v.Name, Lang: v.Lang, Role: "admin",
-		By: access.Operator(), Actor: e})
+	sent, err := s.accounts.InviteFirstAdmin(ctx, v.Email, v.Name, v.Lang, s.auditEntry(c, 0, "", ""))
 	if err != nil {
-		return err
-	}
-	if err := s.db.SetSetting(ctx, "setup.token", ""); err != nil {
 		return err
 	}
 	return s.redirect(c, strings.TrimPrefix(sent.Link, strings.TrimRight(s.cfg.BaseURL.String(), "/")))

@@ -11,13 +11,13 @@ import (
 func TestFirstAdminSetupLink(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	link, err := e.srv.FirstAdminLink(ctx)
+	link, err := e.srv.accounts.FirstAdminLink(ctx)
 	if err != nil || !strings.HasPrefix(link, e.ts.URL+"/setup/") {
 		t.Fatalf("link %q %v", link, err)
 	}
 	path := strings.TrimPrefix(link, e.ts.URL)
 	// A second start replaces the link.
-	link2, _ := e.srv.FirstAdminLink(ctx)
+	link2, _ := e.srv.accounts.FirstAdminLink(ctx)
 	if resp, _ := e.get(path, nil); resp.StatusCode != 410 {
 		t.Fatalf("replaced link: %d", resp.StatusCode)
 	}
@@ -48,14 +48,14 @@ func TestFirstAdminSetupLink(t *testing.T) {
 	}
 	// Once an administrator exists there is no setup link.
 	e.createUser("boss@msp.example", "Boss", "admin", nil)
-	if link, _ := e.srv.FirstAdminLink(ctx); link != "" {
+	if link, _ := e.srv.accounts.FirstAdminLink(ctx); link != "" {
 		t.Fatalf("setup link with an administrator: %q", link)
 	}
 }
 
 func TestFirstAdminSetupLinkExpires(t *testing.T) {
 	e := newTestEnv(t)
-	link, _ := e.srv.FirstAdminLink(context.Background())
+	link, _ := e.srv.accounts.FirstAdminLink(context.Background())
 	e.clock.Advance(25 * time.Hour)
 	if resp, _ := e.get(strings.TrimPrefix(link, e.ts.URL), nil); resp.StatusCode != 410 {
 		t.Fatalf("expired link: %d", resp.StatusCode)

@@ -173,3 +173,41 @@ func (s *Signin) AcceptTerms(ctx context.Context, u *db.User, version int, actor
 		return s.db.Audit(ctx, tx, e)
 	})
 }
+
+// Reauthenticate checks the current password of a signed-in person before a sensitive change (what names
+// it in the audit log). A wrong password counts as a failed sign-in (the account lock and the per-address
+// throttle apply), and during a lock even the right one is refused. The outcome is OK, Failed, Locked or
+// TooMany.
+func (s *Signin) Reauthenticate(ctx context.Context, u *db.User, password, what string, actor db.AuditEntry) (PasswordResult, error) {
+	// Counted before the check, like a sign-in: parallel guesses cannot outrun the lock.
+	res, err := s.db.ReserveAttempt(ctx, db.Attempt{Kind: db.AttemptPassword, UserID: u.ID, IP: actor.IP})
+	if err != nil {
+		return PasswordResult{}, err
+	}
+	switch res.Refused {
+	case db.RefusedIP:
+		return PasswordResult{Outcome: TooMany, RetryAfter: res.RetryAfter}, nil
+	case db.RefusedLocked:
+		actor.Action, actor.Target = "login.locked", what
+		s.audits.Record(ctx, actor)
+		return PasswordResult{Outcome: Locked}, nil
+	}
+	ok := false
+	if u.PasswordHash == "" {
+		err = s.hasher.DummyVerify(ctx, password)
+	} else {
+		ok, _, err = s.hasher.Verify(ctx, u.PasswordHash, password)
+	}
+	if err != nil && !errors.Is(err, auth.ErrTooLong) {
+		return PasswordResult{}, err
+	}
+	if !ok {
+		actor.Action, actor.Target = "reauth.fail", what
+		s.audits.Record(ctx, actor)
+		return PasswordResult{Outcome: Failed}, nil
+	}
+	if err := s.db.Succeeded(ctx, res); err != nil {
+		return PasswordResult{}, err
+	}
+	return PasswordResult{Outcome: OK, User: u}, nil
+}
