@@ -98,11 +98,10 @@ func (s *Server) passMFA(c *echo.Context, u *db.User, method string, res db.Rese
 	if err := s.db.RenameUserSession(ctx, old, s.sm.Token(ctx)); err != nil {
 		return err
 	}
-	if err := s.db.Succeeded(ctx, res); err != nil {
+	if err := s.signin.SecondFactorPassed(ctx, u, method, res, s.auditEntry(c, 0, "", "")); err != nil {
 		return err
 	}
 	u.FailedLogins, u.LockedUntil = 0, time.Time{}
-	s.audit(c, 0, "mfa.ok", method)
 	return nil
 }
 
@@ -127,8 +126,7 @@ func (s *Server) mfaAttempt(c *echo.Context, u *db.User) string {
 // sign-in of the account (lock) and of the client address (throttle), and as a wrong code of this sign-in
 // attempt. A check that passes releases it (passMFA).
 func (s *Server) reserveCode(c *echo.Context, u *db.User) (db.Reservation, error) {
-	return s.db.ReserveAttempt(c.Request().Context(), db.Attempt{Kind: db.AttemptSecondFactor, UserID: u.ID,
-		IP: c.RealIP(), MFAAttempt: s.mfaAttempt(c, u)})
+	return s.signin.ReserveSecondFactor(c.Request().Context(), u, s.mfaAttempt(c, u), c.RealIP())
 }
 
 // mfaFailed answers a code that was refused (account locked, attempt void) or checked and wrong (already
@@ -136,17 +134,9 @@ func (s *Server) reserveCode(c *echo.Context, u *db.User) (db.Reservation, error
 // starts again with the password. It reports whether the attempt was voided.
 func (s *Server) mfaFailed(c *echo.Context, method string, res db.Reservation) (bool, error) {
 	ctx := c.Request().Context()
-	switch res.Refused {
-	case db.RefusedLocked:
-		s.audit(c, 0, "login.locked", method)
+	if !s.signin.SecondFactorFailed(ctx, method, res, s.auditEntry(c, 0, "", "")) {
 		return false, nil
-	case db.NotRefused:
-		s.audit(c, 0, "mfa.fail", method)
-		if res.Fails < db.MFAAttemptMaxFails {
-			return false, nil
-		}
 	}
-	s.audit(c, 0, "mfa.voided", method)
 	if err := s.db.RemoveUserSession(ctx, s.sm.Token(ctx)); err != nil {
 		return true, err
 	}
