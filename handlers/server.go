@@ -137,7 +137,7 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	s.store = newSessionStore(d, s.log)
 	s.sm = scs.New()
 	s.sm.Store = s.store
-	s.sm.Codec = sessionCodec{} // gob's decoding was ~5% of a page (perf_session.go); gob sessions still read
+	s.sm.Codec = sessionCodec{} // session_codec.go; sessions gob wrote still read
 	s.sm.Lifetime = cfg.SessionLifetime
 	// Idle expiry is enforced by our middleware (see session.go), not by scs: scs's IdleTimeout rewrites the
 	// session row on every request.
