@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v5"
 
@@ -77,7 +76,7 @@ func (s *Server) settingsView(c *echo.Context) (views.SettingsView, error) {
 	m := s.msp.Load()
 	v := views.SettingsView{
 		Nav: staffNav(c, "settings"), MSPName: m.Name, SupportEmail: m.SupportEmail, SupportPhone: m.SupportPhone,
-		TTLDays: strconv.Itoa(int(s.accounts.InviteTTL(ctx) / (24 * time.Hour))),
+		TTLDays: strconv.Itoa(s.accounts.InviteDays(ctx)),
 	}
 	t, err := s.db.CurrentTerms(ctx)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
@@ -156,30 +155,18 @@ func (s *Server) settingsSave(c *echo.Context) error {
 		return s.renderSettings(c, http.StatusUnprocessableEntity, v)
 	}
 	old := s.msp.Load()
-	oldDays := strconv.Itoa(int(s.accounts.InviteTTL(ctx) / (24 * time.Hour)))
-	var changed []string
-	for _, kv := range []struct{ key, old, new string }{
-		{"msp.name", old.Name, v.MSPName},
-		{"msp.support_email", old.SupportEmail, v.SupportEmail},
-		{"msp.support_phone", old.SupportPhone, v.SupportPhone},
-		{"invite.ttl_days", oldDays, strconv.Itoa(days)},
-	} {
-		if kv.old == kv.new {
-			continue
-		}
-		if err := s.db.SetSetting(ctx, kv.key, kv.new); err != nil {
-			return err
-		}
-		changed = append(changed, kv.key+": "+kv.new)
+	err = s.accounts.SaveSettings(ctx,
+		accounts.Settings{MSPName: old.Name, SupportEmail: old.SupportEmail, SupportPhone: old.SupportPhone, InviteDays: s.accounts.InviteDays(ctx)},
+		accounts.Settings{MSPName: v.MSPName, SupportEmail: v.SupportEmail, SupportPhone: v.SupportPhone, InviteDays: days},
+		s.auditEntry(c, 0, "", ""))
+	if err != nil {
+		return err
 	}
 	m, err := mailtext.LoadMSP(ctx, s.db, s.cfg.MSP)
 	if err != nil {
 		return err
 	}
 	s.msp.Store(&m)
-	if len(changed) > 0 {
-		s.audit(c, 0, "settings.update", strings.Join(changed, "; "))
-	}
 	s.sm.Put(ctx, keyFlash, "settings.flash.saved")
 	return s.redirect(c, "/staff/settings")
 }
@@ -210,11 +197,9 @@ func (s *Server) termsPublish(c *echo.Context) error {
 	if v.TermsDEErr != "" || v.TermsENErr != "" {
 		return s.renderSettings(c, http.StatusUnprocessableEntity, v)
 	}
-	version, err := s.db.PublishTerms(ctx, v.TermsDE, v.TermsEN, currentUser(c).ID)
-	if err != nil {
+	if _, err := s.accounts.PublishTerms(ctx, currentUser(c), v.TermsDE, v.TermsEN, s.auditEntry(c, 0, "", "")); err != nil {
 		return err
 	}
-	s.audit(c, 0, "terms.publish", strconv.Itoa(version))
 	s.sm.Put(ctx, keyFlash, "settings.flash.terms_published")
 	return s.redirect(c, "/staff/settings")
 }
