@@ -115,3 +115,13 @@ func (s *Server) handleError(c *echo.Context, err error) {
 		_, _ = c.Response().Write([]byte(http.StatusText(v.Status)))
 	}
 }
+
+// ipThrottled answers 429 when the client address failed too often lately (db.IPBlocked); for requests
+// that do not reserve an attempt of their own before acting.
+func (s *Server) ipThrottled(c *echo.Context) error {
+	wait, err := s.db.IPBlocked(c.Request().Context(), c.RealIP())
+	if err != nil || wait <= 0 {
+		return err
+	}
+	return &tooMany{retryAfter: wait}
+}

@@ -21,10 +21,8 @@ func (s *Server) passkeyLoginBegin(c *echo.Context) error {
 	if s.wa == nil {
 		return errNoWebAuthn
 	}
-	if wait, err := s.db.IPBlocked(c.Request().Context(), c.RealIP()); err != nil {
+	if err := s.ipThrottled(c); err != nil {
 		return err
-	} else if wait > 0 {
-		return &tooMany{retryAfter: wait}
 	}
 	assertion, sd, err := s.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
@@ -44,10 +42,8 @@ func (s *Server) passkeyLoginFinish(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	ip := c.RealIP()
-	if wait, err := s.db.IPBlocked(ctx, ip); err != nil {
+	if err := s.ipThrottled(c); err != nil {
 		return err
-	} else if wait > 0 {
-		return &tooMany{retryAfter: wait}
 	}
 	cer, ok := s.takeCeremony(c, "login", 0)
 	if !ok {

@@ -32,11 +32,8 @@ func (s *Server) forgotPage(c *echo.Context) error {
 func (s *Server) forgot(c *echo.Context) error {
 	start := time.Now()
 	ctx := c.Request().Context()
-	ip := c.RealIP()
-	if wait, err := s.db.IPBlocked(ctx, ip); err != nil {
+	if err := s.ipThrottled(c); err != nil {
 		return err
-	} else if wait > 0 {
-		return &tooMany{retryAfter: wait}
 	}
 	l := i18n.From(ctx)
 	email := strings.TrimSpace(c.FormValue("email"))

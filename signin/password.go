@@ -62,13 +62,11 @@ func (s *Signin) Password(ctx context.Context, email, password string, actor db.
 	if account != nil {
 		uid = account.ID
 	}
-	res, err := s.db.ReserveAttempt(ctx, db.Attempt{Kind: db.AttemptPassword, UserID: uid, IP: actor.IP})
-	if err != nil {
-		return PasswordResult{}, err
+	res, refused, err := s.reservePassword(ctx, uid, actor.IP)
+	if err != nil || refused.Outcome == TooMany {
+		return refused, err
 	}
 	switch res.Refused {
-	case db.RefusedIP:
-		return PasswordResult{Outcome: TooMany, RetryAfter: res.RetryAfter}, nil
 	case db.RefusedLocked:
 		// Nothing is checked during a lock; the answer still takes a check's time.
 		if err := s.hasher.DummyVerify(ctx, password); err != nil && !errors.Is(err, auth.ErrTooLong) {
@@ -180,13 +178,11 @@ func (s *Signin) AcceptTerms(ctx context.Context, u *db.User, version int, actor
 // TooMany.
 func (s *Signin) Reauthenticate(ctx context.Context, u *db.User, password, what string, actor db.AuditEntry) (PasswordResult, error) {
 	// Counted before the check, like a sign-in: parallel guesses cannot outrun the lock.
-	res, err := s.db.ReserveAttempt(ctx, db.Attempt{Kind: db.AttemptPassword, UserID: u.ID, IP: actor.IP})
-	if err != nil {
-		return PasswordResult{}, err
+	res, refused, err := s.reservePassword(ctx, u.ID, actor.IP)
+	if err != nil || refused.Outcome == TooMany {
+		return refused, err
 	}
 	switch res.Refused {
-	case db.RefusedIP:
-		return PasswordResult{Outcome: TooMany, RetryAfter: res.RetryAfter}, nil
 	case db.RefusedLocked:
 		actor.Action, actor.Target = "login.locked", what
 		s.audits.Record(ctx, actor)
@@ -210,4 +206,14 @@ func (s *Signin) Reauthenticate(ctx context.Context, u *db.User, password, what 
 		return PasswordResult{}, err
 	}
 	return PasswordResult{Outcome: OK, User: u}, nil
+}
+
+// reservePassword counts a password check before it happens (the account's lock, the client address's
+// throttle). refused is a TooMany result when the address is throttled; the caller answers the lock.
+func (s *Signin) reservePassword(ctx context.Context, uid int64, ip string) (res db.Reservation, refused PasswordResult, err error) {
+	res, err = s.db.ReserveAttempt(ctx, db.Attempt{Kind: db.AttemptPassword, UserID: uid, IP: ip})
+	if err == nil && res.Refused == db.RefusedIP {
+		refused = PasswordResult{Outcome: TooMany, RetryAfter: res.RetryAfter}
+	}
+	return res, refused, err
 }
