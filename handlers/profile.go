@@ -17,6 +17,7 @@ import (
 	"portier/avatar"
 	"portier/db"
 	"portier/i18n"
+	"portier/signin"
 	"portier/views"
 )
 
@@ -73,7 +74,7 @@ func (s *Server) profileView(c *echo.Context, u *db.User) (views.ProfileView, er
 	current := db.SessionHash(s.sm.Token(ctx))
 	for _, se := range sessions {
 		v.Sessions = append(v.Sessions, views.ProfileSession{
-			ID:       sessionID(se.Hash),
+			ID:       signin.SessionID(se.Hash),
 			Device:   deviceName(l, se.UserAgent),
 			IP:       se.IP,
 			LastSeen: l.DateTime(se.LastSeen),

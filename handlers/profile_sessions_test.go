@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"portier/signin"
 )
 
 func TestSessionsListAndEnd(t *testing.T) {
@@ -111,7 +113,7 @@ func TestSessionEndCannotTouchAnotherPersonsSession(t *testing.T) {
 	if len(ss) != 1 {
 		t.Fatalf("%d", len(ss))
 	}
-	if resp, _ := e.post("/profile/sessions/end", url.Values{"id": {sessionID(ss[0].Hash)}}, nil); resp.StatusCode != 404 {
+	if resp, _ := e.post("/profile/sessions/end", url.Values{"id": {signin.SessionID(ss[0].Hash)}}, nil); resp.StatusCode != 404 {
 		t.Fatalf("ended another person's session: %d", resp.StatusCode)
 	}
 	e.client.Jar = berts
