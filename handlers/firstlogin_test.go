@@ -2,20 +2,20 @@ package handlers
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"io"
-	"net/http"
 	"portier/access"
 	"portier/accounts"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
-	"sync"
 )
 
 // A password that meets every rule of the default policy for the people of these tests.

@@ -2,13 +2,13 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
-	"errors"
-	"fmt"
 	"portier/db"
 )
 

@@ -2,9 +2,10 @@ package handlers
 
 import (
 	"errors"
-	"portier/signin"
 
 	"github.com/labstack/echo/v5"
+
+	"portier/signin"
 )
 
 // The person's own sessions on the profile page: end one, or all the others.
