@@ -68,7 +68,7 @@ func (s *Server) passkeyLoginFinish(c *echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		if res, handlerErr = s.db.ReserveAttempt(ctx, db.Attempt{Kind: db.AttemptSecondFactor, UserID: uid, IP: ip}); handlerErr != nil {
+		if res, handlerErr = s.signin.ReserveSecondFactor(ctx, u, "", ip); handlerErr != nil {
 			return nil, handlerErr
 		}
 		if res.Refused != db.NotRefused {
@@ -85,19 +85,12 @@ func (s *Server) passkeyLoginFinish(c *echo.Context) error {
 		if found != nil {
 			u = found.u
 		}
-		action := "login.fail"
-		switch {
-		case res.Refused == db.RefusedIP:
+		if res.Refused == db.RefusedIP {
 			return &tooMany{retryAfter: res.RetryAfter}
-		case res.Refused == db.RefusedLocked:
-			action = "login.locked"
-		case !reserved:
-			// Refused before the account was known (an unknown passkey): the client address counts it.
-			if err := s.db.RecordLoginFailure(ctx, db.Attempt{Kind: db.AttemptSecondFactor, IP: ip}); err != nil {
-				return err
-			}
 		}
-		s.auditPasskeyLogin(c, u, action)
+		if err := s.signin.PasskeyFailed(ctx, u, res, reserved, s.auditEntry(c, 0, "", "")); err != nil {
+			return err
+		}
 		return s.passkeyError(c, key)
 	}
 	_, cred, err := s.wa.ValidatePasskeyLogin(handler, cer.Data, parsed)
@@ -117,16 +110,13 @@ func (s *Server) passkeyLoginFinish(c *echo.Context) error {
 	} else if !ok {
 		return failed("mfa.passkey.cloned")
 	}
-	if err := s.db.Succeeded(ctx, res); err != nil {
-		return err
-	}
-	if err := s.db.NoteSignIn(ctx, u.ID); err != nil {
+	if err := s.signin.PasskeyPassed(ctx, u, res); err != nil {
 		return err
 	}
 	if err := s.startPasskeySession(c, u); err != nil {
 		return err
 	}
-	s.auditPasskeyLogin(c, u, "login.ok")
+	s.signin.PasskeySignedIn(ctx, u, s.auditEntry(c, 0, "", ""))
 	next, err := s.nextURL(c, u)
 	if err != nil {
 		return err
@@ -150,14 +140,4 @@ func (s *Server) startPasskeySession(c *echo.Context, u *db.User) error {
 	r := c.Request()
 	c.SetRequest(r.WithContext(i18n.WithLocalizer(ctx, s.i18n.For(u.Lang, u.TimeZone))))
 	return s.db.AddUserSession(ctx, s.sm.Token(ctx), u.ID, u.SessionEpoch, c.RealIP(), r.UserAgent())
-}
-
-func (s *Server) auditPasskeyLogin(c *echo.Context, u *db.User, action string) {
-	e := s.auditEntry(c, 0, action, db.MFAPasskey)
-	if u != nil {
-		e.ActorID, e.ActorName = u.ID, u.DisplayName()
-	}
-	if err := s.db.Audit(c.Request().Context(), nil, e); err != nil {
-		s.log.Error("audit", "err", err)
-	}
 }
