@@ -215,6 +215,7 @@ func (a *app) server(mailer handlers.Mailer) (*handlers.Server, error) {
 		Hasher:         auth.NewHasher(max(1, runtime.NumCPU()/2)),
 		PasswordPolicy: cfg.PasswordPolicy,
 		Mailer:         mailer,
+		IdPEndpoints:   cfg.IdPEndpoints,
 	}, a.db, a.i18n, assets)
 }
 

@@ -85,7 +85,7 @@ func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) 
 // methodKind maps an audited method to a known kind.
 func methodKind(m string) string {
 	switch m {
-	case db.MFATOTP, db.MFAEmail, db.MFAPasskey, "recovery":
+	case db.MFATOTP, db.MFAEmail, db.MFAPasskey, "recovery", "idp":
 		return m
 	}
 	return "unknown"
