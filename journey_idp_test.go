@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"portier/db"
+	"portier/i18n"
+	"portier/idp"
+	"portier/testkit"
+)
+
+// The "Sign in with Microsoft" journeys of issue 15, in real Chromium against `portier serve` and a real
+// OpenID Provider on loopback (testkit.OIDC), in German and English: invitation → "Continue with
+// Microsoft" → the documentation, counted in Portier screens (the provider's own sign-in is not counted);
+// signing out and in again with the provider; a refusal with its message.
+
+const ijTenant = "7b5a0f3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+
+// ijConnect stores the organisation's provider the way the administrators' form does.
+func ijConnect(t *testing.T, p *portier, slug string) {
+	t.Helper()
+	ctx := context.Background()
+	key, err := db.LoadOrCreateKey(filepath.Join(p.DataDir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := db.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, filepath.Join(p.DataDir, "portier.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	o, err := d.OrgBySlug(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := &db.IdP{OrgID: o.ID, Kind: idp.KindEntra, Name: "Microsoft", Tenant: ijTenant, ClientID: "portier-app", Domains: "kunde.example"}
+	if err := d.SaveIdP(ctx, sealer, row, "app-secret", db.AuditEntry{Action: "idp.save"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestJourneyInvitationWithMicrosoft(t *testing.T) {
+	bundle, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"de", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			l := bundle.For(lang, "")
+			op := testkit.OIDC(t)
+			realm := "/" + ijTenant + "/v2.0"
+			op.EntraTenant(ijTenant)
+			p := startPortier(t, map[string]string{"PORTIER_ENTRA_AUTHORITY": op.Base()})
+			op.Client("portier-app", "app-secret", p.BaseURL+"/oidc/callback")
+			email := "anna.beispiel@kunde.example"
+			slug, link := flInviteByCLI(t, p, email, lang)
+			ijConnect(t, p, slug)
+			anna := &testkit.OIDCUser{Subject: "pw-1", Email: email, Name: "Anna Beispiel", AMR: []string{"pwd", "mfa"},
+				Extra: map[string]any{"tid": ijTenant, "oid": "5f0c1a2b"}}
+			op.SignInAs(realm, anna)
+
+			// Screen 1: the invitation, "Continue with Microsoft" first, the terms on the same page.
+			screens := 0
+			b := testkit.Browser(t)
+			if st := b.Navigate(link); st != 200 {
+				t.Fatalf("invitation page: %d", st)
+			}
+			screens++
+			if got := testkit.Eval[string](b, `document.documentElement.lang`); got != lang {
+				t.Fatalf("page language %q, want %q", got, lang)
+			}
+			btn := `[data-testid="invite-idp"] [data-testid="idp-continue-entra"]`
+			b.WaitVisible(btn)
+			if got := strings.TrimSpace(b.Text(btn)); got != l.T("idp.continue", "provider", "Microsoft") {
+				t.Errorf("button %q", got)
+			}
+			if got := b.Text(`[data-testid="invite-with-password"]`); got != l.T("idp.invite.password") {
+				t.Errorf("password route %q", got)
+			}
+			b.Click("#terms")
+			b.Click(btn)
+			// The provider reports MFA: screen 2 is the documentation.
+			b.WaitVisible(`[data-testid="org-home"]`)
+			screens++
+			if loc := b.Location(); !strings.HasSuffix(loc, "/o/"+slug) {
+				t.Fatalf("landed on %s", loc)
+			}
+			if screens > 2 {
+				t.Errorf("%d Portier screens from the invitation to the documentation, want ≤ 2", screens)
+			}
+			flNoCSPErrors(t, b)
+
+			// Later: sign out, then in again with the provider from the sign-in page (shown in the browser's
+			// language: nobody is signed in any more).
+			b.Click(`[data-testid="logout"]`)
+			b.WaitVisible(`[data-testid="login"]`)
+			l = bundle.For(testkit.Eval[string](b, `document.documentElement.lang`), "")
+			sel := `[data-testid="login"] [data-testid="idp-continue-entra"]`
+			b.WaitVisible(sel)
+			if got := strings.TrimSpace(b.Text(sel)); got != l.T("idp.continue", "provider", "Microsoft") {
+				t.Errorf("sign-in button %q", got)
+			}
+			b.Click(sel)
+			b.WaitVisible(`[data-testid="org-home"]`)
+			if loc := b.Location(); !strings.HasSuffix(loc, "/o/"+slug) {
+				t.Fatalf("signed in again on %s", loc)
+			}
+
+			// Someone of another tenant with Anna's address is told why not, with the support contact.
+			b.Click(`[data-testid="logout"]`)
+			b.WaitVisible(sel)
+			op.SignInAs(realm, &testkit.OIDCUser{Subject: "pw-2", Email: email, AMR: []string{"pwd", "mfa"},
+				Extra: map[string]any{"tid": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a", "oid": "e71"}})
+			b.Click(sel)
+			b.WaitVisible(`[data-testid="idp-problem"]`)
+			if got := b.Text(`[data-testid="idp-problem"] h1`); got != l.T("idp.problem.title") {
+				t.Errorf("refusal title %q", got)
+			}
+			if got := b.Text(`[data-testid="idp-problem"] p`); got != l.T("idp.error.token", "provider", "Microsoft") {
+				t.Errorf("refusal text %q", got)
+			}
+			b.WaitVisible(`[data-testid="support-contact"]`)
+			flNoCSPErrors(t, b)
+		})
+	}
+}
