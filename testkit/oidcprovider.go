@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -84,7 +86,8 @@ func OIDC(t testing.TB) *OIDCProvider {
 		}, nil
 	}
 	cfg := &op.Config{CryptoKey: sha256.Sum256([]byte("portier test provider")), CodeMethodS256: true, AuthMethodPost: true}
-	p.op, err = op.NewProvider(cfg, &oidcStorage{p: p}, issuer, op.WithAllowInsecure())
+	p.op, err = op.NewProvider(cfg, &oidcStorage{p: p}, issuer, op.WithAllowInsecure(),
+		op.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))) // refusals are what the tests provoke
 	if err != nil {
 		t.Fatal(err)
 	}
