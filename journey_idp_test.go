@@ -84,6 +84,7 @@ func TestJourneyInvitationWithMicrosoft(t *testing.T) {
 			if got := b.Text(`[data-testid="invite-with-password"]`); got != l.T("idp.invite.password") {
 				t.Errorf("password route %q", got)
 			}
+			b.Axe()
 			b.Click("#terms")
 			b.Click(btn)
 			// The provider reports MFA: screen 2 is the documentation.
@@ -107,6 +108,7 @@ func TestJourneyInvitationWithMicrosoft(t *testing.T) {
 			if got := strings.TrimSpace(b.Text(sel)); got != l.T("idp.continue", "provider", "Microsoft") {
 				t.Errorf("sign-in button %q", got)
 			}
+			b.Axe()
 			b.Click(sel)
 			b.WaitVisible(`[data-testid="org-home"]`)
 			if loc := b.Location(); !strings.HasSuffix(loc, "/o/"+slug) {
@@ -127,6 +129,7 @@ func TestJourneyInvitationWithMicrosoft(t *testing.T) {
 				t.Errorf("refusal text %q", got)
 			}
 			b.WaitVisible(`[data-testid="support-contact"]`)
+			b.Axe()
 			flNoCSPErrors(t, b)
 		})
 	}
