@@ -196,6 +196,27 @@ func (d *DB) Identities(ctx context.Context, idpID int64) ([]Identity, error) {
 	return out, rows.Err()
 }
 
+// IdentitiesOfUser lists the provider accounts linked to a person.
+func (d *DB) IdentitiesOfUser(ctx context.Context, userID int64) ([]Identity, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT id, idp_id, subject, email, created_at, COALESCE(last_used_at, 0)
+		FROM user_identities WHERE user_id = ? ORDER BY id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Identity
+	for rows.Next() {
+		i := Identity{UserID: userID}
+		var created, used int64
+		if err := rows.Scan(&i.ID, &i.IdPID, &i.Subject, &i.Email, &created, &used); err != nil {
+			return nil, err
+		}
+		i.CreatedAt, i.LastUsedAt = unix(created), unix(used)
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
 // LinkIdentity links a provider subject to a person. A subject already linked to the same person is
 // kept (its address refreshed); one linked to someone else is ErrConflict: the UNIQUE constraint decides,
 // so two concurrent links of one subject cannot both succeed.

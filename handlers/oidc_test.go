@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"portier/db"
 	"portier/idp"
@@ -520,5 +521,62 @@ func TestIdPCallbackInParallel(t *testing.T) {
 	e.db.R.QueryRow(`SELECT count(*) FROM audit WHERE action = 'invite.accept'`).Scan(&accepted)
 	if accepted != 1 {
 		t.Errorf("invitation accepted %d times", accepted)
+	}
+}
+
+// Someone who already signs in with a password links their provider account from the security page (the
+// password entered in the last 10 minutes, the provider vouching for their own address); from then on
+// "Continue with Microsoft" signs them in, and the provider's MFA stands in for their Portier factor.
+func TestIdPLinkFromSecurityPage(t *testing.T) {
+	e := newIdPEnv(t)
+	u := e.createUser("paula@kunde.example", "Paula", "", map[int64]string{e.org.ID: "manager"})
+	e.login(u.Email, testPassword)
+	_, body := e.get("/security", nil)
+	d := doc(t, body)
+	if d.Find(`[data-testid="security-idp"] [data-testid="idp-link-start"]`).Length() != 1 {
+		t.Fatalf("security page without the link button:\n%.2000s", body)
+	}
+	p, _ := e.db.IdPByOrg(context.Background(), e.org.ID)
+	start := "/security/idp/" + itoa64(p.ID) + "/link"
+
+	// Someone else's provider account (another address) is not linked.
+	e.op.SignInAs(realmA, entraUser(tenantA, "q9", "quentin@kunde.example", true))
+	resp, body := e.post(start, nil, nil)
+	resp, body, _ = e.roundTrip(resp, body)
+	wantRefusal(t, resp, body, "refused.link_address", http.StatusForbidden)
+
+	e.op.SignInAs(realmA, entraUser(tenantA, "p7", "paula@kunde.example", true))
+	resp, body = e.post(start, nil, nil)
+	resp, body, _ = e.roundTrip(resp, body)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/security" {
+		t.Fatalf("link: %d %s\n%.800s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if _, body := e.get("/security", nil); !strings.Contains(body, `data-testid="idp-linked"`) {
+		t.Fatalf("not shown as linked:\n%.2000s", body)
+	}
+	resp, body, _ = e.signInByProvider("Microsoft", "", realmA, entraUser(tenantA, "p7", "paula@kunde.example", true))
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/o/kunde" {
+		t.Fatalf("sign-in after linking: %d %s\n%.800s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	// Without MFA at the provider, the Portier factor she has is asked for.
+	resp, body, _ = e.signInByProvider("Microsoft", "", realmA, entraUser(tenantA, "p7", "paula@kunde.example", false))
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/mfa" {
+		t.Fatalf("sign-in without provider MFA: %d %s\n%.800s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+
+	// Another organisation's provider cannot be linked (404, as if it did not exist).
+	other := e.createOrg("Andere AG", "andere")
+	e.saveIdP(other.ID, &db.IdP{Kind: idp.KindEntra, Name: "Microsoft", Tenant: tenantB, Domains: "andere.example"})
+	po, _ := e.db.IdPByOrg(context.Background(), other.ID)
+	e.newClient()
+	e.login(u.Email, testPassword)
+	if resp, _ := e.post("/security/idp/"+itoa64(po.ID)+"/link", nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another organisation's provider: %d", resp.StatusCode)
+	}
+
+	// After 10 minutes the password is asked again first.
+	e.clock.Advance(11 * time.Minute)
+	if resp, _ := e.post(start, nil, nil); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/security/confirm") {
+		t.Fatalf("stale password: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

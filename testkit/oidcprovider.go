@@ -7,8 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -86,8 +84,7 @@ func OIDC(t testing.TB) *OIDCProvider {
 		}, nil
 	}
 	cfg := &op.Config{CryptoKey: sha256.Sum256([]byte("portier test provider")), CodeMethodS256: true, AuthMethodPost: true}
-	p.op, err = op.NewProvider(cfg, &oidcStorage{p: p}, issuer, op.WithAllowInsecure(),
-		op.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))) // refusals are what the tests provoke
+	p.op, err = op.NewProvider(cfg, &oidcStorage{p: p}, issuer, op.WithAllowInsecure())
 	if err != nil {
 		t.Fatal(err)
 	}
