@@ -580,3 +580,25 @@ func TestIdPLinkFromSecurityPage(t *testing.T) {
 		t.Fatalf("stale password: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// A multi-tenant app registration ("organizations"): each token names its own tenant, and a domain counts
+// only for the tenant the administrators wrote next to it. Tenant B's account with Anna's address is
+// refused; tenant A's Anna gets in.
+func TestIdPEntraOrganizations(t *testing.T) {
+	e := newIdPEnv(t)
+	e.op.Issuer(testkit.EntraOrganizations)
+	e.saveIdP(e.org.ID, &db.IdP{Kind: idp.KindEntra, Name: "Microsoft", Tenant: idp.EntraOrganizations, Domains: "kunde.example " + tenantA})
+	link := e.invite("anna@kunde.example", "Anna", e.org.ID, "viewer", "en")
+
+	resp, body, _ := e.acceptByProvider(link, testkit.EntraOrganizations, entraUser(tenantB, "evil", "anna@kunde.example", true))
+	wantRefusal(t, resp, body, "refused.unvouched", http.StatusForbidden)
+
+	e.newClient()
+	resp, body, _ = e.acceptByProvider(link, testkit.EntraOrganizations, entraUser(tenantA, "a1", "anna@kunde.example", true))
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/o/kunde" {
+		t.Fatalf("tenant A's Anna: %d %s\n%.800s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if _, err := e.db.IdentityBySubject(context.Background(), "entra "+tenantA+" a1"); err != nil {
+		t.Fatal(err)
+	}
+}

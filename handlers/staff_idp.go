@@ -48,6 +48,7 @@ func (s *Server) idpFormView(c *echo.Context, o *db.Org, p *db.IdP) (views.IdPFo
 	if p == nil {
 		return v, nil
 	}
+	allowFormActionTo(c, []string{s.idpOrigin(p)}) // "test connection" ends at the provider
 	v.Exists, v.Kind, v.Name, v.Tenant, v.Issuer, v.ClientID = true, p.Kind, p.Name, p.Tenant, p.Issuer, p.ClientID
 	v.HasSecret, v.Domains, v.MFAACR, v.RequirePortierMFA = p.HasSecret, p.Domains, p.MFAACR, p.RequirePortierMFA
 	ids, err := s.db.Identities(c.Request().Context(), p.ID)

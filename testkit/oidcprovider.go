@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -61,6 +62,14 @@ type OIDCUser struct {
 
 type realmKey struct{}
 
+// issuerKey overrides the realm in the issuer of a token: Entra's multi-tenant authority issues each
+// token in the name of the person's own tenant.
+type issuerKey struct{}
+
+// EntraOrganizations is the realm of Entra's multi-tenant authority: its discovery document names
+// "{tenantid}" as issuer, and each ID token the tenant of its user (Extra["tid"]).
+const EntraOrganizations = "/organizations/v2.0"
+
 // OIDC starts the provider; it stops with the test.
 func OIDC(t testing.TB) *OIDCProvider {
 	t.Helper()
@@ -79,6 +88,9 @@ func OIDC(t testing.TB) *OIDCProvider {
 	p.base = "http://" + p.srv.Listener.Addr().String()
 	issuer := func(bool) (op.IssuerFromRequest, error) {
 		return func(r *http.Request) string {
+			if realm, ok := r.Context().Value(issuerKey{}).(string); ok {
+				return p.base + realm
+			}
 			realm, _ := r.Context().Value(realmKey{}).(string)
 			return p.base + realm
 		}, nil
@@ -156,11 +168,48 @@ func (p *OIDCProvider) serve(w http.ResponseWriter, r *http.Request) {
 	for _, realm := range realms {
 		if r.URL.Path == realm || strings.HasPrefix(r.URL.Path, realm+"/") {
 			r = r.WithContext(context.WithValue(r.Context(), realmKey{}, realm))
+			if realm == EntraOrganizations {
+				p.serveOrganizations(w, r)
+				return
+			}
 			http.StripPrefix(realm, p.op).ServeHTTP(w, r)
 			return
 		}
 	}
 	http.NotFound(w, r)
+}
+
+// serveOrganizations imitates Entra's multi-tenant authority on top of the OpenID Provider: the discovery
+// document's issuer is the template ".../{tenantid}/v2.0", and the token endpoint issues ID tokens in the
+// name of the signed-in user's tenant.
+func (p *OIDCProvider) serveOrganizations(w http.ResponseWriter, r *http.Request) {
+	h := http.StripPrefix(EntraOrganizations, p.op)
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration"):
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		var doc map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		doc["issuer"] = p.base + "/{tenantid}/v2.0"
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(doc)
+		return
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token"):
+		if err := r.ParseForm(); err == nil {
+			p.mu.Lock()
+			req := p.requests[p.codes[r.PostForm.Get("code")]]
+			p.mu.Unlock()
+			if req != nil && req.user != nil {
+				if tid, ok := req.user.Extra["tid"].(string); ok {
+					r = r.WithContext(context.WithValue(r.Context(), issuerKey{}, "/"+tid+"/v2.0"))
+				}
+			}
+		}
+	}
+	h.ServeHTTP(w, r)
 }
 
 // login completes an authorization request as the user SignInAs chose, or with Deny's error.
