@@ -134,3 +134,70 @@ func TestJourneyInvitationWithMicrosoft(t *testing.T) {
 		})
 	}
 }
+
+// An administrator connects the organisation's Microsoft tenant on the staff pages and runs "test
+// connection": the provider's claims are shown, without tokens, and the form's way to the provider is not
+// blocked by the page's policy.
+func TestJourneyStaffConnectsMicrosoft(t *testing.T) {
+	op := testkit.OIDC(t)
+	realm := "/" + ijTenant + "/v2.0"
+	op.EntraTenant(ijTenant)
+	p := startPortier(t, map[string]string{"PORTIER_ENTRA_AUTHORITY": op.Base()})
+	op.Client("portier-app", "app-secret", p.BaseURL+"/oidc/callback")
+	if out, err := p.cmd(t, "org", "create", "--name", "Kunde GmbH", "--slug", "kunde"); err != nil {
+		t.Fatalf("org create: %v %s", err, out)
+	}
+	admin := seedPerson(t, p, "ada@msp.example", "Ada Admin", "admin", 0, "", 7)
+	b := testkit.Browser(t)
+	signInWithApp(t, b, p.BaseURL, admin)
+	b.Navigate(p.BaseURL + "/staff")
+	b.Click(`[data-testid="org-idp-kunde"]`)
+	b.WaitVisible(`[data-testid="idp-form"]`)
+	if got := b.Text(`[data-testid="idp-redirect-uri"]`); got != p.BaseURL+"/oidc/callback" {
+		t.Errorf("redirect URI shown %q", got)
+	}
+	b.Axe()
+	b.Click(`[data-testid="idp-kind-entra"]`)
+	b.SetValue("#idp-tenant", ijTenant)
+	b.SetValue("#idp-client-id", "portier-app")
+	b.SetValue("#idp-client-secret", "app-secret")
+	b.SetValue("#idp-domains", "kunde.example")
+	b.Click(`[data-testid="idp-save"]`)
+	b.WaitVisible(`[data-testid="idp-test"]`)
+	if v := b.Value("#idp-client-secret"); v != "" {
+		t.Errorf("secret shown again: %q", v)
+	}
+
+	op.SignInAs(realm, &testkit.OIDCUser{Subject: "pw-9", Email: "it@kunde.example", Name: "<b>IT</b> Kunde", AMR: []string{"pwd"},
+		Extra: map[string]any{"tid": ijTenant, "oid": "a9"}})
+	b.Click(`[data-testid="idp-test"]`)
+	b.WaitVisible(`[data-testid="idp-test-result"]`)
+	if got := b.Text(`[data-testid="idp-test-subject"]`); got != "entra "+ijTenant+" a9" {
+		t.Errorf("subject %q", got)
+	}
+	claims := testkit.Eval[[]string](b, `Array.from(document.querySelectorAll('[data-testid="idp-test-claims"] tr')).map(r => r.dataset.claim)`)
+	for _, want := range []string{"tid", "oid", "email", "amr", "iss", "aud"} {
+		if !containsStr(claims, want) {
+			t.Errorf("claim %s not shown (%v)", want, claims)
+		}
+	}
+	for _, bad := range []string{"at_hash", "c_hash", "nonce"} {
+		if containsStr(claims, bad) {
+			t.Errorf("claim %s shown", bad)
+		}
+	}
+	if n := testkit.Eval[int](b, `document.querySelectorAll('[data-testid="idp-test-result"] b').length`); n != 0 {
+		t.Error("the provider's name claim was rendered as markup")
+	}
+	b.Axe()
+	flNoCSPErrors(t, b)
+}
+
+func containsStr(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
