@@ -115,20 +115,49 @@ func TestJourneyInvitationWithMicrosoft(t *testing.T) {
 				t.Fatalf("signed in again on %s", loc)
 			}
 
-			// Someone of another tenant with Anna's address is told why not, with the support contact.
+			// The refusals, each with its message in the page's language and the support contact.
 			b.Click(`[data-testid="logout"]`)
 			b.WaitVisible(sel)
-			op.SignInAs(realm, &testkit.OIDCUser{Subject: "pw-2", Email: email, AMR: []string{"pwd", "mfa"},
-				Extra: map[string]any{"tid": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a", "oid": "e71"}})
-			b.Click(sel)
-			b.WaitVisible(`[data-testid="idp-problem"]`)
-			if got := b.Text(`[data-testid="idp-problem"] h1`); got != l.T("idp.problem.title") {
-				t.Errorf("refusal title %q", got)
+			other := map[string]any{"tid": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a", "oid": "e71"}
+			for _, tc := range []struct {
+				name  string
+				setup func()
+				key   string
+				visit string // instead of the button: this address
+			}{
+				{"another tenant, same address", func() {
+					op.SignInAs(realm, &testkit.OIDCUser{Subject: "pw-2", Email: email, AMR: []string{"mfa"}, Extra: other})
+				}, "idp.error.token", ""},
+				{"address of a domain not vouched for", func() {
+					op.SignInAs(realm, &testkit.OIDCUser{Subject: "pw-3", Email: "anna@fremd.example", AMR: []string{"mfa"},
+						Extra: map[string]any{"tid": ijTenant, "oid": "f3"}})
+				}, "idp.refused.unvouched", ""},
+				{"expired token", func() { op.SignInAs(realm, anna); op.ExpiredTokens(true) }, "idp.error.token", ""},
+				{"wrongly signed token", func() { op.ExpiredTokens(false); op.WrongKey(true) }, "idp.error.token", ""},
+				{"cancelled at the provider", func() { op.WrongKey(false); op.Deny("access_denied") }, "idp.error.denied", ""},
+				{"forged or replayed answer", func() {}, "idp.error.state", "/oidc/callback?state=replayed&code=x"},
+			} {
+				b.Navigate(p.BaseURL + "/login")
+				b.WaitVisible(sel)
+				tc.setup()
+				if tc.visit != "" {
+					b.Navigate(p.BaseURL + tc.visit)
+				} else {
+					b.Click(sel)
+				}
+				b.WaitVisible(`[data-testid="idp-problem"]`)
+				if got := b.Text(`[data-testid="idp-problem"] h1`); got != l.T("idp.problem.title") {
+					t.Errorf("%s: title %q", tc.name, got)
+				}
+				provider := "Microsoft"
+				if tc.key == "idp.error.state" {
+					provider = l.T("idp.provider_generic")
+				}
+				if got := b.Text(`[data-testid="idp-problem"] p`); got != l.T(tc.key, "provider", provider) {
+					t.Errorf("%s: text %q, want %q", tc.name, got, l.T(tc.key, "provider", provider))
+				}
+				b.WaitVisible(`[data-testid="support-contact"]`)
 			}
-			if got := b.Text(`[data-testid="idp-problem"] p`); got != l.T("idp.error.token", "provider", "Microsoft") {
-				t.Errorf("refusal text %q", got)
-			}
-			b.WaitVisible(`[data-testid="support-contact"]`)
 			b.Axe()
 			flNoCSPErrors(t, b)
 		})
