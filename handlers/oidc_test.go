@@ -602,3 +602,12 @@ func TestIdPEntraOrganizations(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A provider that cannot be reached gets its own message (and the support contact), not an error page.
+func TestIdPUnreachable(t *testing.T) {
+	e := newIdPEnv(t)
+	o := e.createOrg("Offline AG", "offline")
+	e.saveIdP(o.ID, &db.IdP{Kind: idp.KindOIDC, Name: "Offline SSO", Issuer: "http://127.0.0.1:1/realm", Domains: "offline.example"})
+	resp, body := e.post("/login/idp", url.Values{"idp": {"Offline SSO"}}, nil)
+	wantRefusal(t, resp, body, "error.unreachable", http.StatusBadGateway)
+}
