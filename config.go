@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"portier/auth"
+	"portier/idp"
 	"strings"
 	"time"
 )
@@ -37,6 +38,7 @@ type config struct {
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 	PasswordPolicy  auth.Policy
+	IdPEndpoints    idp.Endpoints // where Microsoft and Google sign in (national clouds differ)
 
 	// Going live (tls.go, backup_scheduler.go).
 	TLS             string // off, acme or files
@@ -73,6 +75,8 @@ func newSettings() *settings {
 	add("support-email", "PORTIER_SUPPORT_EMAIL", "", "support e-mail shown to customers (default: support@<base URL host>)")
 	add("support-phone", "PORTIER_SUPPORT_PHONE", "", "support phone number shown to customers")
 	add("password-policy", "PORTIER_PASSWORD_POLICY", "default", "password rules: default (8+ characters with upper-case, digit, special character) or nist (12+ characters, no composition rules); both refuse common and personal passwords")
+	add("entra-authority", "PORTIER_ENTRA_AUTHORITY", idp.DefaultEndpoints.EntraAuthority, "Microsoft Entra ID sign-in address for organisations that sign in with Microsoft (national clouds: e.g. https://login.microsoftonline.us)")
+	add("google-issuer", "PORTIER_GOOGLE_ISSUER", idp.DefaultEndpoints.GoogleIssuer, "Google's OpenID Connect issuer for organisations that sign in with Google Workspace")
 	add("session-idle", "PORTIER_SESSION_IDLE", "30m", "sign out after this much inactivity")
 	add("session-lifetime", "PORTIER_SESSION_LIFETIME", "12h", "sign out after this long in any case")
 	add("tls", "PORTIER_TLS", "off", "HTTPS built in: off (plain HTTP, e.g. behind a proxy), acme (certificate from Let's Encrypt for the base URL's host) or files (PORTIER_TLS_CERT and PORTIER_TLS_KEY, reloaded on change)")
@@ -195,6 +199,17 @@ func (s *settings) parse() (*config, error) {
 		return nil, bad("password-policy", "want default or nist, got %q", s.get("password-policy"))
 	}
 	c.PasswordPolicy = pol
+
+	for _, f := range []struct {
+		flag string
+		dst  *string
+	}{{"entra-authority", &c.IdPEndpoints.EntraAuthority}, {"google-issuer", &c.IdPEndpoints.GoogleIssuer}} {
+		u, err := url.Parse(s.get(f.flag))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			return nil, bad(f.flag, "want an https:// address, got %q", s.get(f.flag))
+		}
+		*f.dst = strings.TrimRight(u.String(), "/")
+	}
 
 	for _, d := range []struct {
 		flag string

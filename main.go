@@ -216,6 +216,7 @@ func (a *app) server(mailer handlers.Mailer) (*handlers.Server, error) {
 		PasswordPolicy: cfg.PasswordPolicy,
 		Mailer:         mailer,
 		NoMailServer:   cfg.SMTPURL == nil,
+		IdPEndpoints:   cfg.IdPEndpoints,
 	}, a.db, a.i18n, assets)
 }
 

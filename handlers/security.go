@@ -81,13 +81,16 @@ func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) 
 			At: l.DateTime(si.At), IP: si.IP, Browser: browserLabel(l, si.UserAgent), MethodKey: "mfa.kind." + methodKind(si.Method),
 		})
 	}
+	if v.IdPLinks, err = s.idpLinkRows(c, u); err != nil { // the organisations' providers (oidc.go)
+		return err
+	}
 	return s.render(c, status, views.Security(s.shell(c, l.T("security.title")), v), nil)
 }
 
 // methodKind maps an audited method to a known kind.
 func methodKind(m string) string {
 	switch m {
-	case db.MFATOTP, db.MFAEmail, db.MFAPasskey, "recovery":
+	case db.MFATOTP, db.MFAEmail, db.MFAPasskey, "recovery", "idp":
 		return m
 	}
 	return "unknown"

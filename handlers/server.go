@@ -21,6 +21,7 @@ import (
 	"portier/avatar"
 	"portier/db"
 	"portier/i18n"
+	"portier/idp"
 	"portier/static"
 	"portier/views"
 )
@@ -45,6 +46,7 @@ type Config struct {
 	InviteTTL    time.Duration // default 7 days (administrators can change it in the portal)
 	ResetTTL     time.Duration // default 60 minutes
 	ConfirmTTL   time.Duration // default 24 hours
+	IdPEndpoints idp.Endpoints // where Microsoft and Google sign in; default: their public clouds
 }
 
 // Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
@@ -102,6 +104,12 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	}
 	if cfg.PasswordPolicy.Name == "" {
 		cfg.PasswordPolicy = auth.DefaultPolicy()
+	}
+	if cfg.IdPEndpoints.EntraAuthority == "" {
+		cfg.IdPEndpoints.EntraAuthority = idp.DefaultEndpoints.EntraAuthority
+	}
+	if cfg.IdPEndpoints.GoogleIssuer == "" {
+		cfg.IdPEndpoints.GoogleIssuer = idp.DefaultEndpoints.GoogleIssuer
 	}
 	if cfg.Sealer == nil {
 		return nil, errors.New("handlers: a Sealer is required")
