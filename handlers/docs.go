@@ -54,7 +54,10 @@ type docReq struct {
 func (s *Server) docRequest(c *echo.Context) (*docReq, error) {
 	u := currentUser(c)
 	org, role := currentOrg(c)
-	area, ok := docs.ByName(c.Param("area"))
+	area, ok, err := s.areaFor(c.Request().Context(), c.Param("area"))
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, echo.ErrNotFound
 	}
@@ -86,7 +89,7 @@ func (s *Server) docItem(c *echo.Context, edit bool) (*docReq, *db.DocItem, erro
 
 // canEdit: MSP staff edit everything; a customer's manager edits the contacts.
 func (r *docReq) canEdit() bool {
-	return r.u.IsStaff() || (r.role == "manager" && r.area == docs.Contacts)
+	return r.u.IsStaff() || (r.role == "manager" && r.area.Name == docs.Contacts.Name)
 }
 
 func (r *docReq) itemID(c *echo.Context) (int64, error) {
@@ -108,6 +111,7 @@ func (s *Server) docsNav(c *echo.Context, org *db.Org, scope db.DocScope, curren
 		n.Areas = append(n.Areas, views.AreaLink{Name: a.Name, TitleKey: a.TitleKey(), Href: "/o/" + org.Slug + "/docs/" + a.Name,
 			Count: counts[a.Name], Current: a.Name == current})
 	}
+	n.Extra = docsNavExtra(org, current)
 	return n, nil
 }
 
@@ -443,9 +447,9 @@ func (s *Server) docsDetail(c *echo.Context) error {
 		v.Fields = append(v.Fields, df)
 	}
 	switch {
-	case r.area == docs.Wireless && (it.Secrets["key"] || it.Fields["security"] == "open"):
+	case r.area.Name == docs.Wireless.Name && (it.Secrets["key"] || it.Fields["security"] == "open"):
 		v.QRURL, v.QRLabelKey = itemBase+"/qr", "docs.qr.wifi"
-	case r.area == docs.VPN && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
+	case r.area.Name == docs.VPN.Name && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
 		v.QRURL, v.QRLabelKey = itemBase+"/qr", "docs.qr.wireguard"
 	}
 	if r.canEdit() {
@@ -493,7 +497,7 @@ const auditWindow = 5 * time.Minute
 func (s *Server) secretAuditEntry(c *echo.Context, r *docReq, it *db.DocItem, action, field string) db.AuditEntry {
 	target := strconv.FormatInt(it.ID, 10) + ":" + r.area.Name + ":" + it.Name
 	if field != "" {
-		target += " (" + r.l.T(docs.Field{Name: field}.LabelKey(r.area.Name)) + ")"
+		target += " (" + r.l.T(fieldLabelKey(r.area, field)) + ")"
 	}
 	e := s.auditEntry(c, r.org.ID, action, target)
 	e.Field = field
@@ -558,7 +562,7 @@ func (s *Server) formFields(c *echo.Context, r *docReq, values map[string]string
 		case docs.Secret, docs.TOTPSeed:
 			ff.Type, ff.Value = "secret", ""
 			ff.HasValue = it != nil && it.Secrets[f.Name]
-			ff.Generate = f.Kind == docs.Secret && r.area == docs.Passwords
+			ff.Generate = f.Kind == docs.Secret && r.area.Name == docs.Passwords.Name
 		case docs.SecretText:
 			ff.Type, ff.Value = "secrettext", ""
 			ff.HasValue = it != nil && it.Secrets[f.Name]
@@ -873,7 +877,7 @@ func (s *Server) docsHistory(c *echo.Context) error {
 		}
 		sort.Strings(fields)
 		for _, f := range fields {
-			e.Secrets = append(e.Secrets, views.HistorySecret{Field: f, LabelKey: docs.Field{Name: f}.LabelKey(r.area.Name),
+			e.Secrets = append(e.Secrets, views.HistorySecret{Field: f, LabelKey: fieldLabelKey(r.area, f),
 				RevealURL: itemBase + "/versions/" + strconv.FormatInt(ver.ID, 10) + "/secret/" + f})
 		}
 		v.Entries = append(v.Entries, e)

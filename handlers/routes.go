@@ -38,4 +38,7 @@ func (s *Server) routes() {
 	s.staffRoutes()
 	s.docsRoutes()
 	s.docsIORoutes()
+	s.articleRoutes()
+	s.customFieldRoutes()
+	s.expiryRoutes()
 }
