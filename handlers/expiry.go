@@ -207,6 +207,7 @@ func (s *Server) expiryView(c *echo.Context, sc db.ExpiryScope, base string) (vi
 			row.Href = "/o/" + e.OrgSlug + "/docs/" + e.Area + "/" + strconv.FormatInt(e.ItemID, 10)
 		} else if sc.StaffView && sc.OrgID != 0 {
 			row.DeleteURL = base + "/" + strconv.FormatInt(e.ItemID, 10) + "/delete"
+			v.Actions = true
 		}
 		v.Rows = append(v.Rows, row)
 	}
