@@ -41,6 +41,9 @@ type Config struct {
 	InviteTTL      time.Duration // default 7 days (administrators can change it in the portal)
 	ResetTTL       time.Duration // default 60 minutes
 	ConfirmTTL     time.Duration // default 24 hours
+
+	// Replicas reports the replication targets' lag for /readyz (ready.go); nil when replication is off.
+	Replicas func() []ReplicaState
 }
 
 // Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
