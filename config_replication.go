@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,6 +173,11 @@ func (s *settings) parseReplication(c *config, sameAsData func(string) bool) err
 		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return bad("replica-s3-endpoint", "want an http:// or https:// URL such as https://fsn1.your-objectstorage.com, got %q", e)
 		}
+	}
+	if hasS3 := slices.ContainsFunc(c.Replicas, func(t replicaTarget) bool { return t.Scheme() == "s3" }); hasS3 && s.getenv != nil && s.getenv("AWS_CA_BUNDLE") != "" {
+		// Litestream's S3 client brings its own HTTP client, which the AWS SDK cannot give a CA bundle:
+		// every request would fail. The system's certificates are used without it.
+		return bad("replica-url", "an s3:// target cannot work while AWS_CA_BUNDLE is set (Litestream's S3 client does not support it): unset AWS_CA_BUNDLE; the system's CA certificates are used")
 	}
 	if (c.S3.AccessKeyID == "") != (c.S3.SecretAccessKey == "") {
 		return bad("replica-s3-access-key-id", "set both PORTIER_REPLICA_S3_ACCESS_KEY_ID and PORTIER_REPLICA_S3_SECRET_ACCESS_KEY, or neither")

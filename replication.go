@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/litestream"
@@ -82,6 +83,17 @@ type replicaRun struct {
 	ldb    *litestream.DB
 	store  *litestream.Store
 	client *watchedClient
+	remote atomic.Uint64 // newest TXID known to be at the target
+}
+
+// remoteTXID is the newest transaction known to be at the target. Litestream forgets its position after
+// a failed upload until it asks the target again; the last known one is still true meanwhile.
+func (run *replicaRun) remoteTXID() ltx.TXID {
+	if p := run.ldb.Replica.Pos().TXID; p != 0 {
+		run.remote.Store(uint64(p))
+		return p
+	}
+	return ltx.TXID(run.remote.Load())
 }
 
 // startReplication starts shipping the database at cfg.DBPath() to every target. The database must exist
@@ -98,7 +110,10 @@ func startReplication(ctx context.Context, cfg *config, logger *slog.Logger) (*r
 		lg := logger.With("replica", i+1, "target", t.String())
 		ldb := litestream.NewDB(cfg.DBPath())
 		ldb.SetMetaPath(metaPath(cfg, t))
-		ldb.MonitorInterval = cfg.ReplicaSync
+		// A change travels twice: the WAL into a local LTX file (every MonitorInterval), then that file to
+		// the target (at most every SyncInterval). A quarter and a half of the setting keep the sum, plus
+		// the upload, within the interval the operator chose.
+		ldb.MonitorInterval = max(cfg.ReplicaSync/4, 25*time.Millisecond)
 		if i > 0 {
 			// Only the first target's Litestream checkpoints: two that take turns restarting the WAL make
 			// each other ship full snapshots. The others only read the WAL (the emergency TRUNCATE at
@@ -109,7 +124,7 @@ func startReplication(ctx context.Context, cfg *config, logger *slog.Logger) (*r
 		}
 		client := &watchedClient{ReplicaClient: raw, log: lg}
 		rep := litestream.NewReplicaWithClient(ldb, client)
-		rep.SyncInterval = cfg.ReplicaSync
+		rep.SyncInterval = max(cfg.ReplicaSync/2, 50*time.Millisecond)
 		if fc, ok := raw.(*lsfile.ReplicaClient); ok {
 			fc.Replica = rep // keeps the data folder's owner and mode on the replica's files
 		}
@@ -153,7 +168,7 @@ func (r *replication) States() []handlers.ReplicaState {
 	now := time.Now()
 	out := make([]handlers.ReplicaState, 0, len(r.runs))
 	for _, run := range r.runs {
-		pending, err := pendingSince(run.ldb.MetaPath(), run.ldb.Replica.Pos().TXID)
+		pending, err := pendingSince(run.ldb.MetaPath(), run.remoteTXID())
 		st := judgeLag(run.n, run.target.Scheme(), pending, run.client.downSince(), now, r.lagMax)
 		if err != nil {
 			st.OK, st.Problem = false, "local replication state unreadable"
