@@ -147,7 +147,7 @@ func reportKey(ctx context.Context, w io.Writer, cfg *config) error {
 	case err != nil:
 		return err
 	case !hasCheck:
-		fmt.Fprintf(w, "The key %s is in place. The database is from before key check values: sealed secrets open only if it is the key of the installation the database came from.\n", cfg.KeyPath())
+		fmt.Fprintf(w, "The key file %s is in place. The database is from before key check values: sealed secrets open only if it is the key of the installation the database came from.\n", cfg.KeyPath())
 	default:
 		fmt.Fprintf(w, "The key %s belongs to this database (its check value opens).\n", cfg.KeyPath())
 	}

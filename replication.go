@@ -285,8 +285,27 @@ func (c *watchedClient) Init(ctx context.Context) error {
 
 func (c *watchedClient) LTXFiles(ctx context.Context, level int, seek ltx.TXID, useMetadata bool) (ltx.FileIterator, error) {
 	itr, err := c.ReplicaClient.LTXFiles(ctx, level, seek, useMetadata)
-	c.note(ctx, err)
-	return itr, err
+	if err != nil {
+		c.note(ctx, err)
+		return nil, err
+	}
+	return &watchedIter{FileIterator: itr, c: c, ctx: ctx}, nil
+}
+
+// watchedIter notes the outcome of a listing: object stores list lazily, so a failure shows only while
+// iterating.
+type watchedIter struct {
+	ltx.FileIterator
+	c   *watchedClient
+	ctx context.Context
+}
+
+func (it *watchedIter) Next() bool {
+	ok := it.FileIterator.Next()
+	if !ok {
+		it.c.note(it.ctx, it.FileIterator.Err())
+	}
+	return ok
 }
 
 func (c *watchedClient) OpenLTXFile(ctx context.Context, level int, minTXID, maxTXID ltx.TXID, offset, size int64) (io.ReadCloser, error) {
