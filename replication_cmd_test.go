@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -235,6 +236,19 @@ func TestRestoreFromReplica(t *testing.T) {
 	write("VPN-Schlüssel neu")
 	caughtUp(t, p)
 	keyFile := filepath.Join(p.DataDir, "secret.key")
+	if out, err := p.cmd(t, "doctor"); !strings.Contains(out, "ok: replica 1 file://"+rdir+" is reachable, lag 0s (limit 1m0s)") {
+		t.Fatalf("doctor: %v\n%s", err, out)
+	}
+	// A target that does not answer is a problem doctor names.
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, _ := ssh.MarshalPrivateKey(priv, "")
+	sshKey := filepath.Join(t.TempDir(), "id")
+	os.WriteFile(sshKey, pem.EncodeToMemory(block), 0o600)
+	deadEnv := map[string]string{"PORTIER_DATA": p.DataDir, "PORTIER_REPLICA_URL": fmt.Sprintf("sftp://backup@127.0.0.1:%d/portier", freePort(t)),
+		"PORTIER_REPLICA_SFTP_KEY": sshKey, "PORTIER_REPLICA_SFTP_HOST_KEY": strings.TrimSpace(string(ssh.MarshalAuthorizedKey(mustSSHPub(t))))}
+	if out, err := doctorRun(deadEnv); err == nil || !strings.Contains(out, "problem: replica 1 sftp://backup@127.0.0.1:") || !strings.Contains(out, "cannot be read") {
+		t.Fatalf("doctor, target down: %v\n%s", err, out)
+	}
 
 	// The live folder is refused.
 	if out, err := p.cmd(t, "restore", "--from", "file://"+rdir); err == nil || !strings.Contains(err.Error(), "already holds a database") {
