@@ -276,10 +276,12 @@ func (c *watchedClient) downSince() time.Time {
 	return c.down
 }
 
-// Init never fails the start: an unreachable target is noted and the clients retry on every call.
+// Init never fails the start: an unreachable target is noted and the clients retry on every call. A
+// successful Init proves little (the S3 client does not connect), so it does not count as an answer.
 func (c *watchedClient) Init(ctx context.Context) error {
-	err := c.ReplicaClient.Init(ctx)
-	c.note(ctx, err)
+	if err := c.ReplicaClient.Init(ctx); err != nil {
+		c.note(ctx, err)
+	}
 	return nil
 }
 
@@ -293,19 +295,38 @@ func (c *watchedClient) LTXFiles(ctx context.Context, level int, seek ltx.TXID, 
 }
 
 // watchedIter notes the outcome of a listing: object stores list lazily, so a failure shows only while
-// iterating.
+// iterating (in Err) or when closing. A listing counts as an answer only when it ran to its end (an
+// iterator closed unread proves nothing).
 type watchedIter struct {
 	ltx.FileIterator
-	c   *watchedClient
-	ctx context.Context
+	c            *watchedClient
+	ctx          context.Context
+	failed, done bool
 }
 
 func (it *watchedIter) Next() bool {
 	ok := it.FileIterator.Next()
-	if !ok {
-		it.c.note(it.ctx, it.FileIterator.Err())
+	if !ok && !it.failed && !it.done {
+		if err := it.FileIterator.Err(); err != nil {
+			it.failed = true
+			it.c.note(it.ctx, err)
+		} else {
+			it.done = true
+		}
 	}
 	return ok
+}
+
+func (it *watchedIter) Close() error {
+	err := it.FileIterator.Close()
+	switch {
+	case err != nil && !it.failed:
+		it.failed = true
+		it.c.note(it.ctx, err)
+	case err == nil && it.done:
+		it.c.note(it.ctx, nil)
+	}
+	return err
 }
 
 func (c *watchedClient) OpenLTXFile(ctx context.Context, level int, minTXID, maxTXID ltx.TXID, offset, size int64) (io.ReadCloser, error) {
@@ -322,7 +343,9 @@ func (c *watchedClient) WriteLTXFile(ctx context.Context, level int, minTXID, ma
 
 func (c *watchedClient) DeleteLTXFiles(ctx context.Context, a []*ltx.FileInfo) error {
 	err := c.ReplicaClient.DeleteLTXFiles(ctx, a)
-	c.note(ctx, err)
+	if err != nil || len(a) > 0 { // deleting nothing asks nobody
+		c.note(ctx, err)
+	}
 	return err
 }
 
