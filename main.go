@@ -235,6 +235,9 @@ func openApp(ctx context.Context, cfg *config, logger *slog.Logger) (*app, error
 	if len(cfg.Replicas) > 0 {
 		opts = append(opts, db.NoAutoCheckpoint)
 	}
+	if !fileExists(cfg.DBPath()) {
+		dropLitestreamState(cfg)
+	}
 	d, err := db.Open(ctx, cfg.DBPath(), opts...)
 	if err != nil {
 		return nil, err

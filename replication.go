@@ -406,12 +406,18 @@ func restoreFromReplica(ctx context.Context, cfg *config, targets []replicaTarge
 	if err != nil {
 		return best.t, 0, err
 	}
-	// Litestream's local state of the database that was here describes another database: start afresh.
+	dropLitestreamState(cfg)
+	return best.t, version, nil
+}
+
+// dropLitestreamState removes Litestream's local state from the data folder. Call it only when the
+// database it describes is gone or replaced: a new database with the old state would look to Litestream
+// like the old one gone back in time.
+func dropLitestreamState(cfg *config) {
 	stale, _ := filepath.Glob(filepath.Join(cfg.DataDir, ".portier.db-litestream*"))
 	for _, p := range stale {
 		os.RemoveAll(p)
 	}
-	return best.t, version, nil
 }
 
 // replicaStates is what /readyz asks; nil when nothing is replicated.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -112,5 +113,50 @@ func TestKeyCheck(t *testing.T) {
 	// The check value is not replaced by the wrong key's.
 	if err := d.EnsureKeyCheck(ctx, s1); err != nil {
 		t.Fatalf("right key after a wrong one: %v", err)
+	}
+}
+
+// TestKeyCheckRace: processes starting at once with two different keys on a new database: the first check
+// value stored stays, every process with that key passes and every one with the other key is refused.
+func TestKeyCheckRace(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "portier.db")
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	sealers := make([]*Sealer, 2)
+	for i := range sealers {
+		k := make([]byte, KeySize)
+		rand.Read(k)
+		sealers[i], _ = NewSealer(k)
+	}
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			d, err := Open(ctx, path) // each its own process-like pool
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer d.Close()
+			errs[i] = d.EnsureKeyCheck(ctx, sealers[i%2])
+		})
+	}
+	wg.Wait()
+	ok := map[int]int{}
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok[i%2]++
+		case !errors.Is(err, ErrWrongKey):
+			t.Fatalf("start %d: %v", i, err)
+		}
+	}
+	if !(ok[0] == n/2 && ok[1] == 0) && !(ok[1] == n/2 && ok[0] == 0) {
+		t.Fatalf("both keys or a part of one accepted: %v", ok)
 	}
 }
