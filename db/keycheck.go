@@ -35,6 +35,11 @@ func (d *DB) EnsureKeyCheck(ctx context.Context, s *Sealer) error {
 	if stored != "" {
 		return openKeyCheck(s, stored)
 	}
+	// A database from before check values may already hold secrets: adopt the key only if it opens one,
+	// or a wrong key would be written down as the right one.
+	if err := d.opensExistingSecret(ctx, s); err != nil {
+		return err
+	}
 	sealed, err := s.Seal("settings", keyCheckSetting, 0, []byte(keyCheckText))
 	if err != nil {
 		return err
@@ -49,6 +54,30 @@ func (d *DB) EnsureKeyCheck(ctx context.Context, s *Sealer) error {
 		return err
 	}
 	return openKeyCheck(s, stored)
+}
+
+// opensExistingSecret tries s on one stored secret of each kind there is (a documentation secret, an
+// authenticator seed); no secrets at all is fine.
+func (d *DB) opensExistingSecret(ctx context.Context, s *Sealer) error {
+	probes := []struct{ query, table string }{
+		{`SELECT item_id, field, sealed FROM doc_secrets LIMIT 1`, "doc_secrets"},
+		{`SELECT id, 'secret', secret FROM mfa_methods WHERE secret IS NOT NULL LIMIT 1`, "mfa_methods"},
+	}
+	for _, p := range probes {
+		var row int64
+		var column string
+		var sealed []byte
+		err := d.W.QueryRowContext(ctx, p.query).Scan(&row, &column, &sealed)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if _, err := s.Open(p.table, column, row, sealed); err != nil {
+			return ErrWrongKey
+		}
+	}
+	return nil
 }
 
 func openKeyCheck(s *Sealer, stored string) error {

@@ -114,6 +114,31 @@ func TestKeyCheck(t *testing.T) {
 	if err := d.EnsureKeyCheck(ctx, s1); err != nil {
 		t.Fatalf("right key after a wrong one: %v", err)
 	}
+
+	// A database from before check values that holds secrets adopts only the key that opens them.
+	path2 := filepath.Join(t.TempDir(), "portier.db")
+	d2, err := Open(ctx, path2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	org, err := d2.CreateOrg(ctx, "Alt GmbH", "alt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d2.DocCreate(ctx, s1, DocChange{OrgID: org.ID, Area: "passwords", Name: "Router",
+		Fields: map[string]string{"username": "admin"}, Secrets: map[string]string{"password": "alt"}}, DocActor{Name: "Test"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := d2.EnsureKeyCheck(ctx, s2); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("old database, key that opens none of its secrets: %v", err)
+	}
+	if has, _ := CheckKeyFile(ctx, path2, s2); has {
+		t.Fatal("the wrong key's check value was stored")
+	}
+	if err := d2.EnsureKeyCheck(ctx, s1); err != nil {
+		t.Fatalf("old database, its own key: %v", err)
+	}
 }
 
 // TestKeyCheckRace: processes starting at once with two different keys on a new database: the first check
