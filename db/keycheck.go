@@ -61,7 +61,7 @@ func (d *DB) EnsureKeyCheck(ctx context.Context, s *Sealer) error {
 func (d *DB) opensExistingSecret(ctx context.Context, s *Sealer) error {
 	probes := []struct{ query, table string }{
 		{`SELECT item_id, field, sealed FROM doc_secrets LIMIT 1`, "doc_secrets"},
-		{`SELECT id, 'secret', secret FROM mfa_methods WHERE secret IS NOT NULL LIMIT 1`, "mfa_methods"},
+		{`SELECT id, 'secret', secret FROM mfa_methods WHERE kind = 'totp' AND secret IS NOT NULL LIMIT 1`, "mfa_methods"},
 	}
 	for _, p := range probes {
 		var row int64
