@@ -69,9 +69,10 @@ func cmdRestore(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []strin
 	}
 	start := time.Now()
 	var version int
+	var source replicaTarget
 	if isURL {
 		logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		_, version, err = restoreFromReplica(ctx, cfg, targets, at, logger)
+		source, version, err = restoreFromReplica(ctx, cfg, targets, at, logger)
 		if errors.Is(err, ErrNoReplica) {
 			if !at.IsZero() {
 				return fmt.Errorf("restore: %s holds no database for %s (before its oldest snapshot, or past the retention); nothing was restored", targets[0], at.Format(time.RFC3339))
@@ -92,7 +93,7 @@ func cmdRestore(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []strin
 	w := env.stdout
 	what := *from
 	if isURL {
-		what = targets[0].String()
+		what = source.String()
 		if !at.IsZero() {
 			what += " as of " + at.UTC().Format(time.RFC3339)
 		}
