@@ -103,7 +103,7 @@ func newSettings() *settings {
 	add("backup-dir", "PORTIER_BACKUP_DIR", "", "folder for scheduled backups (mount off-machine storage here); empty: no scheduled backups")
 	add("backup-interval", "PORTIER_BACKUP_INTERVAL", "24h", "time between scheduled backups")
 	add("backup-keep", "PORTIER_BACKUP_KEEP", "14", "number of scheduled backups to keep (older ones are deleted)")
-	add("replica-url", "PORTIER_REPLICA_URL", "", "continuous replication (Litestream) to one or more comma-separated targets: file:///mnt/backup/portier, sftp://user@host[:port]/path, s3://bucket/path; empty: off")
+	add("replica-url", "PORTIER_REPLICA_URL", "", "continuous replication (Litestream) to one or more comma-separated targets: file:///mnt/backup/portier, sftp://user@host[:port]/absolute/path, s3://bucket/path; empty: off")
 	add("replica-dir", "PORTIER_REPLICA_DIR", "", "older name for a file:// target: the folder receives the replica (same as PORTIER_REPLICA_URL=file:///folder)")
 	add("replica-sync-interval", "PORTIER_REPLICA_SYNC_INTERVAL", "1s", "how often changes are shipped to the replica targets: at most this much is lost with the machine")
 	add("replica-snapshot-interval", "PORTIER_REPLICA_SNAPSHOT_INTERVAL", "24h", "how often a full snapshot is written to each target (restores start from the newest snapshot before the chosen time)")
