@@ -111,8 +111,9 @@ func startReplication(ctx context.Context, cfg *config, logger *slog.Logger) (*r
 		ldb := litestream.NewDB(cfg.DBPath())
 		ldb.SetMetaPath(metaPath(cfg, t))
 		// A change travels twice: the WAL into a local LTX file (every MonitorInterval), then that file to
-		// the target (at most every SyncInterval). A quarter and a half of the setting keep the sum, plus
-		// the upload, within the interval the operator chose.
+		// the target (at most every SyncInterval). A quarter of the setting each keeps the sum, plus the
+		// upload, within the interval the operator chose. Each local LTX file is one upload whatever the
+		// SyncInterval, so the shorter one costs no requests.
 		ldb.MonitorInterval = max(cfg.ReplicaSync/4, 25*time.Millisecond)
 		if i > 0 {
 			// Only the first target's Litestream checkpoints: two that take turns restarting the WAL make
@@ -124,7 +125,7 @@ func startReplication(ctx context.Context, cfg *config, logger *slog.Logger) (*r
 		}
 		client := &watchedClient{ReplicaClient: raw, log: lg}
 		rep := litestream.NewReplicaWithClient(ldb, client)
-		rep.SyncInterval = max(cfg.ReplicaSync/2, 50*time.Millisecond)
+		rep.SyncInterval = max(cfg.ReplicaSync/4, 25*time.Millisecond)
 		if fc, ok := raw.(*lsfile.ReplicaClient); ok {
 			fc.Replica = rep // keeps the data folder's owner and mode on the replica's files
 		}
