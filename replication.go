@@ -133,7 +133,7 @@ func startReplication(ctx context.Context, cfg *config, logger *slog.Logger) (*r
 		store := litestream.NewStore([]*litestream.DB{ldb}, litestream.DefaultCompactionLevels)
 		store.SnapshotInterval = cfg.ReplicaSnapshot
 		store.SnapshotRetention = cfg.ReplicaRetention
-		// A graceful stop tries this long to ship the last changes; systemd waits 90 s for the whole stop.
+		// A graceful stop tries this long to ship the last changes (the unit allows 45 s: 20 for requests, then this).
 		store.ShutdownSyncTimeout = 10 * time.Second
 		store.Logger = lg
 		ldb.SetLogger(lg)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"database/sql"
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
@@ -387,4 +388,67 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	if !strings.Contains(string(out), want) || strings.Contains(string(out), "unknown") || strings.Contains(string(out), "+changes") {
 		t.Fatalf("version %q, want %q and the commit time", out, want)
 	}
+}
+
+// TestTwoTargets: with two targets each gets every change, also across a checkpoint (which only the first
+// target's Litestream runs), and each restores the same database on its own.
+func TestTwoTargets(t *testing.T) {
+	ctx := context.Background()
+	r1, r2 := filepath.Join(t.TempDir(), "r1"), filepath.Join(t.TempDir(), "r2")
+	p := startPortier(t, map[string]string{"PORTIER_REPLICA_URL": "file://" + r1 + ",file://" + r2})
+	d, err := db.Open(ctx, filepath.Join(p.DataDir, "portier.db"), db.NoAutoCheckpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// More than 1,000 pages of WAL: the first target's Litestream checkpoints (PASSIVE at 1,000 pages).
+	big := strings.Repeat("x", 3000)
+	for i := range 2000 {
+		if err := d.SetSetting(ctx, fmt.Sprintf("bulk.%d", i), big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sealedSetting(t, d, p.DataDir, "test.vpn", "nach dem Checkpoint")
+	d.Close()
+	time.Sleep(600 * time.Millisecond)
+	waitFor(t, 20*time.Second, "both targets catch up", func() bool {
+		resp, body := httpGet(t, p.BaseURL+"/readyz", nil)
+		return resp.StatusCode == 200 && strings.Contains(body, "replica 1 (file): lag 0s") && strings.Contains(body, "replica 2 (file): lag 0s")
+	})
+	p.stop(t)
+	var seq int
+	if err := openRaw(t, filepath.Join(p.DataDir, "portier.db")).QueryRow(`SELECT seq FROM _litestream_seq`).Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if seq < 2 { // 1 from Litestream's start, one more per checkpoint
+		t.Fatalf("no checkpoint ran (_litestream_seq %d): the test did not test across one", seq)
+	}
+	keyFile := filepath.Join(p.DataDir, "secret.key")
+	for _, r := range []string{r1, r2} {
+		dir := filepath.Join(t.TempDir(), "data")
+		env := map[string]string{"PORTIER_DATA": dir, "PORTIER_SECRET_KEY_FILE": keyFile}
+		out := &syncBuf{}
+		if err := run(ctx, []string{"restore", "--from", "file://" + r}, func(k string) string { return env[k] }, out, out); err != nil {
+			t.Fatalf("restore from %s: %v\n%s", r, err, out.String())
+		}
+		if got, err := openSealed(t, filepath.Join(dir, "portier.db"), keyFile, "test.vpn"); err != nil || got != "nach dem Checkpoint" {
+			t.Fatalf("from %s: %q %v", r, got, err)
+		}
+		rd, err := db.Open(ctx, filepath.Join(dir, "portier.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := rd.Setting(ctx, "bulk.1999", ""); v != big {
+			t.Fatalf("from %s: the bulk writes are incomplete", r)
+		}
+		rd.Close()
+	}
+}
+
+func openRaw(t *testing.T, path string) *sql.DB {
+	c, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
