@@ -164,7 +164,7 @@ func runReplicationScenario(ctx context.Context, logw io.Writer, tmp, dataDir, b
 		return nil, logs, err
 	}
 	t0 := time.Now()
-	if _, _, err := restoreFromReplica(ctx, cfg, cfg.Replicas, time.Time{}, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if _, _, err := restoreFromReplica(ctx, cfg, cfg.Replicas, time.Time{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil); err != nil {
 		return nil, logs, fmt.Errorf("bench: restore: %w", err)
 	}
 	r.RestoreMS = ms(time.Since(t0))

@@ -72,7 +72,7 @@ func cmdRestore(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []strin
 	var source replicaTarget
 	if isURL {
 		logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		source, version, err = restoreFromReplica(ctx, cfg, targets, at, logger)
+		source, version, err = restoreFromReplica(ctx, cfg, targets, at, logger, nil)
 		if errors.Is(err, ErrNoReplica) {
 			if !at.IsZero() {
 				return fmt.Errorf("restore: %s holds no database for %s (before its oldest snapshot, or past the retention); nothing was restored", targets[0], at.Format(time.RFC3339))

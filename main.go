@@ -364,7 +364,8 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	if msg := web.String(); msg != "" {
 		fmt.Fprintln(env.stdout, msg)
 	}
-	if link, err := srv.FirstAdminLink(ctx); err != nil {
+	// A stop signal right after start cancels ctx while the link is looked up: that is a shutdown, not an error.
+	if link, err := srv.FirstAdminLink(ctx); err != nil && ctx.Err() == nil {
 		return err
 	} else if link != "" {
 		fmt.Fprintf(env.stdout, "No administrator yet. Open this link to create the first one (valid 24 hours, until an administrator exists):\n%s\n", link)

@@ -356,7 +356,8 @@ var ErrNoReplica = errors.New("no target holds a replica yet")
 // restoreFromReplica restores the newest state (or the state at at, if not zero) into dbPath from the
 // target with the newest data among targets (one that was down a while may be behind). It fails when a
 // target cannot be asked and none of those that answered has data: starting empty then would be wrong.
-func restoreFromReplica(ctx context.Context, cfg *config, targets []replicaTarget, at time.Time, logger *slog.Logger) (from replicaTarget, version int, err error) {
+// beforeRestore, if not nil, runs once a target with data is found and may still refuse the restore.
+func restoreFromReplica(ctx context.Context, cfg *config, targets []replicaTarget, at time.Time, logger *slog.Logger, beforeRestore func() error) (from replicaTarget, version int, err error) {
 	type candidate struct {
 		t      replicaTarget
 		client litestream.ReplicaClient
@@ -397,6 +398,11 @@ func restoreFromReplica(ctx context.Context, cfg *config, targets []replicaTarge
 		}
 		return replicaTarget{}, 0, ErrNoReplica
 	}
+	if beforeRestore != nil {
+		if err := beforeRestore(); err != nil {
+			return best.t, 0, err
+		}
+	}
 	version, err = db.RestoreWith(ctx, cfg.DBPath(), func(tmp string) error {
 		rep := litestream.NewReplicaWithClient(nil, best.client)
 		opt := litestream.NewRestoreOptions()
@@ -436,16 +442,20 @@ func restoreIfMissing(ctx context.Context, cfg *config, logger *slog.Logger) err
 	if !cfg.RestoreIfMissing || fileExists(cfg.DBPath()) {
 		return nil
 	}
-	// Restoring without the key would give a portal whose every secret is unreadable.
-	if !fileExists(cfg.KeyPath()) {
-		return fmt.Errorf("PORTIER_RESTORE_IF_MISSING: the data folder has no database, and there is no key to open a restored one (%s): "+
-			"supply the key with PORTIER_SECRET_KEY_FILE (or put secret.key into the data folder) first", cfg.KeyPath())
-	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data folder %s: %w", cfg.DataDir, err)
 	}
+	// Restoring without the key would give a portal whose every secret is unreadable. Without a replica to
+	// restore (the very first start) the key is made as always.
+	keyFirst := func() error {
+		if !fileExists(cfg.KeyPath()) {
+			return fmt.Errorf("the data folder has no database and the replica has one, but there is no key to open it (%s): "+
+				"supply the key with PORTIER_SECRET_KEY_FILE (or put secret.key into the data folder) first", cfg.KeyPath())
+		}
+		return nil
+	}
 	start := time.Now()
-	from, version, err := restoreFromReplica(ctx, cfg, cfg.Replicas, time.Time{}, logger)
+	from, version, err := restoreFromReplica(ctx, cfg, cfg.Replicas, time.Time{}, logger, keyFirst)
 	switch {
 	case errors.Is(err, ErrNoReplica):
 		logger.Info("PORTIER_RESTORE_IF_MISSING: no target holds a database yet; starting with a new one")

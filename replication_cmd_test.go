@@ -187,13 +187,6 @@ func TestKeyExportAndWrongKey(t *testing.T) {
 		t.Fatal("a new key file was made beside the existing database")
 	}
 
-	// Restoring at start-up without any key is refused before anything is restored.
-	empty := filepath.Join(t.TempDir(), "new-vm")
-	err, _ = serveErr(t, map[string]string{"PORTIER_DATA": empty, "PORTIER_ADDR": "127.0.0.1:0",
-		"PORTIER_REPLICA_URL": "file://" + t.TempDir(), "PORTIER_RESTORE_IF_MISSING": "true"})
-	if err == nil || !strings.Contains(err.Error(), "PORTIER_SECRET_KEY_FILE") || fileExists(filepath.Join(empty, "portier.db")) {
-		t.Fatalf("restore without a key: %v", err)
-	}
 }
 
 // waitFor polls cond every 50 ms until it holds or d passes.
@@ -289,6 +282,19 @@ func TestRestoreFromReplica(t *testing.T) {
 	}
 	if _, out, err := restoreInto("--from", "file://"+rdir, "--at", "yesterday"); err == nil || !strings.Contains(err.Error(), "--at") {
 		t.Fatalf("bad --at: %v\n%s", err, out)
+	}
+
+	// PORTIER_RESTORE_IF_MISSING without any key refuses to restore (every secret would be unreadable) ...
+	empty := filepath.Join(t.TempDir(), "new-vm")
+	err, _ = serveErr(t, map[string]string{"PORTIER_DATA": empty, "PORTIER_ADDR": "127.0.0.1:0",
+		"PORTIER_REPLICA_URL": "file://" + rdir, "PORTIER_RESTORE_IF_MISSING": "true"})
+	if err == nil || !strings.Contains(err.Error(), "PORTIER_SECRET_KEY_FILE") || fileExists(filepath.Join(empty, "portier.db")) || fileExists(filepath.Join(empty, "secret.key")) {
+		t.Fatalf("restore without a key: %v", err)
+	}
+	// ... while on the very first start, with an empty replica, it makes the key and a new database.
+	first := startPortier(t, map[string]string{"PORTIER_REPLICA_URL": "file://" + filepath.Join(t.TempDir(), "empty"), "PORTIER_RESTORE_IF_MISSING": "true"})
+	if !strings.Contains(first.Stderr.String(), "no target holds a database yet") || !fileExists(filepath.Join(first.DataDir, "secret.key")) {
+		t.Fatalf("first start with PORTIER_RESTORE_IF_MISSING:\n%s", first.Stderr.String())
 	}
 }
 
