@@ -3,8 +3,11 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pquerna/otp/totp"
 )
@@ -38,5 +41,48 @@ func TestHistoryRevealShowsTheCodeNotTheSeed(t *testing.T) {
 	}
 	if resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("history reveal Cache-Control %q", resp.Header.Get("Cache-Control"))
+	}
+}
+
+// nonceAttr matches the script's CSP nonce, the one part of a page that differs on every request.
+var nonceAttr = regexp.MustCompile(` nonce="[^"]*"`)
+
+// "Send the confirmation again" answers like "forgot password": the same status, words and cookies, and
+// never sooner than the floor, for an address waiting for confirmation (which costs a token, a mail and an
+// audit entry), a confirmed one and one nobody uses. Before, an unknown address answered at once.
+func TestConfirmResendLooksTheSameForEveryAddress(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.createUser("alt@muster.example", "Anna", "", nil)
+	if _, err := e.db.W.Exec(`UPDATE users SET pending_email = 'neu@muster.example' WHERE id = ?`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		status  int
+		cookies int
+		body    string
+	}
+	answer := func(addr string) result {
+		e.newClient()
+		e.clock.Advance(2 * time.Minute) // past the mail cooldown
+		start := time.Now()
+		resp, body := e.post("/confirm/resend", url.Values{"email": {addr}}, map[string]string{"Accept-Language": "en"})
+		if d := time.Since(start); d < forgotFloor {
+			t.Errorf("%s: answered in %v, before the floor of %v", addr, d, forgotFloor)
+		}
+		body = nonceAttr.ReplaceAllString(strings.ReplaceAll(body, addr, "ADDR"), "")
+		return result{resp.StatusCode, len(resp.Cookies()), body}
+	}
+	pending := answer("neu@muster.example")
+	if len(e.mails()) != 1 {
+		t.Fatalf("%d mails for the waiting address, want 1", len(e.mails()))
+	}
+	for _, addr := range []string{"alt@muster.example", "niemand@muster.example"} {
+		got := answer(addr)
+		if got.status != pending.status || got.cookies != pending.cookies {
+			t.Errorf("%s: status %d, %d cookies; the waiting address got %d, %d", addr, got.status, got.cookies, pending.status, pending.cookies)
+		}
+		if got.body != pending.body {
+			t.Errorf("%s: the page differs from the waiting address's page", addr)
+		}
 	}
 }
