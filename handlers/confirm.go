@@ -38,13 +38,19 @@ func (s *Server) confirmResend(c *echo.Context) error {
 	start := time.Now()
 	ctx := c.Request().Context()
 	email := db.NormalizeEmail(c.FormValue("email"))
-	u, err := s.db.UserByPendingEmail(ctx, email)
-	if err == nil {
-		err = s.sendConfirmation(ctx, c, u, email)
-	} else if errors.Is(err, db.ErrNotFound) {
-		if u, err = s.db.UserByEmail(ctx, email); err == nil && !u.EmailConfirmed {
+	// The account that holds the address comes first: an address someone else asked to switch to is
+	// theirs, and its owner is never mailed a link for another person's account (emailChange stores a
+	// taken address as waiting, so that the profile does not tell it is taken).
+	u, err := s.db.UserByEmail(ctx, email)
+	switch {
+	case err == nil:
+		if !u.EmailConfirmed {
 			err = s.sendConfirmation(ctx, c, u, email)
-		} else if errors.Is(err, db.ErrNotFound) || err == nil {
+		}
+	case errors.Is(err, db.ErrNotFound):
+		if u, err = s.db.UserByPendingEmail(ctx, email); err == nil {
+			err = s.sendConfirmation(ctx, c, u, email)
+		} else if errors.Is(err, db.ErrNotFound) {
 			err = nil
 		}
 	}

@@ -86,3 +86,66 @@ func TestConfirmResendLooksTheSameForEveryAddress(t *testing.T) {
 		}
 	}
 }
+
+// Asking to change one's address to one that belongs to someone else looks, afterwards, like asking for a
+// free one: the profile shows the same waiting address with the same cancel button, the person's current
+// mailbox gets the same notice, and neither answer comes sooner than the floor. Only the free address
+// gets a confirmation link. Before, the profile showed a waiting address only for a free one (and only a
+// free one sent the notice): a way to test which addresses have an account.
+func TestEmailChangeToTakenAddressLeavesTheSameTraces(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.createUser("anna@muster.example", "Anna", "", nil)
+	e.createUser("bert@muster.example", "Bert", "", nil)
+	e.login(u.Email, testPassword)
+	try := func(addr string) (page string, toAnna, toAddr int) {
+		e.clock.Advance(2 * time.Minute) // past the mail cooldown
+		before := len(e.mails())
+		start := time.Now()
+		resp, _ := e.post("/profile/email", url.Values{"email": {addr}, "current_password": {testPassword}}, profEN)
+		if d := time.Since(start); d < forgotFloor {
+			t.Errorf("%s: answered in %v, before the floor of %v", addr, d, forgotFloor)
+		}
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: %d", addr, resp.StatusCode)
+		}
+		_, body := e.get("/profile", profEN)
+		d := doc(t, body)
+		email, _ := d.Find(`[data-testid=profile-email]`).Html()
+		page = strings.ReplaceAll(profErr(t, body, "alert-success")+email, addr, "ADDR")
+		for _, m := range e.mails()[before:] {
+			switch {
+			case strings.EqualFold(m.To, u.Email):
+				toAnna++
+			case strings.EqualFold(m.To, addr):
+				toAddr++
+			}
+		}
+		e.post("/profile/email/cancel", nil, nil)
+		e.get("/profile", profEN) // the flash
+		return page, toAnna, toAddr
+	}
+	free, freeNotice, freeLink := try("frei@muster.example")
+	taken, takenNotice, takenLink := try("bert@muster.example")
+	if !strings.Contains(free, "ADDR") {
+		t.Fatalf("the profile does not show the waiting free address:\n%s", free)
+	}
+	if free != taken {
+		t.Errorf("the profile differs after a free and a taken address:\nfree:  %s\ntaken: %s", free, taken)
+	}
+	if freeNotice != takenNotice || freeNotice != 1 {
+		t.Errorf("notices to the current address: %d for a free, %d for a taken one, want 1 each", freeNotice, takenNotice)
+	}
+	if freeLink != 1 || takenLink != 0 {
+		t.Errorf("confirmation mails: %d to the free address (want 1), %d to the taken one (want 0)", freeLink, takenLink)
+	}
+	// Nobody can have the owner of the taken address mailed through "send the confirmation again".
+	e.clock.Advance(2 * time.Minute)
+	e.post("/profile/email", url.Values{"email": {"bert@muster.example"}, "current_password": {testPassword}}, profEN)
+	e.clock.Advance(2 * time.Minute)
+	before := len(e.mails())
+	e.newClient()
+	e.post("/confirm/resend", url.Values{"email": {"bert@muster.example"}}, nil)
+	for _, m := range e.mails()[before:] {
+		t.Errorf("resend mailed %s: %s", m.To, m.Subject)
+	}
+}
