@@ -35,3 +35,123 @@ func TestParallelFirstAdminSetupLink(t *testing.T) {
 		t.Fatalf("%d administrator invitations, want 1", n)
 	}
 }
+
+// passed counts the answers of a burst of second-factor posts that let the person in (a redirect that is
+// neither back to the sign-in nor to the second factor again).
+func passed(as []answer) int {
+	n := 0
+	for _, a := range as {
+		if a.status == http.StatusSeeOther && a.location != "/login" && !strings.HasPrefix(a.location, "/mfa") {
+			n++
+		}
+	}
+	return n
+}
+
+// signedInBrowsers are n browsers that each passed the password step of u.
+func (e *testEnv) passwordStepBrowsers(n int, email string) []*http.Client {
+	e.t.Helper()
+	cs := make([]*http.Client, n)
+	for i := range cs {
+		cs[i] = newBrowser()
+		a, err := e.postAs(cs[i], "/login", url.Values{"email": {email}, "password": {testPassword}})
+		if err != nil || a.status != http.StatusSeeOther || a.location != "/mfa" {
+			e.t.Fatalf("password step %d: %v %v", i, a, err)
+		}
+	}
+	return cs
+}
+
+// One recovery code sent from forty browsers at once (each past the password step): it lets one of them
+// in, and is spent.
+func TestParallelOneRecoveryCode(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUserNoMFA("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	e.loginPassword(u.Email, testPassword)
+	_, codes := e.enrolTOTPFlow(t)
+	e.post("/mfa/recovery/done", nil, nil)
+	browsers := e.passwordStepBrowsers(burst, u.Email)
+	got := e.fire(burst, func(i int) (answer, error) {
+		return e.postAs(browsers[i], "/mfa", url.Values{"use": {"recovery"}, "code": {codes[0]}})
+	})
+	if n := passed(got); n != 1 {
+		t.Fatalf("one recovery code let %d of %d browsers in, want 1: %v", n, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL`, u.ID); n != 9 {
+		t.Fatalf("%d codes left, want 9", n)
+	}
+}
+
+// One authenticator code sent from forty browsers at once: one gets in, the others meet a used time step.
+func TestParallelOneTOTPCode(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUser("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	browsers := e.passwordStepBrowsers(burst, u.Email)
+	good := code(e.clock.Now())
+	got := e.fire(burst, func(i int) (answer, error) {
+		return e.postAs(browsers[i], "/mfa", url.Values{"use": {"totp"}, "code": {good}})
+	})
+	if n := passed(got); n != 1 {
+		t.Fatalf("one authenticator code let %d of %d browsers in, want 1: %v", n, burst, got)
+	}
+}
+
+// One reset link posted forty times at once, each with another new password: one sets the password, the
+// others find the link used, and the password that works is the one that was set.
+func TestParallelOneResetLink(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUser("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	e.forgot(u.Email)
+	link := lastResetLink(t, e, u.Email)
+	got := e.fire(burst, func(i int) (answer, error) {
+		pw := fmt.Sprintf("Neues-Fenster#%04d", i)
+		return e.postAs(newBrowser(), link, pwValues("", pw, pw, false))
+	})
+	if n := countStatus(got, http.StatusOK); n != 1 {
+		t.Fatalf("%d of %d posts of one reset link set a password, want 1: %v", n, burst, got)
+	}
+	if n := countStatus(got, http.StatusGone); n != burst-1 {
+		t.Fatalf("%d of %d posts found the link used, want %d: %v", n, burst, burst-1, got)
+	}
+	for i, a := range got {
+		if a.status != http.StatusOK {
+			continue
+		}
+		pw := fmt.Sprintf("Neues-Fenster#%04d", i)
+		if a, _ := e.postAs(newBrowser(), "/login", url.Values{"email": {u.Email}, "password": {pw}}); a.status != http.StatusSeeOther {
+			t.Fatalf("the password of the accepted post does not sign in: %v", a)
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'password.reset' AND actor_id = ?`, u.ID); n != 1 {
+		t.Fatalf("password.reset audited %d times", n)
+	}
+}
+
+// One confirmation link opened forty times at once: one switches the address (one audit entry), the
+// others find it used.
+func TestParallelOneConfirmationLink(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.createUser("alt@muster.example", "Anna", "", nil)
+	if _, err := e.db.W.Exec(`UPDATE users SET pending_email = 'neu@muster.example' WHERE id = ?`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.post("/confirm/resend", url.Values{"email": {"neu@muster.example"}}, nil)
+	link := linkIn(t, e.lastMailTo("neu@muster.example"))
+	got := e.fire(burst, func(int) (answer, error) {
+		resp, err := newBrowser().Get(e.URL(link))
+		if err != nil {
+			return answer{}, err
+		}
+		resp.Body.Close()
+		return answer{resp.StatusCode, location(resp)}, nil
+	})
+	if n := countStatus(got, http.StatusOK); n != 1 {
+		t.Fatalf("%d of %d opened the link successfully, want 1: %v", n, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'email.confirmed' AND actor_id = ?`, u.ID); n != 1 {
+		t.Fatalf("email.confirmed audited %d times", n)
+	}
+}
