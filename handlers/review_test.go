@@ -149,3 +149,74 @@ func TestEmailChangeToTakenAddressLeavesTheSameTraces(t *testing.T) {
 		t.Errorf("resend mailed %s: %s", m.To, m.Subject)
 	}
 }
+
+// Every answer to a signed-in person — each GET route of the router, the reveal, copy, QR, history
+// reveal, handbook with secrets and CSV export — is Cache-Control: no-store (only the content-hashed
+// static files may be cached), and the request log names routes, never a path, query or secret.
+func TestEveryAuthenticatedAnswerIsNoStore(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	admin := e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	f.as(admin)
+	pw := itoa64(f.items["passwords"])
+	checked := 0
+	check := func(method, path string, hdr map[string]string) {
+		t.Helper()
+		resp, _ := e.do(method, path, strings.NewReader(""), hdr)
+		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+			t.Errorf("%s %s: %d with Cache-Control %q", method, path, resp.StatusCode, cc)
+		}
+		checked++
+	}
+	for _, r := range e.srv.e.Router().Routes() {
+		if r.Method != http.MethodGet || strings.HasPrefix(r.Path, "/static/") {
+			continue
+		}
+		path := r.Path
+		for _, p := range r.Parameters {
+			val := "1"
+			switch p {
+			case "slug":
+				val = "alpha"
+			case "id":
+				val = pw
+			case "uid":
+				val = itoa64(f.viewer.ID)
+			case "area":
+				val = "passwords"
+			case "field":
+				val = "password"
+			case "token":
+				val = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			}
+			path = strings.Replace(path, ":"+p, val, 1)
+		}
+		path = strings.ReplaceAll(path, "*", "x")
+		check(http.MethodGet, path+"?q=query-"+marker, nil)
+		check(http.MethodGet, path, map[string]string{"HX-Request": "true"})
+	}
+	_, body := e.get("/o/alpha/docs/passwords/"+pw+"/history", nil)
+	hist, _ := doc(t, body).Find(`form[action*="/versions/"]`).First().Attr("action")
+	for _, p := range []string{
+		"/o/alpha/docs/passwords/" + pw + "/secret/password",
+		"/o/alpha/docs/passwords/" + pw + "/copy/password",
+		"/o/alpha/docs/wireless/" + itoa64(f.items["wireless"]) + "/qr",
+		hist,
+		"/o/alpha/handbook?secrets=1",
+	} {
+		check(http.MethodPost, p, nil)
+		check(http.MethodPost, p, map[string]string{"HX-Request": "true"})
+	}
+	e.post("/o/alpha/handbook", url.Values{"secrets": {"1"}}, nil)
+	check(http.MethodGet, "/o/alpha/export/passwords", nil)
+	check(http.MethodGet, "/mfa/recovery/codes.txt", nil)
+	if checked < 40 {
+		t.Fatalf("only %d answers checked", checked)
+	}
+	log := e.logBuf.String()
+	for _, bad := range []string{marker, "?q=", "AAAAAAAAAAAAAAAA", "/o/alpha"} {
+		if strings.Contains(log, bad) {
+			t.Errorf("the log contains %q", bad)
+		}
+	}
+}
