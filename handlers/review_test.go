@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"github.com/PuerkitoBio/goquery"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -218,5 +219,80 @@ func TestEveryAuthenticatedAnswerIsNoStore(t *testing.T) {
 		if strings.Contains(log, bad) {
 			t.Errorf("the log contains %q", bad)
 		}
+	}
+}
+
+// offSite reports whether a Location would take a browser to another site: anything but a path on this
+// one, read the way browsers read it (backslashes as slashes, tabs and newlines dropped, leading blanks
+// and controls stripped).
+func offSite(loc string) bool {
+	l := strings.TrimLeft(loc, " \x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f")
+	l = strings.NewReplacer("\t", "", "\n", "", "\r", "", "\\", "/").Replace(l)
+	return !strings.HasPrefix(l, "/") || strings.HasPrefix(l, "//")
+}
+
+// Every place that takes next= — sign-in (form and page), language and theme switches, the password
+// re-confirmation (page and form), the second-factor resets of staff and managers — sends the browser
+// only to a path of this site, whatever variant of another site's address it is given.
+func TestNextVariantsStayOnSite(t *testing.T) {
+	e := newTestEnv(t)
+	o := e.createOrg("Muster GmbH", "muster")
+	admin := e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	mgr := e.createUser("mia@muster.example", "Mia", "", map[int64]string{o.ID: "manager"})
+	viewer := e.createUser("vera@muster.example", "Vera", "", map[int64]string{o.ID: "viewer"})
+	variants := []string{
+		"//evil.example/x", "/\\evil.example", "\\\\evil.example", "/%2F%2Fevil.example", "%2F%2Fevil.example",
+		"/%5Cevil.example", "%5C%5Cevil.example", "javascript:alert(1)", "JaVaScRiPt:alert(1)",
+		"https://evil.example/", "http:evil.example", "https:/evil.example", " //evil.example", "\t//evil.example",
+		"/\t/evil.example", "/\r\n/evil.example", "/ok\r\nLocation: https://evil.example", "\x00//evil.example",
+		"//evil.example@muster.example", "/%09/evil.example", "data:text/html,x", "evil.example",
+	}
+	locs := func(what string, resp *http.Response, body string) []string {
+		out := []string{location(resp), resp.Header.Get("HX-Redirect")}
+		doc(t, body).Find(`input[name=next]`).Each(func(_ int, s *goquery.Selection) { out = append(out, s.AttrOr("value", "")) })
+		return out
+	}
+	try := func(what string, resp *http.Response, body string) {
+		t.Helper()
+		for _, l := range locs(what, resp, body) {
+			if l != "" && offSite(l) {
+				t.Errorf("%s: sends the browser to %q", what, l)
+			}
+		}
+	}
+	for _, v := range variants {
+		q := url.QueryEscape(v)
+		e.newClient()
+		resp, body := e.get("/login?next="+q, nil)
+		try("GET /login next="+v, resp, body)
+		resp, body = e.post("/lang", url.Values{"lang": {"en"}, "next": {v}}, nil)
+		try("POST /lang next="+v, resp, body)
+		resp, body = e.post("/theme", url.Values{"theme": {"dark"}, "next": {v}}, nil)
+		try("POST /theme next="+v, resp, body)
+		resp, body = e.post("/login", url.Values{"email": {mgr.Email}, "password": {testPassword}, "next": {v}}, nil)
+		try("POST /login next="+v, resp, body)
+		e.passSecondFactor()
+		resp, body = e.get("/mfa", nil)
+		try("after sign-in next="+v, resp, body)
+		resp, body = e.get("/security/confirm?next="+q, nil)
+		try("GET /security/confirm next="+v, resp, body)
+		resp, body = e.post("/security/confirm", url.Values{"password": {testPassword}, "next": {v}}, nil)
+		try("POST /security/confirm next="+v, resp, body)
+		resp, body = e.post("/o/muster/people/"+itoa64(viewer.ID)+"/mfa-reset", url.Values{"next": {v}}, nil)
+		try("manager's second-factor reset next="+v, resp, body)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("manager's second-factor reset: %d", resp.StatusCode)
+		}
+		e.enrolTestTOTP(viewer.ID)
+		e.newClient()
+		e.login(admin.Email, testPassword)
+		resp, body = e.post("/staff/users/"+itoa64(viewer.ID)+"/mfa-reset", url.Values{"next": {v}}, nil)
+		try("staff second-factor reset next="+v, resp, body)
+		resp, body = e.post("/staff/users/"+itoa64(viewer.ID)+"/mfa-reset", url.Values{"next": {v}}, map[string]string{"HX-Request": "true"})
+		try("staff second-factor reset (htmx) next="+v, resp, body)
+		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("HX-Redirect") == "" {
+			t.Fatalf("staff second-factor reset (htmx): %d", resp.StatusCode)
+		}
+		e.enrolTestTOTP(viewer.ID)
 	}
 }
