@@ -1,10 +1,15 @@
 package handlers
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"github.com/PuerkitoBio/goquery"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"portier/db"
 	"regexp"
 	"strings"
 	"testing"
@@ -294,5 +299,49 @@ func TestNextVariantsStayOnSite(t *testing.T) {
 			t.Fatalf("staff second-factor reset (htmx): %d", resp.StatusCode)
 		}
 		e.enrolTestTOTP(viewer.ID)
+	}
+}
+
+// An import larger than the upload limit is refused with 413 (with or without a length), one with more
+// lines than an import may have is refused whole, and a customer's manager cannot import at all.
+func TestOversizedCSVImportIsRefusedWhole(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	count := func() int {
+		n, _ := e.db.DocCounts(context.Background(), db.DocScope{OrgID: f.a.ID, StaffView: true})
+		return n["contacts"]
+	}
+	before := count()
+	f.as(f.mgr)
+	if resp, _ := e.postFile("/o/alpha/import/contacts", "k.csv", []byte("name\nA\n"), nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("manager's import: %d, want 404", resp.StatusCode)
+	}
+	f.as(f.tech)
+	var many strings.Builder
+	many.WriteString("name\n")
+	for i := range maxImportRows + 1 {
+		fmt.Fprintf(&many, "Kontakt %d\n", i)
+	}
+	resp, body := e.postFile("/o/alpha/import/contacts", "k.csv", []byte(many.String()), map[string]string{"Accept-Language": "en"})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "import-problems") {
+		t.Fatalf("%d lines: %d", maxImportRows+1, resp.StatusCode)
+	}
+	huge := []byte("name\n" + strings.Repeat("Kontakt mit einem langen Namen\n", maxUploadBody/30+1000))
+	resp, _ = e.postFile("/o/alpha/import/contacts", "k.csv", huge, nil)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("%d bytes: %d, want 413", len(huge), resp.StatusCode)
+	}
+	var mp bytes.Buffer
+	w := multipart.NewWriter(&mp)
+	fw, _ := w.CreateFormFile("file", "k.csv")
+	fw.Write(huge)
+	w.Close()
+	// io.MultiReader hides the length: the request goes out chunked.
+	resp, _ = e.do(http.MethodPost, "/o/alpha/import/contacts", io.MultiReader(&mp), map[string]string{"Content-Type": w.FormDataContentType()})
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("%d bytes without a length: %d, want 413", len(huge), resp.StatusCode)
+	}
+	if count() != before {
+		t.Fatalf("refused imports stored %d contacts", count()-before)
 	}
 }
