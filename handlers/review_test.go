@@ -4,18 +4,19 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/PuerkitoBio/goquery"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"portier/db"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/pquerna/otp/totp"
+
+	"portier/db"
 )
 
 // Findings of the review of every route and command, as an attacker would try them.
