@@ -346,3 +346,102 @@ func TestOversizedCSVImportIsRefusedWhole(t *testing.T) {
 		t.Fatalf("refused imports stored %d contacts", count()-before)
 	}
 }
+
+// Numeric ids and slugs of other organisations and other people, tried by every kind of customer and by a
+// technician: each answers 404 (the same as something that does not exist) and changes nothing. Paula is
+// manager of Alpha and viewer of Beta; Vera is viewer of Alpha; Ida has an open invitation to Alpha only;
+// Boris is manager of Beta.
+func TestOtherPeoplesIDsAnswerNotFound(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	admin := e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	paula := e.createUser("paula@alpha.example", "Paula", "", map[int64]string{f.a.ID: "manager", f.b.ID: "viewer"})
+	boris := e.createUser("boris@beta.example", "Boris", "", map[int64]string{f.b.ID: "manager"})
+	ida := e.createUser("ida@beta.example", "Ida", "", map[int64]string{f.b.ID: "viewer"})
+	e.invite(ida.Email, "Ida", f.a.ID, "viewer", "en")
+	e.invite("neu@beta.example", "Neu", f.b.ID, "viewer", "en")
+	var betaInv, idaInv int64
+	e.db.R.QueryRow(`SELECT id FROM invitations WHERE email = 'neu@beta.example'`).Scan(&betaInv)
+	e.db.R.QueryRow(`SELECT id FROM invitations WHERE user_id = ?`, ida.ID).Scan(&idaInv)
+	var borisMethod, adminMethod int64
+	e.db.R.QueryRow(`SELECT id FROM mfa_methods WHERE user_id = ?`, boris.ID).Scan(&borisMethod)
+	e.db.R.QueryRow(`SELECT id FROM mfa_methods WHERE user_id = ?`, admin.ID).Scan(&adminMethod)
+	// Boris has a session whose id (on his own security page) someone might guess.
+	e.newClient()
+	e.login(boris.Email, testPassword)
+	sessions, err := e.db.UserSessions(context.Background(), boris.ID)
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("Boris's sessions: %v %v", sessions, err)
+	}
+	borisSession := sessionID(sessions[0].Hash)
+
+	bItem := itoa64(f.bItem)
+	other := func(u int64) string { return itoa64(u) }
+	type req struct{ method, path string }
+	customer := []req{
+		{"GET", "/o/beta/people"}, {"GET", "/o/beta/audit"},
+		{"POST", "/o/alpha/invitations/" + other(betaInv) + "/revoke"},
+		{"POST", "/o/alpha/invitations/" + other(betaInv) + "/resend"},
+		{"POST", "/o/alpha/people/" + other(boris.ID) + "/role"},
+		{"POST", "/o/alpha/people/" + other(boris.ID) + "/disable"},
+		{"POST", "/o/alpha/people/" + other(boris.ID) + "/mfa-reset"},
+		{"POST", "/o/alpha/people/" + other(ida.ID) + "/disable"}, // invited to Alpha, not a member
+		{"POST", "/o/alpha/people/" + other(ida.ID) + "/mfa-reset"},
+		{"POST", "/o/alpha/people/" + other(admin.ID) + "/mfa-reset"},
+		{"POST", "/o/beta/people/" + other(boris.ID) + "/mfa-reset"},
+		{"POST", "/staff/users/" + other(boris.ID) + "/mfa-reset"},
+		{"GET", "/o/alpha/docs/passwords/" + bItem},
+		{"POST", "/o/alpha/docs/passwords/" + bItem + "/secret/password"},
+		{"POST", "/o/alpha/docs/passwords/" + bItem + "/copy/password"},
+		{"POST", "/o/alpha/docs/passwords/" + itoa64(f.secretID) + "/secret/password"}, // staff-only
+		{"POST", "/security/methods/" + other(borisMethod) + "/rename"},
+		{"POST", "/security/methods/" + other(borisMethod) + "/remove"},
+		{"POST", "/security/methods/" + other(adminMethod) + "/remove"},
+		{"GET", "/avatar/" + other(admin.ID)},
+		{"GET", "/staff/search?q=Beta"}, {"GET", "/staff/people"}, {"GET", "/staff/audit"},
+	}
+	viewerOnly := []req{{"GET", "/o/alpha/people"}, {"GET", "/o/alpha/audit"}, {"POST", "/o/alpha/people/invite"},
+		{"POST", "/o/alpha/invitations/" + other(idaInv) + "/revoke"}, {"POST", "/o/alpha/people/" + other(paula.ID) + "/mfa-reset"},
+		{"GET", "/o/alpha/import/passwords"}, {"GET", "/o/alpha/docs/passwords/" + itoa64(f.items["passwords"]) + "/history"}}
+	technician := []req{
+		{"POST", "/staff/users/" + other(admin.ID) + "/mfa-reset"}, {"POST", "/staff/people/" + other(admin.ID) + "/disable"},
+		{"GET", "/staff/audit"}, {"GET", "/staff/settings"}, {"POST", "/staff/people/invite"},
+		{"POST", "/security/methods/" + other(adminMethod) + "/remove"},
+	}
+	for _, c := range []struct {
+		who  string
+		u    *db.User
+		reqs []req
+	}{
+		{"Paula (manager of Alpha, viewer of Beta)", paula, customer},
+		{"Vera (viewer of Alpha)", f.viewer, append(append([]req{}, customer...), viewerOnly...)},
+		{"the technician", f.tech, technician},
+	} {
+		e.newClient()
+		e.login(c.u.Email, testPassword)
+		for _, r := range c.reqs {
+			resp, _ := e.do(r.method, r.path, strings.NewReader(url.Values{"name": {"x"}, "role": {"manager"}, "email": {"x@y.example"}}.Encode()),
+				map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s: %s %s: %d, want 404", c.who, r.method, r.path, resp.StatusCode)
+			}
+		}
+		resp, _ := e.post("/profile/sessions/end", url.Values{"id": {borisSession}}, nil)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: ending Boris's session: %d, want 404", c.who, resp.StatusCode)
+		}
+	}
+	// Nothing changed: every method, session, invitation and membership is still there.
+	for q, want := range map[string]int{
+		`SELECT count(*) FROM mfa_methods WHERE user_id IN (` + other(boris.ID) + `,` + other(admin.ID) + `,` + other(ida.ID) + `)`: 3,
+		`SELECT count(*) FROM mfa_methods WHERE name = 'x'`: 0,
+		`SELECT count(*) FROM user_sessions WHERE user_id = ` + other(boris.ID): 1,
+		`SELECT count(*) FROM invitations WHERE revoked_at IS NULL`:             2,
+		`SELECT count(*) FROM users WHERE disabled_at IS NOT NULL`:              0,
+		`SELECT count(*) FROM memberships WHERE user_id = ` + other(ida.ID):     1,
+	} {
+		if n := countRows(t, e, q); n != want {
+			t.Errorf("%s: %d, want %d", q, n, want)
+		}
+	}
+}
