@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -153,5 +156,70 @@ func TestParallelOneConfirmationLink(t *testing.T) {
 	}
 	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'email.confirmed' AND actor_id = ?`, u.ID); n != 1 {
 		t.Fatalf("email.confirmed audited %d times", n)
+	}
+}
+
+// postJSONAs sends a ceremony answer with client; safe to call from any goroutine.
+func (e *testEnv) postJSONAs(client *http.Client, path string, body []byte) (answer, error) {
+	req, err := http.NewRequest(http.MethodPost, e.URL(path), bytes.NewReader(body))
+	if err != nil {
+		return answer{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	var out passkeyJSON
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return answer{}, fmt.Errorf("%s: %d: %w", path, resp.StatusCode, err)
+	}
+	return answer{resp.StatusCode, out.Redirect}, nil
+}
+
+// One passkey answer to one challenge, sent forty times at once from the browser that asked for it, by
+// an authenticator that does not count (synced passkeys keep the counter at 0, so the counter check
+// cannot tell a replay): one sign-in, one new session. The challenge is spent once, in the database.
+func TestParallelOnePasskeyAnswer(t *testing.T) {
+	e := newTestEnv(t, withLocalhost)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUserNoMFA("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	a := newSoftAuthenticator(t, e)
+	e.loginPassword(u.Email, testPassword)
+	e.registerPasskey(a, "Laptop")
+	e.post("/mfa/recovery/done", nil, nil)
+	e.post("/logout", nil, nil)
+	sessionsBefore := countRows(t, e, `SELECT count(*) FROM user_sessions WHERE user_id = ?`, u.ID)
+
+	browser := newBrowser()
+	begin, err := e.postAs(browser, "/login/passkey/begin", nil)
+	if err != nil || begin.status != http.StatusOK {
+		t.Fatalf("begin: %v %v", begin, err)
+	}
+	// postAs discards the body: ask again for the options, with the same browser, and read them.
+	req, _ := http.NewRequest(http.MethodPost, e.URL("/login/passkey/begin"), nil)
+	resp, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	a.count = ^uint32(0) // get() counts up first: the answer carries 0, like a non-counting authenticator
+	answerBody := a.get(parseOptions(t, string(raw)))
+	got := e.fire(burst, func(int) (answer, error) {
+		return e.postJSONAs(browser, "/login/passkey/finish", answerBody)
+	})
+	signedIn := 0
+	for _, g := range got {
+		if g.location != "" {
+			signedIn++
+		}
+	}
+	if signedIn != 1 {
+		t.Fatalf("one passkey answer signed in %d of %d times, want 1: %v", signedIn, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM user_sessions WHERE user_id = ?`, u.ID) - sessionsBefore; n != 1 {
+		t.Fatalf("one passkey answer made %d sessions, want 1", n)
 	}
 }

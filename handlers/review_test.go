@@ -434,11 +434,11 @@ func TestOtherPeoplesIDsAnswerNotFound(t *testing.T) {
 	// Nothing changed: every method, session, invitation and membership is still there.
 	for q, want := range map[string]int{
 		`SELECT count(*) FROM mfa_methods WHERE user_id IN (` + other(boris.ID) + `,` + other(admin.ID) + `,` + other(ida.ID) + `)`: 3,
-		`SELECT count(*) FROM mfa_methods WHERE name = 'x'`: 0,
-		`SELECT count(*) FROM user_sessions WHERE user_id = ` + other(boris.ID): 1,
-		`SELECT count(*) FROM invitations WHERE revoked_at IS NULL`:             2,
-		`SELECT count(*) FROM users WHERE disabled_at IS NOT NULL`:              0,
-		`SELECT count(*) FROM memberships WHERE user_id = ` + other(ida.ID):     1,
+		`SELECT count(*) FROM mfa_methods WHERE name = 'x'`:                                                                         0,
+		`SELECT count(*) FROM user_sessions WHERE user_id = ` + other(boris.ID):                                                     1,
+		`SELECT count(*) FROM invitations WHERE revoked_at IS NULL`:                                                                 2,
+		`SELECT count(*) FROM users WHERE disabled_at IS NOT NULL`:                                                                  0,
+		`SELECT count(*) FROM memberships WHERE user_id = ` + other(ida.ID):                                                         1,
 	} {
 		if n := countRows(t, e, q); n != want {
 			t.Errorf("%s: %d, want %d", q, n, want)
