@@ -223,3 +223,24 @@ func TestParallelOnePasskeyAnswer(t *testing.T) {
 		t.Fatalf("one passkey answer made %d sessions, want 1", n)
 	}
 }
+
+// The right e-mail code sent forty times at once in its sign-in attempt: it passes once (one new signed-in
+// session), and is spent.
+func TestParallelOneEmailCode(t *testing.T) {
+	e := newTestEnv(t)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUserNoMFA("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	use := "email-" + itoa64(e.enrolEmailMethod(u.ID, u.Email))
+	e.loginPassword(u.Email, testPassword)
+	e.get("/mfa?use="+use, nil)
+	good := e.mailedCode(u.Email)
+	got := e.fire(burst, func(int) (answer, error) {
+		return e.postAs(e.client, "/mfa", url.Values{"use": {use}, "code": {good}})
+	})
+	if n := passed(got); n != 1 {
+		t.Fatalf("one e-mail code passed %d of %d times, want 1: %v", n, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM email_codes WHERE user_id = ? AND used_at IS NULL`, u.ID); n != 0 {
+		t.Fatalf("%d e-mail codes still live", n)
+	}
+}
