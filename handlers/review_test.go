@@ -472,3 +472,61 @@ func TestMultipartElsewhereKeepsTheFormLimit(t *testing.T) {
 		t.Fatalf("a %d-byte picture upload: %d", len(big), resp.StatusCode)
 	}
 }
+
+// A failed sign-in looks the same whoever the address belongs to — nobody, an account with another
+// password, a locked account, a disabled one, an invitee without a password, staff: the same status, page
+// (but the address typed), cookies, and about the same time (every case spends one password check, also
+// when there is no hash to check against).
+func TestFailedSignInLooksTheSameForEveryAddress(t *testing.T) {
+	e := newTestEnv(t)
+	o := e.createOrg("Muster GmbH", "muster")
+	e.createUser("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	locked := e.createUser("lock@muster.example", "Lock", "", map[int64]string{o.ID: "viewer"})
+	off := e.createUser("off@muster.example", "Off", "", map[int64]string{o.ID: "viewer"})
+	e.createUser("admin@msp.example", "Ada", "admin", nil)
+	e.invite("neu@muster.example", "Neu", o.ID, "viewer", "en")
+	if _, err := e.db.W.Exec(`UPDATE users SET locked_until = ? WHERE id = ?`, e.clock.Now().Add(time.Hour).Unix(), locked.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.W.Exec(`UPDATE users SET disabled_at = 1 WHERE id = ?`, off.ID); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		status  int
+		cookies int
+		page    string
+		dur     time.Duration
+	}
+	try := func(addr string) result {
+		var r result
+		const rounds = 3
+		var durs []time.Duration
+		for range rounds {
+			e.newClient()
+			start := time.Now()
+			resp, body := e.post("/login", url.Values{"email": {addr}, "password": {"Falsch-Passwort#1"}}, map[string]string{"Accept-Language": "en"})
+			durs = append(durs, time.Since(start))
+			r.status, r.cookies = resp.StatusCode, len(resp.Cookies())
+			r.page = nonceAttr.ReplaceAllString(strings.ReplaceAll(body, addr, "ADDR"), "")
+		}
+		r.dur = durs[0]
+		for _, d := range durs {
+			r.dur = min(r.dur, d)
+		}
+		return r
+	}
+	base := try("anna@muster.example")
+	if base.status != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", base.status)
+	}
+	for _, addr := range []string{"nobody@muster.example", "lock@muster.example", "off@muster.example", "neu@muster.example", "admin@msp.example"} {
+		got := try(addr)
+		if got.status != base.status || got.cookies != base.cookies || got.page != base.page {
+			t.Errorf("%s: %d, %d cookies, same page %v; a wrong password got %d, %d cookies", addr, got.status, got.cookies,
+				got.page == base.page, base.status, base.cookies)
+		}
+		if got.dur < base.dur/3 {
+			t.Errorf("%s: answered in %v, a wrong password in %v: the time tells them apart", addr, got.dur, base.dur)
+		}
+	}
+}
