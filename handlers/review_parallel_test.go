@@ -244,3 +244,43 @@ func TestParallelOneEmailCode(t *testing.T) {
 		t.Fatalf("%d e-mail codes still live", n)
 	}
 }
+
+// Forty parallel re-sends of one invitation by its organisation's manager: one new link, the old one dead,
+// so the person has exactly one live invitation there (each re-send used to copy the invitation again,
+// leaving forty live links).
+func TestParallelResendsOfOneInvitation(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	o := e.createOrg("Muster GmbH", "muster")
+	mgr := e.createUser("mia@muster.example", "Mia", "", map[int64]string{o.ID: "manager"})
+	e.invite("neu@muster.example", "Neu", o.ID, "viewer", "en")
+	var id int64
+	if err := e.db.R.QueryRow(`SELECT id FROM invitations WHERE org_id = ?`, o.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	browser := newBrowser()
+	if a, err := e.postAs(browser, "/login", url.Values{"email": {mgr.Email}, "password": {testPassword}}); err != nil || a.location != "/mfa" {
+		t.Fatalf("sign-in: %v %v", a, err)
+	}
+	if a, err := e.postAs(browser, "/mfa", url.Values{"use": {"totp"}, "code": {code(e.clock.Now())}}); err != nil || a.status != http.StatusSeeOther {
+		t.Fatalf("second factor: %v %v", a, err)
+	}
+	got := e.fire(burst, func(int) (answer, error) {
+		return e.postAs(browser, fmt.Sprintf("/o/muster/invitations/%d/resend", id), nil)
+	})
+	if n := countStatus(got, http.StatusSeeOther); n != 1 {
+		t.Errorf("%d of %d re-sends went through, want 1: %v", n, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM invitations WHERE org_id = ? AND accepted_at IS NULL AND revoked_at IS NULL`, o.ID); n != 1 {
+		t.Fatalf("%d live invitations after parallel re-sends, want 1", n)
+	}
+	// Forty invitations of one new address at once, half as manager, half as viewer: one live invitation.
+	e.fire(burst, func(i int) (answer, error) {
+		role := []string{"manager", "viewer"}[i%2]
+		return e.postAs(browser, "/o/muster/people/invite", url.Values{"email": {"zwei@muster.example"}, "name": {"Zwei"},
+			"role": {role}, "lang": {"de"}})
+	})
+	if n := countRows(t, e, `SELECT count(*) FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = 'zwei@muster.example'
+		AND i.accepted_at IS NULL AND i.revoked_at IS NULL`); n != 1 {
+		t.Fatalf("%d live invitations after parallel invitations of one address, want 1", n)
+	}
+}
