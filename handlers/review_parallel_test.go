@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // One-time things under parallel requests, found in the review of every route: each is consumed once,
@@ -282,5 +283,38 @@ func TestParallelResendsOfOneInvitation(t *testing.T) {
 	if n := countRows(t, e, `SELECT count(*) FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = 'zwei@muster.example'
 		AND i.accepted_at IS NULL AND i.revoked_at IS NULL`); n != 1 {
 		t.Fatalf("%d live invitations after parallel invitations of one address, want 1", n)
+	}
+}
+
+// signedIn is a browser of u past both factors.
+func (e *testEnv) signedInBrowser(u string) *http.Client {
+	e.t.Helper()
+	b := newBrowser()
+	if a, err := e.postAs(b, "/login", url.Values{"email": {u}, "password": {testPassword}}); err != nil || a.location != "/mfa" {
+		e.t.Fatalf("sign-in %s: %v %v", u, a, err)
+	}
+	if a, err := e.postAs(b, "/mfa", url.Values{"use": {"totp"}, "code": {code(e.clock.Now())}}); err != nil || a.status != http.StatusSeeOther {
+		e.t.Fatalf("second factor %s: %v %v", u, a, err)
+	}
+	return b
+}
+
+// Two administrators disabling each other, twenty times each, at the same moment: one of them stays
+// enabled (the last enabled administrator is never disabled).
+func TestParallelAdminsDisableEachOther(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createUser("ada@msp.example", "Ada", "admin", nil)
+	b := e.createUser("bea@msp.example", "Bea", "admin", nil)
+	ba := e.signedInBrowser(a.Email)
+	e.clock.Advance(30 * time.Second) // the next step: Ada's code is spent
+	bb := e.signedInBrowser(b.Email)
+	e.fire(burst, func(i int) (answer, error) {
+		if i%2 == 0 {
+			return e.postAs(ba, fmt.Sprintf("/staff/people/%d/disable", b.ID), nil)
+		}
+		return e.postAs(bb, fmt.Sprintf("/staff/people/%d/disable", a.ID), nil)
+	})
+	if n := countRows(t, e, `SELECT count(*) FROM users WHERE staff_role = 'admin' AND disabled_at IS NULL`); n != 1 {
+		t.Fatalf("%d administrators enabled after they disabled each other, want 1", n)
 	}
 }
