@@ -402,7 +402,12 @@ func TestOtherPeoplesIDsAnswerNotFound(t *testing.T) {
 	}
 	viewerOnly := []req{{"GET", "/o/alpha/people"}, {"GET", "/o/alpha/audit"}, {"POST", "/o/alpha/people/invite"},
 		{"POST", "/o/alpha/invitations/" + other(idaInv) + "/revoke"}, {"POST", "/o/alpha/people/" + other(paula.ID) + "/mfa-reset"},
-		{"GET", "/o/alpha/import/passwords"}, {"GET", "/o/alpha/docs/passwords/" + itoa64(f.items["passwords"]) + "/history"}}
+		{"GET", "/o/alpha/import/passwords"}, {"GET", "/o/alpha/docs/passwords/" + itoa64(f.items["passwords"]) + "/history"},
+		// Beta is not Vera's: none of its pages exist for her.
+		{"GET", "/o/beta"}, {"GET", "/o/beta/search?q=Beta"}, {"GET", "/o/beta/docs/passwords"},
+		{"GET", "/o/beta/docs/passwords/" + bItem}, {"POST", "/o/beta/docs/passwords/" + bItem + "/secret/password"},
+		{"GET", "/o/beta/export/passwords"}, {"GET", "/o/beta/handbook"}, {"POST", "/o/beta/handbook"},
+		{"GET", "/avatar/" + other(boris.ID)}}
 	technician := []req{
 		{"POST", "/staff/users/" + other(admin.ID) + "/mfa-reset"}, {"POST", "/staff/people/" + other(admin.ID) + "/disable"},
 		{"GET", "/staff/audit"}, {"GET", "/staff/settings"}, {"POST", "/staff/people/invite"},
