@@ -93,8 +93,9 @@ func (d *DB) CustomFieldUpdate(ctx context.Context, f CustomField, hook func(*sq
 	})
 }
 
-// CustomFieldDelete hides a field: pages, lists and exports no longer show it. Stored values stay in the
-// items and their history (a deleted field can be asked back from the database, never silently lost).
+// CustomFieldDelete hides a field: pages, lists and exports no longer show it. Its values stay in each
+// item until the item is next saved (the form no longer carries the field), and in the item's history
+// for good.
 func (d *DB) CustomFieldDelete(ctx context.Context, id int64, hook func(*sql.Tx) error) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE custom_fields SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, d.Now().Unix(), id)
