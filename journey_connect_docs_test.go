@@ -104,7 +104,7 @@ func TestJourneyDocumentsCustomFieldsExpiry(t *testing.T) {
 
 		// The administrator, in the journey's language: two custom fields for configurations.
 		a.Navigate(p.BaseURL + "/staff/fields")
-		clickAndLoad(t, a, `[data-testid="lang-` + lang + `"]`)
+		clickAndLoad(t, a, `[data-testid="lang-`+lang+`"]`)
 		a.WaitVisible(`[data-testid="custom-fields"]`)
 		a.SetValue("#cf-label", tx.tag)
 		testkit.Eval[chromedp.Void](a, `document.querySelector("#cf-kind").value = "text"`)
@@ -152,7 +152,7 @@ func TestJourneyDocumentsCustomFieldsExpiry(t *testing.T) {
 		c := testkit.Browser(t)
 		signInWithApp(t, c, p.BaseURL, viewer)
 		c.Navigate(base + "/articles")
-		clickAndLoad(t, c, `[data-testid="lang-` + lang + `"]`)
+		clickAndLoad(t, c, `[data-testid="lang-`+lang+`"]`)
 		c.WaitVisible(`[data-testid="article-list"]`)
 		if html := c.HTML(); !strings.Contains(html, tx.title) || strings.Contains(html, tx.staffTitle) || !strings.Contains(html, tx.folder) {
 			t.Fatalf("%s: customer's document list wrong", lang)
