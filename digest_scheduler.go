@@ -16,6 +16,9 @@ type digestSender interface {
 // loses nothing (the last sending time is in the database).
 var digestCheck = time.Hour
 
+// firstDigestDelay keeps the first round out of the way of start-up; a variable so tests can shorten it.
+var firstDigestDelay = time.Minute
+
 // startDigests runs the weekly expiry digests until the returned function is called; it waits for a
 // round under way to finish.
 func startDigests(s digestSender, logger *slog.Logger) (stop func()) {
@@ -23,13 +26,13 @@ func startDigests(s digestSender, logger *slog.Logger) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		runDigests(ctx, s, logger, digestCheck)
+		runDigests(ctx, s, logger, firstDigestDelay, digestCheck)
 	}()
 	return func() { cancel(); <-done }
 }
 
-func runDigests(ctx context.Context, s digestSender, logger *slog.Logger, every time.Duration) {
-	t := time.NewTimer(time.Minute) // not in the way of start-up
+func runDigests(ctx context.Context, s digestSender, logger *slog.Logger, first, every time.Duration) {
+	t := time.NewTimer(first)
 	defer t.Stop()
 	for {
 		select {

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -203,5 +204,34 @@ func TestArticleTemplatesCopiedIntoOrganisation(t *testing.T) {
 	}
 	if resp, _ := e.post("/o/alpha/articles/copy", url.Values{"template": {strconv.FormatInt(tid, 10)}}, nil); resp.StatusCode != 404 {
 		t.Errorf("customer copy: %d", resp.StatusCode)
+	}
+}
+
+// Twenty editors save version 1 at once: one revision wins, every other gets 409, and the history holds
+// exactly two revisions.
+func TestArticleParallelEditsOneWins(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	f.as(f.tech)
+	p := createArticle(t, e, url.Values{"title": {"Parallel"}, "body": {"v1"}})
+	results := make(chan int, 20)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			resp, _ := e.post(p, url.Values{"title": {"Parallel"}, "version": {"1"}, "body": {"v2 von " + strconv.Itoa(i)}}, nil)
+			results <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(results)
+	counts := map[int]int{}
+	for s := range results {
+		counts[s]++
+	}
+	if counts[303] != 1 || counts[409] != 19 {
+		t.Fatalf("statuses: %v", counts)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM article_revisions`); n != 2 {
+		t.Errorf("%d revisions", n)
 	}
 }
