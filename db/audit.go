@@ -53,7 +53,9 @@ func (d *DB) Audit(ctx context.Context, x execer, e AuditEntry) error {
 // AuditFilter narrows the audit list.
 type AuditFilter struct {
 	OrgID  int64  // 0: all organisations (staff only)
-	Action string // prefix, e.g. "login"
+	Action string // prefix, e.g. "login"; the whole name when ActionExact
+	// ActionExact matches Action as a whole ("docs.reveal" without "docs.reveal_old").
+	ActionExact bool
 	Limit  int
 	Before int64 // id for paging: entries older than this
 	// CustomerView leaves out entries about staff-only items.
@@ -72,7 +74,10 @@ func (d *DB) AuditList(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 		q += ` AND a.org_id = ?`
 		args = append(args, f.OrgID)
 	}
-	if f.Action != "" {
+	if f.Action != "" && f.ActionExact {
+		q += ` AND a.action = ?`
+		args = append(args, f.Action)
+	} else if f.Action != "" {
 		q += ` AND a.action LIKE ? ESCAPE '\'`
 		args = append(args, escapeLike(f.Action)+"%")
 	}

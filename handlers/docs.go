@@ -456,11 +456,7 @@ func (s *Server) auditSecretUse(c *echo.Context, r *docReq, it *db.DocItem, acti
 	if err != nil || recent {
 		return err
 	}
-	target := strconv.FormatInt(it.ID, 10) + ":" + r.area.Name + ":" + it.Name
-	if field != "" {
-		target += " (" + r.l.T(docs.Field{Name: field}.LabelKey(r.area.Name)) + ")"
-	}
-	e := s.auditEntry(c, r.org.ID, action, target)
+	e := s.auditEntry(c, r.org.ID, action, docItemTarget(it.ID, r.area.Name, field, it.Name))
 	e.StaffOnly = it.StaffOnly
 	return s.db.Audit(ctx, nil, e)
 }
@@ -685,7 +681,7 @@ func (s *Server) docsCreate(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	id, err := s.db.DocCreate(ctx, s.cfg.Sealer, ch, s.docActor(r), func(tx dbTx, id int64) error {
-		e := s.auditEntry(c, r.org.ID, "docs.create", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+ch.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.create", docItemTarget(id, r.area.Name, "", ch.Name))
 		e.StaffOnly = ch.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
@@ -713,7 +709,7 @@ func (s *Server) docsUpdate(c *echo.Context) error {
 		return s.renderDocForm(c, r, http.StatusUnprocessableEntity, it, raw, errs, ch.StaffOnly, "docs.fix_errors")
 	}
 	err = s.db.DocUpdate(ctx, s.cfg.Sealer, id, ch, s.docActor(r), func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "docs.update", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+ch.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.update", docItemTarget(id, r.area.Name, "", ch.Name))
 		e.StaffOnly = ch.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
@@ -741,7 +737,7 @@ func (s *Server) docsDelete(c *echo.Context) error {
 	}
 	id, ctx := it.ID, c.Request().Context()
 	err = s.db.DocSetDeleted(ctx, s.cfg.Sealer, r.org.ID, id, true, s.docActor(r), func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "docs.delete", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.delete", docItemTarget(id, r.area.Name, "", it.Name))
 		e.StaffOnly = it.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
@@ -775,7 +771,7 @@ func (s *Server) docsRestore(c *echo.Context) error {
 		return echo.ErrNotFound
 	}
 	err = s.db.DocSetDeleted(ctx, s.cfg.Sealer, r.org.ID, id, false, s.docActor(r), func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "docs.restore", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.restore", docItemTarget(id, r.area.Name, "", it.Name))
 		e.StaffOnly = it.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})

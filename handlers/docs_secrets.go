@@ -220,7 +220,7 @@ func (s *Server) docsRevealVersion(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e := s.auditEntry(c, r.org.ID, "docs.reveal_old", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
+	e := s.auditEntry(c, r.org.ID, "docs.reveal_old", docItemTarget(id, r.area.Name, "", it.Name))
 	e.StaffOnly = it.StaffOnly
 	if err := s.db.Audit(ctx, nil, e); err != nil {
 		return err

@@ -20,9 +20,16 @@ const overflowJS = `(() => {
 	const w = window.innerWidth, sw = document.documentElement.scrollWidth;
 	if (sw <= w) return "";
 	const out = [];
+	// Elements inside a box that scrolls or clips sideways do not widen the page: skip them.
+	const clipped = (el) => {
+		for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+			if (getComputedStyle(p).overflowX !== "visible") return true;
+		}
+		return false;
+	};
 	for (const el of document.querySelectorAll("body *")) {
 		const r = el.getBoundingClientRect();
-		if (r.width > 0 && r.right > w + 0.5) {
+		if (r.width > 0 && r.right > w + 0.5 && !clipped(el)) {
 			let name = el.tagName.toLowerCase();
 			if (el.id) name += "#" + el.id;
 			if (typeof el.className === "string" && el.className.trim()) name += "." + el.className.trim().split(/\s+/).join(".");
