@@ -56,8 +56,8 @@ type AuditFilter struct {
 	Action string // prefix, e.g. "login"; the whole name when ActionExact
 	// ActionExact matches Action as a whole ("docs.reveal" without "docs.reveal_old").
 	ActionExact bool
-	Limit  int
-	Before int64 // id for paging: entries older than this
+	Limit       int
+	Before      int64 // id for paging: entries older than this
 	// CustomerView leaves out entries about staff-only items.
 	CustomerView bool
 }
