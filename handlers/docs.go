@@ -576,7 +576,7 @@ func (s *Server) renderDocForm(c *echo.Context, r *docReq, status int, it *db.Do
 	}
 	v := views.DocFormView{Nav: nav, Area: r.area.Name, TitleKey: r.area.TitleKey(), Fields: fields, StaffOnly: staffOnly,
 		CanStaffOnly: r.u.IsStaff(), ErrorKey: errKey, Action: r.base, CancelHref: r.base,
-		Heading: r.l.T("docs.new_heading", "area", r.l.T(r.area.TitleKey()))}
+		Heading: r.l.T("docs.new_heading." + r.area.Name)}
 	if it != nil {
 		itemBase := r.base + "/" + strconv.FormatInt(it.ID, 10)
 		v.Action, v.CancelHref, v.Version = itemBase, itemBase, it.Version
