@@ -219,6 +219,10 @@ func TestJourneyEveryPage(t *testing.T) {
 			s.visit(a, p.BaseURL, "/staff/search?q=NAS", "staff-search", 200)
 			s.visit(a, p.BaseURL, "/profile", "profile", 200)
 			s.visit(a, p.BaseURL, "/security", "security", 200)
+			// Removing a factor asks first.
+			a.Click(`[data-testid^="remove-"]`)
+			a.WaitVisible(`[data-testid="remove-method"]`)
+			s.check(a, "security-remove")
 
 			// The customer's manager.
 			m := testkit.Browser(t)

@@ -188,8 +188,13 @@ func (s *Server) removeMethodPage(c *echo.Context) error {
 	if !s.recentPassword(c) {
 		return s.redirect(c, "/security/confirm?next="+url.QueryEscape(c.Request().URL.Path))
 	}
+	all, err := s.db.MFAMethods(ctx, u.ID)
+	if err != nil {
+		return err
+	}
 	l := i18n.From(ctx)
-	v := views.RemoveMethodView{ID: m.ID, KindKey: "mfa.kind." + m.Kind, Name: m.Name, Email: u.Email}
+	// The last factor cannot go (removeMethod refuses it too): say so before the person confirms.
+	v := views.RemoveMethodView{ID: m.ID, KindKey: "mfa.kind." + m.Kind, Name: m.Name, Email: u.Email, Last: len(all) <= 1}
 	return s.render(c, http.StatusOK, views.RemoveMethod(s.shell(c, l.T("security.remove_title")), v), nil)
 }
 

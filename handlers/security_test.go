@@ -242,6 +242,13 @@ func TestRemoveFactorAsksAndNotifies(t *testing.T) {
 		t.Errorf("the security page removes a factor with one click")
 	}
 
+	// The only factor: the confirmation says it cannot go, and offers no button to try.
+	resp, body = e.get("/security/methods/"+mfaItoa(first)+"/remove", en2(nil))
+	mustStatus(t, "confirmation of the last factor", resp, body, 200)
+	if d := doc(t, body); !strings.Contains(d.Find(`[data-testid=remove-method]`).Text(), "only second factor") || d.Find(`[data-testid=remove-confirm]`).Length() != 0 {
+		t.Errorf("the last factor is offered for removal")
+	}
+
 	// A second method, so the first may go.
 	resp, body = e.get("/mfa/setup/totp", en2(nil))
 	mustStatus(t, "add app", resp, body, 200)
