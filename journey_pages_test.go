@@ -61,6 +61,20 @@ func (s *pjPages) check(b *testkit.BrowserT, name string) {
 	b.SetViewport(1280, 900)
 }
 
+// sameLine fails unless the elements matched by a and b (both present) end at the same height and are as
+// tall as each other, within a pixel, at 1280 px: a filter button level with its fields, "copy" beside "show".
+func (s *pjPages) sameLine(b *testkit.BrowserT, name, a, c string) {
+	s.t.Helper()
+	got := testkit.Eval[[]float64](b, `(() => { const a = document.querySelector(`+"`"+a+"`"+`).getBoundingClientRect(),
+		b = document.querySelector(`+"`"+c+"`"+`).getBoundingClientRect(); return [a.bottom, b.bottom, a.height, b.height] })()`)
+	if d := got[0] - got[1]; d > 1 || d < -1 {
+		s.t.Errorf("%s (%s): %s ends at %.0f px, %s at %.0f px", name, s.lang, a, got[0], c, got[1])
+	}
+	if d := got[2] - got[3]; d > 1 || d < -1 {
+		s.t.Errorf("%s (%s): %s is %.0f px tall, %s %.0f px", name, s.lang, a, got[2], c, got[3])
+	}
+}
+
 // visit opens path and checks it; it must answer with status want.
 func (s *pjPages) visit(b *testkit.BrowserT, base, path, name string, want int) {
 	s.t.Helper()
@@ -199,12 +213,15 @@ func TestJourneyEveryPage(t *testing.T) {
 			a.WaitVisible(`[data-testid="secret-value-key"]`)
 			s.check(a, "wireless-revealed")
 			s.visit(a, p.BaseURL, strings.TrimPrefix(pw, p.BaseURL), "password-detail", 200)
+			a.WaitVisible(`[data-testid="copy-password"]`)
+			s.sameLine(a, "password detail", `[data-testid="reveal-password"]`, `[data-testid="copy-password"]`)
 			s.visit(a, p.BaseURL, strings.TrimPrefix(pw, p.BaseURL)+"/edit", "password-edit", 200)
 			s.visit(a, p.BaseURL, strings.TrimPrefix(pw, p.BaseURL)+"/history", "password-history", 200)
 			s.visit(a, p.BaseURL, strings.TrimPrefix(cfg, p.BaseURL), "configuration-detail", 200)
 			for _, area := range []string{"configurations", "contacts", "passwords", "wireless", "vpn"} {
 				s.visit(a, base, "/docs/"+area, area, 200)
 			}
+			s.sameLine(a, "configurations filter", `.docs-filters select`, `.docs-filters button`)
 			s.visit(a, base, "/docs/configurations/new", "configuration-new", 200)
 			s.visit(a, base, "/import/contacts", "import", 200)
 			s.visit(a, base, "/search?q=NAS", "search", 200)
@@ -216,6 +233,8 @@ func TestJourneyEveryPage(t *testing.T) {
 			s.visit(a, p.BaseURL, "/staff/people", "staff-people", 200)
 			s.visit(a, p.BaseURL, "/staff/settings", "staff-settings", 200)
 			s.visit(a, p.BaseURL, "/staff/audit", "staff-audit", 200)
+			s.sameLine(a, "audit filter", `#audit-action`, `[data-testid="audit-filter-submit"]`)
+			s.sameLine(a, "header", `[data-testid="logout"]`, `[data-testid="lang-en"]`)
 			s.visit(a, p.BaseURL, "/staff/search?q=NAS", "staff-search", 200)
 			s.visit(a, p.BaseURL, "/profile", "profile", 200)
 			s.visit(a, p.BaseURL, "/security", "security", 200)
