@@ -133,6 +133,8 @@ const (
 	pluralInDays      = "expiry.in_days"
 	pluralDaysAgo     = "expiry.days_ago"
 	pluralDigestIntro = "mail.expiry_digest.intro"
+	// how many addresses the digest goes to, in the activity log
+	pluralDigestRecipients = "expiry.digest.recipients_n"
 )
 
 // leftText says how far away a date is: "today", "in 3 days", "2 days ago".
