@@ -15,19 +15,26 @@ import (
 	"portier/testkit"
 )
 
-// shoot saves screenshots of the current page at desktop and phone width (for looking at, and for the
-// artifacts of a failed run).
+// shoot checks the current page at desktop and phone width — no sideways scrolling, no serious
+// accessibility violation — and saves a screenshot of each (to look at, and for a failed run's artifacts).
 func shoot(t *testing.T, b *testkit.BrowserT, name string) {
 	t.Helper()
 	dir := filepath.Join(testkit.ArtifactsDir(), "screens")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []int64{1280, 390} {
-		b.Do(chromedp.EmulateViewport(w, 900))
-		b.Screenshot(filepath.Join(dir, name+"-"+strconv.FormatInt(w, 10)+".png"))
+	for _, w := range []int{1280, 390} {
+		b.SetViewport(w, 900)
+		// The handbook's tables may scroll sideways on a phone (TestJourneyEveryPage allows it too).
+		if why := b.Overflow(); why != "" && !strings.HasPrefix(name, "handbook") {
+			t.Errorf("%s at %d px scrolls sideways: %s", name, w, why)
+		}
+		for _, v := range b.AxeViolations() {
+			t.Errorf("%s at %d px: accessibility %s (%s): %s", name, w, v.ID, v.Impact, v.Description)
+		}
+		b.Screenshot(filepath.Join(dir, name+"-"+strconv.Itoa(w)+".png"))
 	}
-	b.Do(chromedp.EmulateViewport(1280, 900))
+	b.SetViewport(1280, 900)
 }
 
 // clickAndLoad clicks an element that leads to another page and waits until that page has loaded: the
