@@ -50,8 +50,15 @@ func TestRenderIsHarmless(t *testing.T) {
 		}
 	}
 	for h := range hrefs {
-		if h != "" && !strings.HasPrefix(h, "https://") && !strings.HasPrefix(h, "/") && !strings.HasPrefix(h, "mailto:") {
+		if !strings.HasPrefix(h, "https://") && !strings.HasPrefix(h, "/") && !strings.HasPrefix(h, "mailto:") {
 			t.Errorf("unexpected link %q kept", h)
+		}
+	}
+	// A refused link stays as its text, not as a link to nowhere.
+	text := d.Text()
+	for _, w := range []string{"a b c d e f g h", "javascript:alert(8)"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("text %q of a refused link lost: %q", w, text)
 		}
 	}
 }
