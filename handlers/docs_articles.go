@@ -436,6 +436,19 @@ func (s *Server) handbookProcedures(ctx context.Context, orgID int64, staff bool
 	return out, nil
 }
 
+// emergencyLinks are the organisation's emergency procedures the viewer may read (its start page).
+func (s *Server) emergencyLinks(ctx context.Context, org *db.Org, staff bool) ([]views.ArticleRow, error) {
+	list, err := s.db.Articles(ctx, db.ArticleScope{OrgID: org.ID, StaffView: staff}, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]views.ArticleRow, 0, len(list))
+	for _, a := range list {
+		out = append(out, views.ArticleRow{Title: a.Title, Href: "/o/" + org.Slug + "/articles/" + strconv.FormatInt(a.ID, 10), StaffOnly: a.StaffOnly})
+	}
+	return out, nil
+}
+
 // Templates: MSP-wide documents in the staff area.
 
 var templateScope = db.ArticleScope{StaffView: true}

@@ -62,6 +62,12 @@ func TestArticleStaffOnlyNeverReachesCustomers(t *testing.T) {
 		if !strings.Contains(body, "Internet ist ausgefallen") || strings.Contains(body, "XYZZY") || strings.Contains(body, marker) {
 			t.Errorf("%s: handbook procedures wrong", u.Email)
 		}
+		// The start page leads straight to the emergency procedures the customer may read.
+		_, body = e.get("/o/alpha", nil)
+		home := doc(t, body).Find(`[data-testid="org-emergency"]`)
+		if href, _ := home.Find("a").Attr("href"); href != open || strings.Contains(home.Text(), "XYZZY") {
+			t.Errorf("%s: start page emergency links %q: %q", u.Email, href, home.Text())
+		}
 	}
 	// A customer of another organisation sees none of them.
 	f.as(f.stranger)
