@@ -240,8 +240,13 @@ func TestJourneyDemoEmergencyProcedure(t *testing.T) {
 	if html := b.HTML(); !strings.Contains(html, "Internet ist ausgefallen") || !strings.Contains(html, "Onboarding neuer Mitarbeiter") {
 		t.Fatal("demo documents missing")
 	}
-	b.Navigate(p.BaseURL + "/o/muster/articles")
-	testkit.Eval[chromedp.Void](b, `[...document.querySelectorAll('[data-testid="article-link"]')].find(a => a.textContent.includes("Internet ist ausgefallen")).click()`)
+	// From the organisation's start page, one tap to the procedure.
+	b.Navigate(p.BaseURL + "/o/muster")
+	if got := b.Text(`[data-testid="org-emergency"]`); !strings.Contains(got, "Internet ist ausgefallen") {
+		t.Fatalf("start page emergency procedures: %q", got)
+	}
+	shoot(t, b, "demo-home-de")
+	clickAndLoad(t, b, `[data-testid="org-emergency-link"]`)
 	b.WaitVisible(`[data-testid="article-body"] table`)
 	if testkit.Eval[bool](b, `document.querySelector('[data-testid="article-print"]').hidden`) {
 		t.Error("print button hidden with script available")
