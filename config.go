@@ -39,6 +39,7 @@ type config struct {
 	SessionLifetime time.Duration
 	PasswordPolicy  auth.Policy
 	IdPEndpoints    idp.Endpoints // where Microsoft and Google sign in (national clouds differ)
+	AttachmentMax   int64         // bytes: the largest file attached to an item
 
 	// Going live (tls.go, backup_scheduler.go).
 	TLS             string // off, acme or files
@@ -86,6 +87,7 @@ func newSettings() *settings {
 	add("http-addr", "PORTIER_HTTP_ADDR", "", "with TLS on: plain-HTTP address that answers ACME challenges and redirects everything else to the https base URL (default :80; off: none)")
 	add("backup-dir", "PORTIER_BACKUP_DIR", "", "folder for scheduled backups (mount off-machine storage here); empty: no scheduled backups")
 	add("backup-interval", "PORTIER_BACKUP_INTERVAL", "24h", "time between scheduled backups")
+	add("attachment-max-mb", "PORTIER_ATTACHMENT_MAX_MB", "25", "largest file that can be attached to an item, in MB (files are stored sealed inside the database)")
 	add("backup-keep", "PORTIER_BACKUP_KEEP", "14", "number of scheduled backups to keep (older ones are deleted)")
 	add("replica-dir", "PORTIER_REPLICA_DIR", "", "folder for a continuously refreshed copy of the database (off-machine storage); empty: off")
 	add("replica-interval", "PORTIER_REPLICA_INTERVAL", "10s", "how often the replica is refreshed when the database changed")
@@ -293,6 +295,11 @@ func (s *settings) parseOps(c *config) error {
 		return bad("backup-interval", "want a duration of at least 1m such as 24h or 6h, got %q", s.get("backup-interval"))
 	} else {
 		c.BackupInterval = v
+	}
+	if n, err := strconv.Atoi(s.get("attachment-max-mb")); err != nil || n < 1 || n > 1024 {
+		return bad("attachment-max-mb", "want a number from 1 to 1024, got %q", s.get("attachment-max-mb"))
+	} else {
+		c.AttachmentMax = int64(n) << 20
 	}
 	if n, err := strconv.Atoi(s.get("backup-keep")); err != nil || n < 1 || n > 10000 {
 		return bad("backup-keep", "want a number from 1 to 10000, got %q", s.get("backup-keep"))

@@ -217,6 +217,7 @@ func (a *app) server(mailer handlers.Mailer) (*handlers.Server, error) {
 		Mailer:         mailer,
 		NoMailServer:   cfg.SMTPURL == nil,
 		IdPEndpoints:   cfg.IdPEndpoints,
+		AttachmentMax:  cfg.AttachmentMax,
 	}, a.db, a.i18n, assets)
 }
 

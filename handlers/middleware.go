@@ -95,6 +95,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		limit := int64(maxFormBody)
 		if r.Header.Get("Content-Type") != "" && isMultipart(r.Header.Get("Content-Type")) {
 			limit = maxUploadBody
+			if c.Path() == attachmentRoute {
+				limit = s.attachmentMax() + uploadOverhead // only the attachment upload takes files this large
+			}
 		}
 		if r.ContentLength > limit {
 			return echo.ErrStatusRequestEntityTooLarge

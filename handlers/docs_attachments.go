@@ -1,0 +1,362 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v5"
+
+	"portier/db"
+)
+
+// DefaultAttachmentMax is the size limit of one file unless the configuration says otherwise.
+const DefaultAttachmentMax = 25 << 20
+
+func (s *Server) attachmentMax() int64 {
+	if s.cfg.AttachmentMax > 0 {
+		return s.cfg.AttachmentMax
+	}
+	return DefaultAttachmentMax
+}
+
+// uploadOverhead is what a multipart request carries besides the file (boundaries, headers, the
+// staff-only field): the upload route's body limit is the file limit plus this.
+const uploadOverhead = 64 << 10
+
+// attachmentTypes is the allow-list of what files may be, as http.DetectContentType names their content
+// (never what the browser or the file name claims). Text covers configurations and exports; HTML is not
+// text here (it would be a page of ours if ever shown inline).
+var attachmentTypes = map[string]string{
+	"application/pdf":              "files.type.pdf",
+	"image/png":                    "files.type.image",
+	"image/jpeg":                   "files.type.image",
+	"image/gif":                    "files.type.image",
+	"image/webp":                   "files.type.image",
+	"text/plain; charset=utf-8":    "files.type.text",
+	"text/plain; charset=utf-16be": "files.type.text",
+	"text/plain; charset=utf-16le": "files.type.text",
+	"text/xml; charset=utf-8":      "files.type.text",
+	"application/x-gzip":           "files.type.archive",
+	"application/zip":              "files.type.archive",
+}
+
+func fileTypeKey(ct string) string {
+	if k, ok := attachmentTypes[ct]; ok {
+		return k
+	}
+	return "files.type.other"
+}
+
+// inlineType: pictures and PDFs may be shown in the browser; everything else is only downloaded.
+func inlineType(ct string) bool {
+	return ct == "application/pdf" || strings.HasPrefix(ct, "image/")
+}
+
+// servedType is the Content-Type a file is sent with: text of any kind as plain text, so nothing stored
+// is ever interpreted as markup.
+func servedType(ct string) string {
+	if strings.HasPrefix(ct, "text/") {
+		return strings.Replace(ct, "text/xml", "text/plain", 1)
+	}
+	return ct
+}
+
+var errFileType = errors.New("file type not allowed")
+
+func checkFileType(head []byte) (string, error) {
+	if len(head) == 0 {
+		return "", errFileType
+	}
+	ct := http.DetectContentType(head)
+	if _, ok := attachmentTypes[ct]; !ok {
+		return "", errFileType
+	}
+	return ct, nil
+}
+
+// cleanFileName keeps the last element of what the browser sent as the file's name, without control
+// characters, at most 200 characters.
+func cleanFileName(name string) string {
+	name = strings.ReplaceAll(name, "\\", "/")
+	name = path.Base(name)
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '/' || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if r := []rune(name); len(r) > 200 {
+		name = string(r[len(r)-200:])
+	}
+	if name == "" || name == "." || name == ".." {
+		name = "file"
+	}
+	return name
+}
+
+// thumbSource keeps up to max bytes of what passes through it: a picture's bytes for its preview, so
+// the upload itself still streams. Larger pictures get no preview.
+type thumbSource struct {
+	buf  bytes.Buffer
+	max  int
+	over bool
+}
+
+func (t *thumbSource) Write(p []byte) (int, error) {
+	if !t.over {
+		if t.buf.Len()+len(p) > t.max {
+			t.over, t.buf = true, bytes.Buffer{}
+		} else {
+			t.buf.Write(p)
+		}
+	}
+	return len(p), nil
+}
+
+// thumbMax is the largest picture a preview is made of (the avatar package bounds its decoding anyway).
+const thumbMax = 8 << 20
+
+func (s *Server) attachmentUpload(c *echo.Context) error {
+	r, err := s.staffItem(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	// A large file over a slow line takes longer than the server's read timeout for forms.
+	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(10 * time.Minute))
+	mr, err := c.Request().MultipartReader()
+	if err != nil {
+		return echo.ErrBadRequest
+	}
+	// The form sends staff_only before the file; the file part is streamed into the database as it
+	// arrives (never parsed into memory or a temporary file).
+	staffOnly := false
+	var att *db.Attachment
+	thumb := &thumbSource{max: thumbMax}
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return s.uploadRefused(c, r, "files.err.too_large")
+			}
+			return echo.ErrBadRequest
+		}
+		switch p.FormName() {
+		case "staff_only":
+			b, _ := io.ReadAll(io.LimitReader(p, 10))
+			staffOnly = len(b) > 0
+			if att != nil && staffOnly {
+				// A client that sends the box after the file: hide the file now (the page's form sends it first).
+				if err := s.db.AttachmentSetStaffOnly(ctx, r.scope, r.it.ID, att.ID, true, nil); err != nil {
+					return err
+				}
+			}
+		case "file":
+			if att != nil {
+				return echo.ErrBadRequest
+			}
+			up := db.AttachmentUpload{ItemID: r.it.ID, Name: cleanFileName(p.FileName()), StaffOnly: staffOnly, Max: s.attachmentMax(), Check: checkFileType}
+			att, err = s.db.AttachmentCreate(ctx, s.cfg.Sealer, r.scope, up, io.TeeReader(p, thumb), r.actor(), func(tx dbTx, a *db.Attachment) error {
+				e := s.auditEntry(c, r.org.ID, "docs.attach", itemTarget(r.it.ID, r.area.Name, r.it.Name)+" ("+a.Name+")")
+				e.StaffOnly = r.it.StaffOnly || a.StaffOnly
+				return s.db.Audit(ctx, tx, e)
+			})
+			var mbe *http.MaxBytesError
+			switch {
+			case errors.Is(err, errFileType):
+				return s.uploadRefused(c, r, "files.err.type")
+			case errors.Is(err, db.ErrTooLarge), errors.As(err, &mbe):
+				return s.uploadRefused(c, r, "files.err.too_large")
+			case err != nil:
+				return err
+			}
+		}
+		p.Close()
+	}
+	if att == nil {
+		return s.uploadRefused(c, r, "files.err.none")
+	}
+	if strings.HasPrefix(att.ContentType, "image/") && !thumb.over {
+		// A preview is a re-encoded picture; a picture that cannot be made into one (too many pixels, a
+		// format the decoder refuses, too many decodes at once) is simply shown without.
+		if png, err := s.avatars.Process(ctx, thumb.buf.Bytes()); err == nil {
+			if err := s.db.AttachmentSetThumb(ctx, s.cfg.Sealer, att.ID, png); err != nil {
+				s.log.Warn("attachment preview not stored", "err", err)
+			}
+		}
+	}
+	return s.redirect(c, r.base)
+}
+
+// uploadRefused shows the item again with why the file was not taken.
+func (s *Server) uploadRefused(c *echo.Context, r *connReq, key string) error {
+	s.sm.Put(c.Request().Context(), "files_error", key)
+	// The rest of a refused body is not read: the connection is closed after the answer.
+	c.Response().Header().Set("Connection", "close")
+	return s.redirect(c, r.base)
+}
+
+// attachment resolves the route's file on the route's item as the viewer sees it.
+func (s *Server) attachment(c *echo.Context) (*connReq, *db.Attachment, error) {
+	r, err := s.connItem(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	aid, err := strconv.ParseInt(c.Param("aid"), 10, 64)
+	if err != nil || aid <= 0 {
+		return nil, nil, echo.ErrNotFound
+	}
+	a, err := s.db.AttachmentGet(c.Request().Context(), r.scope, r.it.ID, aid)
+	return r, a, err
+}
+
+func (s *Server) attachmentDownload(c *echo.Context) error {
+	r, a, err := s.attachment(c)
+	if err != nil {
+		return err
+	}
+	return s.sendAttachment(c, r, a, "attachment")
+}
+
+// attachmentView shows a picture or PDF in the browser; other files are only downloaded.
+func (s *Server) attachmentView(c *echo.Context) error {
+	r, a, err := s.attachment(c)
+	if err != nil {
+		return err
+	}
+	if !inlineType(a.ContentType) {
+		return echo.ErrNotFound
+	}
+	return s.sendAttachment(c, r, a, "inline")
+}
+
+// sendAttachment streams a file after writing its audit entry (every download, also by staff: the
+// customer's access log lists who fetched their files). The response can run no script: a download's
+// and a picture's CSP allow nothing, a PDF's sandbox gives it an opaque origin.
+func (s *Server) sendAttachment(c *echo.Context, r *connReq, a *db.Attachment, disposition string) error {
+	ctx := c.Request().Context()
+	e := s.auditEntry(c, r.org.ID, "docs.download", itemTarget(r.it.ID, r.area.Name, r.it.Name)+" ("+a.Name+")")
+	e.StaffOnly = r.it.StaffOnly || a.StaffOnly
+	if err := s.db.Audit(ctx, nil, e); err != nil {
+		return err // no download without its audit entry
+	}
+	h := c.Response().Header()
+	csp := "default-src 'none'; sandbox"
+	if disposition == "inline" {
+		if a.ContentType == "application/pdf" {
+			csp = "sandbox; default-src 'none'; object-src 'self'; style-src 'unsafe-inline'"
+		} else {
+			csp = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+		}
+	}
+	h.Set("Content-Security-Policy", csp)
+	h.Set("Content-Type", servedType(a.ContentType))
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": a.Name}))
+	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
+	if err := s.saveSession(c); err != nil {
+		return err
+	}
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(10 * time.Minute))
+	c.Response().WriteHeader(http.StatusOK)
+	if err := s.db.AttachmentWrite(ctx, s.cfg.Sealer, a, c.Response()); err != nil {
+		// The status is sent; the short body (against Content-Length) tells the client the file is broken.
+		s.log.Error("attachment download cut short", "attachment", a.ID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// attachmentThumb sends a picture's re-encoded preview (never the uploaded bytes).
+func (s *Server) attachmentThumb(c *echo.Context) error {
+	r, err := s.connItem(c)
+	if err != nil {
+		return err
+	}
+	aid, err := strconv.ParseInt(c.Param("aid"), 10, 64)
+	if err != nil || aid <= 0 {
+		return echo.ErrNotFound
+	}
+	png, err := s.db.AttachmentThumb(c.Request().Context(), s.cfg.Sealer, r.scope, r.it.ID, aid)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	return c.Blob(http.StatusOK, "image/png", png)
+}
+
+func (s *Server) attachmentStaffOnly(c *echo.Context) error {
+	r, err := s.staffItem(c)
+	if err != nil {
+		return err
+	}
+	aid, err := strconv.ParseInt(c.Param("aid"), 10, 64)
+	if err != nil || aid <= 0 {
+		return echo.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	on := c.FormValue("staff_only") != ""
+	err = s.db.AttachmentSetStaffOnly(ctx, r.scope, r.it.ID, aid, on, func(tx dbTx, a *db.Attachment) error {
+		action := "docs.attachment_shown"
+		if on {
+			action = "docs.attachment_hidden"
+		}
+		e := s.auditEntry(c, r.org.ID, action, itemTarget(r.it.ID, r.area.Name, r.it.Name)+" ("+a.Name+")")
+		e.StaffOnly = r.it.StaffOnly || on
+		return s.db.Audit(ctx, tx, e)
+	})
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, r.base)
+}
+
+func (s *Server) attachmentDelete(c *echo.Context) error {
+	r, err := s.staffItem(c)
+	if err != nil {
+		return err
+	}
+	aid, err := strconv.ParseInt(c.Param("aid"), 10, 64)
+	if err != nil || aid <= 0 {
+		return echo.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	err = s.db.AttachmentDelete(ctx, r.scope, r.it.ID, aid, func(tx dbTx, a *db.Attachment) error {
+		e := s.auditEntry(c, r.org.ID, "docs.attachment_delete", itemTarget(r.it.ID, r.area.Name, r.it.Name)+" ("+a.Name+")")
+		e.StaffOnly = r.it.StaffOnly || a.StaffOnly
+		return s.db.Audit(ctx, tx, e)
+	})
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, r.base)
+}
+
+// fileSize is a size as people read it: "820 KB", "2.4 MB" ("2,4 MB" in German).
+func fileSize(lang string, n int64) string {
+	var s string
+	switch {
+	case n < 1000:
+		return strconv.FormatInt(n, 10) + " B"
+	case n < 1000*1000:
+		s = strconv.FormatInt((n+999)/1000, 10) + " KB"
+	default:
+		s = strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
+		if lang == "de" {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+	}
+	return s
+}
