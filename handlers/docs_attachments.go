@@ -103,8 +103,9 @@ func cleanFileName(name string) string {
 	return name
 }
 
-// thumbSource keeps up to max bytes of what passes through it: a picture's bytes for its preview, so
-// the upload itself still streams. Larger pictures get no preview.
+// thumbSource keeps up to max bytes of what passes through it when it is a picture (judged by its first
+// 512 bytes, as the upload's check does): a picture's bytes for its preview, so the upload itself still
+// streams. Other files and larger pictures are not kept.
 type thumbSource struct {
 	buf  bytes.Buffer
 	max  int
@@ -112,12 +113,17 @@ type thumbSource struct {
 }
 
 func (t *thumbSource) Write(p []byte) (int, error) {
-	if !t.over {
-		if t.buf.Len()+len(p) > t.max {
-			t.over, t.buf = true, bytes.Buffer{}
-		} else {
-			t.buf.Write(p)
-		}
+	if t.over {
+		return len(p), nil
+	}
+	if t.buf.Len()+len(p) > t.max {
+		t.over, t.buf = true, bytes.Buffer{}
+		return len(p), nil
+	}
+	before := t.buf.Len()
+	t.buf.Write(p)
+	if before < 512 && t.buf.Len() >= 512 && !strings.HasPrefix(http.DetectContentType(t.buf.Bytes()), "image/") {
+		t.over, t.buf = true, bytes.Buffer{}
 	}
 	return len(p), nil
 }
@@ -189,7 +195,7 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 	if att == nil {
 		return s.uploadRefused(c, r, "files.err.none")
 	}
-	if strings.HasPrefix(att.ContentType, "image/") && !thumb.over {
+	if strings.HasPrefix(att.ContentType, "image/") && !thumb.over && thumb.buf.Len() > 0 {
 		// A preview is a re-encoded picture; a picture that cannot be made into one (too many pixels, a
 		// format the decoder refuses, too many decodes at once) is simply shown without.
 		if png, err := s.avatars.Process(ctx, thumb.buf.Bytes()); err == nil {
