@@ -69,12 +69,25 @@ type AttachmentUpload struct {
 	Check func(head []byte) (string, error)
 }
 
-// AttachmentCreate streams r into sealed chunks of a new attachment on a live item of the scope. Each
-// chunk is its own short write, so a slow upload never holds the single writer; the attachment stays
-// invisible (complete = 0) until its last chunk is stored, and is marked complete in one transaction
-// with hook (audit). Whatever goes wrong, no partial file remains.
+// AttachmentCreate stores a file and completes it (AttachmentStore, then AttachmentFinish).
 func (d *DB) AttachmentCreate(ctx context.Context, s *Sealer, sc DocScope, up AttachmentUpload, r io.Reader, by DocActor,
 	hook func(*sql.Tx, *Attachment) error) (*Attachment, error) {
+	a, err := d.AttachmentStore(ctx, s, sc, up, r, by)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.AttachmentFinish(ctx, a, up.StaffOnly, hook); err != nil {
+		d.AttachmentAbandon(a)
+		return nil, err
+	}
+	return a, nil
+}
+
+// AttachmentStore streams r into sealed chunks of a new attachment on a live item of the scope. Each
+// chunk is its own short write, so a slow upload never holds the single writer. The attachment stays
+// invisible (complete = 0) until AttachmentFinish; on error nothing of it remains, and a caller that does
+// not finish calls AttachmentAbandon.
+func (d *DB) AttachmentStore(ctx context.Context, s *Sealer, sc DocScope, up AttachmentUpload, r io.Reader, by DocActor) (*Attachment, error) {
 	aead, err := s.chunkAEAD()
 	if err != nil {
 		return nil, err
@@ -112,7 +125,7 @@ func (d *DB) AttachmentCreate(ctx context.Context, s *Sealer, sc DocScope, up At
 	defer func() {
 		if !done {
 			// The upload failed or was cancelled: remove what was stored, also when the request's context is gone.
-			_, _ = d.W.ExecContext(context.WithoutCancel(ctx), `DELETE FROM doc_attachments WHERE id = ? AND complete = 0`, a.ID)
+			d.abandon(ctx, a)
 		}
 	}()
 	sealed := make([]byte, 0, 1+aead.NonceSize()+AttachmentChunk+aead.Overhead())
@@ -143,8 +156,16 @@ func (d *DB) AttachmentCreate(ctx context.Context, s *Sealer, sc DocScope, up At
 		}
 		cur, next = next[:m], cur[:AttachmentChunk]
 	}
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE doc_attachments SET complete = 1, size = ? WHERE id = ? AND complete = 0`, a.Size, a.ID)
+	done = true
+	return a, nil
+}
+
+// AttachmentFinish makes a stored file visible, staff-only or not, in one transaction with hook (audit).
+func (d *DB) AttachmentFinish(ctx context.Context, a *Attachment, staffOnly bool, hook func(*sql.Tx, *Attachment) error) error {
+	a.StaffOnly = staffOnly
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE doc_attachments SET complete = 1, size = ?, staff_only = ? WHERE id = ? AND complete = 0`,
+			a.Size, staffOnly, a.ID)
 		if err != nil {
 			return err
 		}
@@ -156,11 +177,14 @@ func (d *DB) AttachmentCreate(ctx context.Context, s *Sealer, sc DocScope, up At
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	done = true
-	return a, nil
+}
+
+// AttachmentAbandon removes a stored file that was not finished.
+func (d *DB) AttachmentAbandon(a *Attachment) { d.abandon(context.Background(), a) }
+
+// abandon removes an unfinished file, also when the request's context is gone.
+func (d *DB) abandon(ctx context.Context, a *Attachment) {
+	_, _ = d.W.ExecContext(context.WithoutCancel(ctx), `DELETE FROM doc_attachments WHERE id = ? AND complete = 0`, a.ID)
 }
 
 const attCols = `a.id, a.org_id, a.item_id, a.name, a.content_type, a.size, a.staff_only, a.created_at, a.created_by_name,

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/db"
+	"portier/docs"
 )
 
 // DefaultAttachmentMax is the size limit of one file unless the configuration says otherwise.
@@ -30,57 +31,6 @@ func (s *Server) attachmentMax() int64 {
 // uploadOverhead is what a multipart request carries besides the file (boundaries, headers, the
 // staff-only field): the upload route's body limit is the file limit plus this.
 const uploadOverhead = 64 << 10
-
-// attachmentTypes is the allow-list of what files may be, as http.DetectContentType names their content
-// (never what the browser or the file name claims). Text covers configurations and exports; HTML is not
-// text here (it would be a page of ours if ever shown inline).
-var attachmentTypes = map[string]string{
-	"application/pdf":              "files.type.pdf",
-	"image/png":                    "files.type.image",
-	"image/jpeg":                   "files.type.image",
-	"image/gif":                    "files.type.image",
-	"image/webp":                   "files.type.image",
-	"text/plain; charset=utf-8":    "files.type.text",
-	"text/plain; charset=utf-16be": "files.type.text",
-	"text/plain; charset=utf-16le": "files.type.text",
-	"text/xml; charset=utf-8":      "files.type.text",
-	"application/x-gzip":           "files.type.archive",
-	"application/zip":              "files.type.archive",
-}
-
-func fileTypeKey(ct string) string {
-	if k, ok := attachmentTypes[ct]; ok {
-		return k
-	}
-	return "files.type.other"
-}
-
-// inlineType: pictures and PDFs may be shown in the browser; everything else is only downloaded.
-func inlineType(ct string) bool {
-	return ct == "application/pdf" || strings.HasPrefix(ct, "image/")
-}
-
-// servedType is the Content-Type a file is sent with: text of any kind as plain text, so nothing stored
-// is ever interpreted as markup.
-func servedType(ct string) string {
-	if strings.HasPrefix(ct, "text/") {
-		return strings.Replace(ct, "text/xml", "text/plain", 1)
-	}
-	return ct
-}
-
-var errFileType = errors.New("file type not allowed")
-
-func checkFileType(head []byte) (string, error) {
-	if len(head) == 0 {
-		return "", errFileType
-	}
-	ct := http.DetectContentType(head)
-	if _, ok := attachmentTypes[ct]; !ok {
-		return "", errFileType
-	}
-	return ct, nil
-}
 
 // cleanFileName keeps the last element of what the browser sent as the file's name, without control
 // characters, at most 200 characters.
@@ -143,10 +93,17 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 	if err != nil {
 		return echo.ErrBadRequest
 	}
-	// The form sends staff_only before the file; the file part is streamed into the database as it
-	// arrives (never parsed into memory or a temporary file).
+	// The file part is streamed into the database as it arrives (never parsed into memory or a temporary
+	// file); it becomes visible only after the whole form was read, with the staff-only choice wherever
+	// in the form it came.
 	staffOnly := false
 	var att *db.Attachment
+	finished := false
+	defer func() {
+		if att != nil && !finished {
+			s.db.AttachmentAbandon(att)
+		}
+	}()
 	thumb := &thumbSource{max: thumbMax}
 	for {
 		p, err := mr.NextPart()
@@ -164,25 +121,15 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 		case "staff_only":
 			b, _ := io.ReadAll(io.LimitReader(p, 10))
 			staffOnly = len(b) > 0
-			if att != nil && staffOnly {
-				// A client that sends the box after the file: hide the file now (the page's form sends it first).
-				if err := s.db.AttachmentSetStaffOnly(ctx, r.scope, r.it.ID, att.ID, true, nil); err != nil {
-					return err
-				}
-			}
 		case "file":
 			if att != nil {
 				return echo.ErrBadRequest
 			}
-			up := db.AttachmentUpload{ItemID: r.it.ID, Name: cleanFileName(p.FileName()), StaffOnly: staffOnly, Max: s.attachmentMax(), Check: checkFileType}
-			att, err = s.db.AttachmentCreate(ctx, s.cfg.Sealer, r.scope, up, io.TeeReader(p, thumb), r.actor(), func(tx dbTx, a *db.Attachment) error {
-				e := s.auditEntry(c, r.org.ID, "docs.attach", itemTarget(r.it.ID, r.area.Name, r.it.Name)+" ("+a.Name+")")
-				e.StaffOnly = r.it.StaffOnly || a.StaffOnly
-				return s.db.Audit(ctx, tx, e)
-			})
+			up := db.AttachmentUpload{ItemID: r.it.ID, Name: cleanFileName(p.FileName()), Max: s.attachmentMax(), Check: docs.FileType}
+			att, err = s.db.AttachmentStore(ctx, s.cfg.Sealer, r.scope, up, io.TeeReader(p, thumb), r.actor())
 			var mbe *http.MaxBytesError
 			switch {
-			case errors.Is(err, errFileType):
+			case errors.Is(err, docs.ErrFileType):
 				return s.uploadRefused(c, r, "files.err.type")
 			case errors.Is(err, db.ErrTooLarge), errors.As(err, &mbe):
 				return s.uploadRefused(c, r, "files.err.too_large")
@@ -195,6 +142,15 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 	if att == nil {
 		return s.uploadRefused(c, r, "files.err.none")
 	}
+	err = s.db.AttachmentFinish(ctx, att, staffOnly, func(tx dbTx, a *db.Attachment) error {
+		e := s.auditEntry(c, r.org.ID, "docs.attach", itemTarget(r.it.ID, r.area.Name, r.it.Name)+" ("+a.Name+")")
+		e.StaffOnly = r.it.StaffOnly || a.StaffOnly
+		return s.db.Audit(ctx, tx, e)
+	})
+	if err != nil {
+		return err
+	}
+	finished = true
 	if strings.HasPrefix(att.ContentType, "image/") && !thumb.over && thumb.buf.Len() > 0 {
 		// A preview is a re-encoded picture; a picture that cannot be made into one (too many pixels, a
 		// format the decoder refuses, too many decodes at once) is simply shown without.
@@ -243,7 +199,7 @@ func (s *Server) attachmentView(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !inlineType(a.ContentType) {
+	if !docs.InlineType(a.ContentType) {
 		return echo.ErrNotFound
 	}
 	return s.sendAttachment(c, r, a, "inline")
@@ -269,7 +225,7 @@ func (s *Server) sendAttachment(c *echo.Context, r *connReq, a *db.Attachment, d
 		}
 	}
 	h.Set("Content-Security-Policy", csp)
-	h.Set("Content-Type", servedType(a.ContentType))
+	h.Set("Content-Type", docs.ServedType(a.ContentType))
 	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": a.Name}))
 	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
 	if err := s.saveSession(c); err != nil {

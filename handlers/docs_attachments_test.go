@@ -349,3 +349,34 @@ func compareStream(a, b io.Reader) (bool, int64) {
 		}
 	}
 }
+
+// A client that sends the staff-only box after the file (the page sends it first): the file is never
+// visible to the customer, and neither is its audit entry.
+func TestAttachmentStaffOnlyAfterTheFile(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	fw := fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"])
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	w, _ := mw.CreateFormFile("file", "late.txt")
+	w.Write([]byte("staff only, said late\n"))
+	mw.WriteField("staff_only", "1")
+	mw.Close()
+	f.as(f.tech)
+	if resp, _ := e.do(http.MethodPost, fw+"/attachments", &buf, map[string]string{"Content-Type": mw.FormDataContentType()}); resp.StatusCode != 303 {
+		t.Fatalf("upload: %d", resp.StatusCode)
+	}
+	_, body := e.get(fw, nil)
+	if len(fileIDs(t, body)) != 1 || doc(t, body).Find(`[data-testid="file-staff-only"]`).Length() != 1 {
+		t.Fatal("file not stored as staff-only")
+	}
+	f.as(f.mgr)
+	_, body = e.get(fw, nil)
+	if strings.Contains(body, "late.txt") {
+		t.Fatal("customer sees the file")
+	}
+	_, body = e.get("/o/alpha/audit", nil)
+	if strings.Contains(body, "late.txt") {
+		t.Fatal("customer's access log names the staff-only file")
+	}
+}

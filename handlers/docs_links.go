@@ -135,9 +135,9 @@ func (s *Server) detailConnections(c *echo.Context, it *db.DocItem) (*views.Conn
 	}
 	for _, f := range files {
 		id := strconv.FormatInt(f.ID, 10)
-		fr := views.FileRow{ID: id, Name: f.Name, Href: base + "/attachments/" + id, Size: fileSize(l.Lang, f.Size), TypeKey: fileTypeKey(f.ContentType),
+		fr := views.FileRow{ID: id, Name: f.Name, Href: base + "/attachments/" + id, Size: fileSize(l.Lang, f.Size), TypeKey: docs.FileTypeKey(f.ContentType),
 			StaffOnly: f.StaffOnly, Meta: f.CreatedBy + " · " + l.Date(f.CreatedAt)}
-		if inlineType(f.ContentType) {
+		if docs.InlineType(f.ContentType) {
 			fr.ViewHref = fr.Href + "/view"
 		}
 		if f.HasThumb {
