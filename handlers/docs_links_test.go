@@ -129,3 +129,27 @@ func TestLinksSeenFromBothSidesAndNeverStaffOnlyForCustomers(t *testing.T) {
 		t.Fatalf("unlink audit entries: %d", n)
 	}
 }
+
+// Linking the same pair from both sides at once gives one link and one audit entry; the rest are told
+// the entries are linked already.
+func TestLinkSamePairInParallel(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	f.as(f.tech)
+	fw := fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"])
+	nas := fmt.Sprintf("/o/alpha/docs/passwords/%d", f.items["passwords"])
+	as := e.fire(12, func(i int) (answer, error) {
+		if i%2 == 0 {
+			return e.postAs(e.client, fw+"/links", url.Values{"other": {fmt.Sprint(f.items["passwords"])}})
+		}
+		return e.postAs(e.client, nas+"/links", url.Values{"other": {fmt.Sprint(f.items["configurations"])}})
+	})
+	if countStatus(as, 303) != 1 || countStatus(as, 409) != 11 {
+		t.Fatalf("answers %v", as)
+	}
+	var n int
+	e.db.R.QueryRow(`SELECT count(*) FROM doc_links`).Scan(&n)
+	if n != 1 || len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.link")) != 1 {
+		t.Fatalf("%d links, %d audit entries", n, len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.link")))
+	}
+}
