@@ -108,6 +108,7 @@ func TestJourneyRelatedItemsAndFiles(t *testing.T) {
 			}
 			b.Click(`[data-testid="link-add"]`)
 			b.WaitVisible(`[data-testid="picker-q"]`)
+			b.Axe()
 			b.SendKeys(`[data-testid="picker-q"]`, "Microsoft")
 			b.WaitVisible(`[data-testid^="pick-"] input[type=radio]`)
 			if got := b.Text(`[data-testid="pick-results"]`); !strings.Contains(got, "Microsoft 365 Admin") || strings.Contains(got, "FW-01") {
@@ -151,6 +152,13 @@ func TestJourneyRelatedItemsAndFiles(t *testing.T) {
 				}
 			}
 			b.Do(chromedp.EmulateViewport(1280, 900))
+			// Staff's list: a checkbox per row for the bulk actions.
+			b.Navigate(base + "/configurations")
+			if n := testkit.Eval[int](b, `document.querySelectorAll('input[type=checkbox][form="bulk-form"]').length`); n != 8 {
+				t.Fatalf("bulk checkboxes: %d", n)
+			}
+			b.Axe()
+			b.Screenshot(filepath.Join(shots, fmt.Sprintf("links-list-%s-1280.png", lang)))
 
 			// The customer: links and contract, no staff-only VPN or backup; the contract's bytes are the stored ones.
 			c := testkit.Browser(t)
