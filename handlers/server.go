@@ -49,6 +49,9 @@ type Config struct {
 	IdPEndpoints idp.Endpoints // where Microsoft and Google sign in; default: their public clouds
 	// AttachmentMax is the largest file that can be attached to an item (default 25 MB).
 	AttachmentMax int64
+
+	// Replicas reports the replication targets' lag for /readyz (ready.go); nil when replication is off.
+	Replicas func() []ReplicaState
 }
 
 // Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
