@@ -77,7 +77,7 @@ func (s *Server) sendConfirmation(ctx context.Context, c *echo.Context, u *db.Us
 	m.Paragraphs = []string{l.T("mail.confirm.body", "email", email)}
 	m.ButtonText = l.T("mail.confirm.button")
 	m.ButtonURL = s.link("/confirm/" + raw)
-	m.After = []string{l.T("mail.confirm.expiry", "hours", int(s.cfg.ConfirmTTL.Hours())), l.T("mail.not_you")}
+	m.After = []string{l.N("mail.confirm.expiry", int(s.cfg.ConfirmTTL.Hours())), l.T("mail.not_you")}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.enqueue(ctx, tx, email, m); err != nil {
 			return err

@@ -151,7 +151,7 @@ func (s *Server) sendReset(ctx context.Context, c *echo.Context, u *db.User) err
 		m.ButtonText = l.T("mail.reset.button")
 	}
 	m.ButtonURL = s.link("/reset/" + raw)
-	m.After = []string{l.T("mail.reset.expiry", "minutes", int(s.cfg.ResetTTL.Minutes())), l.T("mail.not_you")}
+	m.After = []string{l.N("mail.reset.expiry", int(s.cfg.ResetTTL.Minutes())), l.T("mail.not_you")}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.enqueue(ctx, tx, u.Email, m); err != nil {
 			return err
