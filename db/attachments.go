@@ -112,7 +112,7 @@ func (d *DB) AttachmentStore(ctx context.Context, s *Sealer, sc DocScope, up Att
 		if _, err := tx.ExecContext(ctx, `DELETE FROM doc_attachments WHERE complete = 0 AND created_at < ?`, now.Add(-staleUpload).Unix()); err != nil {
 			return err
 		}
-		if _, _, err := liveInScope(ctx, tx, sc, up.ItemID); err != nil {
+		if _, _, _, err := liveInScope(ctx, tx, sc, up.ItemID); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO doc_attachments(org_id, item_id, name, content_type, staff_only, created_at, created_by_name)

@@ -30,13 +30,13 @@ func linkPair(x, y int64) (int64, int64) {
 }
 
 // liveInScope loads the name of a live item of the scope (any area) inside a write transaction.
-func liveInScope(ctx context.Context, tx *sql.Tx, sc DocScope, id int64) (name string, staffOnly bool, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT i.name, i.staff_only FROM doc_items i WHERE i.id = ? AND i.deleted_at IS NULL`+sc.where(),
-		id, sc.OrgID).Scan(&name, &staffOnly)
+func liveInScope(ctx context.Context, tx *sql.Tx, sc DocScope, id int64) (area, name string, staffOnly bool, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT i.area, i.name, i.staff_only FROM doc_items i WHERE i.id = ? AND i.deleted_at IS NULL`+sc.where(),
+		id, sc.OrgID).Scan(&area, &name, &staffOnly)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}
-	return name, staffOnly, err
+	return area, name, staffOnly, err
 }
 
 // DocLinkAdd links two live items of the scope's organisation with a label, and records it in both
@@ -75,6 +75,7 @@ func (d *DB) DocLinkAdd(ctx context.Context, sc DocScope, x, y int64, label stri
 // DocLinkChange names the two items of a link change (for audit entries); StaffOnly when either is.
 type DocLinkChange struct {
 	AID, BID     int64
+	AArea, BArea string
 	AName, BName string
 	Label        string
 	StaffOnly    bool
@@ -84,10 +85,10 @@ func linkChange(ctx context.Context, tx *sql.Tx, sc DocScope, a, b int64) (DocLi
 	ch := DocLinkChange{AID: a, BID: b}
 	var sa, sb bool
 	var err error
-	if ch.AName, sa, err = liveInScope(ctx, tx, sc, a); err != nil {
+	if ch.AArea, ch.AName, sa, err = liveInScope(ctx, tx, sc, a); err != nil {
 		return ch, err
 	}
-	if ch.BName, sb, err = liveInScope(ctx, tx, sc, b); err != nil {
+	if ch.BArea, ch.BName, sb, err = liveInScope(ctx, tx, sc, b); err != nil {
 		return ch, err
 	}
 	ch.StaffOnly = sa || sb

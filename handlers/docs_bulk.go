@@ -296,7 +296,7 @@ func (s *Server) bulkExport(c *echo.Context, b *bulkReq) error {
 	if err := w.Error(); err != nil {
 		return err
 	}
-	s.audit(c, b.org.ID, "docs.export", b.area.Name+" ("+strconv.Itoa(len(items))+")")
+	s.audit(c, b.org.ID, "docs.export", b.area.Name+": "+strconv.Itoa(len(items)))
 	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s-selected.csv"`, b.org.Slug, b.area.Name))
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }

@@ -192,7 +192,7 @@ func (s *Server) renderPicker(c *echo.Context, r *connReq, bulk *bulkReq, status
 	if bulk != nil {
 		sc, org, l = bulk.scope, bulk.org, bulk.l
 		list := "/o/" + org.Slug + "/docs/" + bulk.area.Name
-		v = views.LinkPickerView{Heading: l.T("links.bulk_heading", "n", len(bulk.ids)), BackHref: list,
+		v = views.LinkPickerView{Heading: l.N("links.bulk_heading", len(bulk.ids)), BackHref: list,
 			SearchURL: list + "/bulk/link", Action: list + "/bulk/link"}
 		for _, id := range bulk.ids {
 			v.Keep = append(v.Keep, strconv.FormatInt(id, 10))
@@ -272,8 +272,11 @@ func (s *Server) addLink(c *echo.Context, sc db.DocScope, x, y int64, label stri
 	})
 }
 
+// linkSep joins the two items of a link's audit target (auditTargetText shows each side translated).
+const linkSep = " ↔ "
+
 func linkAudit(s *Server, c *echo.Context, orgID int64, action string, ch db.DocLinkChange) db.AuditEntry {
-	e := s.auditEntry(c, orgID, action, strconv.FormatInt(ch.AID, 10)+":"+ch.AName+" ↔ "+strconv.FormatInt(ch.BID, 10)+":"+ch.BName)
+	e := s.auditEntry(c, orgID, action, itemTarget(ch.AID, ch.AArea, ch.AName)+linkSep+itemTarget(ch.BID, ch.BArea, ch.BName))
 	e.StaffOnly = ch.StaffOnly
 	return e
 }
