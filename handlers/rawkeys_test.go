@@ -27,6 +27,7 @@ var sampleTargets = map[string]string{
 	"login.ok": "passkey", "mfa.rename": "totp #3", "mfa.remove": "passkey Laptop", "reauth.fail": "security",
 	"terms.accept": "3", "terms.decline": "3", "terms.publish": "4",
 	"settings.update": "msp.name: Muster IT; msp.support_email: help@muster.example; invite.ttl_days: 14",
+
 	"docs.link": "12:configurations:FW-01 ↔ 15:passwords:NAS admin", "docs.unlink": "13:contacts:Anna ↔ 12:configurations:FW-01",
 	"docs.attach": "12:configurations:FW-01 (Vertrag.pdf)", "docs.download": "12:configurations:FW-01 (Vertrag.pdf)",
 	"docs.attachment_hidden": "12:configurations:FW-01 (backup.txt)", "docs.attachment_shown": "12:configurations:FW-01 (backup.txt)",
