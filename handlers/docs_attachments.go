@@ -226,7 +226,11 @@ func (s *Server) sendAttachment(c *echo.Context, r *connReq, a *db.Attachment, d
 	}
 	h.Set("Content-Security-Policy", csp)
 	h.Set("Content-Type", docs.ServedType(a.ContentType))
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": a.Name}))
+	cd := mime.FormatMediaType(disposition, map[string]string{"filename": a.Name})
+	if cd == "" {
+		cd = disposition + `; filename="file"` // a name FormatMediaType cannot encode; never no header (that would be inline)
+	}
+	h.Set("Content-Disposition", cd)
 	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
 	if err := s.saveSession(c); err != nil {
 		return err
