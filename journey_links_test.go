@@ -144,8 +144,10 @@ func TestJourneyRelatedItemsAndFiles(t *testing.T) {
 				b.Do(chromedp.EmulateViewport(w, 900))
 				b.Navigate(fw)
 				b.Screenshot(filepath.Join(shots, fmt.Sprintf("links-detail-%s-%d.png", lang, w)))
-				// The related entries and files stay inside the item's card (the page header's own width
-				// at 390 px is the layout's business).
+				if testkit.Eval[bool](b, `document.documentElement.scrollWidth > window.innerWidth + 1`) {
+					t.Errorf("%d px: the detail page scrolls sideways", w)
+				}
+				// The related entries and files stay inside the item's card.
 				if over := testkit.Eval[bool](b, `(() => { const a = document.querySelector('[data-testid="doc-detail"]').getBoundingClientRect();
 					return [...document.querySelectorAll('[data-testid="related"] *, [data-testid="attachments"] *')].some(e => e.getBoundingClientRect().right > a.right + 1) })()`); over {
 					t.Errorf("%d px: related entries or files stick out of the card", w)
