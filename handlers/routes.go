@@ -38,4 +38,5 @@ func (s *Server) routes() {
 	s.staffRoutes()
 	s.docsRoutes()
 	s.docsIORoutes()
+	s.connectRoutes() // related items, attachments, bulk actions (docs_links.go)
 }
