@@ -126,6 +126,9 @@ func createDemoOrg(ctx context.Context, d *db.DB, s *db.Sealer) (*db.Org, error)
 	if err := addDemoDocuments(ctx, d, org.ID, by); err != nil {
 		return nil, err
 	}
+	if err := demoConnections(ctx, d, s, org); err != nil { // related items and the contract PDF (cmd_demo_links.go)
+		return nil, err
+	}
 	return org, nil
 }
 

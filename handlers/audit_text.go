@@ -32,6 +32,7 @@ var auditActions = []string{
 	"docs.export", "docs.import", "docs.handbook_secrets", "docs.handbook_reveal",
 	"articles.create", "articles.update", "articles.delete", "articles.copy", "templates.create", "templates.update", "templates.delete",
 	"fields.create", "fields.update", "fields.delete", "expiry.create", "expiry.delete", "expiry.digest",
+	"docs.link", "docs.unlink", "docs.attach", "docs.download", "docs.attachment_hidden", "docs.attachment_shown", "docs.attachment_delete",
 }
 
 // knownAuditAction reports whether a is one of auditActions.
@@ -88,6 +89,11 @@ var settingLabels = map[string]string{
 // auditTargetText shows what an entry concerns without internal ids or codes.
 func auditTargetText(l *i18n.Localizer, action, target string) string {
 	switch {
+	case action == "docs.link" || action == "docs.unlink":
+		// Both items of the link, each as an item target (docs_links.go).
+		if a, b, ok := strings.Cut(target, linkSep); ok {
+			return auditTargetText(l, "docs.view", a) + linkSep + auditTargetText(l, "docs.view", b)
+		}
 	case strings.HasPrefix(action, "docs."):
 		if m := docTargetRE.FindStringSubmatch(target); m != nil {
 			s := l.T("docs.area."+m[1]) + ": " + m[3]

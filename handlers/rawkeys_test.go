@@ -33,7 +33,15 @@ var sampleTargets = map[string]string{
 	"fields.create": "4:configurations:Inventarnummer", "fields.update": "4:configurations:Inventarnummer",
 	"fields.delete": "4:passwords:Ablauf", "expiry.create": "5:licence:M365", "expiry.delete": "5:domain:Hauptdomain",
 	"expiry.digest": "2",
+
+	"docs.link": "12:configurations:FW-01 ↔ 15:passwords:NAS admin", "docs.unlink": "13:contacts:Anna ↔ 12:configurations:FW-01",
+	"docs.attach": "12:configurations:FW-01 (Vertrag.pdf)", "docs.download": "12:configurations:FW-01 (Vertrag.pdf)",
+	"docs.attachment_hidden": "12:configurations:FW-01 (backup.txt)", "docs.attachment_shown": "12:configurations:FW-01 (backup.txt)",
+	"docs.attachment_delete": "12:configurations:FW-01 (backup.txt)",
 }
+
+// fileNameRE is the file name in parentheses that ends the target of a file action.
+var fileNameRE = regexp.MustCompile(`\([^()]*\)$`)
 
 // rawWords are internal words that must not reach a person: area, field, role and enum names, factor
 // kinds, setting keys. (Words that are also the English text, such as "server" or "email", are left out.)
@@ -99,6 +107,10 @@ func TestNoRawKeyReachesAPerson(t *testing.T) {
 		for i := range rows.Length() {
 			r := rows.Eq(i)
 			text := r.Find("td").Eq(3).Text() + " | " + r.Find("td").Eq(4).Text()
+			if act := r.AttrOr("data-action", ""); act == "docs.attach" || act == "docs.download" || strings.HasPrefix(act, "docs.attachment_") {
+				// A file's name (user data, like an address) closes the target of a file action.
+				text = fileNameRE.ReplaceAllString(text, "")
+			}
 			if m := rawWords.FindString(text); m != "" && !strings.Contains(text, "@") {
 				t.Errorf("%s: %s shown as %q (raw %q)", lang, r.AttrOr("data-action", "?"), text, m)
 			} else if m != "" {

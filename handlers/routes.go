@@ -41,4 +41,5 @@ func (s *Server) routes() {
 	s.articleRoutes()
 	s.customFieldRoutes()
 	s.expiryRoutes()
+	s.connectRoutes() // related items, attachments, bulk actions (docs_links.go)
 }
