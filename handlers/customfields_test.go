@@ -127,6 +127,11 @@ func TestCustomFieldsShownEverywhere(t *testing.T) {
 	if !strings.Contains(body, "Inventarnummer") || !strings.Contains(body, "INV-77341") || !strings.Contains(body, "Silber") {
 		t.Errorf("export: %s", body)
 	}
+	// So does the export of selected entries (bulk action).
+	itemID := item[strings.LastIndexByte(item, '/')+1:]
+	if _, body := e.post("/o/alpha/docs/configurations/bulk", url.Values{"action": {"export"}, "id": {itemID}}, nil); !strings.Contains(body, "Inventarnummer") || !strings.Contains(body, "INV-77341") {
+		t.Errorf("export of selected entries: %.500s", body)
+	}
 	csv := "Name,Art,Inventarnummer,Support-Stufe\nSRV-IMPORT,Server,INV-90001,Gold\n"
 	if resp, body := e.postFile("/o/alpha/import/configurations", "c.csv", []byte(csv), map[string]string{"Accept-Language": "de"}); resp.StatusCode != 303 {
 		t.Fatalf("import: %d %.600s", resp.StatusCode, body)
