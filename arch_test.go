@@ -30,20 +30,22 @@ var appPackages = []string{"portier/accounts", "portier/audit", "portier/signin"
 // here fails the test, so a new one gets its place in the layers on purpose.
 var allowedPortier = map[string][]string{
 	"portier":          nil, // main wires everything
-	"portier/handlers": {"portier/access", "portier/accounts", "portier/audit", "portier/auth", "portier/avatar", "portier/db", "portier/docs", "portier/i18n", "portier/mail", "portier/mailtext", "portier/signin", "portier/static", "portier/views"},
+	"portier/handlers": {"portier/access", "portier/accounts", "portier/audit", "portier/auth", "portier/avatar", "portier/db", "portier/docs", "portier/i18n", "portier/idp", "portier/mail", "portier/mailtext", "portier/markdown", "portier/signin", "portier/static", "portier/views"},
 	"portier/accounts": {"portier/access", "portier/audit", "portier/auth", "portier/db", "portier/mail"},
 	"portier/audit":    {"portier/access", "portier/db"},
 	"portier/signin":   {"portier/audit", "portier/auth", "portier/db", "portier/mail"},
 	"portier/mailtext": {"portier/db", "portier/i18n", "portier/mail", "portier/views"},
 	"portier/mail":     {"portier/db"},
 	"portier/views":    {"portier/i18n"},
-	"portier/bench":    {"portier/auth", "portier/db", "portier/docs"},
+	"portier/bench":    {"portier/auth", "portier/avatar", "portier/db", "portier/docs"},
 	"portier/db":       {},
 	"portier/access":   {},
 	"portier/auth":     {},
 	"portier/avatar":   {},
 	"portier/docs":     {},
 	"portier/i18n":     {},
+	"portier/idp":      {}, // OpenID Connect with Microsoft Entra ID and Google: discovery, tokens, claims
+	"portier/markdown": {}, // the documents' Markdown, rendered safely
 	"portier/static":   {},
 	"portier/deploy":   {},
 	"portier/testkit":  {},

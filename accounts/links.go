@@ -29,6 +29,10 @@ type InviteLink struct {
 	hash  []byte
 }
 
+// Hash is the stored hash of the link's token: it names the invitation without the token (the provider
+// sign-in carries it through the round trip, oidc.go).
+func (l *InviteLink) Hash() []byte { return l.hash }
+
 // OpenInvite looks at the invitation link with token without using it.
 func (a *Accounts) OpenInvite(ctx context.Context, token string) (*InviteLink, error) {
 	hash, err := auth.HashToken(token)
@@ -122,6 +126,85 @@ func (a *Accounts) AcceptInvite(ctx context.Context, l *InviteLink, in FirstPass
 		e = in.Actor
 		e.Action, e.Target = "password.set", u.Email
 		e.ActorID, e.ActorName = u.ID, in.Name
+		return a.db.Audit(ctx, tx, e)
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrLinkUsed
+	}
+	return err
+}
+
+// ProviderAcceptance is an invitation used through the organisation's identity provider: the provider
+// account (IdPID, Subject, Email, as the provider vouched for them) signs in instead of a password.
+type ProviderAcceptance struct {
+	User    *db.User
+	Inv     *db.Invitation
+	Hash    []byte // the invitation's token hash
+	IdPID   int64
+	IdPName string
+	Subject string // the provider account's key
+	Email   string
+	Link    bool   // the provider account is new: link it to the person
+	Name    string // the name the provider reports; "" when it is not fit to show
+	Lang    string
+	Terms   int // the terms version accepted on the invitation page; 0 for none
+	IP      string
+	Actor   db.AuditEntry
+}
+
+// AcceptWithProvider uses the invitation (once: the conditional UPDATE decides; ErrLinkUsed when it is
+// gone), links the provider account when it is new, records the terms accepted on the invitation page and
+// completes the account. The policy is the invitation page's: whoever invited them, staff never become
+// customer members (ErrLinkUsed too). db.ErrConflict when the provider account is someone else's.
+func (a *Accounts) AcceptWithProvider(ctx context.Context, in ProviderAcceptance) error {
+	u, inv := in.User, in.Inv
+	p, err := a.Person(ctx, u)
+	if err != nil {
+		return err
+	}
+	if access.Decide(p, access.AcceptInvitation, inv.OrgID, &p) != nil {
+		return ErrLinkUsed // as on the invitation page: this invitation is not theirs to use
+	}
+	name := in.Name
+	if NameProblem(name) != "" {
+		name = ""
+	}
+	now := a.now()
+	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, _, err := db.AcceptInvitation(ctx, tx, now, in.Hash); err != nil {
+			return err
+		}
+		if in.Link {
+			if err := db.LinkIdentity(ctx, tx, now, u.ID, in.IdPID, in.Subject, in.Email); err != nil {
+				return err
+			}
+		}
+		if u.PasswordHash == "" {
+			if err := db.FinishProviderSignup(ctx, tx, now, u.ID, name, in.Lang); err != nil {
+				return err
+			}
+		}
+		if in.Terms != 0 {
+			if err := db.AcceptTerms(ctx, tx, now, u.ID, in.Terms, in.IP); err != nil {
+				return err
+			}
+		}
+		actor := u.DisplayName()
+		if actor == u.Email && name != "" {
+			actor = name
+		}
+		e := in.Actor
+		e.OrgID, e.Action, e.Target = inv.OrgID, "invite.accept", u.Email+" ("+inv.Role+")"
+		e.ActorID, e.ActorName = u.ID, actor
+		if err := a.db.Audit(ctx, tx, e); err != nil {
+			return err
+		}
+		if !in.Link {
+			return nil
+		}
+		e = in.Actor
+		e.OrgID, e.Action, e.Target = inv.OrgID, "idp.link", in.IdPName+": "+in.Subject
+		e.ActorID, e.ActorName = u.ID, actor
 		return a.db.Audit(ctx, tx, e)
 	})
 	if errors.Is(err, db.ErrNotFound) {

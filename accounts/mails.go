@@ -32,18 +32,24 @@ func (a *Accounts) SendConfirmation(ctx context.Context, u *db.User, email strin
 // ResendConfirmation sends the confirmation link again to email, if someone waits for it: an account that
 // asked to switch to it, or one whose own address is unconfirmed. The caller answers the same either way.
 func (a *Accounts) ResendConfirmation(ctx context.Context, email string, actor db.AuditEntry) error {
-	u, err := a.db.UserByPendingEmail(ctx, email)
-	if err == nil {
-		return a.SendConfirmation(ctx, u, email, actor)
-	}
-	if !errors.Is(err, db.ErrNotFound) {
+	// The account that holds the address comes first: an address someone else asked to switch to is
+	// theirs, and its owner is never mailed a link for another person's account (a change to a taken
+	// address is stored as waiting, so that the profile does not tell it is taken).
+	u, err := a.db.UserByEmail(ctx, email)
+	switch {
+	case err == nil:
+		if !u.EmailConfirmed {
+			return a.SendConfirmation(ctx, u, email, actor)
+		}
+		return nil
+	case !errors.Is(err, db.ErrNotFound):
 		return err
 	}
-	u, err = a.db.UserByEmail(ctx, email)
+	u, err = a.db.UserByPendingEmail(ctx, email)
 	switch {
-	case err == nil && !u.EmailConfirmed:
+	case err == nil:
 		return a.SendConfirmation(ctx, u, email, actor)
-	case err == nil || errors.Is(err, db.ErrNotFound):
+	case errors.Is(err, db.ErrNotFound):
 		return nil
 	}
 	return err
@@ -115,26 +121,31 @@ func (a *Accounts) sendReset(ctx context.Context, u *db.User, actor db.AuditEntr
 
 // ChangeEmail asks to switch u's sign-in address to addr (normalized, valid, not u's own; the caller
 // checked the password). The new address gets a confirmation link and the old one a notice; until the link
-// is used, the old address stays valid. An address another account uses gets no mail, and the caller gives
+// is used, the old address stays valid. An address another account uses gets no link, and the caller gives
 // the same answer, so the form cannot tell who has an account.
 func (a *Accounts) ChangeEmail(ctx context.Context, u *db.User, addr string, actor db.AuditEntry) error {
 	taken, err := a.db.EmailTaken(ctx, addr, u.ID)
 	if err != nil {
 		return err
 	}
+	// An address of someone else's account leaves the same traces as a free one — the waiting address on
+	// the profile, the notice to the current address (and the caller's answer time) — so the form does
+	// not tell which addresses have an account. Only a free address gets a confirmation link; a taken one
+	// can never be confirmed (ConfirmEmail refuses it) and resending never mails its owner
+	// (ResendConfirmation).
+	if err := a.db.SetPendingEmail(ctx, u.ID, addr); err != nil {
+		return err
+	}
 	e := actor
 	if taken {
 		e.Action, e.Target = "email.change_taken", addr
 		a.audits.Record(ctx, e)
-		return nil
-	}
-	if err := a.db.SetPendingEmail(ctx, u.ID, addr); err != nil {
-		return err
-	}
-	e.Action, e.Target = "email.change_request", addr
-	a.audits.Record(ctx, e)
-	if err := a.SendConfirmation(ctx, u, addr, actor); err != nil {
-		return err
+	} else {
+		e.Action, e.Target = "email.change_request", addr
+		a.audits.Record(ctx, e)
+		if err := a.SendConfirmation(ctx, u, addr, actor); err != nil {
+			return err
+		}
 	}
 	// The notice to the current address, within its own throttle.
 	ok, err := a.db.MailAllowed(ctx, u.ID, "email_notice")

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -36,35 +38,61 @@ func (a *Accounts) FirstAdminLink(ctx context.Context) (string, error) {
 // SetupLinkValid checks a setup token against the stored hash and expiry, and that no administrator
 // exists yet.
 func (a *Accounts) SetupLinkValid(ctx context.Context, raw string) (bool, error) {
+	stored, err := a.setupLinkStored(ctx, raw)
+	return stored != "", err
+}
+
+// setupLinkStored is the stored value that the setup token matches while it is valid, "" otherwise.
+func (a *Accounts) setupLinkStored(ctx context.Context, raw string) (string, error) {
 	hash, err := auth.HashToken(raw)
 	if err != nil {
-		return false, nil
+		return "", nil
 	}
 	stored, err := a.db.Setting(ctx, "setup.token", "")
 	if err != nil || stored == "" {
-		return false, err
+		return "", err
 	}
 	hexHash, until, _ := strings.Cut(stored, " ")
 	want, err := hex.DecodeString(hexHash)
 	if err != nil || len(want) != sha256.Size || subtle.ConstantTimeCompare(want, hash) != 1 {
-		return false, nil
+		return "", nil
 	}
 	exp, err := time.Parse(time.RFC3339, until)
 	if err != nil || !a.now().Before(exp) {
-		return false, nil
+		return "", nil
 	}
-	n, err := a.db.AdminsOrInvited(ctx)
-	return n == 0, err
+	if n, err := a.db.AdminsOrInvited(ctx); err != nil || n > 0 {
+		return "", err
+	}
+	return stored, nil
 }
 
-// InviteFirstAdmin invites the first administrator through the setup link (checked with SetupLinkValid)
-// and retires the link. Whoever holds the link acts as the operator: it was printed on the server's
-// console. The invitation is like any other (same checks, same mail).
-func (a *Accounts) InviteFirstAdmin(ctx context.Context, email, name, lang string, actor db.AuditEntry) (Sent, error) {
+// InviteFirstAdmin invites the first administrator through the setup link raw and spends the link;
+// ErrLinkUsed when the link is not (or no longer) valid. Whoever holds the link acts as the operator: it
+// was printed on the server's console. The invitation is like any other (same checks, same mail).
+func (a *Accounts) InviteFirstAdmin(ctx context.Context, raw, email, name, lang string, actor db.AuditEntry) (Sent, error) {
+	stored, err := a.setupLinkStored(ctx, raw)
+	if err != nil {
+		return Sent{}, err
+	}
+	// The link is spent before anyone is invited, by a conditional write: of parallel posts through one
+	// link exactly one invites an administrator (checking and then clearing let each of them invite one).
+	if stored == "" {
+		return Sent{}, ErrLinkUsed
+	}
+	if took, err := a.db.SwapSetting(ctx, "setup.token", stored, ""); err != nil {
+		return Sent{}, err
+	} else if !took {
+		return Sent{}, ErrLinkUsed
+	}
 	actor.ActorName = name
 	sent, err := a.Invite(ctx, InviteRequest{Email: email, Name: name, Lang: lang, Role: access.Admin, By: access.Operator(), Actor: actor})
 	if err != nil {
+		// Nobody was invited: the link works again, unless a restart printed a new one meanwhile.
+		if _, rerr := a.db.SwapSetting(ctx, "setup.token", "", stored); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("restore setup link: %w", rerr))
+		}
 		return sent, err
 	}
-	return sent, a.db.SetSetting(ctx, "setup.token", "")
+	return sent, nil
 }

@@ -41,7 +41,9 @@ const PageSize = 50
 type Query struct {
 	OrgID  int64  // 0: every organisation (staff only)
 	Action string // an action prefix, e.g. "login"; "" for all
-	Before int64  // the id the previous page ended at; 0 for the newest
+	// ActionExact: Action is a whole action (one of the filter's choices), not a prefix.
+	ActionExact bool
+	Before      int64 // the id the previous page ended at; 0 for the newest
 }
 
 // Page is one page of the log, newest first. Older is the Before of the next page, 0 when there is none.
@@ -58,7 +60,7 @@ func (l *Log) Read(ctx context.Context, viewer *db.User, q Query) (Page, error) 
 	if customer && q.OrgID == 0 {
 		return Page{}, access.ErrNotFound
 	}
-	entries, err := l.db.AuditList(ctx, db.AuditFilter{OrgID: q.OrgID, Action: q.Action, Before: q.Before,
+	entries, err := l.db.AuditList(ctx, db.AuditFilter{OrgID: q.OrgID, Action: q.Action, ActionExact: q.ActionExact, Before: q.Before,
 		Limit: PageSize + 1, CustomerView: customer})
 	if err != nil {
 		return Page{}, err

@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -66,7 +65,11 @@ func (s *Server) auditView(c *echo.Context, base string, orgID int64, orgs []db.
 		}
 		v.Orgs = append(v.Orgs, views.AuditOrgOption{Slug: o.Slug, Name: o.Name, Selected: sel})
 	}
-	page, err := s.audits.Read(ctx, currentUser(c), audit.Query{OrgID: orgID, Action: action, Before: before})
+	for _, a := range auditActions {
+		v.Actions = append(v.Actions, views.AuditActionOption{Value: a, Label: auditActionText(l, a), Selected: a == action})
+	}
+	// The filter's choices are whole actions; any other value (an old link, a typed URL) is a prefix.
+	page, err := s.audits.Read(ctx, currentUser(c), audit.Query{OrgID: orgID, Action: action, ActionExact: knownAuditAction(action), Before: before})
 	if err != nil {
 		return v, notFound(err)
 	}
@@ -91,29 +94,8 @@ func (s *Server) auditView(c *echo.Context, base string, orgID int64, orgs []db.
 	for _, e := range page.Entries {
 		v.Rows = append(v.Rows, views.AuditRow{
 			ID: e.ID, At: l.DateTime(e.At), Actor: e.ActorName, Org: e.OrgName, Action: auditActionText(l, e.Action),
-			ActionCode: e.Action, Target: auditTargetText(l, e.Target), IP: e.IP,
+			ActionCode: e.Action, Target: auditTargetText(l, e.Action, e.Target), IP: e.IP,
 		})
 	}
 	return v, nil
-}
-
-// docTargetRE matches the target of documentation entries: "<item id>:<area>:<name and details>".
-var docTargetRE = regexp.MustCompile(`^\d+:(configurations|contacts|passwords|wireless|vpn):(.*)$`)
-
-// auditTargetText shows a documentation target as "<area>: <name>", without the internal id.
-func auditTargetText(l *i18n.Localizer, target string) string {
-	if m := docTargetRE.FindStringSubmatch(target); m != nil {
-		return l.T("docs.area."+m[1]) + ": " + m[2]
-	}
-	return target
-}
-
-// auditActionText shows an action through its translation "audit.<action>", or its raw name when there
-// is none (an action added later without a text still shows up).
-func auditActionText(l *i18n.Localizer, action string) string {
-	key := "audit." + action
-	if txt := l.T(key); txt != key {
-		return txt
-	}
-	return action
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v5"
 
@@ -27,14 +28,17 @@ func (s *Server) confirmPendingPage(c *echo.Context) error {
 }
 
 // confirmResend sends the confirmation link again. The answer is the same whether or not the address
-// belongs to anyone, and whether or not the cooldown withheld the mail.
+// belongs to anyone, and whether or not the cooldown withheld the mail; and it takes the same time
+// (waitFloor): a waiting address costs a token, a mail and an audit entry, which an unknown one does not.
 func (s *Server) confirmResend(c *echo.Context) error {
+	start := time.Now()
 	ctx := c.Request().Context()
 	email := db.NormalizeEmail(c.FormValue("email"))
 	err := s.accounts.ResendConfirmation(ctx, email, s.auditEntry(c, 0, "", ""))
 	if err != nil {
 		return err
 	}
+	waitFloor(ctx, start)
 	l := i18n.From(ctx)
 	return s.render(c, http.StatusOK, views.PendingConfirmation(s.shell(c, l.T("confirm.pending.title")),
 		views.PendingConfirmationView{Email: email, SentKey: "confirm.pending.sent"}), nil)

@@ -54,7 +54,10 @@ type docReq struct {
 func (s *Server) docRequest(c *echo.Context) (*docReq, error) {
 	u := currentUser(c)
 	org, role := currentOrg(c)
-	area, ok := docs.ByName(c.Param("area"))
+	area, ok, err := s.areaFor(c.Request().Context(), c.Param("area"))
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, echo.ErrNotFound
 	}
@@ -86,7 +89,7 @@ func (s *Server) docItem(c *echo.Context, edit bool) (*docReq, *db.DocItem, erro
 
 // canEdit: MSP staff edit everything; a customer's manager edits the contacts.
 func (r *docReq) canEdit() bool {
-	return r.u.IsStaff() || (r.role == "manager" && r.area == docs.Contacts)
+	return r.u.IsStaff() || (r.role == "manager" && r.area.Name == docs.Contacts.Name)
 }
 
 func (r *docReq) itemID(c *echo.Context) (int64, error) {
@@ -108,6 +111,7 @@ func (s *Server) docsNav(c *echo.Context, org *db.Org, scope db.DocScope, curren
 		n.Areas = append(n.Areas, views.AreaLink{Name: a.Name, TitleKey: a.TitleKey(), Href: "/o/" + org.Slug + "/docs/" + a.Name,
 			Count: counts[a.Name], Current: a.Name == current})
 	}
+	n.Extra = docsNavExtra(org, current)
 	return n, nil
 }
 
@@ -277,7 +281,11 @@ func (s *Server) docsList(c *echo.Context) error {
 		if undo := s.sm.GetInt64(sctx, "undo_item"); undo != 0 && key == "docs.deleted" {
 			v.UndoHref = r.base + "/" + strconv.FormatInt(undo, 10) + "/restore"
 		}
+		if key == "docs.bulk.deleted" {
+			v.UndoHref = r.base + "/bulk/restore"
+		}
 	}
+	v.Bulk = bulkBar(c, r.base)
 	return s.render(c, http.StatusOK, views.DocList(s.shell(c, r.l.T(r.area.TitleKey())), v), nil)
 }
 
@@ -443,9 +451,9 @@ func (s *Server) docsDetail(c *echo.Context) error {
 		v.Fields = append(v.Fields, df)
 	}
 	switch {
-	case r.area == docs.Wireless && (it.Secrets["key"] || it.Fields["security"] == "open"):
+	case r.area.Name == docs.Wireless.Name && (it.Secrets["key"] || it.Fields["security"] == "open"):
 		v.QRURL, v.QRLabelKey = itemBase+"/qr", "docs.qr.wifi"
-	case r.area == docs.VPN && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
+	case r.area.Name == docs.VPN.Name && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
 		v.QRURL, v.QRLabelKey = itemBase+"/qr", "docs.qr.wireguard"
 	}
 	if r.canEdit() {
@@ -453,6 +461,9 @@ func (s *Server) docsDetail(c *echo.Context) error {
 	}
 	if r.u.IsStaff() {
 		v.HistoryHref = itemBase + "/history"
+	}
+	if v.Connections, err = s.detailConnections(c, it); err != nil {
+		return err
 	}
 	if err := s.auditItemView(c, r, it); err != nil {
 		// Looking at an item (no secret) stays possible while the disk is full or read-only; only the
@@ -488,12 +499,14 @@ func (s *Server) auditSecretUse(c *echo.Context, r *docReq, it *db.DocItem, acti
 // auditWindow is how long one entry covers further reveals (or copies) of the same secret by the same person.
 const auditWindow = 5 * time.Minute
 
-// secretAuditEntry names the item and, in the viewer's language, the field; the field's own name is kept
-// for de-duplication. Never the value.
+// secretAuditEntry names the item and the field by their codes (the log shows them in the reader's
+// language); the field is also kept on its own for de-duplication. Never the value.
 func (s *Server) secretAuditEntry(c *echo.Context, r *docReq, it *db.DocItem, action, field string) db.AuditEntry {
-	target := strconv.FormatInt(it.ID, 10) + ":" + r.area.Name + ":" + it.Name
-	if field != "" {
-		target += " (" + r.l.T(docs.Field{Name: field}.LabelKey(r.area.Name)) + ")"
+	target := docItemTarget(it.ID, r.area.Name, field, it.Name)
+	if f, ok := r.area.Field(field); ok && f.Custom {
+		// A custom field has no translation to look up when the log is read: its label, as the
+		// administrator typed it, goes into the entry (the field's name stays in e.Field for de-duplication).
+		target = docItemTarget(it.ID, r.area.Name, "", it.Name+" ("+f.Label+")")
 	}
 	e := s.auditEntry(c, r.org.ID, action, target)
 	e.Field = field
@@ -558,7 +571,7 @@ func (s *Server) formFields(c *echo.Context, r *docReq, values map[string]string
 		case docs.Secret, docs.TOTPSeed:
 			ff.Type, ff.Value = "secret", ""
 			ff.HasValue = it != nil && it.Secrets[f.Name]
-			ff.Generate = f.Kind == docs.Secret && r.area == docs.Passwords
+			ff.Generate = f.Kind == docs.Secret && r.area.Name == docs.Passwords.Name
 		case docs.SecretText:
 			ff.Type, ff.Value = "secrettext", ""
 			ff.HasValue = it != nil && it.Secrets[f.Name]
@@ -616,7 +629,7 @@ func (s *Server) renderDocForm(c *echo.Context, r *docReq, status int, it *db.Do
 	}
 	v := views.DocFormView{Nav: nav, Area: r.area.Name, TitleKey: r.area.TitleKey(), Fields: fields, StaffOnly: staffOnly,
 		CanStaffOnly: r.u.IsStaff(), ErrorKey: errKey, Action: r.base, CancelHref: r.base,
-		Heading: r.l.T("docs.new_heading", "area", r.l.T(r.area.TitleKey()))}
+		Heading: r.l.T("docs.new_heading." + r.area.Name)}
 	if it != nil {
 		itemBase := r.base + "/" + strconv.FormatInt(it.ID, 10)
 		v.Action, v.CancelHref, v.Version = itemBase, itemBase, it.Version
@@ -721,7 +734,7 @@ func (s *Server) docsCreate(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	id, err := s.db.DocCreate(ctx, s.cfg.Sealer, ch, s.docActor(r), func(tx dbTx, id int64) error {
-		e := s.auditEntry(c, r.org.ID, "docs.create", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+ch.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.create", docItemTarget(id, r.area.Name, "", ch.Name))
 		e.StaffOnly = ch.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
@@ -749,7 +762,7 @@ func (s *Server) docsUpdate(c *echo.Context) error {
 		return s.renderDocForm(c, r, http.StatusUnprocessableEntity, it, raw, errs, ch.StaffOnly, "docs.fix_errors")
 	}
 	err = s.db.DocUpdate(ctx, s.cfg.Sealer, id, ch, s.docActor(r), func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "docs.update", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+ch.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.update", docItemTarget(id, r.area.Name, "", ch.Name))
 		e.StaffOnly = ch.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
@@ -777,7 +790,7 @@ func (s *Server) docsDelete(c *echo.Context) error {
 	}
 	id, ctx := it.ID, c.Request().Context()
 	err = s.db.DocSetDeleted(ctx, s.cfg.Sealer, r.org.ID, id, true, s.docActor(r), func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "docs.delete", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.delete", docItemTarget(id, r.area.Name, "", it.Name))
 		e.StaffOnly = it.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
@@ -811,7 +824,7 @@ func (s *Server) docsRestore(c *echo.Context) error {
 		return echo.ErrNotFound
 	}
 	err = s.db.DocSetDeleted(ctx, s.cfg.Sealer, r.org.ID, id, false, s.docActor(r), func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "docs.restore", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.restore", docItemTarget(id, r.area.Name, "", it.Name))
 		e.StaffOnly = it.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
@@ -873,10 +886,13 @@ func (s *Server) docsHistory(c *echo.Context) error {
 		}
 		sort.Strings(fields)
 		for _, f := range fields {
-			e.Secrets = append(e.Secrets, views.HistorySecret{Field: f, LabelKey: docs.Field{Name: f}.LabelKey(r.area.Name),
+			e.Secrets = append(e.Secrets, views.HistorySecret{Field: f, LabelKey: fieldLabelKey(r.area, f),
 				RevealURL: itemBase + "/versions/" + strconv.FormatInt(ver.ID, 10) + "/secret/" + f})
 		}
 		v.Entries = append(v.Entries, e)
+	}
+	if v.LinkEvents, err = s.linkHistory(c, it); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, views.DocHistory(s.shell(c, r.l.T("docs.history_of", "name", it.Name)), v), nil)
 }

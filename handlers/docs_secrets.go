@@ -212,7 +212,7 @@ func (s *Server) docsQR(c *echo.Context) error {
 	id := it.ID
 	var content, alt, field string
 	switch {
-	case r.area == docs.Wireless:
+	case r.area.Name == docs.Wireless.Name:
 		key := ""
 		if it.Secrets["key"] {
 			if _, key, err = s.openSecret(c, r, id, "key"); err != nil {
@@ -222,7 +222,7 @@ func (s *Server) docsQR(c *echo.Context) error {
 			return echo.ErrNotFound
 		}
 		content, alt, field = wifiQRContent(it.Name, it.Fields["security"], key, it.Fields["hidden"] == "1"), "docs.qr.wifi_alt", "key"
-	case r.area == docs.VPN && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
+	case r.area.Name == docs.VPN.Name && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
 		if _, content, err = s.openSecret(c, r, id, "config"); err != nil {
 			return err
 		}
@@ -280,6 +280,15 @@ func (s *Server) docsRevealVersion(c *echo.Context) error {
 		return err
 	}
 	v := views.SecretView{Field: f.Name, Value: value, HideAfter: revealSeconds, BackHref: r.base + "/" + strconv.FormatInt(id, 10) + "/history"}
+	if f.Kind == docs.TOTPSeed {
+		// An earlier seed is a seed too: never shown, only its current code (as docsReveal does).
+		code, remaining, err := s.currentCode(value)
+		if err != nil {
+			return err
+		}
+		v.Value, v.TOTP = code[:3]+" "+code[3:], true
+		v.Remaining, v.HideAfter = remaining, remaining
+	}
 	noStore(c)
 	return s.render(c, http.StatusOK, views.SecretPage(s.shell(c, it.Name), v), views.SecretFragment(v))
 }

@@ -45,7 +45,10 @@ func (s *Server) passkeyLoginFinish(c *echo.Context) error {
 	if err := s.ipThrottled(c); err != nil {
 		return err
 	}
-	cer, ok := s.takeCeremony(c, "login", 0)
+	cer, ok, err := s.takeCeremony(c, "login", 0)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return s.passkeyError(c, "login.passkey_failed")
 	}

@@ -45,7 +45,7 @@ func (s *Server) mfaStep(c *echo.Context, u *db.User) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if n == 0 {
+	if n == 0 && !s.idpMFAPassed(ctx, u) {
 		return "/mfa/setup", nil
 	}
 	if !s.sm.GetBool(ctx, keyMFAOK) {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v5"
 
@@ -35,9 +36,12 @@ func (s *Server) emailChange(c *echo.Context) error {
 	if v.Email.EmailErrorKey != "" || v.Email.PasswordErrorKey != "" {
 		return s.renderProfile(c, http.StatusUnprocessableEntity, v)
 	}
+	// The answer takes as long for an address someone else uses as for a free one (accounts.ChangeEmail).
+	start := time.Now()
 	if err := s.accounts.ChangeEmail(ctx, u, addr, s.auditEntry(c, 0, "", "")); err != nil {
 		return err
 	}
+	waitFloor(ctx, start)
 	return s.profileDone(c, "profile.email.sent")
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -19,6 +20,19 @@ import (
 // the answer time from telling which addresses have an account. The mail itself goes through the outbox,
 // so SMTP timing never shows.
 const forgotFloor = 250 * time.Millisecond
+
+// waitFloor waits until forgotFloor has passed since start (or the client left). Every form that mails
+// someone when an address is known (forgot password, resend confirmation) answers through it.
+func waitFloor(ctx context.Context, start time.Time) {
+	if wait := forgotFloor - time.Since(start); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+}
 
 func (s *Server) forgotPage(c *echo.Context) error {
 	l := i18n.From(c.Request().Context())
@@ -53,14 +67,7 @@ func (s *Server) forgot(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if wait := forgotFloor - time.Since(start); wait > 0 {
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
-	}
+	waitFloor(ctx, start)
 	return s.render(c, http.StatusOK, views.ForgotSent(s.shell(c, l.T("forgot.sent.title")),
 		views.ForgotSentView{Email: email, Minutes: int(s.accounts.ResetTTL().Minutes())}), nil)
 }

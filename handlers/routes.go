@@ -35,6 +35,11 @@ func (s *Server) routes() {
 	e.GET("/reset/:token", s.resetPage)
 	e.POST("/reset/:token", s.resetSubmit)
 	e.POST("/password/check", s.passwordCheck)
+	// Sign-in through an organisation's identity provider (oidc.go): the provider's answer, checked there,
+	// is the authorisation.
+	e.POST("/login/idp", s.idpSignIn)
+	e.POST("/invite/:token/idp", s.idpInvite)
+	e.GET("/oidc/callback", s.idpCallback)
 
 	// Signed in, first-login steps not necessarily done.
 	e.POST("/logout", s.logout, s.signedIn)
@@ -85,7 +90,9 @@ func (s *Server) routes() {
 	e.GET("/security/confirm", s.securityConfirmPage, s.complete)
 	e.POST("/security/confirm", s.securityConfirm, s.complete)
 	e.POST("/security/methods/:id/rename", s.renameMethod, s.complete)
+	e.GET("/security/methods/:id/remove", s.removeMethodPage, s.complete)
 	e.POST("/security/methods/:id/remove", s.removeMethod, s.complete)
+	e.POST("/security/idp/:id/link", s.idpLinkStart, s.complete)
 	e.POST("/security/recovery", s.regenerateRecovery, s.complete)
 
 	// Members of an organisation (and MSP staff, who see every organisation).
@@ -93,6 +100,21 @@ func (s *Server) routes() {
 	e.GET("/o/:slug", s.orgHome, org...)
 	// The people actions ask accounts, which asks access.Decide with both people's facts.
 	e.POST("/o/:slug/people/:id/mfa-reset", s.personMFAReset, org...)
+	// Documents (docs_articles.go) and what expires next (expiry.go): members read, staff write.
+	orgStaff := []echo.MiddlewareFunc{s.complete, s.orgAccess, s.staffOnly}
+	e.GET("/o/:slug/articles", s.articleList, org...)
+	e.GET("/o/:slug/articles/new", s.articleNew, orgStaff...)
+	e.POST("/o/:slug/articles", s.articleCreate, orgStaff...)
+	e.POST("/o/:slug/articles/copy", s.articleCopy, orgStaff...)
+	e.GET("/o/:slug/articles/:id", s.articleDetail, org...)
+	e.GET("/o/:slug/articles/:id/edit", s.articleEdit, orgStaff...)
+	e.POST("/o/:slug/articles/:id", s.articleUpdate, orgStaff...)
+	e.POST("/o/:slug/articles/:id/delete", s.articleDelete, orgStaff...)
+	e.GET("/o/:slug/articles/:id/history", s.articleHistory, orgStaff...)
+	e.GET("/o/:slug/articles/:id/diff", s.articleDiff, orgStaff...)
+	e.GET("/o/:slug/expiry", s.expiryPage, org...)
+	e.POST("/o/:slug/expiry", s.expiryAdd, orgStaff...)
+	e.POST("/o/:slug/expiry/:id/delete", s.expiryDelete, orgStaff...)
 
 	// An organisation's managers (and MSP staff): its people, invitations and audit log.
 	managers := []echo.MiddlewareFunc{s.complete, s.orgAccess, s.orgManagers}
@@ -104,6 +126,7 @@ func (s *Server) routes() {
 	e.POST("/o/:slug/people/:uid/disable", s.personSetDisabled(true), managers...)
 	e.POST("/o/:slug/people/:uid/enable", s.personSetDisabled(false), managers...)
 	e.GET("/o/:slug/audit", s.orgAudit, managers...)
+	e.POST("/o/:slug/expiry/digest", s.expiryDigestSave, managers...)
 
 	// MSP staff.
 	staff := []echo.MiddlewareFunc{s.complete, s.staffOnly}
@@ -111,6 +134,13 @@ func (s *Server) routes() {
 	e.POST("/staff/orgs", s.staffCreateOrg, staff...)
 	e.GET("/staff/people", s.peopleList, staff...)
 	e.POST("/staff/users/:id/mfa-reset", s.personMFAReset, staff...)
+	e.GET("/staff/templates", s.templateList, staff...)
+	e.GET("/staff/templates/new", s.templateNew, staff...)
+	e.POST("/staff/templates", s.templateCreate, staff...)
+	e.GET("/staff/templates/:id", s.templateEdit, staff...)
+	e.POST("/staff/templates/:id", s.templateUpdate, staff...)
+	e.POST("/staff/templates/:id/delete", s.templateDelete, staff...)
+	e.GET("/staff/expiry", s.staffExpiry, staff...)
 
 	// MSP administrators.
 	admin := []echo.MiddlewareFunc{s.complete, s.staffOnly, s.adminOnly}
@@ -123,8 +153,21 @@ func (s *Server) routes() {
 	e.POST("/staff/settings", s.settingsSave, admin...)
 	e.POST("/staff/settings/terms", s.termsPublish, admin...)
 	e.GET("/staff/audit", s.staffAudit, admin...)
+	e.GET("/staff/orgs/:slug/idp", s.idpPage, admin...)
+	e.POST("/staff/orgs/:slug/idp", s.idpSave, admin...)
+	e.POST("/staff/orgs/:slug/idp/delete", s.idpDelete, admin...)
+	e.POST("/staff/orgs/:slug/idp/test", s.idpTest, admin...)
+	e.POST("/staff/orgs/:slug/idp/identities/:id/unlink", s.idpUnlink, admin...)
+	e.GET("/staff/fields", s.customFieldsPage, admin...)
+	e.POST("/staff/fields", s.customFieldCreate, admin...)
+	e.GET("/staff/fields/:id", s.customFieldEditPage, admin...)
+	e.POST("/staff/fields/:id", s.customFieldUpdate, admin...)
+	e.POST("/staff/fields/:id/delete", s.customFieldDelete, admin...)
 
 	// Documentation, for members of the organisation and staff (see the comment above).
 	s.docsRoutes()
 	s.docsIORoutes()
+	// Related items, attachments and bulk actions live under /o/:slug/docs/ and are registered with the
+	// documentation routes until those move into this table.
+	s.connectRoutes() // docs_links.go
 }

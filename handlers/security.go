@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v5"
@@ -57,7 +58,9 @@ func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) 
 	}
 	for _, m := range methods {
 		sm := views.SecurityMethod{ID: m.ID, KindKey: "mfa.kind." + m.Kind, Name: m.Name, Added: l.DateTime(m.CreatedAt)}
-		if !m.LastUsedAt.IsZero() && !m.LastUsedAt.Equal(m.CreatedAt) {
+		// Enrolling proves a code and the first enrolment is listed among the sign-ins below, so it counts as
+		// a use here too: "not yet" beside a listed sign-in with the same method would contradict it.
+		if !m.LastUsedAt.IsZero() {
 			sm.LastUsed = l.DateTime(m.LastUsedAt)
 		}
 		switch {
@@ -79,13 +82,16 @@ func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) 
 			At: l.DateTime(si.At), IP: si.IP, Browser: deviceName(l, si.UserAgent), MethodKey: "mfa.kind." + methodKind(si.Method),
 		})
 	}
+	if v.IdPLinks, err = s.idpLinkRows(c, u); err != nil { // the organisations' providers (oidc.go)
+		return err
+	}
 	return s.render(c, status, views.Security(s.shell(c, l.T("security.title")), v), nil)
 }
 
 // methodKind maps an audited method to a known kind.
 func methodKind(m string) string {
 	switch m {
-	case db.MFATOTP, db.MFAEmail, db.MFAPasskey, "recovery":
+	case db.MFATOTP, db.MFAEmail, db.MFAPasskey, "recovery", "idp":
 		return m
 	}
 	return "unknown"
@@ -125,7 +131,34 @@ func (s *Server) renameMethod(c *echo.Context) error {
 	return s.redirect(c, "/security#methods")
 }
 
-// removeMethod removes a factor, never the last one, and only with a recently entered password.
+// removeMethodPage asks before a factor is removed: one click on the security page must not take away a
+// way to sign in.
+func (s *Server) removeMethodPage(c *echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	id, err := methodParam(c)
+	if err != nil {
+		return err
+	}
+	m, err := s.db.MFAMethodOf(ctx, u.ID, id)
+	if err != nil {
+		return err
+	}
+	if !s.recentPassword(c) {
+		return s.redirect(c, "/security/confirm?next="+url.QueryEscape(c.Request().URL.Path))
+	}
+	all, err := s.db.MFAMethods(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	l := i18n.From(ctx)
+	// The last factor cannot go (removeMethod refuses it too): say so before the person confirms.
+	v := views.RemoveMethodView{ID: m.ID, KindKey: "mfa.kind." + m.Kind, Name: m.Name, Email: u.Email, Last: len(all) <= 1}
+	return s.render(c, http.StatusOK, views.RemoveMethod(s.shell(c, l.T("security.remove_title")), v), nil)
+}
+
+// removeMethod removes a factor, never the last one, and only with a recently entered password. The person
+// gets a mail in the same transaction, so a factor removed by someone else at their desk does not go unseen.
 func (s *Server) removeMethod(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
@@ -134,9 +167,10 @@ func (s *Server) removeMethod(c *echo.Context) error {
 		return err
 	}
 	if !s.recentPassword(c) {
-		return s.redirect(c, "/security/confirm?next=%2Fsecurity%23methods")
+		return s.redirect(c, "/security/confirm?next="+url.QueryEscape(c.Request().URL.Path))
 	}
-	err = s.signin.RemoveFactor(ctx, u, m, s.auditEntry(c, 0, "", ""))
+	// The mail names the browser in the person's language, which is this request's (loadUser).
+	err = s.signin.RemoveFactor(ctx, u, m, deviceName(i18n.From(ctx), c.Request().UserAgent()), s.auditEntry(c, 0, "", ""))
 	if errors.Is(err, signin.ErrLastFactor) {
 		return s.renderSecurity(c, http.StatusConflict, "security.last_factor")
 	}

@@ -23,6 +23,7 @@ import (
 	"portier/avatar"
 	"portier/db"
 	"portier/i18n"
+	"portier/idp"
 	"portier/mailtext"
 	"portier/signin"
 	"portier/static"
@@ -48,9 +49,15 @@ type Config struct {
 	NoMailServer bool
 	// Link lifetimes; accounts.New sets the defaults (7 days, 60 minutes, 24 hours). Administrators can
 	// change the invitation's in the portal.
-	InviteTTL  time.Duration
-	ResetTTL   time.Duration
-	ConfirmTTL time.Duration
+	InviteTTL    time.Duration
+	ResetTTL     time.Duration
+	ConfirmTTL   time.Duration
+	IdPEndpoints idp.Endpoints // where Microsoft and Google sign in; default: their public clouds
+	// AttachmentMax is the largest file that can be attached to an item (default 25 MB).
+	AttachmentMax int64
+
+	// Replicas reports the replication targets' lag for /readyz (ready.go); nil when replication is off.
+	Replicas func() []ReplicaState
 }
 
 // Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
@@ -104,6 +111,12 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	}
 	if cfg.PasswordPolicy.Name == "" {
 		cfg.PasswordPolicy = auth.DefaultPolicy()
+	}
+	if cfg.IdPEndpoints.EntraAuthority == "" {
+		cfg.IdPEndpoints.EntraAuthority = idp.DefaultEndpoints.EntraAuthority
+	}
+	if cfg.IdPEndpoints.GoogleIssuer == "" {
+		cfg.IdPEndpoints.GoogleIssuer = idp.DefaultEndpoints.GoogleIssuer
 	}
 	if cfg.Sealer == nil {
 		return nil, errors.New("handlers: a Sealer is required")

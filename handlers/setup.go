@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -53,7 +54,10 @@ func (s *Server) setupCreate(c *echo.Context) error {
 	if v.EmailErr != "" || v.NameErr != "" {
 		return s.renderSetup(c, http.StatusUnprocessableEntity, v)
 	}
-	sent, err := s.accounts.InviteFirstAdmin(ctx, v.Email, v.Name, v.Lang, s.auditEntry(c, 0, "", ""))
+	sent, err := s.accounts.InviteFirstAdmin(ctx, c.Param("token"), v.Email, v.Name, v.Lang, s.auditEntry(c, 0, "", ""))
+	if errors.Is(err, accounts.ErrLinkUsed) {
+		return s.linkProblem(c, db.TokenUsed, "setup")
+	}
 	if err != nil {
 		return err
 	}

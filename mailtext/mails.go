@@ -60,7 +60,7 @@ func (c *Composer) Confirmation(ctx context.Context, u *db.User, email, link str
 	m.Paragraphs = []string{l.T("mail.confirm.body", "email", email)}
 	m.ButtonText = l.T("mail.confirm.button")
 	m.ButtonURL = link
-	m.After = []string{l.T("mail.confirm.expiry", "hours", int(ttl.Hours())), l.T("mail.not_you")}
+	m.After = []string{l.N("mail.confirm.expiry", int(ttl.Hours())), l.T("mail.not_you")}
 	return c.Render(ctx, email, m)
 }
 
@@ -75,7 +75,7 @@ func (c *Composer) ResetLink(ctx context.Context, u *db.User, link string, ttl t
 	m.Paragraphs = []string{l.T(kind+".body", "email", u.Email, "msp", msp)}
 	m.ButtonText = l.T(kind + ".button")
 	m.ButtonURL = link
-	m.After = []string{l.T("mail.reset.expiry", "minutes", int(ttl.Minutes())), l.T("mail.not_you")}
+	m.After = []string{l.N("mail.reset.expiry", int(ttl.Minutes())), l.T("mail.not_you")}
 	return c.Render(ctx, u.Email, m)
 }
 
@@ -93,6 +93,19 @@ func (c *Composer) EmailChangeNotice(ctx context.Context, u *db.User, addr strin
 	m, l := c.Start(u.Lang, u.Name, "mail.email_change.subject", "msp", c.msp().Name)
 	m.Paragraphs = []string{l.T("mail.email_change.body", "old", u.Email, "new", addr)}
 	m.After = []string{l.T("mail.email_change.not_you", "url", c.Link("/forgot"))}
+	return c.Render(ctx, u.Email, m)
+}
+
+// FactorRemoved tells the person that their second factor (kind, name) was removed at at from device
+// ("Chrome on Windows", named in their language), with a way back if it was not them.
+func (c *Composer) FactorRemoved(ctx context.Context, u *db.User, kind, name, device string, at time.Time) (mail.Message, error) {
+	msp := c.msp().Name
+	m, l := c.Start(u.Lang, u.Name, "mail.mfa_removed.subject", "msp", msp)
+	m.Paragraphs = []string{l.T("mail.mfa_removed.body", "kind", l.T("mfa.kind."+kind), "name", name,
+		"email", u.Email, "date", c.bundle.For(u.Lang, u.TimeZone).DateTime(at), "browser", device)}
+	m.ButtonText = l.T("mail.mfa_removed.button")
+	m.ButtonURL = c.Link("/security")
+	m.After = []string{l.T("mail.mfa_removed.not_you", "msp", msp)}
 	return c.Render(ctx, u.Email, m)
 }
 
@@ -119,7 +132,7 @@ func (c *Composer) EmailCode(ctx context.Context, u *db.User, addr, code, purpos
 	m.Paragraphs = []string{
 		l.T(body, "msp", msp, "email", u.Email),
 		code,
-		l.T("mail.mfa_code.expiry", "minutes", int(ttl.Minutes())),
+		l.N("mail.mfa_code.expiry", int(ttl.Minutes())),
 	}
 	m.After = []string{l.T("mail.mfa_code.not_you")}
 	return c.Render(ctx, addr, m)

@@ -52,16 +52,28 @@ func (s *Signin) EnrolPasskey(ctx context.Context, u *db.User, p db.Passkey, act
 }
 
 // RemoveFactor removes one of u's second factors, never the last one (ErrLastFactor). The caller checked
-// that the password was entered recently.
-func (s *Signin) RemoveFactor(ctx context.Context, u *db.User, m *db.MFAMethod, actor db.AuditEntry) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+// that the password was entered recently. The person gets a mail in the same transaction, so a factor
+// removed by someone else at their desk does not go unseen; device names the browser that removed it.
+func (s *Signin) RemoveFactor(ctx context.Context, u *db.User, m *db.MFAMethod, device string, actor db.AuditEntry) error {
+	mail, err := s.mails.FactorRemoved(ctx, u, m.Kind, m.Name, device, s.now())
+	if err != nil {
+		return err
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := db.RemoveMFAMethod(ctx, tx, u.ID, m.ID); err != nil {
+			return err
+		}
+		if err := db.EnqueueMail(ctx, tx, s.sealer, s.now(), mail.To, mail.Kind, mail.Subject, mail.Text, mail.HTML); err != nil {
 			return err
 		}
 		e := actor
 		e.Action, e.Target = "mfa.remove", m.Kind+" "+m.Name
 		return s.db.Audit(ctx, tx, e)
 	})
+	if err == nil {
+		s.wake()
+	}
+	return err
 }
 
 // MaskEmail shows enough of an address to recognise it: the first character of the local part and the

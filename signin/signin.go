@@ -22,6 +22,7 @@ import (
 type Mails interface {
 	EmailCode(ctx context.Context, u *db.User, addr, code, purpose string, ttl time.Duration) (mail.Message, error)
 	PasswordChanged(ctx context.Context, u *db.User, at time.Time) (mail.Message, error)
+	FactorRemoved(ctx context.Context, u *db.User, kind, name, device string, at time.Time) (mail.Message, error)
 }
 
 // Config holds what the deployment decides.
