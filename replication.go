@@ -435,19 +435,26 @@ func (a *app) replicaStates() func() []handlers.ReplicaState {
 	return a.repl.States
 }
 
-// restoreIfMissing restores the database from the replica targets before the first open when
-// PORTIER_RESTORE_IF_MISSING is set and the data folder has none: a new VM with the same settings (and the
-// key) comes up with the data of the lost one.
+// restoreIfMissing runs before the first open when the data folder has no database and replica targets
+// are set. With PORTIER_RESTORE_IF_MISSING it restores from them: a new VM with the same settings (and
+// the key) comes up with the data of the lost one. Without it, a database at a target refuses the start.
+// Either way a target that cannot be asked refuses it: a new database would be shipped to the target as
+// its newest state (Litestream takes a database behind its replica for one restored to an earlier
+// point), so the next restore would bring back an empty portal.
 func restoreIfMissing(ctx context.Context, cfg *config, logger *slog.Logger) error {
-	if !cfg.RestoreIfMissing || fileExists(cfg.DBPath()) {
+	if len(cfg.Replicas) == 0 || fileExists(cfg.DBPath()) {
 		return nil
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data folder %s: %w", cfg.DataDir, err)
 	}
+	errHolds := errors.New("replica holds a database")
 	// Restoring without the key would give a portal whose every secret is unreadable. Without a replica to
 	// restore (the very first start) the key is made as always.
-	keyFirst := func() error {
+	beforeRestore := func() error {
+		if !cfg.RestoreIfMissing {
+			return errHolds
+		}
 		if !fileExists(cfg.KeyPath()) {
 			return fmt.Errorf("the data folder has no database and the replica has one, but there is no key to open it (%s): "+
 				"supply the key with PORTIER_SECRET_KEY_FILE (or put secret.key into the data folder) first", cfg.KeyPath())
@@ -455,11 +462,17 @@ func restoreIfMissing(ctx context.Context, cfg *config, logger *slog.Logger) err
 		return nil
 	}
 	start := time.Now()
-	from, version, err := restoreFromReplica(ctx, cfg, cfg.Replicas, time.Time{}, logger, keyFirst)
+	from, version, err := restoreFromReplica(ctx, cfg, cfg.Replicas, time.Time{}, logger, beforeRestore)
 	switch {
 	case errors.Is(err, ErrNoReplica):
-		logger.Info("PORTIER_RESTORE_IF_MISSING: no target holds a database yet; starting with a new one")
+		logger.Info("no target holds a database yet; starting with a new one")
 		return nil
+	case errors.Is(err, errHolds):
+		return fmt.Errorf("the data folder %s has no database, but the replica target %s holds one: a new database would replace it there as the newest state. "+
+			"Set PORTIER_RESTORE_IF_MISSING=true (with the key) to restore it, or run `portier restore --from URL`, or name an empty target; nothing was started", cfg.DataDir, from)
+	case err != nil && !cfg.RestoreIfMissing:
+		return fmt.Errorf("the data folder %s has no database and the replica cannot be asked whether it holds one (a new database would replace it there): %w; "+
+			"nothing was started: start again when the target answers", cfg.DataDir, err)
 	case err != nil:
 		return fmt.Errorf("PORTIER_RESTORE_IF_MISSING: restore from the replica failed, nothing was started: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superfly/ltx"
 	"golang.org/x/crypto/ssh"
 
 	"portier/db"
@@ -120,7 +121,7 @@ func serveErr(t *testing.T, env map[string]string) (error, string) {
 	select {
 	case err := <-done:
 		return err, errOut.String()
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second): // an S3 client retries with backoff before it gives up
 		cancel()
 		<-done
 		t.Fatalf("serve started:\n%s", out.String())
@@ -296,6 +297,89 @@ func TestRestoreFromReplica(t *testing.T) {
 	if !strings.Contains(first.Stderr.String(), "no target holds a database yet") || !fileExists(filepath.Join(first.DataDir, "secret.key")) {
 		t.Fatalf("first start with PORTIER_RESTORE_IF_MISSING:\n%s", first.Stderr.String())
 	}
+}
+
+// TestNewDatabaseNeverReplacesTheReplica: a data folder without a database never gets a new one while a
+// target holds a replica or cannot be asked (briefly unreachable at start-up), with or without
+// PORTIER_RESTORE_IF_MISSING: Litestream would ship the new, empty database to the target as its newest
+// state, and the next restore would bring back an empty portal. The replica is untouched afterwards.
+func TestNewDatabaseNeverReplacesTheReplica(t *testing.T) {
+	ctx := context.Background()
+	s3 := startS3(t, "portier")
+	env := map[string]string{"PORTIER_REPLICA_SYNC_INTERVAL": "200ms"}
+	for _, kv := range s3.env("portier", "good") {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	t.Setenv("AWS_CA_BUNDLE", "")
+	p := startPortier(t, env)
+	if out, err := p.cmd(t, "org", "create", "--name", "Bestand GmbH"); err != nil {
+		t.Fatalf("org create: %v\n%s", err, out)
+	}
+	time.Sleep(600 * time.Millisecond)
+	waitFor(t, 10*time.Second, "replica catches up", func() bool {
+		resp, body := httpGet(t, p.BaseURL+"/readyz", nil)
+		return resp.StatusCode == 200 && strings.Contains(body, "replica 1 (s3): lag 0s")
+	})
+	p.stop(t)
+	keyFile := filepath.Join(p.DataDir, "secret.key")
+	cfg, err := parseTestConfig(mergeEnv(env, map[string]string{"PORTIER_DATA": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := func() ltx.TXID {
+		c, err := newReplicaClient(cfg, cfg.Replicas[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Init(ctx); err != nil {
+			t.Fatal(err)
+		}
+		id, err := remoteTXID(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	before := newest()
+	if before == 0 {
+		t.Fatal("the replica holds nothing")
+	}
+
+	for _, tc := range []struct {
+		name, want string
+		down       bool
+		extra      map[string]string
+	}{
+		{"replica there, no PORTIER_RESTORE_IF_MISSING", "PORTIER_RESTORE_IF_MISSING=true", false, nil},
+		{"target unreachable, no PORTIER_RESTORE_IF_MISSING", "cannot be asked", true, nil},
+		{"target unreachable, PORTIER_RESTORE_IF_MISSING", "restore from the replica failed", true, map[string]string{"PORTIER_RESTORE_IF_MISSING": "true"}},
+	} {
+		s3.down.Store(tc.down)
+		dir := filepath.Join(t.TempDir(), "new-vm")
+		err, _ := serveErr(t, mergeEnv(env, tc.extra, map[string]string{"PORTIER_DATA": dir, "PORTIER_ADDR": "127.0.0.1:0",
+			"PORTIER_BASE_URL": "http://localhost", "PORTIER_SECRET_KEY_FILE": keyFile}))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing was started") || strings.Contains(err.Error(), "drill-secret") {
+			t.Errorf("%s: %v, want a refusal naming %q", tc.name, err, tc.want)
+		}
+		if fileExists(filepath.Join(dir, "portier.db")) {
+			t.Errorf("%s: a new database was made", tc.name)
+		}
+	}
+	s3.down.Store(false)
+	if after := newest(); after != before {
+		t.Fatalf("the replica moved from TXID %s to %s", before, after)
+	}
+}
+
+func mergeEnv(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // TestReplicaOutageIsLoggedAndReported: when the S3 target stops answering, the log says so once, /readyz
