@@ -32,6 +32,10 @@ func TestReplicaSettings(t *testing.T) {
 	keyFile := filepath.Join(dir, "id_ed25519")
 	os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600)
 	hostKey := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(mustSSHPub(t))))
+	openSSHKey := filepath.Join(dir, "id_open")
+	os.WriteFile(openSSHKey, pem.EncodeToMemory(block), 0o644)
+	openKey := filepath.Join(dir, "open.key")
+	os.WriteFile(openKey, make([]byte, db.KeySize), 0o644)
 	cases := []struct {
 		env  map[string]string
 		want string
@@ -56,6 +60,12 @@ func TestReplicaSettings(t *testing.T) {
 		{map[string]string{"PORTIER_REPLICA_SYNC_INTERVAL": "10ms"}, "PORTIER_REPLICA_SYNC_INTERVAL"},
 		{map[string]string{"PORTIER_REPLICA_DIR": "DATA/replica"}, "PORTIER_REPLICA_DIR"},
 		{map[string]string{"PORTIER_SECRET_KEY_FILE": filepath.Join(dir, "no-key")}, "PORTIER_SECRET_KEY_FILE"},
+		// A key file others may read, and an endpoint or unparsable URL with a password in it (never echoed).
+		{map[string]string{"PORTIER_SECRET_KEY_FILE": openKey}, "PORTIER_SECRET_KEY_FILE"},
+		{map[string]string{"PORTIER_REPLICA_URL": "sftp://backup@host/portier", "PORTIER_REPLICA_SFTP_KEY": openSSHKey, "PORTIER_REPLICA_SFTP_HOST_KEY": hostKey}, "PORTIER_REPLICA_SFTP_KEY"},
+		{map[string]string{"PORTIER_REPLICA_URL": "s3://bucket/p", "PORTIER_REPLICA_S3_ENDPOINT": "https://AKIA:Geheim123@fsn1.example.com"}, "PORTIER_REPLICA_S3_ENDPOINT"},
+		{map[string]string{"PORTIER_REPLICA_URL": "s3://bucket/p", "PORTIER_REPLICA_S3_ENDPOINT": "htps://AKIA:Geheim123@fsn1.example.com"}, "PORTIER_REPLICA_S3_ENDPOINT"},
+		{map[string]string{"PORTIER_REPLICA_URL": "sftp://backup:x@Geheim123@host/%zz"}, "PORTIER_REPLICA_URL"},
 	}
 	for _, tc := range cases {
 		data := t.TempDir()
