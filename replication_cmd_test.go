@@ -232,6 +232,10 @@ func TestRestoreFromReplica(t *testing.T) {
 			t.Fatal(err)
 		}
 		sealedSetting(t, d, p.DataDir, "test.vpn", v)
+		// A signed-in browser: its row (the token's hash) travels to the replica, never into a restore.
+		if err := d.InsertSession(ctx, "replica-token-"+v, []byte("session data"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
 		d.Close()
 	}
 	write("VPN-Schlüssel alt")
@@ -260,6 +264,9 @@ func TestRestoreFromReplica(t *testing.T) {
 		t.Fatalf("restore into the live folder: %v\n%s", err, out)
 	}
 	p.stop(t)
+	if n := countRows(t, filepath.Join(p.DataDir, "portier.db"), "sessions"); n == 0 {
+		t.Fatal("the replicated database holds no session: the test below proves nothing")
+	}
 
 	restoreInto := func(args ...string) (string, string, error) {
 		dir := filepath.Join(t.TempDir(), "data")
@@ -277,6 +284,17 @@ func TestRestoreFromReplica(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(dir, "portier.db")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("restored file: %v %v", st, err)
+	}
+	if n := countRows(t, filepath.Join(dir, "portier.db"), "sessions"); n != 0 {
+		t.Fatalf("%d sessions restored from the replica, want none", n)
+	}
+	// A time past the newest change is the newest state.
+	dir, out, err = restoreInto("--from", "file://"+rdir, "--at", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	if err != nil {
+		t.Fatalf("restore --at in the future: %v\n%s", err, out)
+	}
+	if got, err := openSealed(t, filepath.Join(dir, "portier.db"), keyFile, "test.vpn"); err != nil || got != "VPN-Schlüssel neu" {
+		t.Fatalf("at a future time: %q %v", got, err)
 	}
 	dir, out, err = restoreInto("--from", "file://"+rdir, "--at", between.UTC().Format(time.RFC3339Nano))
 	if err != nil {
@@ -380,6 +398,20 @@ func TestNewDatabaseNeverReplacesTheReplica(t *testing.T) {
 	if after := newest(); after != before {
 		t.Fatalf("the replica moved from TXID %s to %s", before, after)
 	}
+}
+
+func countRows(t *testing.T, path, table string) int {
+	t.Helper()
+	c, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var n int
+	if err := c.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func mergeEnv(ms ...map[string]string) map[string]string {
