@@ -264,6 +264,18 @@ func TestRestoreFromReplica(t *testing.T) {
 		t.Fatalf("restore into the live folder: %v\n%s", err, out)
 	}
 	p.stop(t)
+	// The data folder (with Litestream's state) and the replica are readable by this account alone.
+	for _, root := range []string{p.DataDir, rdir} {
+		filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := e.Info(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s has mode %04o", path, fi.Mode().Perm())
+			}
+			return nil
+		})
+	}
 	if n := countRows(t, filepath.Join(p.DataDir, "portier.db"), "sessions"); n == 0 {
 		t.Fatal("the replicated database holds no session: the test below proves nothing")
 	}
