@@ -355,7 +355,7 @@ var ErrNoReplica = errors.New("no target holds a replica yet")
 
 // restoreFromReplica restores the newest state (or the state at at, if not zero) into dbPath from the
 // target with the newest data among targets (one that was down a while may be behind). It fails when a
-// target cannot be asked and none of those that answered has data: starting empty then would be wrong.
+// target cannot be asked: it may hold the newest data, or be the only one that holds any.
 // beforeRestore, if not nil, runs once a target with data is found and may still refuse the restore.
 func restoreFromReplica(ctx context.Context, cfg *config, targets []replicaTarget, at time.Time, logger *slog.Logger, beforeRestore func() error) (from replicaTarget, version int, err error) {
 	type candidate struct {
@@ -397,6 +397,13 @@ func restoreFromReplica(ctx context.Context, cfg *config, targets []replicaTarge
 			return replicaTarget{}, 0, fmt.Errorf("no target could be read: %s", strings.Join(failed, "; "))
 		}
 		return replicaTarget{}, 0, ErrNoReplica
+	}
+	if len(failed) > 0 {
+		// A target that does not answer may hold newer changes than best: restoring best would lose them,
+		// and replicating the result would put it over them as that target's newest state.
+		return best.t, 0, fmt.Errorf("%s holds a database, but another target cannot be read and may hold newer changes "+
+			"(restore from one target by hand with `portier restore --from URL`, or drop the unreadable one from the setting): %s",
+			best.t, strings.Join(failed, "; "))
 	}
 	if beforeRestore != nil {
 		if err := beforeRestore(); err != nil {

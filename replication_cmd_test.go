@@ -342,7 +342,8 @@ func TestRestoreFromReplica(t *testing.T) {
 // TestNewDatabaseNeverReplacesTheReplica: a data folder without a database never gets a new one while a
 // target holds a replica or cannot be asked (briefly unreachable at start-up), with or without
 // PORTIER_RESTORE_IF_MISSING: Litestream would ship the new, empty database to the target as its newest
-// state, and the next restore would bring back an empty portal. The replica is untouched afterwards.
+// state, and the next restore would bring back an empty portal. Nor is the portal restored from a second
+// target while the first cannot be read (it may hold newer changes). The replica is untouched afterwards.
 func TestNewDatabaseNeverReplacesTheReplica(t *testing.T) {
 	ctx := context.Background()
 	s3 := startS3(t, "portier")
@@ -352,6 +353,8 @@ func TestNewDatabaseNeverReplacesTheReplica(t *testing.T) {
 		env[k] = v
 	}
 	t.Setenv("AWS_CA_BUNDLE", "")
+	// A second target that stays reachable: a restore from it could lose what only the first one holds.
+	env["PORTIER_REPLICA_URL"] += ",file://" + filepath.Join(t.TempDir(), "second")
 	p := startPortier(t, env)
 	if out, err := p.cmd(t, "org", "create", "--name", "Bestand GmbH"); err != nil {
 		t.Fatalf("org create: %v\n%s", err, out)
@@ -359,7 +362,7 @@ func TestNewDatabaseNeverReplacesTheReplica(t *testing.T) {
 	time.Sleep(600 * time.Millisecond)
 	waitFor(t, 10*time.Second, "replica catches up", func() bool {
 		resp, body := httpGet(t, p.BaseURL+"/readyz", nil)
-		return resp.StatusCode == 200 && strings.Contains(body, "replica 1 (s3): lag 0s")
+		return resp.StatusCode == 200 && strings.Contains(body, "replica 1 (s3): lag 0s") && strings.Contains(body, "replica 2 (file): lag 0s")
 	})
 	p.stop(t)
 	keyFile := filepath.Join(p.DataDir, "secret.key")
