@@ -32,6 +32,12 @@ import (
 func newReplicaClient(cfg *config, t replicaTarget) (litestream.ReplicaClient, error) {
 	switch t.Scheme() {
 	case "file":
+		// Litestream creates a missing folder. Under a mount point whose storage is not mounted, that is a
+		// replica on this machine's own disk that looks empty (a new VM would start a new database) and
+		// then current (/readyz stays green): the folder must be there already.
+		if st, err := os.Stat(t.URL.Path); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("replica %s: the folder does not exist: mount the storage it is on, or create it for a new replica (mkdir -m 0700 %s)", t, t.URL.Path)
+		}
 		return lsfile.NewReplicaClient(t.URL.Path), nil
 	case "sftp":
 		c := lssftp.NewReplicaClient()

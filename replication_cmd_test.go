@@ -224,7 +224,8 @@ func caughtUp(t *testing.T, p *portier) {
 // an empty data folder, says whether the key belongs, and refuses a live data folder and an empty replica.
 func TestRestoreFromReplica(t *testing.T) {
 	ctx := context.Background()
-	rdir := filepath.Join(t.TempDir(), "replica")
+	rdir := t.TempDir()
+	os.Chmod(rdir, 0o700) // as the README has it made
 	p := startPortier(t, map[string]string{"PORTIER_REPLICA_URL": "file://" + rdir})
 	write := func(v string) {
 		d, err := db.Open(ctx, filepath.Join(p.DataDir, "portier.db"), db.NoAutoCheckpoint)
@@ -332,8 +333,22 @@ func TestRestoreFromReplica(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "PORTIER_SECRET_KEY_FILE") || fileExists(filepath.Join(empty, "portier.db")) || fileExists(filepath.Join(empty, "secret.key")) {
 		t.Fatalf("restore without a key: %v", err)
 	}
+	// A file:// folder that is not there (storage not mounted under its mount point) is not taken for an
+	// empty replica, neither by a new VM nor by a restart; nothing is created in its place.
+	unmounted := filepath.Join(t.TempDir(), "mnt", "portier")
+	newVM := filepath.Join(t.TempDir(), "new-vm")
+	for _, data := range []string{newVM, p.DataDir} {
+		err, _ = serveErr(t, map[string]string{"PORTIER_DATA": data, "PORTIER_ADDR": "127.0.0.1:0", "PORTIER_SECRET_KEY_FILE": keyFile,
+			"PORTIER_REPLICA_URL": "file://" + unmounted, "PORTIER_RESTORE_IF_MISSING": "true"})
+		if err == nil || !strings.Contains(err.Error(), "the folder does not exist") || fileExists(unmounted) {
+			t.Fatalf("unmounted file target, data folder %s: %v", data, err)
+		}
+	}
+	if fileExists(filepath.Join(newVM, "portier.db")) {
+		t.Fatal("a database was made")
+	}
 	// ... while on the very first start, with an empty replica, it makes the key and a new database.
-	first := startPortier(t, map[string]string{"PORTIER_REPLICA_URL": "file://" + filepath.Join(t.TempDir(), "empty"), "PORTIER_RESTORE_IF_MISSING": "true"})
+	first := startPortier(t, map[string]string{"PORTIER_REPLICA_URL": "file://" + t.TempDir(), "PORTIER_RESTORE_IF_MISSING": "true"})
 	if !strings.Contains(first.Stderr.String(), "no target holds a database yet") || !fileExists(filepath.Join(first.DataDir, "secret.key")) {
 		t.Fatalf("first start with PORTIER_RESTORE_IF_MISSING:\n%s", first.Stderr.String())
 	}
@@ -354,7 +369,7 @@ func TestNewDatabaseNeverReplacesTheReplica(t *testing.T) {
 	}
 	t.Setenv("AWS_CA_BUNDLE", "")
 	// A second target that stays reachable: a restore from it could lose what only the first one holds.
-	env["PORTIER_REPLICA_URL"] += ",file://" + filepath.Join(t.TempDir(), "second")
+	env["PORTIER_REPLICA_URL"] += ",file://" + t.TempDir()
 	p := startPortier(t, env)
 	if out, err := p.cmd(t, "org", "create", "--name", "Bestand GmbH"); err != nil {
 		t.Fatalf("org create: %v\n%s", err, out)
@@ -541,7 +556,7 @@ func TestVersionFromBuildInfo(t *testing.T) {
 // target's Litestream runs), and each restores the same database on its own.
 func TestTwoTargets(t *testing.T) {
 	ctx := context.Background()
-	r1, r2 := filepath.Join(t.TempDir(), "r1"), filepath.Join(t.TempDir(), "r2")
+	r1, r2 := t.TempDir(), t.TempDir()
 	p := startPortier(t, map[string]string{"PORTIER_REPLICA_URL": "file://" + r1 + ",file://" + r2})
 	d, err := db.Open(ctx, filepath.Join(p.DataDir, "portier.db"), db.NoAutoCheckpoint)
 	if err != nil {
