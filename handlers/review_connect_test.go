@@ -355,6 +355,13 @@ func TestBulkUndoRestoresOnlyWhatItDeleted(t *testing.T) {
 			t.Fatalf("link %d: %d", o, resp.StatusCode)
 		}
 	}
+	nas := fmt.Sprintf("/o/alpha/docs/passwords/%d", f.items["passwords"])
+	wlan := fmt.Sprintf("/o/alpha/docs/wireless/%d", f.items["wireless"])
+	for _, it := range []string{nas, wlan} {
+		if resp, _ := e.upload(it, "notes.txt", []byte("notes of "+it+"\n"), false); resp.StatusCode != 303 {
+			t.Fatalf("upload %s: %d", it, resp.StatusCode)
+		}
+	}
 	// The Wi-Fi is deleted on its own first.
 	if resp, _ := e.post(fmt.Sprintf("/o/alpha/docs/wireless/%d/delete", f.items["wireless"]), nil, nil); resp.StatusCode != 303 {
 		t.Fatalf("delete wireless: %d", resp.StatusCode)
@@ -387,7 +394,165 @@ func TestBulkUndoRestoresOnlyWhatItDeleted(t *testing.T) {
 	if it, _ := e.db.DocGet(context.Background(), db.DocScope{OrgID: f.a.ID, StaffView: true}, "passwords", p2); it == nil {
 		t.Fatal("p2 deleted again")
 	}
-	if resp, _ := e.get(fmt.Sprintf("/o/alpha/docs/wireless/%d", f.items["wireless"]), nil); resp.StatusCode != 404 {
+	if resp, _ := e.get(wlan, nil); resp.StatusCode != 404 {
 		t.Fatalf("the undo restored an item it did not delete: %d", resp.StatusCode)
+	}
+	if resp, _ := e.get(wlan+"/attachments/2", nil); resp.StatusCode != 404 {
+		t.Fatalf("the file of an item the undo did not restore: %d", resp.StatusCode)
+	}
+	_, body = e.get(nas, nil)
+	if href := fileIDs(t, body)["notes.txt"]; href != nas+"/attachments/1" {
+		t.Fatalf("the restored item's file: %q", href)
+	}
+}
+
+// Markup and script disguised as a PDF, a picture or text, and polyglots, are never sent as something a
+// browser would run: stored by their content, sent with nosniff, a sandboxing CSP and no-store; only
+// pictures and PDFs are ever shown inline.
+func TestAttachmentDisguisedMarkupNeverServedAsMarkup(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	fw := fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"])
+	f.as(f.tech)
+	script := "<html><body><script>alert(document.cookie)</script></body></html>"
+	cases := map[string][]byte{
+		"contract.pdf": []byte("%PDF-1.4\n" + script),
+		"logo.gif":     []byte("GIF89a/*" + script + "*/=alert(1);"),
+		"icon.svg":     []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>`),
+		"diagram.svg":  []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(3)</script></svg>`),
+		"app.js":       []byte("alert(document.domain)// plain text to the sniffer\n"),
+		"page.png":     []byte("<!DOCTYPE html>" + script),
+		"utf16.txt":    append([]byte{0xff, 0xfe}, []byte("<\x00s\x00c\x00r\x00i\x00p\x00t\x00>\x00")...),
+	}
+	for name, content := range cases {
+		if resp, _ := e.upload(fw, name, content, false); resp.StatusCode != 303 {
+			t.Fatalf("upload %s: %d", name, resp.StatusCode)
+		}
+	}
+	_, body := e.get(fw, nil)
+	files := fileIDs(t, body)
+	if len(files) != len(cases)-1 || files["page.png"] != "" {
+		t.Fatal("HTML named .png was stored")
+	}
+	for name, href := range files {
+		for _, p := range []string{href, href + "/view"} {
+			resp, got := e.get(p, nil)
+			if resp.StatusCode == 404 && strings.HasSuffix(p, "/view") {
+				continue
+			}
+			ct := resp.Header.Get("Content-Type")
+			if resp.StatusCode != 200 || got != string(cases[name]) {
+				t.Fatalf("%s %s: %d", name, p, resp.StatusCode)
+			}
+			for _, bad := range []string{"html", "svg", "xml", "javascript", "ecmascript"} {
+				if strings.Contains(ct, bad) {
+					t.Fatalf("%s %s served as %q", name, p, ct)
+				}
+			}
+			if !strings.HasPrefix(ct, "application/pdf") && !strings.HasPrefix(ct, "image/") && strings.HasSuffix(p, "/view") {
+				t.Fatalf("%s shown inline as %q", name, ct)
+			}
+			h := resp.Header
+			if h.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") ||
+				h.Get("Cache-Control") != "no-store" || strings.Contains(h.Get("Content-Security-Policy"), "script-src") {
+				t.Fatalf("%s %s headers %v", name, p, h)
+			}
+		}
+	}
+}
+
+// Removing the same link many times at once removes it once, with one audit entry and one history line.
+func TestParallelLinkRemove(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	fw := fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"])
+	nas := fmt.Sprintf("/o/alpha/docs/passwords/%d", f.items["passwords"])
+	f.as(f.tech)
+	if resp, _ := e.post(fw+"/links", url.Values{"other": {fmt.Sprint(f.items["passwords"])}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("link: %d", resp.StatusCode)
+	}
+	as := e.fire(10, func(i int) (answer, error) {
+		if i%2 == 0 {
+			return e.postAs(e.client, fmt.Sprintf("%s/links/%d/delete", fw, f.items["passwords"]), url.Values{})
+		}
+		return e.postAs(e.client, fmt.Sprintf("%s/links/%d/delete", nas, f.items["configurations"]), url.Values{})
+	})
+	if countStatus(as, 303) != 1 || countStatus(as, 404) != 9 {
+		t.Fatalf("answers %v", as)
+	}
+	var links, events int
+	e.db.R.QueryRow(`SELECT count(*) FROM doc_links`).Scan(&links)
+	e.db.R.QueryRow(`SELECT count(*) FROM doc_link_events WHERE change = 'unlink'`).Scan(&events)
+	if links != 0 || events != 1 || len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.unlink")) != 1 {
+		t.Fatalf("%d links, %d unlink events, %d audit entries", links, events, len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.unlink")))
+	}
+}
+
+// Linking and unlinking a staff-only item leaves no trace of it in the customer's access log.
+func TestLinkToStaffOnlyItemNotInCustomersAccessLog(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	fw := fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"])
+	f.as(f.tech)
+	if resp, _ := e.post(fw+"/links", url.Values{"other": {fmt.Sprint(f.secretID)}, "label": {"Domänen-Zugang"}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("link: %d", resp.StatusCode)
+	}
+	if resp, _ := e.post(fmt.Sprintf("%s/links/%d/delete", fw, f.secretID), nil, nil); resp.StatusCode != 303 {
+		t.Fatalf("unlink: %d", resp.StatusCode)
+	}
+	f.as(f.mgr)
+	_, body := e.get("/o/alpha/audit", nil)
+	if strings.Contains(body, "Domain admin") || strings.Contains(body, "Domänen-Zugang") ||
+		doc(t, body).Find(`[data-testid=audit-row][data-action^="docs.link"], [data-testid=audit-row][data-action="docs.unlink"]`).Length() != 0 {
+		t.Fatal("the customer's access log shows the staff-only link")
+	}
+	_, body = e.get("/o/alpha/audit?action=docs.link", nil)
+	if strings.Contains(body, "Domain admin") {
+		t.Fatal("filtered access log names the staff-only item")
+	}
+}
+
+// Another organisation's route reaches nothing of this one's items and files, for staff too: no upload
+// onto, download from or link to an item through a route it does not belong to, and a file id of
+// another organisation on one's own item is not found.
+func TestConnectionsAcrossOrganisations(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	fw := fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"])
+	f.as(f.tech)
+	if resp, _ := e.upload(fw, "alpha.txt", []byte("alpha only\n"), false); resp.StatusCode != 303 {
+		t.Fatalf("upload: %d", resp.StatusCode)
+	}
+	_, body := e.get(fw, nil)
+	href := fileIDs(t, body)["alpha.txt"]
+	aid := href[strings.LastIndex(href, "/")+1:]
+	viaBeta := strings.Replace(fw, "/o/alpha/", "/o/beta/", 1)
+	bItem := fmt.Sprintf("/o/beta/docs/passwords/%d", f.bItem)
+	for _, p := range []string{viaBeta + "/attachments/" + aid, bItem + "/attachments/" + aid, bItem + "/attachments/" + aid + "/thumb",
+		viaBeta + "/links/new?q=FW"} {
+		if resp, got := e.get(p, nil); resp.StatusCode != 404 || strings.Contains(got, "alpha only") {
+			t.Fatalf("staff GET %s: %d", p, resp.StatusCode)
+		}
+	}
+	if resp, _ := e.upload(viaBeta, "x.txt", []byte("x\n"), false); resp.StatusCode != 404 {
+		t.Fatalf("upload through org B's route: %d", resp.StatusCode)
+	}
+	for _, p := range []string{bItem + "/attachments/" + aid + "/delete", bItem + "/attachments/" + aid + "/staff-only"} {
+		if resp, _ := e.post(p, nil, nil); resp.StatusCode != 404 {
+			t.Fatalf("staff POST %s: %d", p, resp.StatusCode)
+		}
+	}
+	// Link org B's item to org A's from org B's side.
+	if resp, _ := e.post(bItem+"/links", url.Values{"other": {fmt.Sprint(f.items["configurations"])}}, nil); resp.StatusCode != 404 {
+		t.Fatalf("link from org B to org A: %d", resp.StatusCode)
+	}
+	f.as(f.stranger)
+	if resp, got := e.get(bItem+"/attachments/"+aid, nil); resp.StatusCode != 404 || strings.Contains(got, "alpha only") {
+		t.Fatalf("org B's customer, org A's file id on their own item: %d", resp.StatusCode)
+	}
+	var n int
+	e.db.R.QueryRow(`SELECT count(*) FROM doc_links`).Scan(&n)
+	if n != 0 {
+		t.Fatal("a link across organisations was stored")
 	}
 }
