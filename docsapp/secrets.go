@@ -24,13 +24,14 @@ type Secret struct {
 	Remaining int // for a code: the seconds it stays valid
 }
 
-// secretField checks that name is a secret field of the area.
-func secretField(area *docs.Area, name string) (docs.Field, error) {
-	f, ok := area.Field(name)
+// secretOf resolves a secret field of a live item of the viewer's organisation and area.
+func (s *Service) secretOf(ctx context.Context, v *Viewer, area *docs.Area, id int64, field string) (docs.Field, *db.DocItem, error) {
+	f, ok := area.Field(field)
 	if !ok || !f.IsSecret() {
-		return f, ErrNotFound
+		return f, nil, ErrNotFound
 	}
-	return f, nil
+	it, err := s.item(ctx, v, area, id)
+	return f, it, err
 }
 
 // open reads one secret of a live item in the viewer's scope. A value that no longer opens is an internal
@@ -51,11 +52,7 @@ func (s *Service) open(ctx context.Context, v *Viewer, area *docs.Area, id int64
 // but the secret has surely left the server for this person. The script confirms a successful copy with
 // Copied.
 func (s *Service) Reveal(ctx context.Context, v *Viewer, area *docs.Area, id int64, field string) (*Secret, error) {
-	f, err := secretField(area, field)
-	if err != nil {
-		return nil, err
-	}
-	it, err := s.item(ctx, v, area, id)
+	f, it, err := s.secretOf(ctx, v, area, id, field)
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +88,7 @@ func (s *Service) currentCode(seed string) (string, int, error) {
 // last two windows (the fetch's own entry may be up to one window old) it is ErrConflict and logs nothing:
 // a confirmation without a fetch is refused, and a false one would only add an entry against its sender.
 func (s *Service) Copied(ctx context.Context, v *Viewer, area *docs.Area, id int64, field string) error {
-	f, err := secretField(area, field)
-	if err != nil {
-		return err
-	}
-	it, err := s.item(ctx, v, area, id)
+	f, it, err := s.secretOf(ctx, v, area, id, field)
 	if err != nil {
 		return err
 	}
@@ -203,14 +196,7 @@ func (s *Service) RevealVersion(ctx context.Context, v *Viewer, area *docs.Area,
 	if !v.CanSeeHistory() {
 		return nil, ErrForbidden
 	}
-	if id <= 0 {
-		return nil, ErrNotFound
-	}
-	f, err := secretField(area, field)
-	if err != nil {
-		return nil, err
-	}
-	it, err := s.item(ctx, v, area, id)
+	f, it, err := s.secretOf(ctx, v, area, id, field)
 	if err != nil {
 		return nil, err
 	}

@@ -52,11 +52,7 @@ func TestWarrantyEndingSoonIsHighlightedAndTOTPShowsTheCurrentCode(t *testing.T)
 // the password list, outside the part that "show" replaces, so they stay after a reveal. A secret's button
 // names the fetch and the confirmation; a plain value is copied from the page without the server.
 func TestCopyButtonsBesideEveryCopyableValue(t *testing.T) {
-	f := newDocsFixture(t)
-	e := f.e
-	id := addM365(t, f)
-	f.as(f.viewer)
-	item := fmt.Sprintf("/o/alpha/docs/passwords/%d", id)
+	f, e, id, item := m365Page(t)
 	_, body := e.get(item, map[string]string{"Accept-Language": "en"})
 	d := doc(t, body)
 	for field, url := range map[string]string{"password": item + "/copy/password", "totp": item + "/copy/totp"} {

@@ -116,11 +116,7 @@ func TestDocsMarkerSecretOnlySealedAndTamperGivesCleanError(t *testing.T) {
 // same item is its own entry; the same field again within five minutes is not, also under parallel
 // requests.
 func TestRevealAuditIsPerField(t *testing.T) {
-	f := newDocsFixture(t)
-	e := f.e
-	id := addM365(t, f)
-	f.as(f.viewer)
-	item := fmt.Sprintf("/o/alpha/docs/passwords/%d", id)
+	f, e, _, item := m365Page(t)
 	hx := map[string]string{"HX-Request": "true"}
 	if resp, _ := e.post(item+"/secret/password", nil, hx); resp.StatusCode != 200 {
 		t.Fatalf("reveal password: %d", resp.StatusCode)
@@ -150,11 +146,7 @@ func TestRevealAuditIsPerField(t *testing.T) {
 // secret to the browser is a reveal (so a fetch that is never confirmed still leaves a trace); a
 // confirmation without a fetch is refused.
 func TestCopyIsLoggedOnlyWhenConfirmed(t *testing.T) {
-	f := newDocsFixture(t)
-	e := f.e
-	id := addM365(t, f)
-	f.as(f.viewer)
-	item := fmt.Sprintf("/o/alpha/docs/passwords/%d", id)
+	f, e, _, item := m365Page(t)
 	// A confirmation of a secret never fetched.
 	if resp, _ := e.post(item+"/copied/password", nil, nil); resp.StatusCode != http.StatusConflict {
 		t.Fatalf("confirmation without fetch: %d", resp.StatusCode)

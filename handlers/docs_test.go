@@ -179,6 +179,14 @@ func addM365(t *testing.T, f *docsFixture) int64 {
 }
 
 // auditOf lists the entries of one action by one person, oldest first.
+// m365Page is the docs fixture with addM365's item, seen by the customer's viewer at item's path.
+func m365Page(t *testing.T) (f *docsFixture, e *testEnv, id int64, item string) {
+	f = newDocsFixture(t)
+	id = addM365(t, f)
+	f.as(f.viewer)
+	return f, f.e, id, fmt.Sprintf("/o/alpha/docs/passwords/%d", id)
+}
+
 func auditOf(t *testing.T, e *testEnv, org int64, actor int64, action string) []db.AuditEntry {
 	t.Helper()
 	all, err := e.db.AuditList(context.Background(), db.AuditFilter{OrgID: org, Action: action, Limit: 500})
