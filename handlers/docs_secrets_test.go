@@ -203,3 +203,24 @@ func TestMarkerSecretAbsentFromBackup(t *testing.T) {
 		t.Fatal("backup empty or holds a secret in the clear")
 	}
 }
+
+// A WireGuard configuration too long for a QR code is the input's fault: 400, and nothing is audited as
+// revealed because nothing was.
+func TestQRTooLargeIsRefusedUnaudited(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	config := "[Interface]\nPrivateKey = " + marker + "\n" + strings.Repeat("# Kommentar, der die Datei lang macht\n", 150)
+	id, err := e.db.DocCreate(context.Background(), e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "vpn", Name: "Lang",
+		Fields: map[string]string{"kind": "wireguard"}, Secrets: map[string]string{"config": config}}, db.DocActor{Name: "Setup"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.as(f.tech)
+	resp, body := e.post(fmt.Sprintf("/o/alpha/docs/vpn/%d/qr", id), nil, map[string]string{"HX-Request": "true"})
+	if resp.StatusCode != http.StatusBadRequest || strings.Contains(body, marker) {
+		t.Fatalf("too large a QR code: %d", resp.StatusCode)
+	}
+	if got := auditOf(t, e, f.a.ID, f.tech.ID, "docs.reveal"); len(got) != 0 {
+		t.Fatalf("a QR code that was not shown is audited: %+v", got)
+	}
+}
