@@ -19,7 +19,7 @@ const maxSearch = 200
 type ListQuery struct {
 	Search  string
 	Sort    string            // "updated" or a field shown in the list; anything else sorts by name
-	Desc    bool              //
+	Desc    bool              // descending
 	Filters map[string]string // field name → value as sent; "*" (or "" for a non-Bool field) means any
 	Page    int               // from 1
 }
@@ -32,7 +32,7 @@ type Page struct {
 	Pages    int
 	Search   string
 	Sort     string            // the sort applied ("" for the default, by name)
-	Desc     bool              //
+	Desc     bool              // descending
 	Filters  map[string]string // the filters applied, cleaned
 	Contacts map[string]string // names of the contacts the list's columns refer to, by id
 }

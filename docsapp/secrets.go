@@ -121,27 +121,25 @@ func (s *Service) QR(ctx context.Context, v *Viewer, area *docs.Area, id int64) 
 	if err != nil {
 		return nil, err
 	}
+	if ok, _ := HasQR(area, it); !ok {
+		return nil, ErrNotFound
+	}
 	var content string
 	qr := &QR{Item: it}
-	switch {
-	case area == docs.Wireless:
+	if area == docs.Wireless {
 		key := ""
 		if it.Secrets["key"] {
 			if key, err = s.open(ctx, v, area, it.ID, "key"); err != nil {
 				return nil, err
 			}
-		} else if it.Fields["security"] != "open" {
-			return nil, ErrNotFound
 		}
 		content = wifiQRContent(it.Name, it.Fields["security"], key, it.Fields["hidden"] == "1")
 		qr.AltKey, qr.Field = "docs.qr.wifi_alt", "key"
-	case area == docs.VPN && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
+	} else {
 		if content, err = s.open(ctx, v, area, it.ID, "config"); err != nil {
 			return nil, err
 		}
 		qr.AltKey, qr.Field = "docs.qr.wireguard_alt", "config"
-	default:
-		return nil, ErrNotFound
 	}
 	if qr.PNG, err = qrcode.Encode(content, qrcode.Medium, qrSize); err != nil {
 		// Too much for a QR code (a long configuration): the input's fault, not the server's.
@@ -153,7 +151,8 @@ func (s *Service) QR(ctx context.Context, v *Viewer, area *docs.Area, id int64) 
 	return qr, nil
 }
 
-// HasQR reports whether an item has a QR code to show, and the translation key of its link.
+// HasQR reports whether an item has a QR code to show (a network with its key or an open one, a WireGuard
+// tunnel with its configuration), and the translation key of its link.
 func HasQR(area *docs.Area, it *db.DocItem) (bool, string) {
 	switch {
 	case area == docs.Wireless && (it.Secrets["key"] || it.Fields["security"] == "open"):
