@@ -1,7 +1,6 @@
 package db
 
 import (
-	"bytes"
 	"context"
 	"testing"
 )
@@ -32,11 +31,8 @@ func TestCurrentTermsFollowsPublish(t *testing.T) {
 // Every documentation write bumps its own organisation's generation, after it committed; a failed write
 // bumps too (a cache reloads once for nothing, never keeps something stale).
 func TestDocsGenFollowsEveryWrite(t *testing.T) {
-	d := openTemp(t)
+	d, s, a, b := docsFixture(t)
 	ctx := context.Background()
-	s, _ := NewSealer(bytes.Repeat([]byte{3}, KeySize))
-	a, _ := d.CreateOrg(ctx, "Alpha GmbH", "alpha")
-	b, _ := d.CreateOrg(ctx, "Beta AG", "beta")
 	last := d.DocsGen(a.ID)
 	bumped := func(what string) {
 		t.Helper()

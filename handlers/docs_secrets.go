@@ -33,8 +33,7 @@ func (s *Server) docsReveal(c *echo.Context) error {
 		v.Value, v.TOTP = sec.Value[:3]+" "+sec.Value[3:], true
 		v.Remaining, v.HideAfter = sec.Remaining, sec.Remaining
 	}
-	noStore(c)
-	return s.render(c, http.StatusOK, views.SecretPage(s.shell(c, sec.Item.Name), v), views.SecretFragment(v))
+	return s.showSecret(c, sec.Item.Name, v)
 }
 
 // docsCopy returns the plain secret (for a TOTP seed: the current code) for the copy button's script;
@@ -78,8 +77,14 @@ func (s *Server) docsQR(c *echo.Context) error {
 	}
 	v := views.SecretView{Field: qr.Field, QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(qr.PNG), QRAltKey: qr.AltKey,
 		HideAfter: qrRevealSeconds, BackHref: r.itemHref(qr.Item.ID)}
+	return s.showSecret(c, qr.Item.Name, v)
+}
+
+// showSecret sends a revealed secret or QR code: the fragment that "show" swaps in, or the page without
+// JavaScript, never cached.
+func (s *Server) showSecret(c *echo.Context, itemName string, v views.SecretView) error {
 	noStore(c)
-	return s.render(c, http.StatusOK, views.SecretPage(s.shell(c, qr.Item.Name), v), views.SecretFragment(v))
+	return s.render(c, http.StatusOK, views.SecretPage(s.shell(c, itemName), v), views.SecretFragment(v))
 }
 
 // docsRevealVersion shows a secret as it was in an earlier version (staff only), audited.
@@ -97,6 +102,5 @@ func (s *Server) docsRevealVersion(c *echo.Context) error {
 		return err
 	}
 	v := views.SecretView{Field: sec.Field.Name, Value: sec.Value, HideAfter: revealSeconds, BackHref: r.itemHref(sec.Item.ID) + "/history"}
-	noStore(c)
-	return s.render(c, http.StatusOK, views.SecretPage(s.shell(c, sec.Item.Name), v), views.SecretFragment(v))
+	return s.showSecret(c, sec.Item.Name, v)
 }
