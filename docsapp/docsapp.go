@@ -2,8 +2,8 @@
 // as data in package docs), their secrets, history, CSV import and export, search and the printable
 // handbook. It owns the rules — every read scoped by organisation and viewer, staff-only items invisible to
 // customers, who may edit what, secrets opened only with an audit entry — and the transactions that put a
-// change and its audit entry together. Web handlers and the command line call its methods; only package db
-// holds SQL.
+// change and its audit entry together. The web handlers parse a request, call one of its methods and
+// render the typed result; only package db holds SQL.
 //
 // It is a package of its own rather than part of docs because docs is pure data (fields, kinds,
 // validation) that the bench generator and the fuzz tests use without a database; this package needs one.
