@@ -22,6 +22,9 @@ import (
 // staff-only items are filtered per request by the viewer's scope, exactly as the SQL does; searches
 // (full text) always go to the database; callers get clones of cached items and counts, never the
 // cache's own values. Nothing in it decides access: the route's membership check runs before every read.
+//
+// It stays because it earns its place: measured against SQL on every request (the commit that added this
+// paragraph has the figures), the list page's rate relative to /healthz is clearly higher with it.
 type docCache struct {
 	mu      sync.Mutex
 	areas   map[areaKey]*list.Element // of *areaEntry, most recently used at the front
