@@ -130,7 +130,13 @@ func flTypeGoodPassword(t *testing.T, b *testkit.BrowserT) {
 func flSignedIn(t *testing.T, b *testkit.BrowserT, l *i18n.Localizer, slug string) {
 	t.Helper()
 	b.WaitVisible(`[data-testid="logout"]`)
+	// The page that was just submitted (terms, say) has a logout button too: wait until the browser has
+	// left it for the next step.
 	path := testkit.Eval[string](b, `location.pathname`)
+	for deadline := time.Now().Add(10 * time.Second); path != "/welcome/done" && !strings.HasPrefix(path, "/mfa") && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		path = testkit.Eval[string](b, `location.pathname`)
+	}
 	switch {
 	case path == "/welcome/done":
 		if got := b.Text(`[data-testid="setup-done"] h1`); got != l.T("setup.done.title") {
@@ -288,6 +294,8 @@ func TestJourneyFirstPasswordThroughForgot(t *testing.T) {
 			b.Click(`[data-testid="login-submit"]`)
 			b.WaitVisible(`[data-testid="terms-accept"]`)
 			b.Click(`[data-testid="terms-accept"]`)
+			// The terms page has a sign-out button too: wait until it is gone before looking where we are.
+			b.WaitGone(`[data-testid="terms-accept"]`)
 			flSignedIn(t, b, l, slug)
 			flNoCSPErrors(t, b)
 		})

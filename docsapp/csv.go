@@ -16,14 +16,6 @@ import (
 	"portier/i18n"
 )
 
-// csvSafe neutralises a cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR).
-func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
-}
-
 // Export writes the area as the viewer sees it as CSV, without secrets: the viewer's language for the
 // header, a UTF-8 byte order mark so spreadsheet programs read umlauts right. The export is audited; a
 // failed audit entry is logged and does not hold back the file.
@@ -51,11 +43,11 @@ func (s *Service) Export(ctx context.Context, v *Viewer, area *docs.Area) ([]byt
 			case f.IsSecret():
 				continue
 			case f.Name == "name":
-				rec = append(rec, csvSafe(it.Name))
+				rec = append(rec, docs.CSVSafe(it.Name))
 			case f.Kind == docs.Contact:
-				rec = append(rec, csvSafe(contacts[it.Fields[f.Name]]))
+				rec = append(rec, docs.CSVSafe(contacts[it.Fields[f.Name]]))
 			default:
-				rec = append(rec, csvSafe(it.Fields[f.Name]))
+				rec = append(rec, docs.CSVSafe(it.Fields[f.Name]))
 			}
 		}
 		return w.Write(rec)

@@ -64,7 +64,8 @@ func (v *Viewer) actor() db.DocActor { return db.DocActor{ID: v.ID, Name: v.Name
 
 // CanEdit: MSP staff edit everything; a customer's manager edits the contacts.
 func (v *Viewer) CanEdit(a *docs.Area) bool {
-	return v.Staff || (v.Role == "manager" && a == docs.Contacts)
+	// By name: an area extended with custom fields is a copy of docs.Contacts, not the same pointer.
+	return v.Staff || (v.Role == "manager" && a.Name == docs.Contacts.Name)
 }
 
 // CanImport: only MSP staff import (an import may bring many items at once).
@@ -78,20 +79,34 @@ func (v *Viewer) entry(action, target string) db.AuditEntry {
 	return db.AuditEntry{OrgID: v.Org.ID, Action: action, Target: target, IP: v.IP, UserAgent: v.UserAgent, ActorID: v.ID, ActorName: v.Name}
 }
 
-// itemEntry is an audit entry about an item: "<id>:<area>:<name>" (AuditOnce and RecentReveal read the
-// id prefix), staff-only when the item is.
+// ItemTarget is the audit target of an entry about a documentation item: "<id>:<area>:<name>", or
+// "<id>:<area>.<field>:<name>" when it concerns one field. The field is stored by name, not by label, so
+// that every reader of the log sees it in their own language (the handlers' audit_text.go turns it into
+// words); AuditOnce and RecentReveal read the id prefix.
+func ItemTarget(id int64, area, field, name string) string {
+	t := strconv.FormatInt(id, 10) + ":" + area
+	if field != "" {
+		t += "." + field
+	}
+	return t + ":" + name
+}
+
+// itemEntry is an audit entry about an item, staff-only when the item is.
 func (v *Viewer) itemEntry(action string, area *docs.Area, id int64, name string, staffOnly bool) db.AuditEntry {
-	e := v.entry(action, strconv.FormatInt(id, 10)+":"+area.Name+":"+name)
+	e := v.entry(action, ItemTarget(id, area.Name, "", name))
 	e.StaffOnly = staffOnly
 	return e
 }
 
-// secretEntry names the item and, in the viewer's language, the field; the field's own name is kept for
+// secretEntry names the item and the field by their codes; the field is also kept on its own for
 // de-duplication. Never the value.
 func (v *Viewer) secretEntry(action string, area *docs.Area, it *db.DocItem, field string) db.AuditEntry {
 	e := v.itemEntry(action, area, it.ID, it.Name, it.StaffOnly)
-	if field != "" {
-		e.Target += " (" + v.L.T(docs.Field{Name: field}.LabelKey(area.Name)) + ")"
+	e.Target = ItemTarget(it.ID, area.Name, field, it.Name)
+	if f, ok := area.Field(field); ok && f.Custom {
+		// A custom field has no translation to look up when the log is read: its label, as the
+		// administrator typed it, goes into the entry (the field's name stays in e.Field for de-duplication).
+		e.Target = ItemTarget(it.ID, area.Name, "", it.Name+" ("+f.Label+")")
 	}
 	e.Field = field
 	return e

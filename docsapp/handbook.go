@@ -25,11 +25,12 @@ type HandbookSection struct {
 // Handbook collects the emergency handbook. Secrets are in it only on an explicit choice (withSecrets):
 // each secret printed gets an audit entry of its own (item and field), plus one for the handbook, all
 // written in one transaction before the handbook is returned, so no handbook with secrets exists without
-// its entries. A stored TOTP seed is printed as its current code, never as the seed.
-func (s *Service) Handbook(ctx context.Context, v *Viewer, withSecrets bool) (*Handbook, error) {
+// its entries. A stored TOTP seed is printed as its current code, never as the seed. areas are the areas
+// to print, in order, as the MSP has them (with its custom fields).
+func (s *Service) Handbook(ctx context.Context, v *Viewer, areas []*docs.Area, withSecrets bool) (*Handbook, error) {
 	h := &Handbook{WithSecrets: withSecrets}
 	var printed []db.AuditEntry
-	for _, area := range docs.Areas {
+	for _, area := range areas {
 		contacts, err := s.contactNames(ctx, v, area)
 		if err != nil {
 			return nil, err

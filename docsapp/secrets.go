@@ -126,7 +126,7 @@ func (s *Service) QR(ctx context.Context, v *Viewer, area *docs.Area, id int64) 
 	}
 	var content string
 	qr := &QR{Item: it}
-	if area == docs.Wireless {
+	if area.Name == docs.Wireless.Name {
 		key := ""
 		if it.Secrets["key"] {
 			if key, err = s.open(ctx, v, area, it.ID, "key"); err != nil {
@@ -152,12 +152,13 @@ func (s *Service) QR(ctx context.Context, v *Viewer, area *docs.Area, id int64) 
 }
 
 // HasQR reports whether an item has a QR code to show (a network with its key or an open one, a WireGuard
-// tunnel with its configuration), and the translation key of its link.
+// tunnel with its configuration), and the translation key of its link. Areas compare by name: one extended
+// with custom fields is a copy.
 func HasQR(area *docs.Area, it *db.DocItem) (bool, string) {
 	switch {
-	case area == docs.Wireless && (it.Secrets["key"] || it.Fields["security"] == "open"):
+	case area.Name == docs.Wireless.Name && (it.Secrets["key"] || it.Fields["security"] == "open"):
 		return true, "docs.qr.wifi"
-	case area == docs.VPN && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
+	case area.Name == docs.VPN.Name && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
 		return true, "docs.qr.wireguard"
 	}
 	return false, ""
@@ -189,8 +190,8 @@ func wifiQRContent(ssid, security, key string, hidden bool) string {
 	return b.String()
 }
 
-// RevealVersion opens a secret as it was in an earlier version (MSP staff only); every such reveal is
-// audited.
+// RevealVersion opens a secret as it was in an earlier version (MSP staff only; for a TOTP seed its
+// current code, never the seed); every such reveal is audited.
 func (s *Service) RevealVersion(ctx context.Context, v *Viewer, area *docs.Area, id, versionID int64, field string) (*Secret, error) {
 	if !v.CanSeeHistory() {
 		return nil, ErrForbidden
@@ -206,8 +207,16 @@ func (s *Service) RevealVersion(ctx context.Context, v *Viewer, area *docs.Area,
 	if err != nil {
 		return nil, err
 	}
+	sec := &Secret{Item: it, Field: f, Value: val}
+	if f.Kind == docs.TOTPSeed {
+		// An earlier seed is a seed too: never shown, only its current code (as Reveal does).
+		if sec.Value, sec.Remaining, err = s.currentCode(val); err != nil {
+			return nil, err
+		}
+		sec.TOTP = true
+	}
 	if err := s.db.Audit(ctx, nil, v.secretEntry("docs.reveal_old", area, it, f.Name)); err != nil {
 		return nil, err
 	}
-	return &Secret{Item: it, Field: f, Value: val}, nil
+	return sec, nil
 }

@@ -29,6 +29,7 @@ func (s *Server) renderLogin(c *echo.Context, status int, v views.LoginView) err
 	if s.wa != nil {
 		v.PasskeyJS = s.assets.URL("passkey.js") // "sign in with a passkey", no password
 	}
+	v.IdPs = s.idpButtons(c) // "Continue with Microsoft/Google" (oidc.go)
 	return s.render(c, status, views.Login(s.shell(c, l.T("login.title")), v), nil)
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ func (s *Server) docsIORoutes() {
 	g.POST("/handbook", s.handbook)
 }
 
+// dbTx is the transaction that db's write functions hand to the audit callback of a handler.
+type dbTx = *sql.Tx
+
 // docReq is what every documentation handler needs to know about its request.
 type docReq struct {
 	v    *docsapp.Viewer
@@ -70,7 +74,11 @@ func (s *Server) docRequest(c *echo.Context) (*docReq, error) {
 	if c.Param("area") == "" {
 		return r, nil
 	}
-	area, ok := docs.ByName(c.Param("area"))
+	// With the MSP's custom fields: such an area is a copy of the one in package docs (compare by name).
+	area, ok, err := s.areaFor(c.Request().Context(), c.Param("area"))
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, echo.ErrNotFound
 	}
@@ -98,6 +106,7 @@ func (s *Server) docsNav(c *echo.Context, org *db.Org, scope db.DocScope, curren
 		n.Areas = append(n.Areas, views.AreaLink{Name: a.Name, TitleKey: a.TitleKey(), Href: "/o/" + org.Slug + "/docs/" + a.Name,
 			Count: counts[a.Name], Current: a.Name == current})
 	}
+	n.Extra = docsNavExtra(org, current)
 	return n, nil
 }
 

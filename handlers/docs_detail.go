@@ -65,5 +65,8 @@ func (s *Server) docsDetail(c *echo.Context) error {
 	if r.v.CanSeeHistory() {
 		v.HistoryHref = itemBase + "/history"
 	}
+	if v.Connections, err = s.detailConnections(c, it); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, views.DocDetail(s.shell(c, it.Name), v), nil)
 }

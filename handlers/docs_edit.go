@@ -166,7 +166,7 @@ func (s *Server) renderDocForm(c *echo.Context, r *docReq, status int, it *db.Do
 	}
 	v := views.DocFormView{Nav: nav, Area: r.area.Name, TitleKey: r.area.TitleKey(), Fields: fields, StaffOnly: staffOnly,
 		CanStaffOnly: r.v.Staff, ErrorKey: errKey, Action: r.base, CancelHref: r.base,
-		Heading: r.l.T("docs.new_heading", "area", r.l.T(r.area.TitleKey()))}
+		Heading: r.l.T("docs.new_heading." + r.area.Name)}
 	if it != nil {
 		itemBase := r.itemHref(it.ID)
 		v.Action, v.CancelHref, v.Version = itemBase, itemBase, it.Version
@@ -206,7 +206,7 @@ func (s *Server) formFields(c *echo.Context, r *docReq, values map[string]string
 		case docs.Secret, docs.TOTPSeed:
 			ff.Type, ff.Value = "secret", ""
 			ff.HasValue = it != nil && it.Secrets[f.Name]
-			ff.Generate = f.Kind == docs.Secret && r.area == docs.Passwords
+			ff.Generate = f.Kind == docs.Secret && r.area.Name == docs.Passwords.Name
 		case docs.SecretText:
 			ff.Type, ff.Value = "secrettext", ""
 			ff.HasValue = it != nil && it.Secrets[f.Name]

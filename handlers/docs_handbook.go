@@ -8,7 +8,8 @@ import (
 	"portier/views"
 )
 
-// handbook is the printable emergency handbook: every area of the organisation on one page. Secrets appear
+// handbook is the printable emergency handbook: every area of the organisation, with its emergency
+// procedures, on one page. Secrets appear
 // only after an explicit, audited choice (a POST with secrets=1); see docsapp.Service.Handbook.
 func (s *Server) handbook(c *echo.Context) error {
 	r, err := s.docRequest(c)
@@ -16,12 +17,20 @@ func (s *Server) handbook(c *echo.Context) error {
 		return err
 	}
 	withSecrets := c.Request().Method == http.MethodPost && c.FormValue("secrets") == "1"
-	h, err := s.docs.Handbook(c.Request().Context(), r.v, withSecrets)
+	ctx := c.Request().Context()
+	areas, err := s.areasFor(ctx)
+	if err != nil {
+		return err
+	}
+	h, err := s.docs.Handbook(ctx, r.v, areas, withSecrets)
 	if err != nil {
 		return err
 	}
 	now := s.now()
 	v := views.HandbookView{OrgName: r.org.Name, Generated: r.l.DateTime(now), WithSecrets: withSecrets, Action: "/o/" + r.org.Slug + "/handbook"}
+	if v.Procedures, err = s.handbookProcedures(ctx, r.org.ID, r.v.Staff); err != nil {
+		return err
+	}
 	for _, hs := range h.Sections {
 		area := hs.Area
 		sec := views.HandbookSection{TitleKey: area.TitleKey()}

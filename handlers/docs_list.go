@@ -53,7 +53,8 @@ func (s *Server) docsList(c *echo.Context) error {
 }
 
 // docListView builds the list page: columns with their sort links, filters, rows with their copy buttons,
-// paging links that keep the query, and the flash of a deletion with its undo.
+// paging links that keep the query, the flash of a deletion (one item or a bulk one) with its undo, and
+// the bar of bulk actions.
 func (s *Server) docListView(c *echo.Context, r *docReq, p *docsapp.Page, qp url.Values) views.DocListView {
 	area := r.area
 	v := views.DocListView{Area: area.Name, TitleKey: area.TitleKey(), ListHref: r.base, Search: p.Search,
@@ -161,6 +162,10 @@ func (s *Server) docListView(c *echo.Context, r *docReq, p *docsapp.Page, qp url
 		if undo := s.sm.GetInt64(ctx, "undo_item"); undo != 0 && key == "docs.deleted" {
 			v.UndoHref = r.itemHref(undo) + "/restore"
 		}
+		if key == "docs.bulk.deleted" {
+			v.UndoHref = r.base + "/bulk/restore"
+		}
 	}
+	v.Bulk = bulkBar(c, r.base)
 	return v
 }

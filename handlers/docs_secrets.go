@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/docsapp"
 	"portier/views"
 )
 
@@ -28,12 +29,18 @@ func (s *Server) docsReveal(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.SecretView{Field: sec.Field.Name, Value: sec.Value, HideAfter: revealSeconds, BackHref: r.itemHref(sec.Item.ID)}
+	return s.showSecret(c, sec.Item.Name, secretView(sec, r.itemHref(sec.Item.ID)))
+}
+
+// secretView shows a revealed secret for revealSeconds, or a one-time code (in two halves) while it is
+// valid; back is where the page without JavaScript links back to.
+func secretView(sec *docsapp.Secret, back string) views.SecretView {
+	v := views.SecretView{Field: sec.Field.Name, Value: sec.Value, HideAfter: revealSeconds, BackHref: back}
 	if sec.TOTP {
 		v.Value, v.TOTP = sec.Value[:3]+" "+sec.Value[3:], true
 		v.Remaining, v.HideAfter = sec.Remaining, sec.Remaining
 	}
-	return s.showSecret(c, sec.Item.Name, v)
+	return v
 }
 
 // docsCopy returns the plain secret (for a TOTP seed: the current code) for the copy button's script;
@@ -101,6 +108,6 @@ func (s *Server) docsRevealVersion(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.SecretView{Field: sec.Field.Name, Value: sec.Value, HideAfter: revealSeconds, BackHref: r.itemHref(sec.Item.ID) + "/history"}
+	v := secretView(sec, r.itemHref(sec.Item.ID)+"/history")
 	return s.showSecret(c, sec.Item.Name, v)
 }

@@ -369,6 +369,10 @@ func (s *Server) invitePage(c *echo.Context) error {
 		return s.render(c, http.StatusOK, views.InviteExisting(s.shell(c, l.T("invite.existing.title")),
 			views.InviteExistingView{Action: "/invite/" + c.Param("token"), TextArgs: s.inviteArgs(c, il.inv)}), nil)
 	}
+	// An organisation with an identity provider: "Continue with …" first (oidc.go).
+	if shown, err := s.inviteIdPPage(c, il); shown {
+		return err
+	}
 	f, err := s.inviteForm(c, il)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ func (s *Server) mfaStep(c *echo.Context, u *db.User) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if n == 0 {
+	if n == 0 && !s.idpMFAPassed(ctx, u) {
 		return "/mfa/setup", nil
 	}
 	if !s.sm.GetBool(ctx, keyMFAOK) {
@@ -509,6 +509,7 @@ func (s *Server) mfaRoutes() {
 	e.GET("/security/confirm", s.securityConfirmPage, s.complete)
 	e.POST("/security/confirm", s.securityConfirm, s.complete)
 	e.POST("/security/methods/:id/rename", s.renameMethod, s.complete)
+	e.GET("/security/methods/:id/remove", s.removeMethodPage, s.complete)
 	e.POST("/security/methods/:id/remove", s.removeMethod, s.complete)
 	e.POST("/security/recovery", s.regenerateRecovery, s.complete)
 

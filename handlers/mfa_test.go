@@ -143,7 +143,8 @@ func hasText(body, s string) bool { return strings.Contains(body, s) }
 func publicRoute(method, path string) bool {
 	switch method + " " + path {
 	case "GET /", "POST /lang", "POST /theme", "GET /healthz", "GET /readyz", "GET /login", "POST /login", "GET /terms",
-		"POST /terms", "POST /logout", "POST /confirm/resend", "GET /forgot", "POST /forgot", "POST /password/check":
+		"POST /terms", "POST /logout", "POST /confirm/resend", "GET /forgot", "POST /forgot", "POST /password/check",
+		"POST /login/idp", "GET /oidc/callback": // a provider sign-in is a new sign-in (oidc.go)
 		return true
 	}
 	for _, p := range []string{"/static/", "/confirm/:", "/invite/", "/reset/", "/setup/", "/login/passkey/", "/mfa", "/.well-known/"} {

@@ -93,8 +93,12 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		limit := int64(maxFormBody)
-		if r.Header.Get("Content-Type") != "" && isMultipart(r.Header.Get("Content-Type")) {
+		// Only the upload forms take more; any other form sent as multipart keeps the form limit.
+		if isMultipart(r.Header.Get("Content-Type")) && uploadRoutes[c.Path()] {
 			limit = maxUploadBody
+			if c.Path() == attachmentRoute {
+				limit = s.attachmentMax() + uploadOverhead // only the attachment upload takes files this large
+			}
 		}
 		if r.ContentLength > limit {
 			return echo.ErrStatusRequestEntityTooLarge
@@ -112,6 +116,10 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// uploadRoutes are the routes whose forms carry a file: the profile picture, the CSV import and an
+// item's attachment (which takes the attachment size limit instead).
+var uploadRoutes = map[string]bool{"/profile/avatar": true, "/o/:slug/import/:area": true, attachmentRoute: true}
 
 func isMultipart(ct string) bool {
 	return len(ct) >= 19 && ct[:19] == "multipart/form-data"

@@ -23,6 +23,7 @@ func (s *Server) routes() {
 	e.POST("/setup/:token", s.setupCreate)
 	s.firstLoginRoutes() // /invite/:token, /forgot, /reset/:token, /password/check
 	s.mfaRoutes()        // /mfa…, /login/passkey/…, /security…, second-factor resets
+	s.idpRoutes()        // /login/idp, /invite/:token/idp, /oidc/callback, /staff/orgs/:slug/idp…
 
 	// Signed in, first-login steps not necessarily done.
 	e.POST("/logout", s.logout, s.signedIn)
@@ -37,4 +38,8 @@ func (s *Server) routes() {
 	s.staffRoutes()
 	s.docsRoutes()
 	s.docsIORoutes()
+	s.articleRoutes()
+	s.customFieldRoutes()
+	s.expiryRoutes()
+	s.connectRoutes() // related items, attachments, bulk actions (docs_links.go)
 }

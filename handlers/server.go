@@ -22,6 +22,7 @@ import (
 	"portier/db"
 	"portier/docsapp"
 	"portier/i18n"
+	"portier/idp"
 	"portier/static"
 	"portier/views"
 )
@@ -46,6 +47,12 @@ type Config struct {
 	InviteTTL    time.Duration // default 7 days (administrators can change it in the portal)
 	ResetTTL     time.Duration // default 60 minutes
 	ConfirmTTL   time.Duration // default 24 hours
+	IdPEndpoints idp.Endpoints // where Microsoft and Google sign in; default: their public clouds
+	// AttachmentMax is the largest file that can be attached to an item (default 25 MB).
+	AttachmentMax int64
+
+	// Replicas reports the replication targets' lag for /readyz (ready.go); nil when replication is off.
+	Replicas func() []ReplicaState
 }
 
 // Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
@@ -103,6 +110,12 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	}
 	if cfg.PasswordPolicy.Name == "" {
 		cfg.PasswordPolicy = auth.DefaultPolicy()
+	}
+	if cfg.IdPEndpoints.EntraAuthority == "" {
+		cfg.IdPEndpoints.EntraAuthority = idp.DefaultEndpoints.EntraAuthority
+	}
+	if cfg.IdPEndpoints.GoogleIssuer == "" {
+		cfg.IdPEndpoints.GoogleIssuer = idp.DefaultEndpoints.GoogleIssuer
 	}
 	if cfg.Sealer == nil {
 		return nil, errors.New("handlers: a Sealer is required")

@@ -59,10 +59,13 @@ func TestGermanUsesSie(t *testing.T) {
 // keyUse finds translation keys in Go and templ sources: the first string argument of T, N, t and tn
 // calls, and string values of fields whose name ends in Key.
 var keyUse = []*regexp.Regexp{
-	regexp.MustCompile(`\b(?:T|N|t|tn)\(\s*(?:ctx,\s*)?"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
+	regexp.MustCompile(`\b(?:T|t)\(\s*(?:ctx,\s*)?"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
 	regexp.MustCompile(`Key\s*[:=]\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
 	regexp.MustCompile(`Key,\s*\w+\.\w+\s*=\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)",\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
 }
+
+// pluralUse finds the keys of counts (N and tn calls), which live in the files as key.one and key.other.
+var pluralUse = regexp.MustCompile(`\b(?:N|tn)\(\s*(?:ctx,\s*)?"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`)
 
 func TestEveryKeyUsedInCodeExists(t *testing.T) {
 	b, _ := Load()
@@ -84,6 +87,14 @@ func TestEveryKeyUsedInCodeExists(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		for _, m := range pluralUse.FindAllStringSubmatch(string(src), -1) {
+			found++
+			for _, form := range []string{".one", ".other"} {
+				if _, ok := en[m[1]+form]; !ok {
+					t.Errorf("%s counts with key %q that i18n/en.json lacks", p, m[1]+form)
+				}
+			}
+		}
 		for _, re := range keyUse {
 			for _, m := range re.FindAllStringSubmatch(string(src), -1) {
 				for _, key := range m[1:] {
@@ -101,6 +112,35 @@ func TestEveryKeyUsedInCodeExists(t *testing.T) {
 	}
 	if found < 10 {
 		t.Fatalf("found only %d key uses: the scanner is broken", found)
+	}
+}
+
+// A count is never written into a text with a fixed plural: every {n} lives in key.one/key.other (and
+// renders through N), and the forms come from CLDR: "1 Eintrag", "0 Einträge", "2 Einträge".
+func TestCountsUsePluralRules(t *testing.T) {
+	b, _ := Load()
+	for _, lang := range Languages {
+		for k, v := range b.Keys(lang) {
+			if strings.Contains(v, "{n}") && !strings.HasSuffix(k, ".one") && !strings.HasSuffix(k, ".other") {
+				t.Errorf("%s.json %s has a count without plural forms: %q", lang, k, v)
+			}
+			if base, ok := strings.CutSuffix(k, ".one"); ok {
+				if _, ok := b.Keys(lang)[base+".other"]; !ok {
+					t.Errorf("%s.json has %s but no %s.other", lang, k, base)
+				}
+			}
+		}
+	}
+	de, en := b.For("de", ""), b.For("en", "")
+	for n, want := range map[int]string{0: "0 Einträge", 1: "1 Eintrag", 2: "2 Einträge", 21: "21 Einträge"} {
+		if got := de.N("docs.total", n); got != want {
+			t.Errorf("de N(docs.total, %d) = %q, want %q", n, got, want)
+		}
+	}
+	for n, want := range map[int]string{0: "0 entries", 1: "1 entry", 2: "2 entries"} {
+		if got := en.N("docs.total", n); got != want {
+			t.Errorf("en N(docs.total, %d) = %q, want %q", n, got, want)
+		}
 	}
 }
 

@@ -26,6 +26,11 @@ func text(key string, args ...any) func(*i18n.Localizer) string {
 	return func(l *i18n.Localizer) string { return l.T(key, args...) }
 }
 
+// textN is a text with a count, in the language's plural form.
+func textN(key string, n int) func(*i18n.Localizer) string {
+	return func(l *i18n.Localizer) string { return l.N(key, n) }
+}
+
 func present(*i18n.Localizer) string { return "" }
 
 func testNav(current string) DocsNav {
@@ -59,8 +64,8 @@ func TestDocsPagesInBothLanguages(t *testing.T) {
 			},
 			want: map[string]func(*i18n.Localizer) string{
 				"doc-list": text("docs.area.passwords"), "docs-menu": text("docs.area.configurations"), "count-passwords": func(*i18n.Localizer) string { return "12" },
-				"doc-total": text("docs.total", "n", 2), "row-7": func(*i18n.Localizer) string { return "NAS admin" }, "staff-only": text("docs.staff_only_badge"),
-				"copy-password-7": present, "doc-new": text("docs.new"), "export-csv": text("docs.export_csv"), "import-csv": text("docs.import_csv"),
+				"doc-total": textN("docs.total", 2), "row-7": func(*i18n.Localizer) string { return "NAS admin" }, "staff-only": text("docs.staff_only_badge"),
+				"copy-password-7": present, "doc-new": text("docs.new_heading.passwords"), "export-csv": text("docs.export_csv"), "import-csv": text("docs.import_csv"),
 				"flash": text("docs.deleted", "name", "Alt"), "undo": text("docs.undo"),
 			},
 			absent: []string{"doc-empty"},
@@ -79,7 +84,7 @@ func TestDocsPagesInBothLanguages(t *testing.T) {
 				return DocList(s, DocListView{Nav: testNav("configurations"), Area: "configurations", TitleKey: "docs.area.configurations",
 					ListHref: "/o/alpha/docs/configurations", ExportHref: "/o/alpha/export/configurations", Page: 1})
 			},
-			want:   map[string]func(*i18n.Localizer) string{"doc-empty": text("docs.empty"), "doc-total": text("docs.total", "n", 0), "export-csv": present},
+			want:   map[string]func(*i18n.Localizer) string{"doc-empty": text("docs.empty"), "doc-total": textN("docs.total", 0), "export-csv": present},
 			absent: []string{"doc-new", "import-csv", "flash", "row-link"},
 		},
 		{
@@ -123,7 +128,7 @@ func TestDocsPagesInBothLanguages(t *testing.T) {
 			render: func(s Shell) templ.Component {
 				return SecretPage(s, SecretView{Field: "password", Value: "geheim-123", HideAfter: 30, BackHref: "/b"})
 			},
-			want: map[string]func(*i18n.Localizer) string{"secret-page": text("docs.hidden_after", "n", 30), "secret-value-password": func(*i18n.Localizer) string { return "geheim-123" }},
+			want: map[string]func(*i18n.Localizer) string{"secret-page": textN("docs.hidden_after", 30), "secret-value-password": func(*i18n.Localizer) string { return "geheim-123" }},
 			further: func(t *testing.T, lang string, _ *i18n.Localizer, d *goquery.Document) {
 				if d.Find(`[data-testid="secret-page"]`).AttrOr("hx-history", "") != "false" || d.Find(`[data-testid="secret-value-password"]`).AttrOr("data-hide-after", "") != "30" {
 					t.Errorf("%s: the secret is not kept out of history or not hidden again", lang)
@@ -135,7 +140,7 @@ func TestDocsPagesInBothLanguages(t *testing.T) {
 			render: func(s Shell) templ.Component {
 				return SecretFragment(SecretView{Field: "totp", Value: "123 456", TOTP: true, Remaining: 17, HideAfter: 17})
 			},
-			want: map[string]func(*i18n.Localizer) string{"secret-value-totp": func(*i18n.Localizer) string { return "123 456" }, "totp-remaining": text("docs.totp_remaining", "n", 17)},
+			want: map[string]func(*i18n.Localizer) string{"secret-value-totp": func(*i18n.Localizer) string { return "123 456" }, "totp-remaining": textN("docs.totp_remaining", 17)},
 		},
 		{
 			name: "form (staff, with problems)",
