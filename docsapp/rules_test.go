@@ -25,6 +25,11 @@ func TestWhoMayDoWhat(t *testing.T) {
 			t.Fatalf("%s: staff %v, manager %v, viewer %v", a.Name, staff.CanEdit(a), mgr.CanEdit(a), viewer.CanEdit(a))
 		}
 	}
+	// The contacts with a custom field are a copy of docs.Contacts: still the manager's to edit.
+	withCustom := docs.Contacts.WithCustom([]docs.Field{{Name: "c_1", Kind: docs.Text, Custom: true, Label: "Badge"}})
+	if withCustom == docs.Contacts || !mgr.CanEdit(withCustom) {
+		t.Fatal("a customer's manager may not edit contacts that have a custom field")
+	}
 	if !staff.CanImport() || mgr.CanImport() || !staff.CanSeeHistory() || mgr.CanSeeHistory() {
 		t.Fatal("import or history open to customers")
 	}
