@@ -31,6 +31,7 @@ import (
 const (
 	keyIdPFlow = "idp_flow" // the round trip under way (JSON of idpFlow); removed when the provider answers
 	keyIdPMFA  = "idp_mfa"  // the person (id) whose second factor the provider vouched for in this session
+	keyIdPOrg  = "idp_org"  // the organisation whose provider that was
 )
 
 // idpFlowTTL is how long a round trip may take: the provider's sign-in page, maybe its second factor.
@@ -584,23 +585,62 @@ func (s *Server) idpSignedIn(c *echo.Context, p *db.IdP, st idp.Settings, id *id
 		s.sm.Put(ctx, keyNext, next)
 	}
 	s.sm.Remove(ctx, keyIdPMFA)
+	s.sm.Remove(ctx, keyIdPOrg)
 	e := s.auditEntry(c, p.OrgID, "login.idp", p.Name+": "+id.Key)
 	if err := s.db.Audit(ctx, nil, e); err != nil {
 		s.log.Error("audit", "err", err)
 	}
 	if st.AcceptsProviderMFA(id) {
-		s.sm.Put(ctx, keyIdPMFA, u.ID)
-		if err := s.passMFA(c, u, "idp", db.Reservation{}); err != nil {
+		covers, err := s.idpMFACovers(ctx, u, p.OrgID)
+		if err != nil {
 			return err
+		}
+		if covers {
+			if err := s.passMFA(c, u, "idp", db.Reservation{}); err != nil {
+				return err
+			}
+			s.sm.Put(ctx, keyIdPMFA, u.ID)
+			s.sm.Put(ctx, keyIdPOrg, p.OrgID)
 		}
 	}
 	return s.continueTo(c, u)
 }
 
+// idpMFACovers is the one rule for how far a provider's second factor reaches: an organisation's provider
+// speaks for that organisation, so its factor stands in for Portier's only while the person belongs to no
+// other organisation. Someone who also belongs to an organisation that uses another provider, none, or
+// requires Portier's factor passes Portier's own factor: that organisation never agreed to trust this one.
+func (s *Server) idpMFACovers(ctx context.Context, u *db.User, orgID int64) (bool, error) {
+	ms, err := s.db.Memberships(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range ms {
+		if m.Org.ID != orgID {
+			return false, nil
+		}
+	}
+	return len(ms) > 0, nil
+}
+
 // idpMFAPassed reports whether the provider's second factor stands in for Portier's in this session: the
-// person may then go on without enrolling a method of their own.
-func (s *Server) idpMFAPassed(ctx context.Context, u *db.User) bool {
-	return s.sm.GetInt64(ctx, keyIdPMFA) == u.ID && s.sm.GetBool(ctx, keyMFAOK)
+// person may then go on without enrolling a method of their own. When the person has meanwhile joined
+// another organisation, the provider's factor no longer counts and the session must pass Portier's.
+func (s *Server) idpMFAPassed(ctx context.Context, u *db.User) (bool, error) {
+	if s.sm.GetInt64(ctx, keyIdPMFA) != u.ID {
+		return false, nil
+	}
+	covers, err := s.idpMFACovers(ctx, u, s.sm.GetInt64(ctx, keyIdPOrg))
+	if err != nil {
+		return false, err
+	}
+	if !covers {
+		s.sm.Remove(ctx, keyIdPMFA)
+		s.sm.Remove(ctx, keyIdPOrg)
+		s.sm.Remove(ctx, keyMFAOK)
+		return false, nil
+	}
+	return s.sm.GetBool(ctx, keyMFAOK), nil
 }
 
 // ---------------------------------------------------------------------------------------------------------
