@@ -4,9 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"portier/db"
+	"portier/idp"
 )
 
 // A review of the provider sign-in from an attacker's side: authority across organisations, the second
@@ -75,5 +80,154 @@ func TestIdPProviderMFAStaysWithItsOrganisation(t *testing.T) {
 	}
 	if resp, _ := e.get("/o/kunde", nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/mfa" {
 		t.Fatalf("the provider's own organisation, same session: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// Only MSP administrators configure, test, delete and unlink providers: a technician and the customer's
+// own manager get nowhere, and nothing changes.
+func TestIdPStaffRoutesOnlyForAdmins(t *testing.T) {
+	e := newIdPEnv(t)
+	e.createUser("tech@muster-it.example", "Tim Technik", "technician", nil)
+	e.createUser("chefin@kunde.example", "Chefin", "", map[int64]string{e.org.ID: "manager"})
+	linked := e.createUser("lena@kunde.example", "Lena", "", map[int64]string{e.org.ID: "viewer"})
+	e.linkDirect(linked.ID, e.org.ID, "entra "+tenantA+" l1", linked.Email)
+	ctx := context.Background()
+	ids, _ := e.db.IdentitiesOfUser(ctx, linked.ID)
+	before, _ := e.db.IdPByOrg(ctx, e.org.ID)
+	form := url.Values{"kind": {"oidc"}, "issuer": {"https://evil.example"}, "client_id": {"x"}, "client_secret": {"y"}, "domains": {"kunde.example"}}
+	for _, who := range []string{"tech@muster-it.example", "chefin@kunde.example"} {
+		e.newClient()
+		e.login(who, testPassword)
+		for _, r := range []struct {
+			method, path string
+			form         url.Values
+		}{
+			{http.MethodGet, "/staff/orgs/kunde/idp", nil},
+			{http.MethodPost, "/staff/orgs/kunde/idp", form},
+			{http.MethodPost, "/staff/orgs/kunde/idp/test", nil},
+			{http.MethodPost, "/staff/orgs/kunde/idp/identities/" + itoa64(ids[0].ID) + "/unlink", nil},
+			{http.MethodPost, "/staff/orgs/kunde/idp/delete", nil},
+		} {
+			var resp *http.Response
+			if r.method == http.MethodGet {
+				resp, _ = e.get(r.path, nil)
+			} else {
+				resp, _ = e.post(r.path, r.form, nil)
+			}
+			if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s %s %s: %d %s", who, r.method, r.path, resp.StatusCode, resp.Header.Get("Location"))
+			}
+		}
+	}
+	after, err := e.db.IdPByOrg(ctx, e.org.ID)
+	if err != nil || after.Kind != before.Kind || after.Tenant != before.Tenant || !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Fatalf("provider changed: %+v %v", after, err)
+	}
+	if got, _ := e.db.IdentitiesOfUser(ctx, linked.ID); len(got) != 1 {
+		t.Fatal("link removed")
+	}
+}
+
+// An administrator unlinks through the organisation that owns the provider: another organisation's
+// address cannot reach the link (404), and the person stays linked.
+func TestIdPUnlinkOnlyThroughItsOrganisation(t *testing.T) {
+	e := newIdPEnv(t)
+	other := e.createOrg("Andere AG", "andere")
+	e.saveIdP(other.ID, &db.IdP{Kind: idp.KindEntra, Name: "Microsoft", Tenant: tenantB, Domains: "andere.example"})
+	linked := e.createUser("lena@kunde.example", "Lena", "", map[int64]string{e.org.ID: "viewer"})
+	e.linkDirect(linked.ID, e.org.ID, "entra "+tenantA+" l1", linked.Email)
+	ids, _ := e.db.IdentitiesOfUser(context.Background(), linked.ID)
+	e.createUser("admin@muster-it.example", "Ada Admin", "admin", nil)
+	e.login("admin@muster-it.example", testPassword)
+	if resp, _ := e.post("/staff/orgs/andere/idp/identities/"+itoa64(ids[0].ID)+"/unlink", nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unlink through another organisation: %d", resp.StatusCode)
+	}
+	if got, _ := e.db.IdentitiesOfUser(context.Background(), linked.ID); len(got) != 1 {
+		t.Fatal("link removed through another organisation")
+	}
+}
+
+// The client secret is sealed before it reaches SQLite: not in the database file, its WAL, a backup, the
+// log or the audit; nor do the provider's code and the state reach the log, the audit or the page.
+func TestIdPSecretAndCodeStayOut(t *testing.T) {
+	e := newIdPEnv(t)
+	e.createOrg("Neu KG", "neu")
+	e.createUser("admin@muster-it.example", "Ada Admin", "admin", nil)
+	e.login("admin@muster-it.example", testPassword)
+	form := url.Values{"kind": {"entra"}, "tenant": {tenantA}, "client_id": {"portier-app"}, "client_secret": {"s3cret-value"},
+		"domains": {"neu.example"}}
+	if resp, body := e.post("/staff/orgs/neu/idp", form, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%.800s", resp.StatusCode, body)
+	}
+	e.op.SignInAs(realmA, entraUser(tenantA, "adm", "ada@neu.example", true))
+	resp, body := e.post("/staff/orgs/neu/idp/test", nil, nil)
+	resp, body, cb := e.roundTrip(resp, body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("test connection (the secret opened and used): %d\n%.800s", resp.StatusCode, body)
+	}
+	q, _ := url.Parse(cb)
+	code, state := q.Query().Get("code"), q.Query().Get("state")
+	if code == "" || state == "" {
+		t.Fatalf("callback without code or state: %s", cb)
+	}
+	if strings.Contains(body, code) || strings.Contains(body, state) {
+		t.Error("the test page carries the provider's code or the state (language and theme links)")
+	}
+	// A refusal page too.
+	e.newClient()
+	resp, body = e.get(cb, nil)
+	if strings.Contains(body, code) || strings.Contains(body, state) {
+		t.Errorf("the refusal page carries the provider's code or the state:\n%.1500s", body)
+	}
+
+	dir := t.TempDir()
+	out := filepath.Join(dir, "backup.db")
+	if err := db.Backup(context.Background(), e.db.Path, out); err != nil {
+		t.Fatal(err)
+	}
+	var audit strings.Builder
+	rows, _ := e.db.R.Query(`SELECT action || ' ' || target FROM audit`)
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		audit.WriteString(s + "\n")
+	}
+	rows.Close()
+	places := map[string]string{"log": e.logBuf.String(), "audit": audit.String()}
+	for _, f := range []string{e.db.Path, e.db.Path + "-wal", out} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		places[filepath.Base(f)] = string(b)
+	}
+	for where, text := range places {
+		for what, v := range map[string]string{"client secret": "s3cret-value", "code": code, "state": state} {
+			if what == "state" && where != "log" && where != "audit" && where != "backup.db" {
+				continue // the round trip under way lives in the session store, which backups leave out
+			}
+			if strings.Contains(text, v) {
+				t.Errorf("%s found in %s", what, where)
+			}
+		}
+	}
+}
+
+// next= on the provider sign-in leads on this site only; a path on this site is kept.
+func TestIdPNextStaysOnSite(t *testing.T) {
+	e := newIdPEnv(t)
+	u := e.createUser("nina@kunde.example", "Nina", "", map[int64]string{e.org.ID: "viewer"})
+	e.linkDirect(u.ID, e.org.ID, "entra "+tenantA+" n1", u.Email)
+	for next, want := range map[string]string{
+		"//evil.example/x": "/o/kunde", "https://evil.example/": "/o/kunde", "/\\evil.example": "/o/kunde",
+		"/o/kunde/search?q=vpn": "/o/kunde/search?q=vpn",
+	} {
+		e.newClient()
+		e.op.SignInAs(realmA, entraUser(tenantA, "n1", u.Email, true))
+		resp, body := e.post("/login/idp", url.Values{"idp": {"Microsoft"}, "next": {next}}, nil)
+		resp, body, _ = e.roundTrip(resp, body)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+			t.Errorf("next=%s: %d %s, want %s\n%.500s", next, resp.StatusCode, resp.Header.Get("Location"), want, body)
+		}
 	}
 }
