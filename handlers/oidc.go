@@ -472,7 +472,7 @@ func (s *Server) idpAccount(c *echo.Context, f *idpFlow, p *db.IdP, id *idp.Iden
 			if inv, err = s.db.InvitationByToken(ctx, h); err != nil {
 				return nil, "", err
 			}
-		} else if !strings.EqualFold(inv.Email, id.Email) {
+		} else if inv.Email != id.Email { // both lower-cased; EqualFold would also match ſ with s
 			return nil, "idp.refused.other_address", nil
 		}
 		uid = inv.UserID
@@ -735,7 +735,7 @@ func (s *Server) idpLinkFinish(c *echo.Context, f *idpFlow, p *db.IdP, id *idp.I
 	if !id.Vouched {
 		return refuse(id.RefusalKey)
 	}
-	if !strings.EqualFold(id.Email, u.Email) {
+	if id.Email != u.Email { // both lower-cased; EqualFold would also match ſ with s
 		return refuse("idp.refused.link_address")
 	}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {

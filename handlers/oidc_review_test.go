@@ -12,6 +12,7 @@ import (
 
 	"portier/db"
 	"portier/idp"
+	"portier/testkit"
 )
 
 // A review of the provider sign-in from an attacker's side: authority across organisations, the second
@@ -229,5 +230,26 @@ func TestIdPNextStaysOnSite(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
 			t.Errorf("next=%s: %d %s, want %s\n%.500s", next, resp.StatusCode, resp.Header.Get("Location"), want, body)
 		}
+	}
+}
+
+// An address that only lower-casing makes someone else's is not vouched for: the provider verified
+// "\u212Aarl@…" (Kelvin sign), a mailbox of its own, not karl@…'s invitation.
+func TestIdPAddressCaseFoldingIsNotVouching(t *testing.T) {
+	e := newIdPEnv(t)
+	g := e.createOrg("Gartenbau", "garten")
+	e.saveIdP(g.ID, &db.IdP{Kind: idp.KindGoogle, Name: "Google", Tenant: "garten.example", Domains: "garten.example"})
+	e.invite("karl@garten.example", "Karl", g.ID, "viewer", "en")
+	kelvin := &testkit.OIDCUser{Subject: "k-evil", Email: "\u212Aarl@garten.example", EmailVerified: true, Extra: map[string]any{"hd": "garten.example"}}
+	resp, body, _ := e.signInByProvider("Google", "", "/google", kelvin)
+	wantRefusal(t, resp, body, "refused.unvouched", http.StatusForbidden)
+	if _, err := e.db.IdentityBySubject(context.Background(), e.op.Issuer("/google")+" k-evil"); err == nil {
+		t.Fatal("linked to karl's invitation")
+	}
+	// Upper-case ASCII is the same mailbox.
+	upper := &testkit.OIDCUser{Subject: "k-real", Email: "Karl@Garten.example", EmailVerified: true, Extra: map[string]any{"hd": "garten.example"}}
+	resp, body, _ = e.signInByProvider("Google", "", "/google", upper)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/terms" {
+		t.Fatalf("karl in capitals: %d %s\n%.800s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
 }
