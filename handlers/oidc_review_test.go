@@ -253,3 +253,34 @@ func TestIdPAddressCaseFoldingIsNotVouching(t *testing.T) {
 		t.Fatalf("karl in capitals: %d %s\n%.800s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
 }
+
+// Forged cross-site posts start no round trip: not the administrator's "test connection", not a sign-in
+// (login CSRF), not a link from the security page.
+func TestIdPCrossSitePostsRefused(t *testing.T) {
+	e := newIdPEnv(t)
+	e.createUser("admin@muster-it.example", "Ada Admin", "admin", nil)
+	e.login("admin@muster-it.example", testPassword)
+	p, _ := e.db.IdPByOrg(context.Background(), e.org.ID)
+	forged := map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+	for _, path := range []string{"/staff/orgs/kunde/idp/test", "/staff/orgs/kunde/idp/delete", "/login/idp", "/security/idp/" + itoa64(p.ID) + "/link"} {
+		resp, _ := e.post(path, url.Values{"idp": {"Microsoft"}}, forged)
+		if resp.StatusCode != http.StatusForbidden || strings.HasPrefix(resp.Header.Get("Location"), e.op.Base()) {
+			t.Errorf("forged POST %s: %d %s", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if _, err := e.db.IdPByOrg(context.Background(), e.org.ID); err != nil {
+		t.Fatal("provider deleted by a forged post")
+	}
+}
+
+// MSP staff never sign in through a customer's provider, also when a link names them and their address is
+// in the customer's domain: they use their own password and factor.
+func TestIdPStaffNeverThroughProvider(t *testing.T) {
+	e := newIdPEnv(t)
+	staff := e.createUser("it@kunde.example", "IT Kunde", "admin", nil)
+	e.linkDirect(staff.ID, e.org.ID, "entra "+tenantA+" s1", staff.Email)
+	resp, body, _ := e.signInByProvider("Microsoft", "", realmA, entraUser(tenantA, "s1", staff.Email, true))
+	wantRefusal(t, resp, body, "refused.no_account", http.StatusForbidden)
+	resp, body, _ = e.signInByProvider("Microsoft", "", realmA, entraUser(tenantA, "s2", staff.Email, true))
+	wantRefusal(t, resp, body, "refused.no_account", http.StatusForbidden)
+}
