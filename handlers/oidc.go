@@ -399,9 +399,12 @@ func (s *Server) idpCallback(c *echo.Context) error {
 	case purposeLink:
 		return s.idpLinkFinish(c, f, p, id)
 	}
-	u, code, err := s.idpAccount(c, f, p, id)
-	if err != nil {
-		return err
+	var u *db.User
+	code := "idp.refused.unvouched"
+	if st.TenantListed(id) {
+		if u, code, err = s.idpAccount(c, f, p, id); err != nil {
+			return err
+		}
 	}
 	if code != "" {
 		s.audit(c, p.OrgID, "idp.refused", p.Name+": "+id.Key+" ("+strings.TrimPrefix(code, "idp.refused.")+")")

@@ -284,3 +284,19 @@ func TestIdPStaffNeverThroughProvider(t *testing.T) {
 	resp, body, _ = e.signInByProvider("Microsoft", "", realmA, entraUser(tenantA, "s2", staff.Email, true))
 	wantRefusal(t, resp, body, "refused.no_account", http.StatusForbidden)
 }
+
+// A multi-tenant registration ("organizations") speaks only for the tenants its domain list names now:
+// when administrators replace a wrongly entered tenant, accounts linked through that tenant no longer sign in.
+func TestIdPEntraOrganizationsTenantRemoved(t *testing.T) {
+	e := newIdPEnv(t)
+	e.op.Issuer(testkit.EntraOrganizations)
+	e.saveIdP(e.org.ID, &db.IdP{Kind: idp.KindEntra, Name: "Microsoft", Tenant: idp.EntraOrganizations, Domains: "kunde.example " + tenantB})
+	link := e.invite("anna@kunde.example", "Anna", e.org.ID, "viewer", "en")
+	resp, body, _ := e.acceptByProvider(link, testkit.EntraOrganizations, entraUser(tenantB, "wrong", "anna@kunde.example", true))
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/o/kunde" {
+		t.Fatalf("through the tenant listed then: %d %s\n%.800s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	e.saveIdP(e.org.ID, &db.IdP{Kind: idp.KindEntra, Name: "Microsoft", Tenant: idp.EntraOrganizations, Domains: "kunde.example " + tenantA})
+	resp, body, _ = e.signInByProvider("Microsoft", "", testkit.EntraOrganizations, entraUser(tenantB, "wrong", "anna@kunde.example", true))
+	wantRefusal(t, resp, body, "refused.unvouched", http.StatusForbidden)
+}

@@ -524,6 +524,22 @@ func (s *Settings) Vouch(id *Identity) (bool, string) {
 	return true, ""
 }
 
+// TenantListed reports whether a multi-tenant Entra registration ("organizations") still names the token's
+// tenant in its domain list. Every tenant can sign in to such an app; only the listed ones speak for
+// anybody, also for accounts linked while the list named another tenant. Other providers have one issuer,
+// checked with the token.
+func (s *Settings) TenantListed(id *Identity) bool {
+	if s.Kind != KindEntra || s.Tenant != EntraOrganizations {
+		return true
+	}
+	for _, d := range s.Domains {
+		if strings.EqualFold(d.Tenant, id.TenantID) {
+			return true
+		}
+	}
+	return false
+}
+
 // ProviderMFA reports whether the provider says a second factor was used: amr contains "mfa", or acr is
 // one of the configured values. The organisation's RequirePortierMFA is not looked at here (see
 // Settings.AcceptsProviderMFA).
