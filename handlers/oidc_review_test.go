@@ -300,3 +300,20 @@ func TestIdPEntraOrganizationsTenantRemoved(t *testing.T) {
 	resp, body, _ = e.signInByProvider("Microsoft", "", testkit.EntraOrganizations, entraUser(tenantB, "wrong", "anna@kunde.example", true))
 	wantRefusal(t, resp, body, "refused.unvouched", http.StatusForbidden)
 }
+
+// A provider speaks for its own organisation: even when administrators list another organisation's domain
+// for it, it finds no invitation of that organisation and signs nobody in there.
+func TestIdPProviderVouchesOnlyIntoItsOrganisation(t *testing.T) {
+	e := newIdPEnv(t)
+	other := e.createOrg("Andere AG", "andere")
+	e.saveIdP(other.ID, &db.IdP{Kind: idp.KindEntra, Name: "Andere SSO", Tenant: tenantB, Domains: "andere.example"})
+	e.saveIdP(e.org.ID, &db.IdP{Kind: idp.KindEntra, Name: "Microsoft", Tenant: tenantA, Domains: "kunde.example\nandere.example"})
+	e.invite("olga@andere.example", "Olga", other.ID, "viewer", "en")
+	resp, body, _ := e.signInByProvider("Microsoft", "", realmA, entraUser(tenantA, "o-evil", "olga@andere.example", true))
+	wantRefusal(t, resp, body, "refused.no_account", http.StatusForbidden)
+	// Olga, linked through her own organisation's provider, is not signed in by the other one either.
+	olga := e.createUser("olaf@andere.example", "Olaf", "", map[int64]string{other.ID: "viewer"})
+	e.linkDirect(olga.ID, other.ID, "entra "+tenantA+" olaf", olga.Email)
+	resp, body, _ = e.signInByProvider("Microsoft", "", realmA, entraUser(tenantA, "olaf", olga.Email, true))
+	wantRefusal(t, resp, body, "refused.no_account", http.StatusForbidden)
+}
