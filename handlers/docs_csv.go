@@ -325,7 +325,14 @@ func (s *Server) handbook(c *echo.Context) error {
 	withSecrets := c.Request().Method == http.MethodPost && c.FormValue("secrets") == "1"
 	v := views.HandbookView{OrgName: org.Name, Generated: l.DateTime(s.now()), WithSecrets: withSecrets, Action: "/o/" + org.Slug + "/handbook"}
 	var printed []db.AuditEntry
-	for _, area := range docs.Areas {
+	areas, err := s.areasFor(ctx)
+	if err != nil {
+		return err
+	}
+	if v.Procedures, err = s.handbookProcedures(ctx, org.ID, u.IsStaff()); err != nil {
+		return err
+	}
+	for _, area := range areas {
 		r := &docReq{u: u, org: org, area: area, scope: scope, l: l}
 		contacts, err := s.contactNames(c, r)
 		if err != nil {

@@ -38,5 +38,8 @@ func (s *Server) routes() {
 	s.staffRoutes()
 	s.docsRoutes()
 	s.docsIORoutes()
+	s.articleRoutes()
+	s.customFieldRoutes()
+	s.expiryRoutes()
 	s.connectRoutes() // related items, attachments, bulk actions (docs_links.go)
 }
