@@ -157,7 +157,7 @@ func TestVouchRefusesAddressesThatFoldIntoOthers(t *testing.T) {
 	for raw, want := range map[string]bool{
 		"Karl@Kunde.DE": true, "jürgen@kunde.de": true, "\u212Aarl@kunde.de": false, "karl@\u212Aunde.de": false,
 		"karl@sub.kunde.de": false, "karl@kunde.de.": false, "karl@kunde.de.evil.example": false,
-		"karl@evil.example@kunde.de": true, // one mailbox at kunde.de (quoted local part); no invitation names it
+		"karl@evil.example@kunde.de":     true, // one mailbox at kunde.de (quoted local part); no invitation names it
 		"\"karl@kunde.de\"@evil.example": false, "karl@ｋunde.de": false,
 	} {
 		id := identityOf(map[string]any{"sub": "s", "email": raw, "email_verified": true})
