@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"portier/db"
@@ -316,4 +317,59 @@ func TestIdPProviderVouchesOnlyIntoItsOrganisation(t *testing.T) {
 	e.linkDirect(olga.ID, other.ID, "entra "+tenantA+" olaf", olga.Email)
 	resp, body, _ = e.signInByProvider("Microsoft", "", realmA, entraUser(tenantA, "olaf", olga.Email, true))
 	wantRefusal(t, resp, body, "refused.no_account", http.StatusForbidden)
+}
+
+// One answer of the provider links once, also when the browser sends it several times at once: one
+// link, one audit entry.
+func TestParallelIdPLinkFromSecurityPage(t *testing.T) {
+	e := newIdPEnv(t)
+	u := e.createUser("paula@kunde.example", "Paula", "", map[int64]string{e.org.ID: "manager"})
+	e.login(u.Email, testPassword)
+	p, _ := e.db.IdPByOrg(context.Background(), e.org.ID)
+	e.op.SignInAs(realmA, entraUser(tenantA, "p7", u.Email, true))
+	resp, _ := e.post("/security/idp/"+itoa64(p.ID)+"/link", nil, nil)
+	loc := resp.Header.Get("Location")
+	for !strings.HasPrefix(loc, e.ts.URL) {
+		req, _ := http.NewRequest(http.MethodGet, loc, nil)
+		r, err := e.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		next, err := r.Location()
+		if err != nil {
+			t.Fatalf("provider answered %d at %s", r.StatusCode, loc)
+		}
+		loc = next.String()
+	}
+	cb := strings.TrimPrefix(loc, e.ts.URL)
+	const n = 8
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodGet, e.URL(cb), nil)
+			r, err := e.client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			r.Body.Close()
+			if r.StatusCode == http.StatusSeeOther && r.Header.Get("Location") == "/security" {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	var links, audits int
+	e.db.R.QueryRow(`SELECT count(*) FROM user_identities WHERE user_id = ?`, u.ID).Scan(&links)
+	e.db.R.QueryRow(`SELECT count(*) FROM audit WHERE action = 'idp.link'`).Scan(&audits)
+	if ok != 1 || links != 1 || audits != 1 {
+		t.Fatalf("%d of %d parallel uses of one answer linked; %d links, %d audit entries; want 1, 1, 1", ok, n, links, audits)
+	}
 }
