@@ -322,8 +322,9 @@ func (s *Server) idpInvite(c *echo.Context) error {
 // ---------------------------------------------------------------------------------------------------------
 // The provider's answer.
 
-// takeFlow removes the round trip from the session and returns it when the answer's state belongs to it
-// and it is recent. A replayed or forged answer finds nothing (the flow is gone after the first answer).
+// takeFlow removes the round trip from the session and returns it when the answer's state belongs to it,
+// it is recent, and no other request spent that state before (SpendIdPState: parallel copies of one answer
+// all find the flow in the session they read). A replayed or forged answer finds nothing.
 func (s *Server) takeFlow(c *echo.Context) (*idpFlow, bool) {
 	ctx := c.Request().Context()
 	raw := s.sm.PopString(ctx, keyIdPFlow)
@@ -340,6 +341,14 @@ func (s *Server) takeFlow(c *echo.Context) (*idpFlow, bool) {
 	}
 	if s.now().Sub(time.Unix(f.At, 0)) > idpFlowTTL {
 		return nil, false
+	}
+	first, err := s.db.SpendIdPState(ctx, f.State, time.Unix(f.At, 0).Add(idpFlowTTL))
+	if err != nil {
+		s.log.Error("spend provider state", "err", err)
+		return nil, false
+	}
+	if !first {
+		return nil, false // the same answer again, sent in parallel before the session lost the flow
 	}
 	return &f, true
 }

@@ -373,3 +373,46 @@ func TestParallelIdPLinkFromSecurityPage(t *testing.T) {
 		t.Fatalf("%d of %d parallel uses of one answer linked; %d links, %d audit entries; want 1, 1, 1", ok, n, links, audits)
 	}
 }
+
+// One answer of the provider signs in once, also when the browser sends it several times at once: one
+// session, one audited sign-in.
+func TestParallelIdPSignInBySubject(t *testing.T) {
+	e := newIdPEnv(t)
+	u := e.createUser("nina@kunde.example", "Nina", "", map[int64]string{e.org.ID: "viewer"})
+	e.linkDirect(u.ID, e.org.ID, "entra "+tenantA+" n1", u.Email)
+	e.op.SignInAs(realmA, entraUser(tenantA, "n1", u.Email, true))
+	resp, _ := e.post("/login/idp", url.Values{"idp": {"Microsoft"}}, nil)
+	loc := resp.Header.Get("Location")
+	for !strings.HasPrefix(loc, e.ts.URL) {
+		req, _ := http.NewRequest(http.MethodGet, loc, nil)
+		r, err := e.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		next, err := r.Location()
+		if err != nil {
+			t.Fatalf("provider answered %d at %s", r.StatusCode, loc)
+		}
+		loc = next.String()
+	}
+	cb := strings.TrimPrefix(loc, e.ts.URL)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodGet, e.URL(cb), nil)
+			if r, err := e.client.Do(req); err == nil {
+				r.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	var logins, sessions int
+	e.db.R.QueryRow(`SELECT count(*) FROM audit WHERE action = 'login.idp'`).Scan(&logins)
+	e.db.R.QueryRow(`SELECT count(*) FROM user_sessions WHERE user_id = ?`, u.ID).Scan(&sessions)
+	if logins != 1 || sessions != 1 {
+		t.Fatalf("one answer sent 8 times at once: %d sign-ins audited, %d sessions; want 1, 1", logins, sessions)
+	}
+}
