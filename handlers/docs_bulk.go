@@ -13,6 +13,7 @@ import (
 
 	"portier/db"
 	"portier/docs"
+	"portier/docsapp"
 	"portier/i18n"
 	"portier/views"
 )
@@ -182,7 +183,7 @@ func (s *Server) bulkRestore(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if it.Area != b.area.Name || s.now().Sub(it.DeletedAt) > undoWindow {
+		if it.Area != b.area.Name || s.now().Sub(it.DeletedAt) > docsapp.UndoWindow {
 			return echo.ErrNotFound
 		}
 		still = append(still, id)

@@ -4,8 +4,8 @@ import "github.com/labstack/echo/v5"
 
 // routes is the route table, grouped by who may call it, with the middleware of each route in its line.
 // The documentation routes (/o/:slug/docs…, /search, /export, /import, /handbook, /staff/search) are
-// still registered by docsRoutes and docsIORoutes in docs.go and docs_csv.go, whose files branch app-docs
-// is reworking; they move into this table when it merges.
+// still registered by docsRoutes, docsIORoutes and connectRoutes (docs.go, docs_links.go), next to the
+// per-flow handlers of the docsapp layer.
 func (s *Server) routes() {
 	e := s.e
 	// Outermost first: log (and turn errors into pages), headers, language, cross-site check, body limit,
