@@ -323,7 +323,8 @@ func (s *Server) handbook(c *echo.Context) error {
 	l := i18n.From(ctx)
 	scope := db.DocScope{OrgID: org.ID, StaffView: u.IsStaff()}
 	withSecrets := c.Request().Method == http.MethodPost && c.FormValue("secrets") == "1"
-	v := views.HandbookView{OrgName: org.Name, Generated: l.DateTime(s.now()), WithSecrets: withSecrets, Action: "/o/" + org.Slug + "/handbook"}
+	v := views.HandbookView{OrgName: org.Name, Generated: l.DateTime(s.now()), WithSecrets: withSecrets, Action: "/o/" + org.Slug + "/handbook",
+		CSS: s.assets.URL("handbook.css"), JS: s.assets.URL("handbook.js")}
 	var printed []db.AuditEntry
 	for _, area := range docs.Areas {
 		r := &docReq{u: u, org: org, area: area, scope: scope, l: l}
@@ -331,46 +332,35 @@ func (s *Server) handbook(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		sec := views.HandbookSection{TitleKey: area.TitleKey()}
-		for _, f := range area.Fields {
-			if withSecrets || !f.IsSecret() {
-				sec.Columns = append(sec.Columns, f.LabelKey(area.Name))
-			}
-		}
+		sec := views.HandbookSection{Name: area.Name, TitleKey: area.TitleKey()}
 		for offset := 0; ; offset += 200 {
 			items, _, err := s.db.DocList(ctx, db.DocQuery{DocScope: scope, Area: area.Name, Limit: 200, Offset: offset})
 			if err != nil {
 				return err
 			}
 			for _, it := range items {
-				var row []string
-				for _, f := range area.Fields {
-					switch {
-					case f.IsSecret() && !withSecrets:
+				secrets := map[string]string{}
+				for _, f := range area.Secrets() {
+					if !withSecrets || !it.Secrets[f.Name] {
 						continue
-					case f.IsSecret():
-						val := ""
-						if it.Secrets[f.Name] {
-							if val, err = s.db.DocSecret(ctx, s.cfg.Sealer, scope, area.Name, it.ID, f.Name); errors.Is(err, db.ErrSealBroken) {
-								return errSealBroken
-							} else if err != nil {
-								return err
-							}
-							if f.Kind == docs.TOTPSeed {
-								if val, _, err = s.currentCode(val); err != nil {
-									return err
-								}
-							}
-							printed = append(printed, s.secretAuditEntry(c, r, it, "docs.handbook_reveal", f.Name))
-						}
-						row = append(row, val)
-					case f.Name == "name":
-						row = append(row, it.Name)
-					default:
-						row = append(row, s.cell(r, f, it, contacts, s.now()).Text)
 					}
+					val, err := s.db.DocSecret(ctx, s.cfg.Sealer, scope, area.Name, it.ID, f.Name)
+					if errors.Is(err, db.ErrSealBroken) {
+						return errSealBroken
+					} else if err != nil {
+						return err
+					}
+					if f.Kind == docs.TOTPSeed {
+						if val, _, err = s.currentCode(val); err != nil {
+							return err
+						}
+					}
+					secrets[f.Name] = val
+					printed = append(printed, s.secretAuditEntry(c, r, it, "docs.handbook_reveal", f.Name))
 				}
-				sec.Rows = append(sec.Rows, row)
+				sec.Items = append(sec.Items, handbookItem(area, it, secrets, func(f docs.Field) string {
+					return s.cell(r, f, it, contacts, s.now()).Text
+				}))
 			}
 			if len(items) < 200 {
 				break
