@@ -51,7 +51,7 @@ func TestJourneyHandbookPrintsOnA4(t *testing.T) {
 			"kind": "firewall", "manufacturer": "Sophos Technology GmbH", "model": "XGS 4300 mit erweitertem Supportvertrag",
 			"serial": "SN-4711-0815-ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ip": "192.168.100.1, 10.20.30.1, 2001:db8:85a3::8a2e:370:7334",
 			"mac": "00:1A:2B:3C:4D:5E, 00:1A:2B:3C:4D:5F, 00:1A:2B:3C:4D:60, 00:1A:2B:3C:4D:61",
-			"os": "SFOS 21.0.1 MR-1 Build 237", "location": "Serverraum Keller, Rack 3, Höheneinheit 14",
+			"os":  "SFOS 21.0.1 MR-1 Build 237", "location": "Serverraum Keller, Rack 3, Höheneinheit 14",
 			"contact": strconv.FormatInt(contact, 10), "warranty_end": "2027-03-31", "notes": notes,
 		}}
 	chs := []db.DocChange{long}
