@@ -424,11 +424,17 @@ func (s *Server) docsDetail(c *echo.Context) error {
 			}
 			continue
 		}
+		if !r.area.Shown(f.Name, it.Fields["kind"], it.Fields[f.Name] != "" || it.Secrets[f.Name]) {
+			continue
+		}
 		df := views.DetailField{Name: f.Name, LabelKey: f.LabelKey(r.area.Name)}
 		if f.IsSecret() {
 			df.Secret, df.HasValue, df.TOTP = true, it.Secrets[f.Name], f.Kind == docs.TOTPSeed
 			df.RevealURL = itemBase + "/secret/" + f.Name
 			df.Copy = secretCopy(itemBase, f.Name, df.LabelKey, f.Name)
+			if f.Name == "config" && confDownloadable(r.area, it.Fields["kind"], it.Secrets[f.Name]) {
+				df.DownloadURL = itemBase + "/conf"
+			}
 		} else {
 			cell := s.cell(r, f, it, contacts, now)
 			df.Text, df.Href, df.Highlight = cell.Text, cell.Href, cell.Highlight

@@ -77,7 +77,7 @@ func (s *Server) docsReveal(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.SecretView{Field: f.Name, Value: value, HideAfter: revealSeconds, BackHref: r.base + "/" + strconv.FormatInt(id, 10)}
+	v := views.SecretView{Field: f.Name, Value: value, HideAfter: revealSeconds, BackHref: r.base + "/" + strconv.FormatInt(id, 10), Pre: f.Kind == docs.SecretText}
 	if f.Kind == docs.TOTPSeed {
 		code, remaining, err := s.currentCode(value)
 		if err != nil {
@@ -279,7 +279,7 @@ func (s *Server) docsRevealVersion(c *echo.Context) error {
 	if err := s.db.Audit(ctx, nil, s.secretAuditEntry(c, r, it, "docs.reveal_old", f.Name)); err != nil {
 		return err
 	}
-	v := views.SecretView{Field: f.Name, Value: value, HideAfter: revealSeconds, BackHref: r.base + "/" + strconv.FormatInt(id, 10) + "/history"}
+	v := views.SecretView{Field: f.Name, Value: value, HideAfter: revealSeconds, BackHref: r.base + "/" + strconv.FormatInt(id, 10) + "/history", Pre: f.Kind == docs.SecretText}
 	noStore(c)
 	return s.render(c, http.StatusOK, views.SecretPage(s.shell(c, it.Name), v), views.SecretFragment(v))
 }

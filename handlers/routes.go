@@ -38,4 +38,5 @@ func (s *Server) routes() {
 	s.staffRoutes()
 	s.docsRoutes()
 	s.docsIORoutes()
+	s.docsDailyRoutes()
 }

@@ -1,0 +1,88 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"portier/db"
+)
+
+// A WireGuard configuration keeps its line breaks when shown, downloads as a .conf file (audited like
+// a reveal, never cached), and its item shows only the fields WireGuard has: no "not set" for a user
+// name, password or authentication method that cannot exist. Another VPN kind keeps those fields and
+// has no download.
+func TestWireGuardConfigPreformattedDownloadAndFieldsPerKind(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	f.as(f.viewer)
+	en := map[string]string{"Accept-Language": "en"}
+	item := fmt.Sprintf("/o/alpha/docs/vpn/%d", f.items["vpn"])
+	_, body := e.get(item, en)
+	d := doc(t, body)
+	for _, name := range []string{"username", "secret", "auth"} {
+		if d.Find(`[data-testid="field-` + name + `"]`).Length() != 0 {
+			t.Errorf("a WireGuard tunnel shows the field %q", name)
+		}
+	}
+	if d.Find(`[data-testid="field-config"]`).Length() != 1 || d.Find(`[data-testid="download-config"]`).Length() != 1 {
+		t.Fatal("the configuration or its download button is missing")
+	}
+
+	_, body = e.post(item+"/secret/config", nil, map[string]string{"HX-Request": "true"})
+	pre := doc(t, body).Find(`pre[data-testid="secret-value-config"]`)
+	if pre.Length() != 1 || pre.Text() != "[Interface]\nPrivateKey = "+marker {
+		t.Fatalf("revealed configuration not preformatted with its lines: %q", body)
+	}
+
+	for range 2 {
+		resp, conf := e.post(item+"/conf", nil, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("download: %d", resp.StatusCode)
+		}
+		if conf != "[Interface]\nPrivateKey = "+marker+"\n" {
+			t.Fatalf("downloaded file: %q", conf)
+		}
+		if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename=Zentrale.conf` {
+			t.Fatalf("Content-Disposition: %q", cd)
+		}
+		if resp.Header.Get("Cache-Control") != "no-store" {
+			t.Fatal("the configuration file may be cached")
+		}
+	}
+	if got := auditOf(t, e, f.a.ID, f.viewer.ID, "docs.download"); len(got) != 1 || !strings.HasSuffix(got[0].Target, "Zentrale (Client configuration)") {
+		t.Fatalf("downloads: %+v, want one entry per window naming the item and field", got)
+	}
+	// A link cannot download it (GET), and someone of another organisation gets the same 404 as for nothing.
+	if resp, _ := e.get(item+"/conf", nil); resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET download: %d", resp.StatusCode)
+	}
+	f.as(f.stranger)
+	if resp, body := e.post(item+"/conf", nil, nil); resp.StatusCode != http.StatusNotFound || strings.Contains(body, marker) {
+		t.Fatalf("another organisation's download: %d", resp.StatusCode)
+	}
+
+	// IPsec: user name and pre-shared key apply (shown even when empty), no .conf download.
+	id, err := e.db.DocCreate(context.Background(), e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "vpn", Name: "Filiale",
+		Fields: map[string]string{"kind": "ipsec"}, Secrets: map[string]string{"config": "conn filiale\n  left=%defaultroute"}}, db.DocActor{Name: "Setup"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.as(f.viewer)
+	_, body = e.get(fmt.Sprintf("/o/alpha/docs/vpn/%d", id), en)
+	d = doc(t, body)
+	for _, name := range []string{"username", "secret", "auth", "config"} {
+		if d.Find(`[data-testid="field-` + name + `"]`).Length() != 1 {
+			t.Errorf("an IPsec tunnel lacks the field %q", name)
+		}
+	}
+	if d.Find(`[data-testid="download-config"]`).Length() != 0 {
+		t.Error("an IPsec configuration is offered as a WireGuard file")
+	}
+	if resp, _ := e.post(fmt.Sprintf("/o/alpha/docs/vpn/%d/conf", id), url.Values{}, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("IPsec download: %d", resp.StatusCode)
+	}
+}
