@@ -24,7 +24,7 @@ func TestWireGuardConfigPreformattedDownloadAndFieldsPerKind(t *testing.T) {
 	_, body := e.get(item, en)
 	d := doc(t, body)
 	for _, name := range []string{"username", "secret", "auth"} {
-		if d.Find(`[data-testid="field-` + name + `"]`).Length() != 0 {
+		if d.Find(`[data-testid="field-`+name+`"]`).Length() != 0 {
 			t.Errorf("a WireGuard tunnel shows the field %q", name)
 		}
 	}
@@ -75,7 +75,7 @@ func TestWireGuardConfigPreformattedDownloadAndFieldsPerKind(t *testing.T) {
 	_, body = e.get(fmt.Sprintf("/o/alpha/docs/vpn/%d", id), en)
 	d = doc(t, body)
 	for _, name := range []string{"username", "secret", "auth", "config"} {
-		if d.Find(`[data-testid="field-` + name + `"]`).Length() != 1 {
+		if d.Find(`[data-testid="field-`+name+`"]`).Length() != 1 {
 			t.Errorf("an IPsec tunnel lacks the field %q", name)
 		}
 	}
