@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -37,8 +36,8 @@ func csvSafe(v string) string {
 	return v
 }
 
-// docsExport writes one area as CSV (without secrets): the viewer's language for the header, a UTF-8
-// byte order mark so spreadsheet programs read umlauts right.
+// docsExport writes one area as CSV (without secrets): the viewer's language for the header, and the
+// separator and byte order mark their spreadsheet program expects (docs.CSVComma).
 func (s *Server) docsExport(c *echo.Context) error {
 	r, err := s.docRequest(c)
 	if err != nil {
@@ -46,8 +45,9 @@ func (s *Server) docsExport(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
+	buf.WriteString(docs.CSVBOM)
 	w := csv.NewWriter(&buf)
+	w.Comma = docs.CSVComma(r.l.Lang, c.QueryParam("sep"))
 	var header []string
 	for _, f := range r.area.Fields {
 		if !f.IsSecret() {
@@ -100,9 +100,11 @@ func (s *Server) docsExport(c *echo.Context) error {
 
 // importProblem is one line of a refused import.
 type importProblem struct {
-	Line   int
-	Column string
-	Key    string
+	Line    int
+	Column  string
+	Key     string
+	Value   string   // the refused value as written (never for a secret field)
+	Allowed []string // translation keys of the values that would have been accepted (options)
 }
 
 func (s *Server) docsImportPage(c *echo.Context) error {
@@ -122,6 +124,7 @@ func (s *Server) renderImport(c *echo.Context, r *docReq, status int, v views.Im
 		return err
 	}
 	v.Nav, v.TitleKey, v.Action, v.BackHref = nav, r.area.TitleKey(), "/o/"+r.org.Slug+"/import/"+r.area.Name, r.base
+	v.Templates = importTemplates(v.Action)
 	for _, f := range r.area.Fields {
 		if f.Kind == docs.Contact {
 			continue
@@ -223,7 +226,7 @@ func parseImport(area *docs.Area, orgID int64, en, de *i18n.Localizer, data []by
 			}
 			clean, e := f.Clean(v)
 			if e != "" {
-				problems = append(problems, importProblem{Line: line, Column: f.LabelKey(area.Name), Key: e})
+				problems = append(problems, cellProblem(area, f, line, vals[f.Name], e))
 				continue
 			}
 			switch {
@@ -256,7 +259,8 @@ func enumFromLabel(f docs.Field, en, de *i18n.Localizer, v string) string {
 	return v
 }
 
-// docsImport imports a CSV file into one area: every line or none.
+// docsImport checks a CSV file for one area and shows what it would import (importPreview); nothing is
+// stored before the confirmation, and then every line or none.
 func (s *Server) docsImport(c *echo.Context) error {
 	r, err := s.docRequest(c)
 	if err != nil {
@@ -293,23 +297,14 @@ func (s *Server) docsImport(c *echo.Context) error {
 				break
 			}
 			// A field's column is named in the viewer's language; an unknown header as it was written.
-			v.Problems = append(v.Problems, views.ImportProblem{Line: p.Line, Column: r.l.T(p.Column), Key: p.Key})
+			v.Problems = append(v.Problems, importProblemView(r.l, p))
 		}
 		return s.renderImport(c, r, http.StatusUnprocessableEntity, v)
 	}
 	if len(chs) == 0 {
 		return s.renderImport(c, r, http.StatusUnprocessableEntity, views.ImportView{ErrorKey: "docs.import.err_empty"})
 	}
-	ctx := c.Request().Context()
-	err = s.db.DocCreateMany(ctx, s.cfg.Sealer, chs, s.docActor(r), func(tx dbTx) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, r.org.ID, "docs.import", r.area.Name+": "+strconv.Itoa(len(chs))))
-	})
-	if err != nil {
-		return err
-	}
-	s.sm.Put(ctx, keyFlash, "docs.import.done")
-	s.sm.Put(ctx, "flash_name", strconv.Itoa(len(chs)))
-	return s.redirect(c, r.base)
+	return s.importPreview(c, r, data, chs)
 }
 
 // handbook is the printable emergency handbook: every area of the organisation on one page. Secrets appear

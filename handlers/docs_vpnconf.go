@@ -11,12 +11,6 @@ import (
 	"portier/docs"
 )
 
-// docsDailyRoutes registers what daily work with the documentation needs beyond the basic pages.
-func (s *Server) docsDailyRoutes() {
-	g := s.e.Group("/o/:slug", s.complete, s.orgAccess)
-	g.POST("/docs/:area/:id/conf", s.docsConfDownload)
-}
-
 // confDownloadable reports whether an item's client configuration is offered as a file: WireGuard's
 // apps import a .conf file, and laptops get it that way rather than through a QR code.
 func confDownloadable(area *docs.Area, kind string, hasConfig bool) bool {

@@ -59,10 +59,13 @@ func TestGermanUsesSie(t *testing.T) {
 // keyUse finds translation keys in Go and templ sources: the first string argument of T, N, t and tn
 // calls, and string values of fields whose name ends in Key.
 var keyUse = []*regexp.Regexp{
-	regexp.MustCompile(`\b(?:T|N|t|tn)\(\s*(?:ctx,\s*)?"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
+	regexp.MustCompile(`\b(?:T|t)\(\s*(?:ctx,\s*)?"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
 	regexp.MustCompile(`Key\s*[:=]\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
 	regexp.MustCompile(`Key,\s*\w+\.\w+\s*=\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)",\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`),
 }
+
+// pluralUse finds the keys of counts (N and tn calls), which live in the files as key.one and key.other.
+var pluralUse = regexp.MustCompile(`\b(?:N|tn)\(\s*(?:ctx,\s*)?"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`)
 
 func TestEveryKeyUsedInCodeExists(t *testing.T) {
 	b, _ := Load()
@@ -83,6 +86,14 @@ func TestEveryKeyUsedInCodeExists(t *testing.T) {
 		src, err := os.ReadFile(p)
 		if err != nil {
 			return err
+		}
+		for _, m := range pluralUse.FindAllStringSubmatch(string(src), -1) {
+			found++
+			for _, form := range []string{".one", ".other"} {
+				if _, ok := en[m[1]+form]; !ok {
+					t.Errorf("%s counts with key %q that i18n/en.json lacks", p, m[1]+form)
+				}
+			}
 		}
 		for _, re := range keyUse {
 			for _, m := range re.FindAllStringSubmatch(string(src), -1) {
