@@ -592,7 +592,7 @@ func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text stri
 	if fts == "" {
 		return nil, nil
 	}
-	q := `SELECT i.id, i.org_id, i.area, i.name, i.staff_only, o.name, o.slug FROM doc_fts f
+	q := `SELECT i.id, i.org_id, i.area, i.name, i.staff_only, o.name, o.slug, i.fields FROM doc_fts f
 		JOIN doc_items i ON i.id = f.rowid JOIN orgs o ON o.id = i.org_id WHERE doc_fts MATCH ? AND i.deleted_at IS NULL`
 	args := []any{ftsMatch(0, fts)}
 	if !allOrgs {
@@ -613,7 +613,12 @@ func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text stri
 	var out []*DocItem
 	for rows.Next() {
 		it := &DocItem{}
-		if err := rows.Scan(&it.ID, &it.OrgID, &it.Area, &it.Name, &it.StaffOnly, &it.OrgName, &it.OrgSlug); err != nil {
+		var fields string
+		if err := rows.Scan(&it.ID, &it.OrgID, &it.Area, &it.Name, &it.StaffOnly, &it.OrgName, &it.OrgSlug, &fields); err != nil {
+			return nil, err
+		}
+		// The fields let the results say why an item matched.
+		if err := json.Unmarshal([]byte(fields), &it.Fields); err != nil {
 			return nil, err
 		}
 		out = append(out, it)
@@ -651,6 +656,18 @@ func foldText(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// SearchHits reports whether any word of the typed text begins a word of value, the way the full-text
+// search matched it: which of an item's fields made it a result.
+func SearchHits(value, text string) bool {
+	vw := searchWords(value)
+	for _, w := range searchWords(text) {
+		if slices.ContainsFunc(vw, func(n string) bool { return strings.HasPrefix(n, w) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // nameMatches reports whether every word begins a word of the name (the search's prefix rule).

@@ -913,8 +913,17 @@ func (s *Server) docsSearch(c *echo.Context) error {
 	}
 	l := i18n.From(c.Request().Context())
 	v := views.SearchView{Nav: &nav, Query: q, Action: "/o/" + org.Slug + "/search"}
+	for _, a := range docs.AreasFor(q) {
+		for _, link := range nav.Areas {
+			if link.Name == a.Name {
+				v.Areas = append(v.Areas, link)
+			}
+		}
+	}
 	for _, it := range items {
-		v.Results = append(v.Results, searchResult(it))
+		r := searchResult(it)
+		r.Matches = searchMatches(it, q)
+		v.Results = append(v.Results, r)
 	}
 	return s.render(c, http.StatusOK, views.Search(s.shell(c, l.T("docs.search.title")), v), nil)
 }
@@ -932,7 +941,9 @@ func (s *Server) staffSearch(c *echo.Context) error {
 	l := i18n.From(c.Request().Context())
 	v := views.SearchView{Query: q, Action: "/staff/search", ShowOrg: true}
 	for _, it := range items {
-		v.Results = append(v.Results, searchResult(it))
+		r := searchResult(it)
+		r.Matches = searchMatches(it, q)
+		v.Results = append(v.Results, r)
 	}
 	return s.render(c, http.StatusOK, views.Search(s.shell(c, l.T("docs.search.title")), v), nil)
 }

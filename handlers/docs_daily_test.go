@@ -86,3 +86,54 @@ func TestWireGuardConfigPreformattedDownloadAndFieldsPerKind(t *testing.T) {
 		t.Fatalf("IPsec download: %d", resp.StatusCode)
 	}
 }
+
+// Search: the page has one search box (the menu's, holding the query), a result says which field
+// matched, and the names of areas and their synonyms in either language lead to the area.
+func TestSearchOneBoxMatchedFieldAndAreaWords(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	if _, err := e.db.DocCreate(context.Background(), e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "configurations", Name: "NAS Keller",
+		Fields: map[string]string{"kind": "server", "ip": "10.0.0.5", "serial": "SN-99887766", "notes": "Erste Zeile\nBackup-Ziel für das Büro"}},
+		db.DocActor{Name: "Setup"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.as(f.viewer)
+	e.lang("en")
+	_, body := e.get("/o/alpha/search?q=SN-99887766", nil)
+	d := doc(t, body)
+	if n := d.Find(`form[role="search"]`).Length(); n != 1 {
+		t.Fatalf("%d search boxes on the results page, want 1", n)
+	}
+	if v, _ := d.Find(`form[role="search"] input[name="q"]`).Attr("value"); v != "SN-99887766" {
+		t.Fatalf("the search box holds %q", v)
+	}
+	if got := strings.Join(strings.Fields(d.Find(`[data-testid="search-match"]`).Text()), " "); got != "Serial number: SN-99887766" {
+		t.Fatalf("matched field: %q", got)
+	}
+	_, body = e.get("/o/alpha/search?q=backup", nil)
+	if got := strings.Join(strings.Fields(doc(t, body).Find(`[data-testid="search-match"]`).Text()), " "); got != "Notes: Backup-Ziel für das Büro" {
+		t.Fatalf("matched line of the notes: %q", got)
+	}
+	for q, area := range map[string]string{
+		"wlan": "wireless", "WLAN": "wireless", "Wi-Fi": "wireless", "wireless": "wireless",
+		"VPN": "vpn", "Passwort": "passwords", "password": "passwords", "Passwörter": "passwords",
+		"Kontakt": "contacts", "contact": "contacts", "Gerät": "configurations", "device": "configurations", "Konfiguration": "configurations",
+	} {
+		_, body := e.get("/o/alpha/search?q="+url.QueryEscape(q), nil)
+		d := doc(t, body)
+		link := d.Find(`[data-testid="search-area-` + area + `"]`)
+		if href, _ := link.Attr("href"); href != "/o/alpha/docs/"+area {
+			t.Errorf("%q does not lead to the area %s: %q", q, area, d.Find(`[data-testid="search-page"]`).Text())
+		}
+		if d.Find(`[data-testid="search-empty"]`).Length() != 0 {
+			t.Errorf("%q: says nothing was found", q)
+		}
+	}
+	// Staff search across organisations has no menu, so its own box.
+	f.as(f.tech)
+	_, body = e.get("/staff/search?q=10.0.0.5", nil)
+	d = doc(t, body)
+	if n := d.Find(`form[role="search"]`).Length(); n != 1 || !strings.Contains(d.Find(`[data-testid="search-match"]`).Text(), "10.0.0.5") {
+		t.Fatalf("staff search: %d boxes, match %q", n, d.Find(`[data-testid="search-match"]`).Text())
+	}
+}
