@@ -445,10 +445,22 @@ type DocQuery struct {
 	Area    string
 	Search  string            // full-text words
 	Filters map[string]string // field → exact value (Enum and Bool fields)
+	Ranges  []FieldRange      // fields (dates as YYYY-MM-DD) within a range
 	Sort    string            // "name", "updated" or a field name
 	Desc    bool
 	Offset  int
 	Limit   int
+}
+
+// FieldRange keeps items whose field is filled and From <= value < To ("" leaves a side open). Values
+// compare as text, which orders YYYY-MM-DD dates by time.
+type FieldRange struct {
+	Field, From, To string
+}
+
+// In reports whether a value lies in the range, as DocList's SQL decides it.
+func (r FieldRange) In(v string) bool {
+	return v != "" && (r.From == "" || v >= r.From) && (r.To == "" || v < r.To)
 }
 
 // DocList returns a page of items and the total number matching.
@@ -472,6 +484,18 @@ func (d *DB) DocList(ctx context.Context, q DocQuery) ([]*DocItem, int, error) {
 		}
 		where += ` AND json_extract(i.fields, ?) = ?`
 		args = append(args, "$."+k, q.Filters[k])
+	}
+	for _, r := range q.Ranges {
+		where += ` AND COALESCE(json_extract(i.fields, ?), '') != ''`
+		args = append(args, "$."+r.Field)
+		if r.From != "" {
+			where += ` AND json_extract(i.fields, ?) >= ?`
+			args = append(args, "$."+r.Field, r.From)
+		}
+		if r.To != "" {
+			where += ` AND json_extract(i.fields, ?) < ?`
+			args = append(args, "$."+r.Field, r.To)
+		}
 	}
 	var total int
 	if err := d.R.QueryRowContext(ctx, `SELECT count(*)`+where, args...).Scan(&total); err != nil {

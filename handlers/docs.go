@@ -160,6 +160,7 @@ func (s *Server) docsList(c *echo.Context) error {
 			q.Filters[f.Name] = clean
 		}
 	}
+	warranty := warrantyFilter(r, qp, s.now(), &q)
 	items, total, err := s.docList(ctx, q)
 	if err != nil {
 		return err
@@ -240,6 +241,9 @@ func (s *Server) docsList(c *echo.Context) error {
 			v.Filters = append(v.Filters, flt)
 		}
 	}
+	if warranty != nil {
+		v.Filters = append(v.Filters, *warranty)
+	}
 	now := s.now()
 	// One allocation for all cells of the page (growing each row's slice was a measurable part of a list).
 	cells := make([]views.Cell, 0, len(items)*len(v.Columns))
@@ -288,9 +292,6 @@ func boolKey(v string) string {
 	return "docs.no"
 }
 
-// warrantySoon is how close a warranty end must be to be highlighted.
-const warrantySoon = 45 * 24 * time.Hour
-
 // cell formats one list cell: links for e-mail, phone and web addresses, translated options, highlighted
 // warranty ends.
 func (s *Server) cell(r *docReq, f docs.Field, it *db.DocItem, contacts map[string]string, now time.Time) views.Cell {
@@ -324,11 +325,8 @@ func (s *Server) cell(r *docReq, f docs.Field, it *db.DocItem, contacts map[stri
 	case docs.Date:
 		if d, err := time.ParseInLocation("2006-01-02", v, r.l.TZ); err == nil {
 			c.Text = r.l.Date(d)
-			if f.Name == "warranty_end" && d.Sub(now) < warrantySoon {
-				c.Highlight = "docs.warranty_soon"
-				if d.Before(now) {
-					c.Highlight = "docs.warranty_over"
-				}
+			if f.Name == "warranty_end" {
+				c.State, c.Highlight = warrantyHighlight(docs.WarrantyState(v, now, r.l.TZ))
 			}
 		}
 	case docs.Contact:
@@ -437,7 +435,7 @@ func (s *Server) docsDetail(c *echo.Context) error {
 			}
 		} else {
 			cell := s.cell(r, f, it, contacts, now)
-			df.Text, df.Href, df.Highlight = cell.Text, cell.Href, cell.Highlight
+			df.Text, df.Href, df.Highlight, df.State = cell.Text, cell.Href, cell.Highlight, cell.State
 			df.Multiline = f.Kind == docs.LongText
 			if f.Kind == docs.Contact && it.Fields[f.Name] != "" && cell.Text != "" {
 				df.Href = "/o/" + r.org.Slug + "/docs/contacts/" + it.Fields[f.Name]

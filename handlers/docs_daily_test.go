@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"portier/db"
 )
@@ -135,5 +138,64 @@ func TestSearchOneBoxMatchedFieldAndAreaWords(t *testing.T) {
 	d = doc(t, body)
 	if n := d.Find(`form[role="search"]`).Length(); n != 1 || !strings.Contains(d.Find(`[data-testid="search-match"]`).Text(), "10.0.0.5") {
 		t.Fatalf("staff search: %d boxes, match %q", n, d.Find(`[data-testid="search-match"]`).Text())
+	}
+}
+
+// Warranty ends: ended and ending soon look different and say so in words (not colour alone), on the
+// list and the item's page, and the list filters by state — served from the list cache and from SQL
+// (with a search) alike.
+func TestWarrantyStatesInWordsAndFilter(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	now := e.clock.Now()
+	day := func(d int) string { return now.AddDate(0, 0, d).Format("2006-01-02") }
+	ids := map[string]int64{}
+	for name, end := range map[string]string{"Old NAS": day(-1), "Switch soon": day(10), "Switch today": day(0), "New server": day(200)} {
+		id, err := e.db.DocCreate(context.Background(), e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "configurations", Name: name,
+			Fields: map[string]string{"kind": "server", "warranty_end": end}}, db.DocActor{Name: "Setup"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = id
+	}
+	f.as(f.viewer)
+	e.lang("en")
+	_, body := e.get("/o/alpha/docs/configurations", nil)
+	d := doc(t, body)
+	row := func(name string) string {
+		return strings.Join(strings.Fields(d.Find(fmt.Sprintf(`[data-testid="row-%d"]`, ids[name])).Text()), " ")
+	}
+	if r := row("Old NAS"); !strings.Contains(r, "Warranty has ended") {
+		t.Errorf("ended warranty without words: %q", r)
+	}
+	for _, n := range []string{"Switch soon", "Switch today"} {
+		if r := row(n); !strings.Contains(r, "Warranty ends within 45 days") || strings.Contains(r, "ended") {
+			t.Errorf("%s: %q", n, r)
+		}
+	}
+	if r := row("New server"); strings.Contains(r, "Warranty") {
+		t.Errorf("a good warranty is highlighted: %q", r)
+	}
+	if d.Find(`mark.state-over`).Length() != 1 || d.Find(`mark.state-soon`).Length() != 2 {
+		t.Error("the two states do not look different")
+	}
+	_, body = e.get(fmt.Sprintf("/o/alpha/docs/configurations/%d", ids["Old NAS"]), nil)
+	if doc(t, body).Find(`[data-testid="state-over"]`).Text() != "Warranty has ended" {
+		t.Error("item page: the ended warranty is not said in words")
+	}
+	for _, q := range []string{"", "&q=server"} { // the cached list, and SQL
+		for state, want := range map[string][]string{"over": {"Old NAS"}, "soon": {"Switch soon", "Switch today"}, "valid": {"New server"}} {
+			_, body := e.get("/o/alpha/docs/configurations?f.warranty_end="+state+q, nil)
+			d := doc(t, body)
+			var got []string
+			d.Find(`[data-testid="row-link"]`).Each(func(_ int, s *goquery.Selection) { got = append(got, s.Text()) })
+			sort.Strings(got)
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("filter %s%s: %v, want %v", state, q, got, want)
+			}
+			if v, _ := d.Find(`select[name="f.warranty_end"] option[selected]`).Attr("value"); v != state {
+				t.Errorf("filter %s: the select shows %q", state, v)
+			}
+		}
 	}
 }
