@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -853,33 +852,20 @@ func (s *Server) docsHistory(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	contacts, err := s.contactNames(c, r)
+	if err != nil {
+		return err
+	}
 	itemBase := r.base + "/" + strconv.FormatInt(id, 10)
 	v := views.DocHistoryView{Nav: nav, Name: it.Name, BackHref: itemBase}
-	for i, ver := range versions {
+	for i := range versions {
+		ver := &versions[i]
 		e := views.HistoryEntry{Version: ver.Version, ChangeKey: "docs.change." + ver.Change, At: r.l.DateTime(ver.At), By: ver.By}
+		var prev *db.DocVersion
 		if i+1 < len(versions) {
-			prev := versions[i+1]
-			if prev.Name != ver.Name {
-				e.Changes = append(e.Changes, views.HistoryChange{LabelKey: docs.Field{Name: "name"}.LabelKey(r.area.Name), Old: prev.Name, New: ver.Name})
-			}
-			for _, f := range r.area.Fields {
-				if !f.IsSecret() && f.Name != "name" && prev.Fields[f.Name] != ver.Fields[f.Name] {
-					e.Changes = append(e.Changes, views.HistoryChange{LabelKey: f.LabelKey(r.area.Name), Old: prev.Fields[f.Name], New: ver.Fields[f.Name]})
-				}
-			}
-			if prev.StaffOnly != ver.StaffOnly {
-				e.Changes = append(e.Changes, views.HistoryChange{LabelKey: "docs.staff_only", Old: boolText(r.l, prev.StaffOnly), New: boolText(r.l, ver.StaffOnly)})
-			}
+			prev = &versions[i+1]
 		}
-		fields := make([]string, 0, len(ver.HasSecret))
-		for f := range ver.HasSecret {
-			fields = append(fields, f)
-		}
-		sort.Strings(fields)
-		for _, f := range fields {
-			e.Secrets = append(e.Secrets, views.HistorySecret{Field: f, LabelKey: docs.Field{Name: f}.LabelKey(r.area.Name),
-				RevealURL: itemBase + "/versions/" + strconv.FormatInt(ver.ID, 10) + "/secret/" + f})
-		}
+		e.Changes, e.Secrets = s.historyDiff(r, prev, ver, itemBase, contacts, s.now())
 		v.Entries = append(v.Entries, e)
 	}
 	return s.render(c, http.StatusOK, views.DocHistory(s.shell(c, r.l.T("docs.history_of", "name", it.Name)), v), nil)

@@ -199,3 +199,70 @@ func TestWarrantyStatesInWordsAndFilter(t *testing.T) {
 		}
 	}
 }
+
+// History: each version says what changed, field by field, in readable values; a secret is only said to
+// be set, changed or removed, and its values before and after are shown on request, each reveal audited.
+func TestHistoryDiffPerFieldWithSecretsOnRequest(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	f.as(f.tech)
+	e.lang("en")
+	item := fmt.Sprintf("/o/alpha/docs/passwords/%d", f.items["passwords"])
+	for i, form := range []url.Values{
+		{"name": {"NAS admin"}, "username": {"root"}, "category": {"device"}, "password": {"neu-" + marker}, "version": {"1"}},
+		{"name": {"NAS admin"}, "username": {"root"}, "category": {"device"}, "notes": {"Zugang nur im Notfall"}, "clear.password": {"1"}, "version": {"2"}},
+	} {
+		if resp, _ := e.post(item, form, nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("update %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	_, body := e.get(item+"/history", nil)
+	if strings.Contains(body, marker) {
+		t.Fatal("the history shows a secret without being asked")
+	}
+	d := doc(t, body)
+	changes := func(v int) []string {
+		var out []string
+		d.Find(fmt.Sprintf(`[data-testid="version-%d"] [data-testid="vchange"]`, v)).Each(func(_ int, s *goquery.Selection) {
+			out = append(out, strings.Join(strings.Fields(s.Text()), " "))
+		})
+		return out
+	}
+	if got := strings.Join(changes(2), " | "); got != "Category: (empty) → Device | User name: admin → root" {
+		t.Errorf("version 2 changes: %q", got)
+	}
+	if got := strings.Join(changes(3), " | "); got != "Notes: (empty) → Zugang nur im Notfall" {
+		t.Errorf("version 3 changes: %q", got)
+	}
+	state := func(v int) string {
+		return strings.Join(strings.Fields(d.Find(fmt.Sprintf(`[data-testid="vsecret-change-%d-password"]`, v)).Text()), " ")
+	}
+	for v, want := range map[int]string{1: "Password: set", 2: "Password: changed", 3: "Password: removed"} {
+		if got := state(v); !strings.HasPrefix(got, want) {
+			t.Errorf("version %d: %q, want %q", v, got, want)
+		}
+	}
+	if d.Find(`[data-testid="vreveal-3-password"]`).Length() != 0 || d.Find(`[data-testid="vreveal-prev-1-password"]`).Length() != 0 {
+		t.Error("a value is offered that does not exist")
+	}
+	reveal := func(testid string) string {
+		action, ok := d.Find(`[data-testid="` + testid + `"]`).Closest("form").Attr("action")
+		if !ok {
+			t.Fatalf("no %s", testid)
+		}
+		_, body := e.post(action, nil, map[string]string{"HX-Request": "true"})
+		return doc(t, body).Find(`[data-testid="secret-value-password"]`).Text()
+	}
+	if got := reveal("vreveal-prev-2-password"); got != marker {
+		t.Errorf("value before version 2: %q", got)
+	}
+	if got := reveal("vreveal-2-password"); got != "neu-"+marker {
+		t.Errorf("value of version 2: %q", got)
+	}
+	if got := reveal("vreveal-prev-3-password"); got != "neu-"+marker {
+		t.Errorf("value before its removal: %q", got)
+	}
+	if n := len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.reveal_old")); n != 3 {
+		t.Errorf("%d reveals of earlier values in the log, want 3", n)
+	}
+}
