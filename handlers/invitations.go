@@ -19,6 +19,9 @@ type InviteRequest struct {
 	Role              string
 	By                access.Person // who invites, as the policy sees them (access.Operator() for the command line)
 	Actor             db.AuditEntry // who invites, for the audit log (ActorID 0: the command line), with IP and user agent
+	// NoMail creates the invitation without a mail: for the first administrator, whose browser goes on to
+	// the invitation page at once (a mail inviting them to their own portal would only confuse).
+	NoMail bool
 }
 
 // InviteResult says what Invite did.
@@ -94,6 +97,10 @@ func (s *Server) Invite(ctx context.Context, req InviteRequest) (string, *db.Inv
 	})
 	if err != nil {
 		return "", nil, 0, err
+	}
+	if req.NoMail {
+		link, err := s.recordInvitation(ctx, inv, raw, req.Actor)
+		return link, inv, Invited, err
 	}
 	link, err := s.sendInvitation(ctx, inv, raw, req.Actor, "invite.create")
 	return link, inv, Invited, err

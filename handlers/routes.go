@@ -36,6 +36,7 @@ func (s *Server) routes() {
 	e.POST("/orgs/switch", s.switchOrg, s.complete)
 	s.profileRoutes()
 	s.staffRoutes()
+	s.mspSetupRoutes()
 	s.docsRoutes()
 	s.docsIORoutes()
 	s.docsDailyRoutes()

@@ -54,6 +54,9 @@ func staffNav(c *echo.Context, current string) views.StaffNav {
 
 // staffHome lists every organisation with its number of people, and the form to create one.
 func (s *Server) staffHome(c *echo.Context) error {
+	if sent, err := s.mspSetupFirst(c); sent || err != nil {
+		return err
+	}
 	v := views.StaffHomeView{FlashKey: s.sm.PopString(c.Request().Context(), keyFlash)}
 	return s.renderStaffHome(c, http.StatusOK, v)
 }
@@ -76,6 +79,9 @@ func (s *Server) renderStaffHome(c *echo.Context, status int, v views.StaffHomeV
 func (s *Server) staffCreateOrg(c *echo.Context) error {
 	ctx := c.Request().Context()
 	if err := s.decide(c, access.CreateOrg, 0, nil); err != nil {
+		return err
+	}
+	if sent, err := s.mspSetupFirst(c); sent || err != nil {
 		return err
 	}
 	f := views.OrgCreateForm{Name: strings.TrimSpace(c.FormValue("name")), Slug: strings.TrimSpace(c.FormValue("slug"))}
@@ -349,21 +355,7 @@ func (s *Server) settingsSave(c *echo.Context) error {
 	v.SupportEmail = strings.TrimSpace(c.FormValue("support_email"))
 	v.SupportPhone = strings.TrimSpace(c.FormValue("support_phone"))
 	v.TTLDays = strings.TrimSpace(c.FormValue("ttl_days"))
-	switch {
-	case v.MSPName == "":
-		v.NameErr = "settings.error.name_required"
-	case !peopleTextOK(v.MSPName, 100):
-		v.NameErr = "settings.error.name_invalid"
-	}
-	switch {
-	case v.SupportEmail == "":
-		v.EmailErr = "settings.error.email_required"
-	case !inviteEmailOK(v.SupportEmail):
-		v.EmailErr = "people.error.email_invalid"
-	}
-	if v.SupportPhone != "" && !phoneOK(v.SupportPhone) {
-		v.PhoneErr = "settings.error.phone_invalid"
-	}
+	v.NameErr, v.EmailErr, v.PhoneErr = mspProblems(v.MSPName, v.SupportEmail, v.SupportPhone)
 	days, err := strconv.Atoi(v.TTLDays)
 	if err != nil || days < minInviteDays || days > maxInviteDays {
 		v.TTLErr = "settings.error.ttl"
@@ -371,30 +363,9 @@ func (s *Server) settingsSave(c *echo.Context) error {
 	if v.NameErr != "" || v.EmailErr != "" || v.PhoneErr != "" || v.TTLErr != "" {
 		return s.renderSettings(c, http.StatusUnprocessableEntity, v)
 	}
-	old := s.msp.Load()
 	oldDays := strconv.Itoa(int(s.inviteTTL(ctx) / (24 * time.Hour)))
-	var changed []string
-	for _, kv := range []struct{ key, old, new string }{
-		{"msp.name", old.Name, v.MSPName},
-		{"msp.support_email", old.SupportEmail, v.SupportEmail},
-		{"msp.support_phone", old.SupportPhone, v.SupportPhone},
-		{"invite.ttl_days", oldDays, strconv.Itoa(days)},
-	} {
-		if kv.old == kv.new {
-			continue
-		}
-		if err := s.db.SetSetting(ctx, kv.key, kv.new); err != nil {
-			return err
-		}
-		changed = append(changed, kv.key+": "+kv.new)
-	}
-	m, err := s.loadMSP(ctx)
-	if err != nil {
+	if err := s.saveMSP(c, v.MSPName, v.SupportEmail, v.SupportPhone, setting{"invite.ttl_days", oldDays, strconv.Itoa(days)}); err != nil {
 		return err
-	}
-	s.msp.Store(&m)
-	if len(changed) > 0 {
-		s.audit(c, 0, "settings.update", strings.Join(changed, "; "))
 	}
 	s.sm.Put(ctx, keyFlash, "settings.flash.saved")
 	return s.redirect(c, "/staff/settings")
