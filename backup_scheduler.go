@@ -21,8 +21,8 @@ var firstBackupDelay = 30 * time.Second
 // backupName matches the files the scheduler writes (and the only files it ever deletes).
 var backupName = regexp.MustCompile(`^portier-\d{8}-\d{6}\.db$`)
 
-// startBackups runs the scheduled backups and the file replica that cfg asks for, and returns a function
-// that stops them and waits until they have stopped.
+// startBackups runs the scheduled backups that cfg asks for (long-term snapshots beside the continuous
+// replication of replication.go), and returns a function that stops them and waits until they have stopped.
 func startBackups(cfg *config, logger *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -30,10 +30,6 @@ func startBackups(cfg *config, logger *slog.Logger) (stop func()) {
 		b := &backupScheduler{dbPath: cfg.DBPath(), dir: cfg.BackupDir, every: cfg.BackupInterval, keep: cfg.BackupKeep,
 			first: firstBackupDelay, log: logger, now: time.Now}
 		wg.Go(func() { b.run(ctx) })
-	}
-	if cfg.ReplicaDir != "" {
-		r := &replicator{dbPath: cfg.DBPath(), dir: cfg.ReplicaDir, every: cfg.ReplicaInterval, log: logger}
-		wg.Go(func() { r.run(ctx) })
 	}
 	return func() { cancel(); wg.Wait() }
 }
@@ -126,70 +122,4 @@ func (b *backupScheduler) prune() error {
 		names = names[1:]
 	}
 	return nil
-}
-
-// replicator keeps dir/portier.db a recent, consistent copy of the database: every interval, if the database
-// changed, it writes a new copy and renames it over the old one. A lost machine loses at most the changes of
-// the last interval (plus the time one copy takes); Litestream, run beside Portier, ships the write-ahead log
-// and loses seconds (see the README).
-type replicator struct {
-	dbPath, dir string
-	every       time.Duration
-	log         *slog.Logger
-}
-
-func (r *replicator) run(ctx context.Context) {
-	var w *db.ChangeWatcher
-	defer func() {
-		if w != nil {
-			w.Close()
-		}
-	}()
-	t := time.NewTicker(r.every)
-	defer t.Stop()
-	failing := false
-	for {
-		err := func() error {
-			if w == nil {
-				var err error
-				if w, err = db.WatchChanges(ctx, r.dbPath); err != nil {
-					return err
-				}
-			}
-			changed, err := w.Changed(ctx)
-			if err != nil {
-				w.Close()
-				w = nil // reopen next time
-				return err
-			}
-			if !changed {
-				return nil
-			}
-			if err := os.MkdirAll(r.dir, 0o700); err != nil {
-				return err
-			}
-			if err := db.Replicate(ctx, r.dbPath, r.dir); err != nil {
-				// Ask again next time: the change is not in the replica yet.
-				w.Close()
-				w = nil
-				return err
-			}
-			return nil
-		}()
-		switch {
-		case err != nil && ctx.Err() == nil:
-			if !failing {
-				r.log.Error("replica not updated", "dir", r.dir, "err", err)
-			}
-			failing = true
-		case err == nil && failing:
-			r.log.Info("replica updated again", "dir", r.dir)
-			failing = false
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -25,6 +25,7 @@ func TestBenchSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}
+	t.Logf("bench table:\n%s", stdout.String())
 	var rep benchReport
 	b, err := os.ReadFile(out)
 	if err != nil {
@@ -41,10 +42,17 @@ func TestBenchSmoke(t *testing.T) {
 			t.Fatalf("%s: %d requests, %d errors (%s)", r.Name, r.Requests, r.Errors, r.FirstErr)
 		}
 	}
+	// The replication scenario: list pages and the write mix without errors while replicating, lag
+	// sampled, and the replica restored and served.
+	x := rep.Replication
+	if x == nil || x.ListOn.Requests == 0 || x.ListOn.Errors != 0 || x.Reveals.Errors != 0 || x.SignIns.Errors != 0 ||
+		x.Reveals.Requests == 0 || x.LagSamples == 0 || x.ReplicaBytes == 0 || x.RestoreMS <= 0 || x.RestoreStartMS < x.RestoreMS {
+		t.Fatalf("replication scenario: %+v", x)
+	}
 	if rep.ServerErrors != 0 {
 		t.Fatalf("the server logged %d 5xx responses", rep.ServerErrors)
 	}
-	for _, want := range []string{"list page (50 rows)", "full sign-in (password + TOTP)", "vs healthz", "targets:", "peak RSS"} {
+	for _, want := range []string{"list page (50 rows)", "full sign-in (password + TOTP)", "vs healthz", "targets:", "peak RSS", "with replication", "restore + start"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Fatalf("table lacks %q:\n%s", want, stdout.String())
 		}

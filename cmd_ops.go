@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -20,21 +21,42 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/superfly/ltx"
+
 	"portier/db"
 	"portier/deploy"
 	"portier/mail"
 )
 
 func cmdRestore(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
-	from := fs.String("from", "", "backup file to restore (made by `portier backup` or the scheduled backups)")
+	from := fs.String("from", "", "backup file (made by `portier backup` or the scheduled backups), or a replica target URL (file://, sftp://, s3://)")
+	atFlag := fs.String("at", "", "with a replica URL: restore the state at this time (RFC 3339 such as 2026-11-29T08:00:00Z, or 2026-11-29 08:00 in local time); default: the newest")
 	cfg, err := parseSettings(env, fs, args)
 	if err != nil {
 		return err
 	}
 	if *from == "" {
-		return errors.New("restore: --from FILE is required")
+		return errors.New("restore: --from FILE or --from URL is required")
 	}
-	if _, err := os.Stat(*from); err != nil {
+	isURL := strings.Contains(*from, "://")
+	var at time.Time
+	if *atFlag != "" {
+		if !isURL {
+			return errors.New("restore: --at needs a replica URL in --from; a backup file holds one point in time")
+		}
+		if at, err = parseRestoreTime(*atFlag); err != nil {
+			return err
+		}
+	}
+	var targets []replicaTarget
+	if isURL {
+		if targets, err = parseReplicaURLs(*from, cfg.insideData); err != nil {
+			return fmt.Errorf("restore: --from: %w", err)
+		}
+		if err := env.settings.checkTargets(cfg, targets); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+	} else if _, err := os.Stat(*from); err != nil {
 		return fmt.Errorf("restore: backup %s: %w", *from, errors.Unwrap(err))
 	}
 	if _, err := os.Lstat(cfg.DBPath()); err == nil {
@@ -45,7 +67,21 @@ func cmdRestore(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []strin
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("restore: data folder: %w", err)
 	}
-	version, err := db.RestoreFile(ctx, *from, cfg.DBPath())
+	start := time.Now()
+	var version int
+	var source replicaTarget
+	if isURL {
+		logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		source, version, err = restoreFromReplica(ctx, cfg, targets, at, logger, nil)
+		if errors.Is(err, ErrNoReplica) {
+			if !at.IsZero() {
+				return fmt.Errorf("restore: %s holds no database for %s (before its oldest snapshot, or past the retention); nothing was restored", targets[0], at.Format(time.RFC3339))
+			}
+			return fmt.Errorf("restore: %s holds no database; nothing was restored", targets[0])
+		}
+	} else {
+		version, err = db.RestoreFile(ctx, *from, cfg.DBPath())
+	}
 	switch {
 	case errors.Is(err, db.ErrNotPortier):
 		return fmt.Errorf("restore: %s is not a Portier database (it has no schema_migrations table); nothing was restored", *from)
@@ -55,23 +91,67 @@ func cmdRestore(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []strin
 		return fmt.Errorf("restore: %w; nothing was restored", err)
 	}
 	w := env.stdout
-	fmt.Fprintf(w, "Restored %s (integrity ok, schema version %d) as %s (mode 0600).\n", *from, version, cfg.DBPath())
+	what := *from
+	if isURL {
+		what = source.String()
+		if !at.IsZero() {
+			what += " as of " + at.UTC().Format(time.RFC3339)
+		}
+	}
+	fmt.Fprintf(w, "Restored %s (integrity ok, schema version %d) as %s (mode 0600) in %s.\n", what, version, cfg.DBPath(), time.Since(start).Round(time.Millisecond))
 	// Run as root for a service: hand the file to the folder's owner, or the service could not open it.
 	if err := handBack(cfg.DataDir, cfg.DBPath()); err != nil {
 		fmt.Fprintf(w, "warning: could not give %s to the data folder's owner: %v\n", cfg.DBPath(), err)
 	}
-	key, err := os.Stat(cfg.KeyPath())
-	switch {
-	case err == nil && key.Size() == db.KeySize:
-		fmt.Fprintf(w, "The key file %s is in place. Sealed secrets open only if it is the key file of the installation the backup came from.\n", cfg.KeyPath())
-	case err == nil:
-		fmt.Fprintf(w, "warning: %s holds %d bytes, not %d: it is not a Portier key file. Replace it with the key file of the installation the backup came from before starting the portal.\n",
-			cfg.KeyPath(), key.Size(), db.KeySize)
-	default:
-		fmt.Fprintf(w, "warning: there is no key file %s. Put the secret.key of the installation the backup came from there (mode 0600, owned by the service user) BEFORE starting the portal: "+
-			"started without it, Portier makes a new key, and sealed secrets (stored passwords, Wi-Fi and VPN keys, authenticator seeds) stay unreadable.\n", cfg.KeyPath())
+	if err := reportKey(ctx, w, cfg); err != nil {
+		return fmt.Errorf("restore: the database is restored, but %w", err)
 	}
 	fmt.Fprintln(w, "Then start the portal (systemctl start portier).")
+	return nil
+}
+
+// parseRestoreTime reads --at: RFC 3339, or a date and time in the machine's time zone.
+func parseRestoreTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("restore: --at %q: want a time such as 2026-11-29T08:00:00Z or \"2026-11-29 08:00\" (local time)", s)
+}
+
+// reportKey says whether the key in place opens the restored database, so a wrong key is found now and
+// not at the first reveal. It returns an error for a key that does not belong.
+func reportKey(ctx context.Context, w io.Writer, cfg *config) error {
+	st, err := os.Stat(cfg.KeyPath())
+	if err != nil {
+		fmt.Fprintf(w, "warning: there is no key file %s. Put the key of the installation the database came from there (mode 0600, owned by the service user), "+
+			"or set PORTIER_SECRET_KEY_FILE to it (the typed-in recovery sheet works), BEFORE starting the portal: "+
+			"sealed secrets (stored passwords, Wi-Fi and VPN keys, authenticator seeds) open only with it.\n", cfg.KeyPath())
+		return nil
+	}
+	key, err := db.LoadKey(cfg.KeyPath())
+	if err != nil {
+		return fmt.Errorf("the key %s cannot be read (%d bytes): %w", cfg.KeyPath(), st.Size(), err)
+	}
+	sealer, err := db.NewSealer(key)
+	if err != nil {
+		return err
+	}
+	hasCheck, err := db.CheckKeyFile(ctx, cfg.DBPath(), sealer)
+	switch {
+	case errors.Is(err, db.ErrWrongKey):
+		return wrongKey(cfg)
+	case err != nil:
+		return err
+	case !hasCheck:
+		fmt.Fprintf(w, "The key file %s is in place. The database is from before key check values: sealed secrets open only if it is the key of the installation the database came from.\n", cfg.KeyPath())
+	default:
+		fmt.Fprintf(w, "The key %s belongs to this database (its check value opens).\n", cfg.KeyPath())
+	}
 	return nil
 }
 
@@ -154,20 +234,34 @@ func cmdDoctor(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string
 	// Key file and database.
 	_, dbErr := os.Stat(cfg.DBPath())
 	dbExists := dbErr == nil
+	var sealer *db.Sealer
 	if st, err := os.Stat(cfg.KeyPath()); err != nil {
 		if dbExists {
-			d.problem(fmt.Sprintf("key file %s is missing but the database exists: sealed secrets cannot be opened, and a start would make a new key", cfg.KeyPath()),
-				"put the secret.key of this installation back (mode 0600, owned by the service user) before starting the portal")
+			d.problem(fmt.Sprintf("key file %s is missing but the database exists: sealed secrets cannot be opened", cfg.KeyPath()),
+				"put the secret.key of this installation back (mode 0600, owned by the service user), or set PORTIER_SECRET_KEY_FILE to it, before starting the portal")
 		} else {
-			d.ok("no key file yet: it is created at first start (keep a copy away from the backups)")
+			d.ok("no key file yet: it is created at first start (print it with `portier key export` and keep the sheet offline)")
 		}
-	} else if st.Size() != db.KeySize {
-		d.problem(fmt.Sprintf("key file %s holds %d bytes, not %d", cfg.KeyPath(), st.Size(), db.KeySize),
-			"put the secret.key of this installation back")
+	} else if key, err := db.LoadKey(cfg.KeyPath()); err != nil {
+		d.problem(fmt.Sprintf("key file %s: %v", cfg.KeyPath(), err), "put the key of this installation back")
 	} else if perm := st.Mode().Perm(); perm&0o077 != 0 {
 		d.problem(fmt.Sprintf("key file %s has mode %04o: other accounts may read it", cfg.KeyPath(), perm), "chmod 600 "+cfg.KeyPath())
 	} else {
-		d.ok("key file %s: %d bytes, mode %04o", cfg.KeyPath(), db.KeySize, perm)
+		sealer, _ = db.NewSealer(key)
+		d.ok("key file %s: mode %04o, checksum %s (compare with the recovery sheet)", cfg.KeyPath(), perm, db.KeyChecksum(key))
+	}
+	if dbExists && sealer != nil {
+		switch hasCheck, err := db.CheckKeyFile(ctx, cfg.DBPath(), sealer); {
+		case errors.Is(err, db.ErrWrongKey):
+			d.problem(fmt.Sprintf("the key %s does not belong to the database %s: sealed secrets would not open", cfg.KeyPath(), cfg.DBPath()),
+				"supply this database's key (PORTIER_SECRET_KEY_FILE, or its secret.key), or restore the database that belongs to this key")
+		case err != nil:
+			d.problem(fmt.Sprintf("key check value of %s: %v", cfg.DBPath(), err), "stop the portal and restore the newest backup")
+		case hasCheck:
+			d.ok("the key belongs to the database (its check value opens)")
+		default:
+			d.ok("the database has no key check value yet: it gets one at the next start")
+		}
 	}
 	if !dbExists {
 		d.ok("no database yet: it is created at first start")
@@ -244,25 +338,24 @@ func cmdDoctor(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string
 		}
 	}
 
-	// Backups.
-	switch {
-	case cfg.BackupDir == "" && cfg.ReplicaDir == "":
-		d.warn("no scheduled backups and no replica: losing this machine loses the data",
-			"set PORTIER_BACKUP_DIR (and PORTIER_REPLICA_DIR) to storage that leaves the machine, or run Litestream (see the README)")
-	default:
-		for _, b := range []struct{ name, dir string }{{"backup folder", cfg.BackupDir}, {"replica folder", cfg.ReplicaDir}} {
-			if b.dir == "" {
-				continue
-			}
-			if st, err := os.Stat(b.dir); err != nil {
-				d.ok("%s %s does not exist yet: it is created with mode 0700", b.name, b.dir)
-			} else if !st.IsDir() {
-				d.problem(fmt.Sprintf("%s %s is not a folder", b.name, b.dir), "point the setting at a folder")
-			} else {
-				d.ok("%s %s exists", b.name, b.dir)
-			}
+	// Backups and replication.
+	if cfg.BackupDir == "" && len(cfg.Replicas) == 0 {
+		d.warn("no replica and no scheduled backups: losing this machine loses the data",
+			"set PORTIER_REPLICA_URL to storage that leaves the machine (s3://, sftp:// or a mounted file:// folder), and PORTIER_BACKUP_DIR for long-term snapshots (see the README)")
+	} else if len(cfg.Replicas) == 0 {
+		d.warn("no replica: a lost machine loses every change since the last scheduled backup",
+			"set PORTIER_REPLICA_URL (see the README, \"Backup and restore\")")
+	}
+	if cfg.BackupDir != "" {
+		if st, err := os.Stat(cfg.BackupDir); err != nil {
+			d.ok("backup folder %s does not exist yet: it is created with mode 0700", cfg.BackupDir)
+		} else if !st.IsDir() {
+			d.problem(fmt.Sprintf("backup folder %s is not a folder", cfg.BackupDir), "point the setting at a folder")
+		} else {
+			d.ok("backup folder %s exists", cfg.BackupDir)
 		}
 	}
+	d.checkReplicas(ctx, cfg, now)
 
 	switch {
 	case d.problems > 0:
@@ -274,6 +367,43 @@ func cmdDoctor(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string
 		fmt.Fprintln(d.w, "no problems found")
 	}
 	return nil
+}
+
+// checkReplicas asks every target for the newest change it holds and compares it with the changes this
+// machine captured (Litestream's local state in the data folder): the same lag rule as /readyz.
+func (d *doctor) checkReplicas(ctx context.Context, cfg *config, now time.Time) {
+	for i, t := range cfg.Replicas {
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		client, err := newReplicaClient(cfg, t)
+		var remote ltx.TXID
+		if err == nil {
+			client.SetLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err = client.Init(cctx); err == nil {
+				remote, err = remoteTXID(cctx, client)
+			}
+		}
+		cancel()
+		if err != nil {
+			d.problem(fmt.Sprintf("replica %d %s cannot be read: %v", i+1, t, err),
+				"check the network, the credentials (key file, host key, S3 keys) and that the folder or bucket exists")
+			continue
+		}
+		pending, err := pendingSince(metaPath(cfg, t), remote)
+		if err != nil {
+			d.problem(fmt.Sprintf("replica %d %s: local replication state: %v", i+1, t, err), "check the data folder's permissions")
+			continue
+		}
+		st := judgeLag(i+1, t.Scheme(), pending, time.Time{}, now, cfg.ReplicaLagMax)
+		switch {
+		case !st.OK:
+			d.problem(fmt.Sprintf("replica %d %s is %s", i+1, t, st.Problem),
+				"start the portal (it ships what is waiting), and look for \"replica target unreachable\" in its log")
+		case remote == 0:
+			d.ok("replica %d %s is reachable and holds nothing yet (the portal fills it when it runs)", i+1, t)
+		default:
+			d.ok("replica %d %s is reachable, lag %s (limit %s)", i+1, t, st.Lag.Round(100*time.Millisecond), cfg.ReplicaLagMax)
+		}
+	}
 }
 
 // checkCert checks the given certificate files: they load, the key matches, the certificate covers the
@@ -493,7 +623,10 @@ func renderEnvFile(data, baseURL, acmeEmail string) string {
 		b.WriteString("#PORTIER_TLS=acme\n#PORTIER_ADDR=:443\n#PORTIER_HTTP_ADDR=:80\n#PORTIER_ACME_EMAIL=you@example.com\n")
 	}
 	b.WriteString("#PORTIER_SMTP_URL=smtp://user:password@mail.example.com:587\n#PORTIER_MAIL_FROM=portal@example.com\n#PORTIER_MSP_NAME=Muster IT\n")
-	fmt.Fprintf(&b, "#PORTIER_BACKUP_DIR=%s\n#PORTIER_REPLICA_DIR=%s/replica\n", backupsDir, backupsDir)
+	fmt.Fprintf(&b, "#PORTIER_BACKUP_DIR=%s\n", backupsDir)
+	b.WriteString("# Continuous replication to storage off this machine (see the README, \"Backup and restore\"):\n" +
+		"#PORTIER_REPLICA_URL=s3://bucket/portier\n#PORTIER_REPLICA_S3_ENDPOINT=https://fsn1.your-objectstorage.com\n" +
+		"#PORTIER_REPLICA_S3_ACCESS_KEY_ID=\n#PORTIER_REPLICA_S3_SECRET_ACCESS_KEY=\n#PORTIER_RESTORE_IF_MISSING=true\n")
 	return b.String()
 }
 

@@ -146,7 +146,7 @@ var hardening = []string{
 	"ProtectKernelLogs=true\n", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX\n", "LockPersonality=true\n",
 	"MemoryDenyWriteExecute=true\n", "SystemCallFilter=@system-service\n", "AmbientCapabilities=CAP_NET_BIND_SERVICE\n",
 	"CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n", "Restart=on-failure\n", "ReadWritePaths=/var/lib/portier -/var/backups/portier\n",
-	"KillSignal=SIGTERM\n", "TimeoutStopSec=30\n", "ExecStart=/usr/local/bin/portier serve\n", "WantedBy=multi-user.target\n",
+	"KillSignal=SIGTERM\n", "TimeoutStopSec=45\n", "ExecStart=/usr/local/bin/portier serve\n", "WantedBy=multi-user.target\n",
 }
 
 func TestInstallServiceDryRun(t *testing.T) {

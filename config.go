@@ -41,23 +41,43 @@ type config struct {
 	IdPEndpoints    idp.Endpoints // where Microsoft and Google sign in (national clouds differ)
 
 	// Going live (tls.go, backup_scheduler.go).
-	TLS             string // off, acme or files
-	TLSCert         string
-	TLSKey          string
-	ACMEEmail       string
-	HTTPAddr        string // redirect and ACME challenge listener when TLS is on; "" when off
-	BackupDir       string // "" = no scheduled backups
-	BackupInterval  time.Duration
-	BackupKeep      int
-	ReplicaDir      string // "" = no built-in file replica
-	ReplicaInterval time.Duration
+	TLS            string // off, acme or files
+	TLSCert        string
+	TLSKey         string
+	ACMEEmail      string
+	HTTPAddr       string // redirect and ACME challenge listener when TLS is on; "" when off
+	BackupDir      string // "" = no scheduled backups
+	BackupInterval time.Duration
+	BackupKeep     int
+
+	// Continuous replication with Litestream (replication.go).
+	Replicas         []replicaTarget // empty = off
+	ReplicaSync      time.Duration   // how often WAL changes are shipped
+	ReplicaSnapshot  time.Duration   // how often a full snapshot is written to each target
+	ReplicaRetention time.Duration   // how far back a point-in-time restore can go
+	ReplicaLagMax    time.Duration   // /readyz and doctor fail beyond this
+	RestoreIfMissing bool
+	SFTPKeyFile      string
+	SFTPHostKey      string
+	S3               s3Settings
+
+	// KeyFile is where the master key is read from; KeySupplied is true when it was named by the operator
+	// (PORTIER_SECRET_KEY_FILE or a systemd credential): such a file is never created, only read.
+	KeyFile     string
+	KeySupplied bool
+}
+
+// s3Settings apply to every s3:// target.
+type s3Settings struct {
+	Endpoint, Region, AccessKeyID, SecretAccessKey string
 }
 
 func (c *config) DBPath() string  { return filepath.Join(c.DataDir, "portier.db") }
-func (c *config) KeyPath() string { return filepath.Join(c.DataDir, "secret.key") }
+func (c *config) KeyPath() string { return c.KeyFile }
 
 type settings struct {
-	list []*setting
+	list   []*setting
+	getenv func(string) string // for values that are not settings, such as systemd's CREDENTIALS_DIRECTORY
 }
 
 func newSettings() *settings {
@@ -87,13 +107,26 @@ func newSettings() *settings {
 	add("backup-dir", "PORTIER_BACKUP_DIR", "", "folder for scheduled backups (mount off-machine storage here); empty: no scheduled backups")
 	add("backup-interval", "PORTIER_BACKUP_INTERVAL", "24h", "time between scheduled backups")
 	add("backup-keep", "PORTIER_BACKUP_KEEP", "14", "number of scheduled backups to keep (older ones are deleted)")
-	add("replica-dir", "PORTIER_REPLICA_DIR", "", "folder for a continuously refreshed copy of the database (off-machine storage); empty: off")
-	add("replica-interval", "PORTIER_REPLICA_INTERVAL", "10s", "how often the replica is refreshed when the database changed")
+	add("replica-url", "PORTIER_REPLICA_URL", "", "continuous replication (Litestream) to one or more comma-separated targets: file:///mnt/backup/portier, sftp://user@host[:port]/absolute/path, s3://bucket/path; empty: off")
+	add("replica-dir", "PORTIER_REPLICA_DIR", "", "older name for a file:// target: the folder receives the replica (same as PORTIER_REPLICA_URL=file:///folder)")
+	add("replica-sync-interval", "PORTIER_REPLICA_SYNC_INTERVAL", "1s", "how often changes are shipped to the replica targets: at most this much is lost with the machine")
+	add("replica-snapshot-interval", "PORTIER_REPLICA_SNAPSHOT_INTERVAL", "24h", "how often a full snapshot is written to each target (restores start from the newest snapshot before the chosen time)")
+	add("replica-retention", "PORTIER_REPLICA_RETENTION", "168h", "how long snapshots and changes stay on the targets: the window for restore --at")
+	add("replica-lag-max", "PORTIER_REPLICA_LAG_MAX", "1m", "/readyz and doctor fail when a target is missing changes older than this, or was unreachable this long")
+	add("replica-sftp-key", "PORTIER_REPLICA_SFTP_KEY", "", "private key file (OpenSSH format) for sftp:// targets")
+	add("replica-sftp-host-key", "PORTIER_REPLICA_SFTP_HOST_KEY", "", "the SFTP server's public host key as one line of `ssh-keyscan -t ed25519 HOST` without the host name, e.g. \"ssh-ed25519 AAAA...\"; required for sftp://")
+	add("replica-s3-endpoint", "PORTIER_REPLICA_S3_ENDPOINT", "", "S3-compatible endpoint URL for s3:// targets (MinIO, Hetzner, Wasabi, Backblaze ...); empty: AWS")
+	add("replica-s3-region", "PORTIER_REPLICA_S3_REGION", "", "region of the s3:// bucket (empty: us-east-1, or what the endpoint needs)")
+	add("replica-s3-access-key-id", "PORTIER_REPLICA_S3_ACCESS_KEY_ID", "", "access key id for s3:// targets (empty: the AWS_* environment or instance role)")
+	add("replica-s3-secret-access-key", "PORTIER_REPLICA_S3_SECRET_ACCESS_KEY", "", "secret access key for s3:// targets")
+	add("restore-if-missing", "PORTIER_RESTORE_IF_MISSING", "false", "true: when the data folder has no database, restore it from the replica targets before serving (a new VM with the same settings comes up by itself)")
+	add("secret-key-file", "PORTIER_SECRET_KEY_FILE", "", "read the master key from this file instead of secret.key in the data folder (never created, only read); with systemd, LoadCredential=secret.key:/path works too")
 	return s
 }
 
 // register adds the settings to fs with defaults taken from the environment.
 func (s *settings) register(fs *flag.FlagSet, getenv func(string) string) {
+	s.getenv = getenv
 	for _, st := range s.list {
 		def := st.def
 		if v := getenv(st.env); v != "" {
@@ -299,15 +332,8 @@ func (s *settings) parseOps(c *config) error {
 	} else {
 		c.BackupKeep = n
 	}
-	c.ReplicaDir = s.get("replica-dir")
-	if c.ReplicaDir != "" && sameAsData(c.ReplicaDir) {
-		// The replica is written as portier.db: in the data folder it would replace the live database.
-		return bad("replica-dir", "must not be the data folder: the replica would replace the live database")
+	if err := s.parseReplication(c, sameAsData); err != nil {
+		return err
 	}
-	if v, err := time.ParseDuration(s.get("replica-interval")); err != nil || v < time.Second {
-		return bad("replica-interval", "want a duration of at least 1s such as 10s, got %q", s.get("replica-interval"))
-	} else {
-		c.ReplicaInterval = v
-	}
-	return nil
+	return s.parseKey(c)
 }

@@ -66,18 +66,6 @@ func auditCount(t *testing.T, p *portier, orgID int64, actor, action, suffix str
 	return n
 }
 
-// waitFor polls cond for a few seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func grantClipboard(t *testing.T, b *testkit.BrowserT, origin string) {
 	t.Helper()
 	for _, name := range []string{"clipboard-read", "clipboard-write"} {
@@ -130,18 +118,18 @@ func TestJourneyDocsCopyClipboard(t *testing.T) {
 	c.WaitVisible(`[data-testid="secret-value-password"]`)
 	c.WaitVisible(`[data-testid="copy-password"]`)
 	press(`[data-testid="copy-password"]`)
-	waitFor(t, "password on the clipboard", func() bool { return clip() == "M365-Geheim-4711" })
+	waitFor(t, 5*time.Second, "password on the clipboard", func() bool { return clip() == "M365-Geheim-4711" })
 	if got := c.Text(`[data-testid="copy-status-password"]`); got != "Copied" {
 		t.Fatalf("status after copying: %q", got)
 	}
-	waitFor(t, "copy of the password in the log", func() bool {
+	waitFor(t, 5*time.Second, "copy of the password in the log", func() bool {
 		return auditCount(t, p, org.ID, "Vera Viewer", "docs.copy", "M365 (Password)") == 1
 	})
 	// The current one-time code, never the seed; written as a ClipboardItem built from the pending fetch
 	// (the way Safari allows), so writeText refusing changes nothing.
 	testkit.Eval[chromedp.Void](c, `navigator.clipboard.writeText = () => Promise.reject(new DOMException("refused", "NotAllowedError"))`)
 	press(`[data-testid="copy-totp"]`)
-	waitFor(t, "a one-time code on the clipboard", func() bool { return len(clip()) == 6 })
+	waitFor(t, 5*time.Second, "a one-time code on the clipboard", func() bool { return len(clip()) == 6 })
 	got := clip()
 	now := time.Now()
 	prev, _ := totp.GenerateCode(copyJourneySeed, now.Add(-30*time.Second))
@@ -149,25 +137,25 @@ func TestJourneyDocsCopyClipboard(t *testing.T) {
 	if got != cur && got != prev {
 		t.Fatalf("clipboard holds %q, not the current code", got)
 	}
-	waitFor(t, "copy of the code in the log", func() bool {
+	waitFor(t, 5*time.Second, "copy of the code in the log", func() bool {
 		return auditCount(t, p, org.ID, "Vera Viewer", "docs.copy", "M365 (One-time code (TOTP))") == 1
 	})
 	// The user name, copied from the page.
 	c.Navigate(item)
 	press(`[data-testid="copy-username"]`)
-	waitFor(t, "user name on the clipboard", func() bool { return clip() == "admin@alpha.example" })
+	waitFor(t, 5*time.Second, "user name on the clipboard", func() bool { return clip() == "admin@alpha.example" })
 	// From the password list.
 	testkit.Eval[chromedp.Void](c, `navigator.clipboard.writeText("")`)
 	c.Navigate(base + "/docs/passwords")
 	press(`[data-testid="copy-password-` + strconv.FormatInt(ids[0], 10) + `"]`)
-	waitFor(t, "password from the list on the clipboard", func() bool { return clip() == "M365-Geheim-4711" })
+	waitFor(t, 5*time.Second, "password from the list on the clipboard", func() bool { return clip() == "M365-Geheim-4711" })
 	c.Axe()
 
 	// The SSID works; then the clipboard refuses: the page says so, and nothing claims a copy.
 	wifi := base + "/docs/wireless/" + strconv.FormatInt(ids[1], 10)
 	c.Navigate(wifi)
 	press(`[data-testid="copy-name"]`)
-	waitFor(t, "SSID on the clipboard", func() bool { return clip() == "Alpha-WLAN" })
+	waitFor(t, 5*time.Second, "SSID on the clipboard", func() bool { return clip() == "Alpha-WLAN" })
 	// Headless Chromium lets a page with a user gesture write even with the permission denied, so the
 	// page's clipboard refuses instead, as a browser that blocks it would (NotAllowedError).
 	testkit.Eval[chromedp.Void](c, `(() => {
@@ -176,7 +164,7 @@ func TestJourneyDocsCopyClipboard(t *testing.T) {
 		navigator.clipboard.writeText = refuse;
 	})()`)
 	press(`[data-testid="copy-key"]`)
-	waitFor(t, "the failure shown", func() bool {
+	waitFor(t, 5*time.Second, "the failure shown", func() bool {
 		return strings.Contains(testkit.Eval[string](c, `document.querySelector('[data-testid="copy-status-key"]').innerText`), "use “Show” instead")
 	})
 	if auditCount(t, p, org.ID, "Vera Viewer", "docs.reveal", "Alpha-WLAN (Network key)") != 1 {

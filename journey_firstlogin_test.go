@@ -294,6 +294,8 @@ func TestJourneyFirstPasswordThroughForgot(t *testing.T) {
 			b.Click(`[data-testid="login-submit"]`)
 			b.WaitVisible(`[data-testid="terms-accept"]`)
 			b.Click(`[data-testid="terms-accept"]`)
+			// The terms page has a sign-out button too: wait until it is gone before looking where we are.
+			b.WaitGone(`[data-testid="terms-accept"]`)
 			flSignedIn(t, b, l, slug)
 			flNoCSPErrors(t, b)
 		})

@@ -133,7 +133,7 @@ func TestJourneyHandbookPrintsOnA4(t *testing.T) {
 	if !strings.Contains(text, "Wlan-Schluessel-2026") {
 		t.Error("the Wi-Fi key is missing from the handbook with secrets")
 	}
-	if n := auditCount(t, p, org.ID, "Vera Viewer", "docs.handbook_reveal", "Laptop-Tunnel (Client configuration)"); n != 1 {
+	if n := auditCount(t, p, org.ID, "Vera Viewer", "docs.handbook_reveal", ":vpn.config:Laptop-Tunnel"); n != 1 {
 		t.Errorf("printed WireGuard configuration: %d audit entries, want 1", n)
 	}
 	saveHandbookShots(t, b, p.BaseURL+"/o/alpha/handbook", "en")

@@ -69,7 +69,8 @@ func commands() []command {
 		{"org", "create --name N [--slug S]", "create a customer organisation; prints its slug", cmdOrg},
 		{"invite", "--org SLUG --email E [--name N] [--role manager|viewer] [--lang de|en]", "invite a person to an organisation; prints the link", cmdInvite},
 		{"demo", "", "create the organisation \"Muster GmbH\" with example documentation; prints its slug", cmdDemo},
-		{"restore", "--from FILE", "put a backup into an empty data folder (refuses to overwrite a live database)", cmdRestore},
+		{"restore", "--from FILE|URL [--at TIME]", "put a backup file, or the state of a replica target (file://, sftp://, s3://) at a point in time, into an empty data folder (refuses a live database)", cmdRestore},
+		{"key", "export", "print the master key as a recovery sheet to keep offline (groups of four with checks)", cmdKey},
 		{"doctor", "", "check configuration, data folder, key file, database, TLS, SMTP and base URL; print what to fix", cmdDoctor},
 		{"install-service", "[--user U] [--dry-run]", "install the systemd unit, the service user and the data folder (needs root)", cmdInstallService},
 		{"bench", "[--out FILE] [--duration 5s] [--clients 64]", "generate 1,000 organisations, 100,000 items and 5,000 people in a temporary folder, serve them and measure; prints a table, writes JSON", cmdBench},
@@ -130,8 +131,44 @@ func cmdVersion(_ context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "portier %s (commit %s, built %s)\n", version, commit, date)
+	v, c, d := buildInfo()
+	fmt.Fprintf(env.stdout, "portier %s (commit %s, built %s)\n", v, c, d)
 	return nil
+}
+
+// buildInfo names version, commit and build time: from the release task's -ldflags, or else from what Go
+// records in every binary built from a checkout (`go build`, `go install`): the commit, its time, and
+// whether the work tree had changes.
+func buildInfo() (v, c, d string) {
+	v, c, d = version, commit, date
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v, c, d
+	}
+	if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version // go install portier@v1.2.3
+	}
+	var rev, at, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if c == "unknown" && rev != "" {
+		c = rev[:min(12, len(rev))]
+		if modified == "true" {
+			c += "+changes"
+		}
+	}
+	if d == "unknown" && at != "" {
+		d = at + " (commit time)"
+	}
+	return v, c, d
 }
 
 func cmdBackup(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
@@ -160,13 +197,33 @@ type app struct {
 	sealer *db.Sealer
 	i18n   *i18n.Bundle
 	log    *slog.Logger
+	repl   *replication // nil unless serving with replica targets
+}
+
+// loadKey reads the master key. A key the operator supplied is only read; secret.key in the data folder
+// is created on first start, but never beside an existing database: a new key there would seal nothing
+// the database holds, and the portal would fail at the first reveal.
+func loadKey(cfg *config) ([]byte, error) {
+	if cfg.KeySupplied {
+		return db.LoadKey(cfg.KeyPath())
+	}
+	if _, err := os.Stat(cfg.KeyPath()); errors.Is(err, os.ErrNotExist) && fileExists(cfg.DBPath()) {
+		return nil, fmt.Errorf("the database %s exists but its key file %s does not: put the key back (or set PORTIER_SECRET_KEY_FILE to it, e.g. the typed-in recovery sheet) before starting", cfg.DBPath(), cfg.KeyPath())
+	}
+	return db.LoadOrCreateKey(cfg.KeyPath())
+}
+
+// wrongKey explains ErrWrongKey wherever it is met.
+func wrongKey(cfg *config) error {
+	return fmt.Errorf("the key %s does not belong to the database %s (its check value does not open): sealed secrets would not open either. "+
+		"Supply this database's key (PORTIER_SECRET_KEY_FILE, or its secret.key in the data folder), or restore the database that belongs to this key", cfg.KeyPath(), cfg.DBPath())
 }
 
 func openApp(ctx context.Context, cfg *config, logger *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder %s: %w", cfg.DataDir, err)
 	}
-	key, err := db.LoadOrCreateKey(cfg.KeyPath())
+	key, err := loadKey(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -174,8 +231,22 @@ func openApp(ctx context.Context, cfg *config, logger *slog.Logger) (*app, error
 	if err != nil {
 		return nil, err
 	}
-	d, err := db.Open(ctx, cfg.DBPath())
+	var opts []db.Option
+	if len(cfg.Replicas) > 0 {
+		opts = append(opts, db.NoAutoCheckpoint)
+	}
+	if !fileExists(cfg.DBPath()) {
+		dropLitestreamState(cfg)
+	}
+	d, err := db.Open(ctx, cfg.DBPath(), opts...)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.EnsureKeyCheck(ctx, sealer); err != nil {
+		d.Close()
+		if errors.Is(err, db.ErrWrongKey) {
+			return nil, wrongKey(cfg)
+		}
 		return nil, err
 	}
 	bundle, err := i18n.Load()
@@ -217,6 +288,7 @@ func (a *app) server(mailer handlers.Mailer) (*handlers.Server, error) {
 		Mailer:         mailer,
 		NoMailServer:   cfg.SMTPURL == nil,
 		IdPEndpoints:   cfg.IdPEndpoints,
+		Replicas:       a.replicaStates(),
 	}, a.db, a.i18n, assets)
 }
 
@@ -237,11 +309,25 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		// `portier bench`: peak RSS ~120 MB with 100,000 items). GOGC set by the operator wins.
 		debug.SetGCPercent(200)
 	}
+	if err := restoreIfMissing(ctx, cfg, logger); err != nil {
+		return err
+	}
 	a, err := openApp(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
+	// Litestream's rule: its databases close after the application's connections.
+	defer func() {
+		a.db.Close()
+		if err := a.repl.Close(context.Background()); err != nil {
+			logger.Error("replication stopped with an error", "err", err)
+		}
+	}()
+	if len(cfg.Replicas) > 0 {
+		if a.repl, err = startReplication(ctx, cfg, logger); err != nil {
+			return err
+		}
+	}
 	worker := &mail.Worker{DB: a.db, Sealer: a.sealer, Sender: a.mailSender(), Log: logger}
 	srv, err := a.server(worker)
 	if err != nil {
@@ -280,7 +366,8 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	if msg := web.String(); msg != "" {
 		fmt.Fprintln(env.stdout, msg)
 	}
-	if link, err := srv.FirstAdminLink(ctx); err != nil {
+	// A stop signal right after start cancels ctx while the link is looked up: that is a shutdown, not an error.
+	if link, err := srv.FirstAdminLink(ctx); err != nil && ctx.Err() == nil {
 		return err
 	} else if link != "" {
 		fmt.Fprintf(env.stdout, "No administrator yet. Open this link to create the first one (valid 24 hours, until an administrator exists):\n%s\n", link)

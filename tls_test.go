@@ -351,7 +351,7 @@ func TestTLSSettings(t *testing.T) {
 		{map[string]string{"PORTIER_ACME_EMAIL": "nobody"}, "PORTIER_ACME_EMAIL"},
 		{map[string]string{"PORTIER_BACKUP_INTERVAL": "10s"}, "PORTIER_BACKUP_INTERVAL"},
 		{map[string]string{"PORTIER_BACKUP_KEEP": "0"}, "PORTIER_BACKUP_KEEP"},
-		{map[string]string{"PORTIER_REPLICA_INTERVAL": "soon"}, "PORTIER_REPLICA_INTERVAL"},
+		{map[string]string{"PORTIER_REPLICA_SYNC_INTERVAL": "soon"}, "PORTIER_REPLICA_SYNC_INTERVAL"},
 		{map[string]string{"PORTIER_REPLICA_DIR": "DATA"}, "PORTIER_REPLICA_DIR"},
 		{map[string]string{"PORTIER_BACKUP_DIR": "DATA"}, "PORTIER_BACKUP_DIR"},
 	}
@@ -377,7 +377,7 @@ func TestTLSSettings(t *testing.T) {
 	}
 	// With TLS off there is no plain-HTTP listener.
 	cfg = testConfig(t, map[string]string{"PORTIER_DATA": dir})
-	if cfg.TLS != "off" || cfg.HTTPAddr != "" || cfg.BackupInterval != 24*time.Hour || cfg.BackupKeep != 14 || cfg.ReplicaInterval != 10*time.Second {
+	if cfg.TLS != "off" || cfg.HTTPAddr != "" || cfg.BackupInterval != 24*time.Hour || cfg.BackupKeep != 14 || cfg.ReplicaSync != time.Second || len(cfg.Replicas) != 0 {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 }

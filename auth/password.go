@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -96,6 +97,7 @@ type Hasher struct {
 	params Params
 	sem    chan struct{}
 	kdf    kdfFunc // argon2.IDKey; replaceable in tests
+	runs   atomic.Uint64
 
 	// dummySalt and dummyKey make DummyVerify do exactly the work of a Verify with the
 	// current parameters, against a key no password produces in practice.
@@ -132,6 +134,16 @@ func NewHasherParams(p Params, concurrency int) (*Hasher, error) {
 	rand.Read(h.dummySalt)
 	rand.Read(h.dummyKey)
 	return h, nil
+}
+
+// Derivations counts the key derivations run so far (hashes, checks and dummy checks alike): every failed
+// sign-in must cost exactly one, whoever the address belongs to, so that time tells nothing apart.
+func (h *Hasher) Derivations() uint64 { return h.runs.Load() }
+
+// derive runs the key derivation and counts it.
+func (h *Hasher) derive(password, salt []byte, p Params) []byte {
+	h.runs.Add(1)
+	return h.kdf(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 
 // Params returns the parameters new hashes are made with.
@@ -173,7 +185,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
 		return "", err
 	}
-	key := h.kdf([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := h.derive([]byte(password), salt, p)
 	h.release()
 	return encodePHC(p, salt, key), nil
 }
@@ -196,7 +208,7 @@ func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, needsReh
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
-	got := h.kdf([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	got := h.derive([]byte(password), salt, p)
 	h.release()
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil
@@ -216,7 +228,7 @@ func (h *Hasher) DummyVerify(ctx context.Context, password string) error {
 	if err := h.acquire(ctx); err != nil {
 		return err
 	}
-	got := h.kdf([]byte(password), h.dummySalt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	got := h.derive([]byte(password), h.dummySalt, p)
 	h.release()
 	_ = subtle.ConstantTimeCompare(got, h.dummyKey)
 	return nil

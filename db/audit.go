@@ -83,9 +83,11 @@ func (d *DB) AuditOnce(ctx context.Context, e AuditEntry, itemID int64, window t
 // AuditFilter narrows the audit list.
 type AuditFilter struct {
 	OrgID  int64  // 0: all organisations (staff only)
-	Action string // prefix, e.g. "login"
-	Limit  int
-	Before int64 // id for paging: entries older than this
+	Action string // prefix, e.g. "login"; the whole name when ActionExact
+	// ActionExact matches Action as a whole ("docs.reveal" without "docs.reveal_old").
+	ActionExact bool
+	Limit       int
+	Before      int64 // id for paging: entries older than this
 	// CustomerView leaves out entries about staff-only items.
 	CustomerView bool
 }
@@ -102,7 +104,10 @@ func (d *DB) AuditList(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 		q += ` AND a.org_id = ?`
 		args = append(args, f.OrgID)
 	}
-	if f.Action != "" {
+	if f.Action != "" && f.ActionExact {
+		q += ` AND a.action = ?`
+		args = append(args, f.Action)
+	} else if f.Action != "" {
 		q += ` AND a.action LIKE ? ESCAPE '\'`
 		args = append(args, escapeLike(f.Action)+"%")
 	}

@@ -47,9 +47,17 @@ type DB struct {
 //   - foreign keys on (SQLite's default is off);
 //   - _time_format=sqlite stores time.Time as "2006-01-02 15:04:05.999999999-07:00", which SQLite's date
 //     functions understand (scs's store compares expiry with julianday()).
-func dsn(path string, readOnly bool) string {
+//   - wal_autocheckpoint(0) when Litestream replicates the file: it then owns checkpointing (PASSIVE at
+//     1,000 pages or every minute), because a checkpoint that restarts the WAL between two of its reads
+//     forces a full snapshot to the replica instead of shipping the few pages that changed.
+func dsn(path string, readOnly bool, opts ...Option) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
+	for _, o := range opts {
+		if o == NoAutoCheckpoint && !readOnly {
+			q.Add("_pragma", "wal_autocheckpoint(0)")
+		}
+	}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
@@ -62,12 +70,18 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
+// Option changes how Open treats the file.
+type Option int
+
+// NoAutoCheckpoint leaves checkpointing to someone else (Litestream, see dsn).
+const NoAutoCheckpoint Option = 1
+
 // Open opens (creating if needed) the database file at path and applies all migrations.
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, false))
+	w, err := sql.Open("sqlite", dsn(path, false, opts...))
 	if err != nil {
 		return nil, err
 	}

@@ -233,8 +233,8 @@ func (d *DB) RevokeInvitation(ctx context.Context, id int64) error {
 	return nil
 }
 
-// ReissueInvitation replaces the link of an invitation that was not accepted (the old link dies) and
-// extends it by ttl.
+// ReissueInvitation replaces the link of an open invitation (the old link dies) and extends it by ttl.
+// ErrConflict when it was accepted, revoked or replaced meanwhile.
 func (d *DB) ReissueInvitation(ctx context.Context, id int64, hash []byte, ttl time.Duration) (*Invitation, error) {
 	now := d.Now()
 	old, err := d.InvitationByID(ctx, id)
@@ -246,8 +246,17 @@ func (d *DB) ReissueInvitation(ctx context.Context, id int64, hash []byte, ttl t
 	}
 	var newID int64
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, now.Unix(), id); err != nil {
+		// Only an open invitation is replaced, and only once: the conditional UPDATE decides between
+		// parallel re-sends (and a revocation or acceptance meanwhile), so one live link remains.
+		res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND accepted_at IS NULL
+			AND revoked_at IS NULL`, now.Unix(), id)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return ErrConflict
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at)
 			SELECT user_id, org_id, role, name, invited_by, ?, ?, ? FROM invitations WHERE id = ? RETURNING id`,

@@ -420,3 +420,25 @@ func (d *DB) RecentSignIns(ctx context.Context, userID int64, limit int) ([]Sign
 	}
 	return out, rows.Err()
 }
+
+// SpendChallenge marks a WebAuthn challenge (its hash) as answered and reports whether this call did: of
+// parallel answers to one challenge exactly one gets true (the insert's row count decides). The mark is
+// kept until expires, after which the ceremony is refused anyway.
+func (d *DB) SpendChallenge(ctx context.Context, hash []byte, expires time.Time) (bool, error) {
+	var spent bool
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		now := d.Now().Unix()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM webauthn_challenges WHERE expires_at < ?`, now); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO webauthn_challenges(hash, expires_at) VALUES (?, ?)
+			ON CONFLICT(hash) DO NOTHING`, hash, expires.Unix())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		spent = n == 1
+		return err
+	})
+	return spent, err
+}

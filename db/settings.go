@@ -22,3 +22,15 @@ func (d *DB) SetSetting(ctx context.Context, key, value string) error {
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
 }
+
+// SwapSetting replaces the value of key with new if it is still old, and reports whether it did: a
+// one-time value (the first-administrator setup link) is consumed by this conditional write, whose row
+// count decides between parallel requests.
+func (d *DB) SwapSetting(ctx context.Context, key, old, new string) (bool, error) {
+	res, err := d.W.ExecContext(ctx, `UPDATE settings SET value = ? WHERE key = ? AND value = ?`, new, key, old)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

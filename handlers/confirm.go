@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v5"
 
@@ -31,23 +32,32 @@ func (s *Server) confirmPendingPage(c *echo.Context) error {
 }
 
 // confirmResend sends the confirmation link again. The answer is the same whether or not the address
-// belongs to anyone, and whether or not the cooldown withheld the mail.
+// belongs to anyone, and whether or not the cooldown withheld the mail; and it takes the same time
+// (waitFloor): a waiting address costs a token, a mail and an audit entry, which an unknown one does not.
 func (s *Server) confirmResend(c *echo.Context) error {
+	start := time.Now()
 	ctx := c.Request().Context()
 	email := db.NormalizeEmail(c.FormValue("email"))
-	u, err := s.db.UserByPendingEmail(ctx, email)
-	if err == nil {
-		err = s.sendConfirmation(ctx, c, u, email)
-	} else if errors.Is(err, db.ErrNotFound) {
-		if u, err = s.db.UserByEmail(ctx, email); err == nil && !u.EmailConfirmed {
+	// The account that holds the address comes first: an address someone else asked to switch to is
+	// theirs, and its owner is never mailed a link for another person's account (emailChange stores a
+	// taken address as waiting, so that the profile does not tell it is taken).
+	u, err := s.db.UserByEmail(ctx, email)
+	switch {
+	case err == nil:
+		if !u.EmailConfirmed {
 			err = s.sendConfirmation(ctx, c, u, email)
-		} else if errors.Is(err, db.ErrNotFound) || err == nil {
+		}
+	case errors.Is(err, db.ErrNotFound):
+		if u, err = s.db.UserByPendingEmail(ctx, email); err == nil {
+			err = s.sendConfirmation(ctx, c, u, email)
+		} else if errors.Is(err, db.ErrNotFound) {
 			err = nil
 		}
 	}
 	if err != nil {
 		return err
 	}
+	waitFloor(ctx, start)
 	l := i18n.From(ctx)
 	return s.render(c, http.StatusOK, views.PendingConfirmation(s.shell(c, l.T("confirm.pending.title")),
 		views.PendingConfirmationView{Email: email, SentKey: "confirm.pending.sent"}), nil)
@@ -67,7 +77,7 @@ func (s *Server) sendConfirmation(ctx context.Context, c *echo.Context, u *db.Us
 	m.Paragraphs = []string{l.T("mail.confirm.body", "email", email)}
 	m.ButtonText = l.T("mail.confirm.button")
 	m.ButtonURL = s.link("/confirm/" + raw)
-	m.After = []string{l.T("mail.confirm.expiry", "hours", int(s.cfg.ConfirmTTL.Hours())), l.T("mail.not_you")}
+	m.After = []string{l.N("mail.confirm.expiry", int(s.cfg.ConfirmTTL.Hours())), l.T("mail.not_you")}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.enqueue(ctx, tx, email, m); err != nil {
 			return err

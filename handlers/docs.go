@@ -491,14 +491,10 @@ func (s *Server) auditSecretUse(c *echo.Context, r *docReq, it *db.DocItem, acti
 // auditWindow is how long one entry covers further reveals (or copies) of the same secret by the same person.
 const auditWindow = 5 * time.Minute
 
-// secretAuditEntry names the item and, in the viewer's language, the field; the field's own name is kept
-// for de-duplication. Never the value.
+// secretAuditEntry names the item and the field by their codes (the log shows them in the reader's
+// language); the field is also kept on its own for de-duplication. Never the value.
 func (s *Server) secretAuditEntry(c *echo.Context, r *docReq, it *db.DocItem, action, field string) db.AuditEntry {
-	target := strconv.FormatInt(it.ID, 10) + ":" + r.area.Name + ":" + it.Name
-	if field != "" {
-		target += " (" + r.l.T(docs.Field{Name: field}.LabelKey(r.area.Name)) + ")"
-	}
-	e := s.auditEntry(c, r.org.ID, action, target)
+	e := s.auditEntry(c, r.org.ID, action, docItemTarget(it.ID, r.area.Name, field, it.Name))
 	e.Field = field
 	e.StaffOnly = it.StaffOnly
 	return e
@@ -619,7 +615,7 @@ func (s *Server) renderDocForm(c *echo.Context, r *docReq, status int, it *db.Do
 	}
 	v := views.DocFormView{Nav: nav, Area: r.area.Name, TitleKey: r.area.TitleKey(), Fields: fields, StaffOnly: staffOnly,
 		CanStaffOnly: r.u.IsStaff(), ErrorKey: errKey, Action: r.base, CancelHref: r.base,
-		Heading: r.l.T("docs.new_heading", "area", r.l.T(r.area.TitleKey()))}
+		Heading: r.l.T("docs.new_heading." + r.area.Name)}
 	if it != nil {
 		itemBase := r.base + "/" + strconv.FormatInt(it.ID, 10)
 		v.Action, v.CancelHref, v.Version = itemBase, itemBase, it.Version
@@ -724,7 +720,7 @@ func (s *Server) docsCreate(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	id, err := s.db.DocCreate(ctx, s.cfg.Sealer, ch, s.docActor(r), func(tx dbTx, id int64) error {
-		e := s.auditEntry(c, r.org.ID, "docs.create", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+ch.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.create", docItemTarget(id, r.area.Name, "", ch.Name))
 		e.StaffOnly = ch.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
@@ -752,7 +748,7 @@ func (s *Server) docsUpdate(c *echo.Context) error {
 		return s.renderDocForm(c, r, http.StatusUnprocessableEntity, it, raw, errs, ch.StaffOnly, "docs.fix_errors")
 	}
 	err = s.db.DocUpdate(ctx, s.cfg.Sealer, id, ch, s.docActor(r), func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "docs.update", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+ch.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.update", docItemTarget(id, r.area.Name, "", ch.Name))
 		e.StaffOnly = ch.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
@@ -780,7 +776,7 @@ func (s *Server) docsDelete(c *echo.Context) error {
 	}
 	id, ctx := it.ID, c.Request().Context()
 	err = s.db.DocSetDeleted(ctx, s.cfg.Sealer, r.org.ID, id, true, s.docActor(r), func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "docs.delete", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.delete", docItemTarget(id, r.area.Name, "", it.Name))
 		e.StaffOnly = it.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
@@ -814,7 +810,7 @@ func (s *Server) docsRestore(c *echo.Context) error {
 		return echo.ErrNotFound
 	}
 	err = s.db.DocSetDeleted(ctx, s.cfg.Sealer, r.org.ID, id, false, s.docActor(r), func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "docs.restore", strconv.FormatInt(id, 10)+":"+r.area.Name+":"+it.Name)
+		e := s.auditEntry(c, r.org.ID, "docs.restore", docItemTarget(id, r.area.Name, "", it.Name))
 		e.StaffOnly = it.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})

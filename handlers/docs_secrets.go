@@ -280,6 +280,15 @@ func (s *Server) docsRevealVersion(c *echo.Context) error {
 		return err
 	}
 	v := views.SecretView{Field: f.Name, Value: value, HideAfter: revealSeconds, BackHref: r.base + "/" + strconv.FormatInt(id, 10) + "/history", Pre: f.Kind == docs.SecretText}
+	if f.Kind == docs.TOTPSeed {
+		// An earlier seed is a seed too: never shown, only its current code (as docsReveal does).
+		code, remaining, err := s.currentCode(value)
+		if err != nil {
+			return err
+		}
+		v.Value, v.TOTP = code[:3]+" "+code[3:], true
+		v.Remaining, v.HideAfter = remaining, remaining
+	}
 	noStore(c)
 	return s.render(c, http.StatusOK, views.SecretPage(s.shell(c, it.Name), v), views.SecretFragment(v))
 }

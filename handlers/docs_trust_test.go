@@ -73,16 +73,15 @@ func TestHandbookPrintsTheCurrentCodeNotTheSeedAndAuditsEachSecret(t *testing.T)
 	}
 	// Viewer's secrets: NAS admin's password, the Wi-Fi key, the VPN configuration, M365's password and
 	// its one-time code; not the staff-only password.
-	want := map[string]bool{"NAS admin (Password)": true, "Alpha-WLAN (Network key)": true, "M365 (Password)": true,
-		"M365 (One-time code (TOTP))": true}
+	want := map[string]bool{"passwords.password:NAS admin": true, "wireless.key:Alpha-WLAN": true,
+		"passwords.password:M365": true, "passwords.totp:M365": true}
 	got := auditOf(t, e, f.a.ID, f.viewer.ID, "docs.handbook_reveal")
 	if len(got) != 5 {
 		t.Fatalf("handbook with secrets: %d entries, want one per printed secret (5): %+v", len(got), got)
 	}
 	seen := map[string]bool{}
 	for _, en := range got {
-		_, rest, _ := strings.Cut(en.Target, ":")
-		_, rest, _ = strings.Cut(rest, ":")
+		_, rest, _ := strings.Cut(en.Target, ":") // id:area.field:name
 		if seen[rest] {
 			t.Errorf("secret %q audited twice for one print", rest)
 		}

@@ -509,6 +509,7 @@ func (s *Server) mfaRoutes() {
 	e.GET("/security/confirm", s.securityConfirmPage, s.complete)
 	e.POST("/security/confirm", s.securityConfirm, s.complete)
 	e.POST("/security/methods/:id/rename", s.renameMethod, s.complete)
+	e.GET("/security/methods/:id/remove", s.removeMethodPage, s.complete)
 	e.POST("/security/methods/:id/remove", s.removeMethod, s.complete)
 	e.POST("/security/recovery", s.regenerateRecovery, s.complete)
 

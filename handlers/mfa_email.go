@@ -53,7 +53,7 @@ func (s *Server) sendEmailCode(c *echo.Context, u *db.User, addr, purpose, attem
 	m.Paragraphs = []string{
 		l.T(body, "msp", msp, "email", u.Email),
 		code,
-		l.T("mail.mfa_code.expiry", "minutes", int(db.EmailCodeTTL.Minutes())),
+		l.N("mail.mfa_code.expiry", int(db.EmailCodeTTL.Minutes())),
 	}
 	m.After = []string{l.T("mail.mfa_code.not_you")}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -123,17 +124,28 @@ func (s *Server) putCeremony(c *echo.Context, cer ceremony) error {
 }
 
 // takeCeremony returns the session's ceremony of this kind and deletes it: each challenge is used once.
-func (s *Server) takeCeremony(c *echo.Context, kind string, uid int64) (*ceremony, bool) {
-	raw := s.sm.PopString(c.Request().Context(), keyWebAuthn)
+//
+// Popping it from the session is not enough: parallel requests of one session all read it before any of
+// them saves the session without it. So the challenge is also spent in the database, where one answer per
+// challenge wins (db.SpendChallenge); the signature counter cannot tell a replay of a passkey that keeps
+// it at 0.
+func (s *Server) takeCeremony(c *echo.Context, kind string, uid int64) (*ceremony, bool, error) {
+	ctx := c.Request().Context()
+	raw := s.sm.PopString(ctx, keyWebAuthn)
 	if raw == "" {
-		return nil, false
+		return nil, false, nil
 	}
 	var cer ceremony
 	if json.Unmarshal([]byte(raw), &cer) != nil || cer.Kind != kind || cer.UID != uid ||
-		s.now().Sub(time.Unix(cer.Started, 0)) > ceremonyTTL {
-		return nil, false
+		s.now().Sub(time.Unix(cer.Started, 0)) > ceremonyTTL || cer.Data.Challenge == "" {
+		return nil, false, nil
 	}
-	return &cer, true
+	sum := sha256.Sum256([]byte(cer.Data.Challenge))
+	spent, err := s.db.SpendChallenge(ctx, sum[:], time.Unix(cer.Started, 0).Add(ceremonyTTL))
+	if err != nil || !spent {
+		return nil, false, err
+	}
+	return &cer, true, nil
 }
 
 // passkeyJSON is the answer of the ceremony endpoints to static/passkey.js.
@@ -203,7 +215,10 @@ func (s *Server) passkeyRegisterFinish(c *echo.Context) error {
 	if dest != "" {
 		return s.jsonAnswer(c, http.StatusOK, passkeyJSON{Redirect: dest})
 	}
-	cer, ok := s.takeCeremony(c, "register", u.ID)
+	cer, ok, err := s.takeCeremony(c, "register", u.ID)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return s.passkeyError(c, "mfa.passkey.failed")
 	}
@@ -294,7 +309,10 @@ func (s *Server) mfaPasskeyFinish(c *echo.Context) error {
 	if dest != "" {
 		return s.jsonAnswer(c, http.StatusOK, passkeyJSON{Redirect: dest})
 	}
-	cer, ok := s.takeCeremony(c, "mfa", u.ID)
+	cer, ok, err := s.takeCeremony(c, "mfa", u.ID)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return s.passkeyError(c, "mfa.passkey.failed")
 	}
@@ -400,7 +418,10 @@ func (s *Server) passkeyLoginFinish(c *echo.Context) error {
 	} else if wait > 0 {
 		return &tooMany{retryAfter: wait}
 	}
-	cer, ok := s.takeCeremony(c, "login", 0)
+	cer, ok, err := s.takeCeremony(c, "login", 0)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return s.passkeyError(c, "login.passkey_failed")
 	}

@@ -154,11 +154,15 @@ func (s *Server) totpSetupPage(c *echo.Context) error {
 
 func (s *Server) renderTOTPSetup(c *echo.Context, status int, u *db.User, secret []byte, v views.TOTPSetupView) error {
 	issuer := s.msp.Load().Name
-	png, err := qrcode.Encode(totpURI(issuer, u.Email, secret), qrcode.Medium, 256)
+	uri := totpURI(issuer, u.Email, secret)
+	png, err := qrcode.Encode(uri, qrcode.Medium, 256)
 	if err != nil {
 		return err
 	}
 	v.QR = "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+	// A phone cannot scan its own screen: the same URI as a link opens the authenticator app on it. The
+	// link never reaches a server (otpauth: is handled by the app), like the key typed out beside it.
+	v.AppLink = uri
 	v.Key = groupKey(secret)
 	v.Issuer, v.Account = issuer, u.Email
 	v.Assets = s.mfaAssets(false)

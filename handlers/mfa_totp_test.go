@@ -79,6 +79,11 @@ func TestTOTPEnrolmentFromChoiceToDocumentation(t *testing.T) {
 	if len(groups) != 8 || len(groups[0]) != 4 {
 		t.Fatalf("key not in groups of four: %q", key)
 	}
+	// On the phone that shows the page, the same key opens in the authenticator app.
+	if href := d.Find(`[data-testid=totp-app-link]`).AttrOr("href", ""); !strings.HasPrefix(href, "otpauth://totp/") ||
+		!strings.Contains(href, "secret="+strings.Join(groups, "")) {
+		t.Errorf("app link %q", href)
+	}
 	if st := d.Find(`[data-testid=totp-settings]`).Text(); !strings.Contains(st, "SHA1") || !strings.Contains(st, "6 digits") || !strings.Contains(st, "30 seconds") {
 		t.Errorf("settings: %q", st)
 	}

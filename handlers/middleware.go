@@ -93,7 +93,8 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		limit := int64(maxFormBody)
-		if r.Header.Get("Content-Type") != "" && isMultipart(r.Header.Get("Content-Type")) {
+		// Only the upload forms take more; any other form sent as multipart keeps the form limit.
+		if isMultipart(r.Header.Get("Content-Type")) && uploadRoutes[c.Path()] {
 			limit = maxUploadBody
 		}
 		if r.ContentLength > limit {
@@ -112,6 +113,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// uploadRoutes are the routes whose forms carry a file: the profile picture and the CSV import.
+var uploadRoutes = map[string]bool{"/profile/avatar": true, "/o/:slug/import/:area": true}
 
 func isMultipart(ct string) bool {
 	return len(ct) >= 19 && ct[:19] == "multipart/form-data"

@@ -481,20 +481,26 @@ func (s *Server) emailChange(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if taken {
-		s.audit(c, 0, "email.change_taken", addr)
-		return s.profileDone(c, "profile.email.sent")
-	}
+	// An address of someone else's account leaves the same traces as a free one — the waiting address on
+	// the profile, the notice to the current address, the answer's time (waitFloor) — so this form does
+	// not tell which addresses have an account. Only a free address gets a confirmation link; a taken one
+	// can never be confirmed (confirmEmail refuses it) and resending never mails its owner (confirmResend).
+	start := time.Now()
 	if err := s.db.SetPendingEmail(ctx, u.ID, addr); err != nil {
 		return err
 	}
-	s.audit(c, 0, "email.change_request", addr)
-	if err := s.sendConfirmation(ctx, c, u, addr); err != nil {
-		return err
+	if taken {
+		s.audit(c, 0, "email.change_taken", addr)
+	} else {
+		s.audit(c, 0, "email.change_request", addr)
+		if err := s.sendConfirmation(ctx, c, u, addr); err != nil {
+			return err
+		}
 	}
 	if err := s.notifyEmailChange(ctx, c, u, addr); err != nil {
 		return err
 	}
+	waitFloor(ctx, start)
 	return s.profileDone(c, "profile.email.sent")
 }
 

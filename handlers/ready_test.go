@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,5 +59,29 @@ func TestReadyz(t *testing.T) {
 	}
 	if resp, _ := e.get("/healthz", nil); resp.StatusCode != 200 {
 		t.Fatalf("healthz with a closed writer: %d", resp.StatusCode)
+	}
+}
+
+// TestReadyzReplicas: with replication on, /readyz lists each target's lag by number and kind (never its
+// URL) and answers 503 when one is behind or unreachable past the limit.
+func TestReadyzReplicas(t *testing.T) {
+	var mu sync.Mutex
+	states := []ReplicaState{
+		{N: 1, Scheme: "s3", Lag: 300 * time.Millisecond, OK: true},
+		{N: 2, Scheme: "sftp", OK: true},
+	}
+	e := newTestEnv(t, func(c *Config) {
+		c.Replicas = func() []ReplicaState { mu.Lock(); defer mu.Unlock(); return append([]ReplicaState(nil), states...) }
+	})
+	resp, body := e.get("/readyz", nil)
+	if resp.StatusCode != 200 || body != "ok\nreplica 1 (s3): lag 300ms\nreplica 2 (sftp): lag 0s\n" {
+		t.Fatalf("in sync: %d %q", resp.StatusCode, body)
+	}
+	mu.Lock()
+	states[1] = ReplicaState{N: 2, Scheme: "sftp", Lag: 90 * time.Second, Down: 95 * time.Second, Problem: "unreachable for 1m35s"}
+	mu.Unlock()
+	resp, body = e.get("/readyz", nil)
+	if resp.StatusCode != 503 || body != "replication behind\nreplica 1 (s3): lag 300ms\nreplica 2 (sftp): lag 1m30s, unreachable for 1m35s\n" {
+		t.Fatalf("behind: %d %q", resp.StatusCode, body)
 	}
 }

@@ -23,6 +23,19 @@ import (
 // so SMTP timing never shows.
 const forgotFloor = 250 * time.Millisecond
 
+// waitFloor waits until forgotFloor has passed since start (or the client left). Every form that mails
+// someone when an address is known (forgot password, resend confirmation) answers through it.
+func waitFloor(ctx context.Context, start time.Time) {
+	if wait := forgotFloor - time.Since(start); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+}
+
 // ValidEmail reports whether s is a plain e-mail address (no display name, no angle brackets) of at most
 // 254 bytes (RFC 5321's limit on a path). The web forms and the command line both use it.
 func ValidEmail(s string) bool {
@@ -92,14 +105,7 @@ func (s *Server) forgot(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if wait := forgotFloor - time.Since(start); wait > 0 {
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
-	}
+	waitFloor(ctx, start)
 	return s.render(c, http.StatusOK, views.ForgotSent(s.shell(c, l.T("forgot.sent.title")),
 		views.ForgotSentView{Email: email, Minutes: int(s.cfg.ResetTTL.Minutes())}), nil)
 }
@@ -145,7 +151,7 @@ func (s *Server) sendReset(ctx context.Context, c *echo.Context, u *db.User) err
 		m.ButtonText = l.T("mail.reset.button")
 	}
 	m.ButtonURL = s.link("/reset/" + raw)
-	m.After = []string{l.T("mail.reset.expiry", "minutes", int(s.cfg.ResetTTL.Minutes())), l.T("mail.not_you")}
+	m.After = []string{l.N("mail.reset.expiry", int(s.cfg.ResetTTL.Minutes())), l.T("mail.not_you")}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.enqueue(ctx, tx, u.Email, m); err != nil {
 			return err

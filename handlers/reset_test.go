@@ -71,7 +71,7 @@ func TestForgotFormAndSameAnswerForEveryAddress(t *testing.T) {
 	}
 	wantStatus, wantText := answer("nobody@kunde.example")
 	if wantStatus != 200 || !strings.Contains(wantText, en.T("forgot.sent.text", "email", "ADDRESS")) ||
-		!strings.Contains(wantText, en.T("forgot.sent.spam")) || !strings.Contains(wantText, en.T("forgot.sent.expiry", "minutes", 60)) {
+		!strings.Contains(wantText, en.T("forgot.sent.spam")) || !strings.Contains(wantText, en.N("forgot.sent.expiry", 60)) {
 		t.Fatalf("answer for an unknown address: %d %q", wantStatus, wantText)
 	}
 	for _, addr := range []string{"known@kunde.example", "invited@kunde.example", "disabled@kunde.example", "revoked@kunde.example", "KNOWN@kunde.example"} {
@@ -91,7 +91,7 @@ func TestForgotFormAndSameAnswerForEveryAddress(t *testing.T) {
 	}
 	known := resetMails(e, "known@kunde.example")
 	if len(known) != 1 || known[0].Subject != en.T("mail.reset.subject", "msp", "Muster IT") ||
-		!strings.Contains(known[0].HTML, "/reset/") || !strings.Contains(known[0].Text, en.T("mail.reset.expiry", "minutes", 60)) {
+		!strings.Contains(known[0].HTML, "/reset/") || !strings.Contains(known[0].Text, en.N("mail.reset.expiry", 60)) {
 		t.Errorf("known account: %d mails %+v", len(known), known)
 	}
 	invited := resetMails(e, "invited@kunde.example")

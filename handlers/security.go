@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -59,7 +60,9 @@ func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) 
 	}
 	for _, m := range methods {
 		sm := views.SecurityMethod{ID: m.ID, KindKey: "mfa.kind." + m.Kind, Name: m.Name, Added: l.DateTime(m.CreatedAt)}
-		if !m.LastUsedAt.IsZero() && !m.LastUsedAt.Equal(m.CreatedAt) {
+		// Enrolling proves a code and the first enrolment is listed among the sign-ins below, so it counts as
+		// a use here too: "not yet" beside a listed sign-in with the same method would contradict it.
+		if !m.LastUsedAt.IsZero() {
 			sm.LastUsed = l.DateTime(m.LastUsedAt)
 		}
 		switch {
@@ -174,7 +177,34 @@ func (s *Server) renameMethod(c *echo.Context) error {
 	return s.redirect(c, "/security#methods")
 }
 
-// removeMethod removes a factor, never the last one, and only with a recently entered password.
+// removeMethodPage asks before a factor is removed: one click on the security page must not take away a
+// way to sign in.
+func (s *Server) removeMethodPage(c *echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	id, err := methodParam(c)
+	if err != nil {
+		return err
+	}
+	m, err := s.db.MFAMethodOf(ctx, u.ID, id)
+	if err != nil {
+		return err
+	}
+	if !s.recentPassword(c) {
+		return s.redirect(c, "/security/confirm?next="+url.QueryEscape(c.Request().URL.Path))
+	}
+	all, err := s.db.MFAMethods(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	l := i18n.From(ctx)
+	// The last factor cannot go (removeMethod refuses it too): say so before the person confirms.
+	v := views.RemoveMethodView{ID: m.ID, KindKey: "mfa.kind." + m.Kind, Name: m.Name, Email: u.Email, Last: len(all) <= 1}
+	return s.render(c, http.StatusOK, views.RemoveMethod(s.shell(c, l.T("security.remove_title")), v), nil)
+}
+
+// removeMethod removes a factor, never the last one, and only with a recently entered password. The person
+// gets a mail in the same transaction, so a factor removed by someone else at their desk does not go unseen.
 func (s *Server) removeMethod(c *echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
@@ -187,10 +217,20 @@ func (s *Server) removeMethod(c *echo.Context) error {
 		return err
 	}
 	if !s.recentPassword(c) {
-		return s.redirect(c, "/security/confirm?next=%2Fsecurity%23methods")
+		return s.redirect(c, "/security/confirm?next="+url.QueryEscape(c.Request().URL.Path))
 	}
+	msp := s.msp.Load().Name
+	mail, ml := s.newEmail(u.Lang, u.Name, "mail.mfa_removed.subject", "msp", msp)
+	mail.Paragraphs = []string{ml.T("mail.mfa_removed.body", "kind", ml.T("mfa.kind."+m.Kind), "name", m.Name,
+		"email", u.Email, "date", ml.DateTime(s.now()), "browser", browserLabel(ml, c.Request().UserAgent()))}
+	mail.ButtonText = ml.T("mail.mfa_removed.button")
+	mail.ButtonURL = s.link("/security")
+	mail.After = []string{ml.T("mail.mfa_removed.not_you", "msp", msp)}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := db.RemoveMFAMethod(ctx, tx, u.ID, id); err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, tx, u.Email, mail); err != nil {
 			return err
 		}
 		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "mfa.remove", m.Kind+" "+m.Name))
@@ -201,6 +241,7 @@ func (s *Server) removeMethod(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.wakeMailer()
 	s.sm.Put(ctx, keyFlash, "security.removed")
 	return s.redirect(c, "/security#methods")
 }

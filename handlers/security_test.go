@@ -216,3 +216,63 @@ func TestManagerResetOnlyForOwnMembers(t *testing.T) {
 }
 
 func mfaItoa(n int) string { return itoa64(int64(n)) }
+
+// Removing a factor asks first (the security page only links to a confirmation), then removes it and mails
+// the person; the page's "last used" agrees with the sign-in list below it after the first enrolment.
+func TestRemoveFactorAsksAndNotifies(t *testing.T) {
+	e := newTestEnv(t)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUserNoMFA("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	if loc := e.loginPassword(u.Email, testPassword); loc != "/mfa/setup" {
+		t.Fatalf("without a factor the password leads to %q", loc)
+	}
+	e.enrolTOTPFlow(t)
+	e.post("/mfa/recovery/done", nil, nil)
+	first := countRows(t, e, `SELECT id FROM mfa_methods WHERE user_id = ?`, u.ID)
+
+	resp, body := e.get("/security", en2(nil))
+	mustStatus(t, "security page", resp, body, 200)
+	d := doc(t, body)
+	signin := d.Find(`[data-testid=signin]`).First().Text()
+	last := strings.TrimSpace(d.Find(`[data-testid=last-used-` + mfaItoa(first) + `]`).Text())
+	if !strings.Contains(signin, "Authenticator app") || last == "" || last == "not yet" || !strings.Contains(signin, last) {
+		t.Errorf("last used %q beside the sign-in %q", last, signin)
+	}
+	if d.Find(`form[action$="/remove"]`).Length() != 0 {
+		t.Errorf("the security page removes a factor with one click")
+	}
+
+	// The only factor: the confirmation says it cannot go, and offers no button to try.
+	resp, body = e.get("/security/methods/"+mfaItoa(first)+"/remove", en2(nil))
+	mustStatus(t, "confirmation of the last factor", resp, body, 200)
+	if d := doc(t, body); !strings.Contains(d.Find(`[data-testid=remove-method]`).Text(), "only second factor") || d.Find(`[data-testid=remove-confirm]`).Length() != 0 {
+		t.Errorf("the last factor is offered for removal")
+	}
+
+	// A second method, so the first may go.
+	resp, body = e.get("/mfa/setup/totp", en2(nil))
+	mustStatus(t, "add app", resp, body, 200)
+	secret, _ := b32.DecodeString(strings.ReplaceAll(doc(t, body).Find(`[data-testid=totp-key]`).Text(), " ", ""))
+	e.clock.Advance(time.Minute)
+	resp, _ = e.post("/mfa/setup/totp", url.Values{"name": {"New phone"}, "code": {totpCode(secret, totpStep(e.clock.Now()))}}, nil)
+	mustRedirect(t, "second app", resp, "/security")
+
+	resp, body = e.get("/security/methods/"+mfaItoa(first)+"/remove", en2(nil))
+	mustStatus(t, "confirmation", resp, body, 200)
+	d = doc(t, body)
+	if q := d.Find(`[data-testid=remove-method]`).Text(); !strings.Contains(q, "Work phone") || !strings.Contains(q, u.Email) {
+		t.Errorf("confirmation does not name the factor and the address: %q", q)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM mfa_methods WHERE user_id = ?`, u.ID); n != 2 {
+		t.Fatalf("asking removed the factor")
+	}
+	resp, _ = e.post("/security/methods/"+mfaItoa(first)+"/remove", nil, nil)
+	mustRedirect(t, "remove", resp, "/security#methods")
+	if n := countRows(t, e, `SELECT count(*) FROM mfa_methods WHERE user_id = ?`, u.ID); n != 1 {
+		t.Fatalf("%d factors after removing one", n)
+	}
+	m := e.lastMailTo(u.Email)
+	if !strings.Contains(m.Subject, "second factor was removed") || !strings.Contains(m.Text, "Work phone") || !strings.Contains(m.Text, "Authenticator app") {
+		t.Fatalf("notice: %q\n%s", m.Subject, m.Text)
+	}
+}

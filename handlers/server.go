@@ -47,6 +47,9 @@ type Config struct {
 	ResetTTL     time.Duration // default 60 minutes
 	ConfirmTTL   time.Duration // default 24 hours
 	IdPEndpoints idp.Endpoints // where Microsoft and Google sign in; default: their public clouds
+
+	// Replicas reports the replication targets' lag for /readyz (ready.go); nil when replication is off.
+	Replicas func() []ReplicaState
 }
 
 // Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.

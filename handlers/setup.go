@@ -40,25 +40,33 @@ func (s *Server) FirstAdminLink(ctx context.Context) (string, error) {
 
 // setupLinkValid checks a setup token against the stored hash and expiry, and that no admin exists yet.
 func (s *Server) setupLinkValid(ctx context.Context, raw string) (bool, error) {
+	stored, err := s.setupLinkStored(ctx, raw)
+	return stored != "", err
+}
+
+// setupLinkStored is the stored value that the setup token matches while it is valid, "" otherwise.
+func (s *Server) setupLinkStored(ctx context.Context, raw string) (string, error) {
 	hash, err := auth.HashToken(raw)
 	if err != nil {
-		return false, nil
+		return "", nil
 	}
 	stored, err := s.db.Setting(ctx, "setup.token", "")
 	if err != nil || stored == "" {
-		return false, err
+		return "", err
 	}
 	hexHash, until, _ := strings.Cut(stored, " ")
 	want, err := hex.DecodeString(hexHash)
 	if err != nil || len(want) != sha256.Size || subtle.ConstantTimeCompare(want, hash) != 1 {
-		return false, nil
+		return "", nil
 	}
 	exp, err := time.Parse(time.RFC3339, until)
 	if err != nil || !s.now().Before(exp) {
-		return false, nil
+		return "", nil
 	}
-	n, err := s.db.AdminsOrInvited(ctx)
-	return n == 0, err
+	if n, err := s.db.AdminsOrInvited(ctx); err != nil || n > 0 {
+		return "", err
+	}
+	return stored, nil
 }
 
 func (s *Server) setupPage(c *echo.Context) error {
@@ -83,11 +91,11 @@ func (s *Server) renderSetup(c *echo.Context, status int, v views.SetupView) err
 // administrator names the MSP (staff_msp_setup.go).
 func (s *Server) setupCreate(c *echo.Context) error {
 	ctx := c.Request().Context()
-	ok, err := s.setupLinkValid(ctx, c.Param("token"))
+	stored, err := s.setupLinkStored(ctx, c.Param("token"))
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if stored == "" {
 		return s.linkProblem(c, db.TokenUsed, "setup")
 	}
 	v := views.SetupView{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")), Lang: c.FormValue("lang")}
@@ -101,15 +109,23 @@ func (s *Server) setupCreate(c *echo.Context) error {
 	if v.EmailErr != "" || v.NameErr != "" {
 		return s.renderSetup(c, http.StatusUnprocessableEntity, v)
 	}
+	// The link is spent before anyone is invited, by a conditional write: of parallel posts through one
+	// link exactly one invites an administrator (checking and then clearing let each of them invite one).
+	if took, err := s.db.SwapSetting(ctx, "setup.token", stored, ""); err != nil {
+		return err
+	} else if !took {
+		return s.linkProblem(c, db.TokenUsed, "setup")
+	}
 	e := s.auditEntry(c, 0, "", "")
 	e.ActorName = v.Name
 	// The setup link was printed on the server's console: whoever holds it acts as the operator.
 	link, _, _, err := s.Invite(ctx, InviteRequest{Email: v.Email, Name: v.Name, Lang: v.Lang, Role: "admin",
 		By: access.Operator(), Actor: e, NoMail: true})
 	if err != nil {
-		return err
-	}
-	if err := s.db.SetSetting(ctx, "setup.token", ""); err != nil {
+		// Nobody was invited: the link works again, unless a restart printed a new one meanwhile.
+		if _, rerr := s.db.SwapSetting(ctx, "setup.token", "", stored); rerr != nil {
+			s.log.Error("restore setup link", "err", rerr)
+		}
 		return err
 	}
 	return s.redirect(c, strings.TrimPrefix(link, strings.TrimRight(s.cfg.BaseURL.String(), "/")))

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -436,7 +435,11 @@ func (s *Server) auditView(c *echo.Context, base string, orgID int64, orgs []db.
 		}
 		v.Orgs = append(v.Orgs, views.AuditOrgOption{Slug: o.Slug, Name: o.Name, Selected: sel})
 	}
-	entries, err := s.db.AuditList(ctx, db.AuditFilter{OrgID: orgID, Action: action, Before: before, Limit: auditPage + 1,
+	for _, a := range auditActions {
+		v.Actions = append(v.Actions, views.AuditActionOption{Value: a, Label: auditActionText(l, a), Selected: a == action})
+	}
+	// The filter's choices are whole actions; any other value (an old link, a typed URL) is a prefix.
+	entries, err := s.db.AuditList(ctx, db.AuditFilter{OrgID: orgID, Action: action, ActionExact: knownAuditAction(action), Before: before, Limit: auditPage + 1,
 		CustomerView: !currentUser(c).IsStaff()})
 	if err != nil {
 		return v, err
@@ -463,31 +466,10 @@ func (s *Server) auditView(c *echo.Context, base string, orgID int64, orgs []db.
 	for _, e := range entries {
 		v.Rows = append(v.Rows, views.AuditRow{
 			ID: e.ID, At: l.DateTime(e.At), Actor: e.ActorName, Org: e.OrgName, Action: auditActionText(l, e.Action),
-			ActionCode: e.Action, Target: auditTargetText(l, e.Target), IP: e.IP,
+			ActionCode: e.Action, Target: auditTargetText(l, e.Action, e.Target), IP: e.IP,
 		})
 	}
 	return v, nil
-}
-
-// docTargetRE matches the target of documentation entries: "<item id>:<area>:<name and details>".
-var docTargetRE = regexp.MustCompile(`^\d+:(configurations|contacts|passwords|wireless|vpn):(.*)$`)
-
-// auditTargetText shows a documentation target as "<area>: <name>", without the internal id.
-func auditTargetText(l *i18n.Localizer, target string) string {
-	if m := docTargetRE.FindStringSubmatch(target); m != nil {
-		return l.T("docs.area."+m[1]) + ": " + m[2]
-	}
-	return target
-}
-
-// auditActionText shows an action through its translation "audit.<action>", or its raw name when there
-// is none (an action added later without a text still shows up).
-func auditActionText(l *i18n.Localizer, action string) string {
-	key := "audit." + action
-	if txt := l.T(key); txt != key {
-		return txt
-	}
-	return action
 }
 
 // staffAudit is the whole audit log for administrators, filterable by organisation and action.

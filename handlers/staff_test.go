@@ -540,7 +540,7 @@ func TestEveryPeopleActionIsAuditedAndShownToAdmins(t *testing.T) {
 			t.Errorf("%s shown as %q", action, row)
 		}
 	}
-	if !strings.Contains(seen["member.role"], "viewer@alpha.example") || !strings.Contains(seen["settings.update"], "invite.ttl_days: 14") {
+	if !strings.Contains(seen["member.role"], "viewer@alpha.example") || !strings.Contains(seen["settings.update"], "Invitation lifetime (days): 14") || !strings.Contains(seen["member.role"], "(Viewer → Manager)") {
 		t.Errorf("targets: %q / %q", seen["member.role"], seen["settings.update"])
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
 )
 
@@ -126,14 +127,37 @@ func (l *Localizer) T(key string, args ...any) string {
 	return strings.NewReplacer(pairs...).Replace(s)
 }
 
-// N picks key+".one" when n is 1 and key+".other" otherwise (the CLDR rule for both German and English),
-// with {n} filled in.
+// N renders a count with the CLDR cardinal plural rules of the localizer's language (golang.org/x/text's
+// copy of the CLDR tables): key+".one", key+".other" and, for languages that have them, ".zero", ".two",
+// ".few", ".many". A form the files lack falls back to ".other". {n} is filled with n. Every text with a
+// count goes through here, so that no page says "1 Einträge".
 func (l *Localizer) N(key string, n int, args ...any) string {
-	suffix := ".other"
-	if n == 1 {
-		suffix = ".one"
+	suffix := pluralSuffix(l.Lang, n)
+	if _, ok := l.msgs[key+suffix]; !ok {
+		suffix = ".other"
 	}
 	return l.T(key+suffix, append([]any{"n", strconv.Itoa(n)}, args...)...)
+}
+
+// pluralSuffix is the key suffix of n's plural form in lang.
+func pluralSuffix(lang string, n int) string {
+	i := n
+	if i < 0 {
+		i = -i
+	}
+	switch plural.Cardinal.MatchPlural(language.Make(lang), i, 0, 0, 0, 0) {
+	case plural.Zero:
+		return ".zero"
+	case plural.One:
+		return ".one"
+	case plural.Two:
+		return ".two"
+	case plural.Few:
+		return ".few"
+	case plural.Many:
+		return ".many"
+	}
+	return ".other"
 }
 
 // DateTime formats t in the person's time zone: "22.11.2026, 14:05" or "22 Nov 2026, 14:05".

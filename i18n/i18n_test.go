@@ -115,6 +115,35 @@ func TestEveryKeyUsedInCodeExists(t *testing.T) {
 	}
 }
 
+// A count is never written into a text with a fixed plural: every {n} lives in key.one/key.other (and
+// renders through N), and the forms come from CLDR: "1 Eintrag", "0 Einträge", "2 Einträge".
+func TestCountsUsePluralRules(t *testing.T) {
+	b, _ := Load()
+	for _, lang := range Languages {
+		for k, v := range b.Keys(lang) {
+			if strings.Contains(v, "{n}") && !strings.HasSuffix(k, ".one") && !strings.HasSuffix(k, ".other") {
+				t.Errorf("%s.json %s has a count without plural forms: %q", lang, k, v)
+			}
+			if base, ok := strings.CutSuffix(k, ".one"); ok {
+				if _, ok := b.Keys(lang)[base+".other"]; !ok {
+					t.Errorf("%s.json has %s but no %s.other", lang, k, base)
+				}
+			}
+		}
+	}
+	de, en := b.For("de", ""), b.For("en", "")
+	for n, want := range map[int]string{0: "0 Einträge", 1: "1 Eintrag", 2: "2 Einträge", 21: "21 Einträge"} {
+		if got := de.N("docs.total", n); got != want {
+			t.Errorf("de N(docs.total, %d) = %q, want %q", n, got, want)
+		}
+	}
+	for n, want := range map[int]string{0: "0 entries", 1: "1 entry", 2: "2 entries"} {
+		if got := en.N("docs.total", n); got != want {
+			t.Errorf("en N(docs.total, %d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 func TestNegotiate(t *testing.T) {
 	b, _ := Load()
 	for header, want := range map[string]string{

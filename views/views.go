@@ -50,6 +50,11 @@ type ShellUser struct {
 // their localized fragment — never silence.
 const HTMXConfig = `{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
 
+// tn renders a count with the language's plural rules (key.one, key.other, …); see i18n.Localizer.N.
+func tn(ctx context.Context, key string, n int, args ...any) string {
+	return i18n.From(ctx).N(key, n, args...)
+}
+
 func t(ctx context.Context, key string, args ...any) string {
 	return i18n.From(ctx).T(key, args...)
 }

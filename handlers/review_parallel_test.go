@@ -1,0 +1,320 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// One-time things under parallel requests, found in the review of every route: each is consumed once,
+// however many requests race for it. Named TestParallel… so CI runs them under -race.
+
+// Forty posts of the first-administrator form at once through the same setup link, each with another
+// address: one administrator is invited, the others find the link used.
+func TestParallelFirstAdminSetupLink(t *testing.T) {
+	e := newTestEnv(t)
+	link, err := e.srv.FirstAdminLink(context.Background())
+	if err != nil || link == "" {
+		t.Fatalf("link %q %v", link, err)
+	}
+	path := strings.TrimPrefix(link, e.ts.URL)
+	got := e.fire(burst, func(i int) (answer, error) {
+		return e.postAs(newBrowser(), path, url.Values{"email": {fmt.Sprintf("admin%d@msp.example", i)},
+			"name": {fmt.Sprintf("Admin %d", i)}, "lang": {"en"}})
+	})
+	if n := countStatus(got, http.StatusSeeOther); n != 1 {
+		t.Fatalf("%d of %d setup posts were accepted, want 1: %v", n, burst, got)
+	}
+	if n := countStatus(got, http.StatusGone); n != burst-1 {
+		t.Fatalf("%d of %d setup posts found the link used, want %d: %v", n, burst, burst-1, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM invitations WHERE role = 'admin'`); n != 1 {
+		t.Fatalf("%d administrator invitations, want 1", n)
+	}
+}
+
+// passed counts the answers of a burst of second-factor posts that let the person in (a redirect that is
+// neither back to the sign-in nor to the second factor again).
+func passed(as []answer) int {
+	n := 0
+	for _, a := range as {
+		if a.status == http.StatusSeeOther && a.location != "/login" && !strings.HasPrefix(a.location, "/mfa") {
+			n++
+		}
+	}
+	return n
+}
+
+// signedInBrowsers are n browsers that each passed the password step of u.
+func (e *testEnv) passwordStepBrowsers(n int, email string) []*http.Client {
+	e.t.Helper()
+	cs := make([]*http.Client, n)
+	for i := range cs {
+		cs[i] = newBrowser()
+		a, err := e.postAs(cs[i], "/login", url.Values{"email": {email}, "password": {testPassword}})
+		if err != nil || a.status != http.StatusSeeOther || a.location != "/mfa" {
+			e.t.Fatalf("password step %d: %v %v", i, a, err)
+		}
+	}
+	return cs
+}
+
+// One recovery code sent from forty browsers at once (each past the password step): it lets one of them
+// in, and is spent.
+func TestParallelOneRecoveryCode(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUserNoMFA("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	e.loginPassword(u.Email, testPassword)
+	_, codes := e.enrolTOTPFlow(t)
+	e.post("/mfa/recovery/done", nil, nil)
+	browsers := e.passwordStepBrowsers(burst, u.Email)
+	got := e.fire(burst, func(i int) (answer, error) {
+		return e.postAs(browsers[i], "/mfa", url.Values{"use": {"recovery"}, "code": {codes[0]}})
+	})
+	if n := passed(got); n != 1 {
+		t.Fatalf("one recovery code let %d of %d browsers in, want 1: %v", n, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL`, u.ID); n != 9 {
+		t.Fatalf("%d codes left, want 9", n)
+	}
+}
+
+// One authenticator code sent from forty browsers at once: one gets in, the others meet a used time step.
+func TestParallelOneTOTPCode(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUser("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	browsers := e.passwordStepBrowsers(burst, u.Email)
+	good := code(e.clock.Now())
+	got := e.fire(burst, func(i int) (answer, error) {
+		return e.postAs(browsers[i], "/mfa", url.Values{"use": {"totp"}, "code": {good}})
+	})
+	if n := passed(got); n != 1 {
+		t.Fatalf("one authenticator code let %d of %d browsers in, want 1: %v", n, burst, got)
+	}
+}
+
+// One reset link posted forty times at once, each with another new password: one sets the password, the
+// others find the link used, and the password that works is the one that was set.
+func TestParallelOneResetLink(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUser("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	e.forgot(u.Email)
+	link := lastResetLink(t, e, u.Email)
+	got := e.fire(burst, func(i int) (answer, error) {
+		pw := fmt.Sprintf("Neues-Fenster#%04d", i)
+		return e.postAs(newBrowser(), link, pwValues("", pw, pw, false))
+	})
+	if n := countStatus(got, http.StatusOK); n != 1 {
+		t.Fatalf("%d of %d posts of one reset link set a password, want 1: %v", n, burst, got)
+	}
+	if n := countStatus(got, http.StatusGone); n != burst-1 {
+		t.Fatalf("%d of %d posts found the link used, want %d: %v", n, burst, burst-1, got)
+	}
+	for i, a := range got {
+		if a.status != http.StatusOK {
+			continue
+		}
+		pw := fmt.Sprintf("Neues-Fenster#%04d", i)
+		if a, _ := e.postAs(newBrowser(), "/login", url.Values{"email": {u.Email}, "password": {pw}}); a.status != http.StatusSeeOther {
+			t.Fatalf("the password of the accepted post does not sign in: %v", a)
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'password.reset' AND actor_id = ?`, u.ID); n != 1 {
+		t.Fatalf("password.reset audited %d times", n)
+	}
+}
+
+// One confirmation link opened forty times at once: one switches the address (one audit entry), the
+// others find it used.
+func TestParallelOneConfirmationLink(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.createUser("alt@muster.example", "Anna", "", nil)
+	if _, err := e.db.W.Exec(`UPDATE users SET pending_email = 'neu@muster.example' WHERE id = ?`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.post("/confirm/resend", url.Values{"email": {"neu@muster.example"}}, nil)
+	link := linkIn(t, e.lastMailTo("neu@muster.example"))
+	got := e.fire(burst, func(int) (answer, error) {
+		resp, err := newBrowser().Get(e.URL(link))
+		if err != nil {
+			return answer{}, err
+		}
+		resp.Body.Close()
+		return answer{resp.StatusCode, location(resp)}, nil
+	})
+	if n := countStatus(got, http.StatusOK); n != 1 {
+		t.Fatalf("%d of %d opened the link successfully, want 1: %v", n, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'email.confirmed' AND actor_id = ?`, u.ID); n != 1 {
+		t.Fatalf("email.confirmed audited %d times", n)
+	}
+}
+
+// postJSONAs sends a ceremony answer with client; safe to call from any goroutine.
+func (e *testEnv) postJSONAs(client *http.Client, path string, body []byte) (answer, error) {
+	req, err := http.NewRequest(http.MethodPost, e.URL(path), bytes.NewReader(body))
+	if err != nil {
+		return answer{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	var out passkeyJSON
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return answer{}, fmt.Errorf("%s: %d: %w", path, resp.StatusCode, err)
+	}
+	return answer{resp.StatusCode, out.Redirect}, nil
+}
+
+// One passkey answer to one challenge, sent forty times at once from the browser that asked for it, by
+// an authenticator that does not count (synced passkeys keep the counter at 0, so the counter check
+// cannot tell a replay): one sign-in, one new session. The challenge is spent once, in the database.
+func TestParallelOnePasskeyAnswer(t *testing.T) {
+	e := newTestEnv(t, withLocalhost)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUserNoMFA("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	a := newSoftAuthenticator(t, e)
+	e.loginPassword(u.Email, testPassword)
+	e.registerPasskey(a, "Laptop")
+	e.post("/mfa/recovery/done", nil, nil)
+	e.post("/logout", nil, nil)
+	sessionsBefore := countRows(t, e, `SELECT count(*) FROM user_sessions WHERE user_id = ?`, u.ID)
+
+	browser := newBrowser()
+	begin, err := e.postAs(browser, "/login/passkey/begin", nil)
+	if err != nil || begin.status != http.StatusOK {
+		t.Fatalf("begin: %v %v", begin, err)
+	}
+	// postAs discards the body: ask again for the options, with the same browser, and read them.
+	req, _ := http.NewRequest(http.MethodPost, e.URL("/login/passkey/begin"), nil)
+	resp, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	a.count = ^uint32(0) // get() counts up first: the answer carries 0, like a non-counting authenticator
+	answerBody := a.get(parseOptions(t, string(raw)))
+	got := e.fire(burst, func(int) (answer, error) {
+		return e.postJSONAs(browser, "/login/passkey/finish", answerBody)
+	})
+	signedIn := 0
+	for _, g := range got {
+		if g.location != "" {
+			signedIn++
+		}
+	}
+	if signedIn != 1 {
+		t.Fatalf("one passkey answer signed in %d of %d times, want 1: %v", signedIn, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM user_sessions WHERE user_id = ?`, u.ID) - sessionsBefore; n != 1 {
+		t.Fatalf("one passkey answer made %d sessions, want 1", n)
+	}
+}
+
+// The right e-mail code sent forty times at once in its sign-in attempt: it passes once (one new signed-in
+// session), and is spent.
+func TestParallelOneEmailCode(t *testing.T) {
+	e := newTestEnv(t)
+	o := e.createOrg("Muster GmbH", "muster")
+	u := e.createUserNoMFA("anna@muster.example", "Anna", "", map[int64]string{o.ID: "viewer"})
+	use := "email-" + itoa64(e.enrolEmailMethod(u.ID, u.Email))
+	e.loginPassword(u.Email, testPassword)
+	e.get("/mfa?use="+use, nil)
+	good := e.mailedCode(u.Email)
+	got := e.fire(burst, func(int) (answer, error) {
+		return e.postAs(e.client, "/mfa", url.Values{"use": {use}, "code": {good}})
+	})
+	if n := passed(got); n != 1 {
+		t.Fatalf("one e-mail code passed %d of %d times, want 1: %v", n, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM email_codes WHERE user_id = ? AND used_at IS NULL`, u.ID); n != 0 {
+		t.Fatalf("%d e-mail codes still live", n)
+	}
+}
+
+// Forty parallel re-sends of one invitation by its organisation's manager: one new link, the old one dead,
+// so the person has exactly one live invitation there (each re-send used to copy the invitation again,
+// leaving forty live links).
+func TestParallelResendsOfOneInvitation(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	o := e.createOrg("Muster GmbH", "muster")
+	mgr := e.createUser("mia@muster.example", "Mia", "", map[int64]string{o.ID: "manager"})
+	e.invite("neu@muster.example", "Neu", o.ID, "viewer", "en")
+	var id int64
+	if err := e.db.R.QueryRow(`SELECT id FROM invitations WHERE org_id = ?`, o.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	browser := newBrowser()
+	if a, err := e.postAs(browser, "/login", url.Values{"email": {mgr.Email}, "password": {testPassword}}); err != nil || a.location != "/mfa" {
+		t.Fatalf("sign-in: %v %v", a, err)
+	}
+	if a, err := e.postAs(browser, "/mfa", url.Values{"use": {"totp"}, "code": {code(e.clock.Now())}}); err != nil || a.status != http.StatusSeeOther {
+		t.Fatalf("second factor: %v %v", a, err)
+	}
+	got := e.fire(burst, func(int) (answer, error) {
+		return e.postAs(browser, fmt.Sprintf("/o/muster/invitations/%d/resend", id), nil)
+	})
+	if n := countStatus(got, http.StatusSeeOther); n != 1 {
+		t.Errorf("%d of %d re-sends went through, want 1: %v", n, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM invitations WHERE org_id = ? AND accepted_at IS NULL AND revoked_at IS NULL`, o.ID); n != 1 {
+		t.Fatalf("%d live invitations after parallel re-sends, want 1", n)
+	}
+	// Forty invitations of one new address at once, half as manager, half as viewer: one live invitation.
+	e.fire(burst, func(i int) (answer, error) {
+		role := []string{"manager", "viewer"}[i%2]
+		return e.postAs(browser, "/o/muster/people/invite", url.Values{"email": {"zwei@muster.example"}, "name": {"Zwei"},
+			"role": {role}, "lang": {"de"}})
+	})
+	if n := countRows(t, e, `SELECT count(*) FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = 'zwei@muster.example'
+		AND i.accepted_at IS NULL AND i.revoked_at IS NULL`); n != 1 {
+		t.Fatalf("%d live invitations after parallel invitations of one address, want 1", n)
+	}
+}
+
+// signedIn is a browser of u past both factors.
+func (e *testEnv) signedInBrowser(u string) *http.Client {
+	e.t.Helper()
+	b := newBrowser()
+	if a, err := e.postAs(b, "/login", url.Values{"email": {u}, "password": {testPassword}}); err != nil || a.location != "/mfa" {
+		e.t.Fatalf("sign-in %s: %v %v", u, a, err)
+	}
+	if a, err := e.postAs(b, "/mfa", url.Values{"use": {"totp"}, "code": {code(e.clock.Now())}}); err != nil || a.status != http.StatusSeeOther {
+		e.t.Fatalf("second factor %s: %v %v", u, a, err)
+	}
+	return b
+}
+
+// Two administrators disabling each other, twenty times each, at the same moment: one of them stays
+// enabled (the last enabled administrator is never disabled).
+func TestParallelAdminsDisableEachOther(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createUser("ada@msp.example", "Ada", "admin", nil)
+	b := e.createUser("bea@msp.example", "Bea", "admin", nil)
+	ba := e.signedInBrowser(a.Email)
+	e.clock.Advance(30 * time.Second) // the next step: Ada's code is spent
+	bb := e.signedInBrowser(b.Email)
+	e.fire(burst, func(i int) (answer, error) {
+		if i%2 == 0 {
+			return e.postAs(ba, fmt.Sprintf("/staff/people/%d/disable", b.ID), nil)
+		}
+		return e.postAs(bb, fmt.Sprintf("/staff/people/%d/disable", a.ID), nil)
+	})
+	if n := countRows(t, e, `SELECT count(*) FROM users WHERE staff_role = 'admin' AND disabled_at IS NULL`); n != 1 {
+		t.Fatalf("%d administrators enabled after they disabled each other, want 1", n)
+	}
+}
