@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"portier/db"
 )
 
@@ -127,6 +129,11 @@ func TestCSVImportPreviewThenConfirmOnceRacing(t *testing.T) {
 		if !strings.Contains(text, w) {
 			t.Errorf("preview lacks %q: %s", w, text)
 		}
+	}
+	var cols []string
+	p.Find("th").Each(func(_ int, th *goquery.Selection) { cols = append(cols, th.Text()) })
+	if got := strings.Join(cols, "|"); got != "Name|Kind|IP addresses|Warranty until" {
+		t.Errorf("preview columns %q: want the ones the file fills", got)
 	}
 	draft, _ := p.Find(`input[name="draft"]`).Attr("value")
 

@@ -39,13 +39,20 @@ func (s *Server) importPreview(c *echo.Context, r *docReq, data []byte, chs []db
 		ConfirmAction: "/o/" + r.org.Slug + "/import/" + r.area.Name + "/confirm",
 		Draft:         strconv.FormatInt(id, 10),
 	}
+	// The columns the file fills (the name always): a wide table of empty columns hid the ones that matter.
 	var cols []docs.Field
 	for _, f := range r.area.Fields {
 		if f.Kind == docs.Contact {
 			continue
 		}
-		cols = append(cols, f)
-		p.Columns = append(p.Columns, f.LabelKey(r.area.Name))
+		used := f.Name == "name"
+		for _, ch := range chs {
+			used = used || ch.Fields[f.Name] != "" || ch.Secrets[f.Name] != ""
+		}
+		if used {
+			cols = append(cols, f)
+			p.Columns = append(p.Columns, f.LabelKey(r.area.Name))
+		}
 	}
 	for i, ch := range chs {
 		if i == previewRows {
