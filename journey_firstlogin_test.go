@@ -1,6 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -356,8 +362,29 @@ func TestJourneyFirstAdminNamesTheMSP(t *testing.T) {
 			b.SetValue("#msp-name", "Beispiel IT-Service GmbH")
 			b.SetValue("#support-email", "hilfe@beispiel-it.example")
 			b.SetValue("#support-phone", "+49 40 555 0100")
+			logo := filepath.Join(t.TempDir(), "logo.png")
+			img := image.NewRGBA(image.Rect(0, 0, 600, 150))
+			for i := range img.Pix {
+				img.Pix[i] = 0x40
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(logo, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			b.Do(chromedp.SetUploadFiles(`#msp-logo`, []string{logo}))
+			if dir := os.Getenv("PORTIER_SHOTS"); dir != "" {
+				for _, w := range []int{1280, 390} {
+					b.SetViewport(w, 844)
+					b.Screenshot(filepath.Join(dir, fmt.Sprintf("msp-setup-%s-%d.png", lang, w)))
+				}
+				b.SetViewport(1280, 900)
+			}
 			b.Click(`[data-testid="msp-setup-submit"]`)
 			b.WaitVisible(`[data-testid="org-create"]`)
+			b.WaitVisible(`[data-testid="brand-logo"]`)
 			if got := b.Text(`header`); !strings.Contains(got, "Beispiel IT-Service GmbH") {
 				t.Errorf("the header does not show the MSP's name: %q", got)
 			}

@@ -78,6 +78,7 @@ var settingLabels = map[string]string{
 	"msp.support_email": "field.support_email",
 	"msp.support_phone": "field.support_phone",
 	"invite.ttl_days":   "field.invite_ttl_days",
+	"msp.logo_name":     "mspsetup.logo_audit",
 }
 
 // auditTargetText shows what an entry concerns without internal ids or codes.

@@ -115,7 +115,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // uploadRoutes are the routes whose forms carry a file: the profile picture and the CSV import.
-var uploadRoutes = map[string]bool{"/profile/avatar": true, "/o/:slug/import/:area": true}
+var uploadRoutes = map[string]bool{"/profile/avatar": true, "/o/:slug/import/:area": true, "/staff/welcome": true}
 
 func isMultipart(ct string) bool {
 	return len(ct) >= 19 && ct[:19] == "multipart/form-data"

@@ -201,5 +201,8 @@ func (s *Server) loadMSP(ctx context.Context) (views.MSP, error) {
 	if m.SupportPhone, err = s.db.Setting(ctx, "msp.support_phone", m.SupportPhone); err != nil {
 		return m, err
 	}
+	if m.LogoURL, err = s.logoURL(ctx); err != nil {
+		return m, err
+	}
 	return m, nil
 }

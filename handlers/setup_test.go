@@ -1,7 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/png"
+	"mime/multipart"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -127,5 +132,65 @@ func TestMSPSetupStepOnlyForAFreshInstallation(t *testing.T) {
 	e.login("boss@msp.example", testPassword)
 	if resp, _ := e.get("/staff", nil); resp.StatusCode != 200 {
 		t.Fatalf("administrator of an installation with organisations: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// postMultipart sends form fields and one file as multipart/form-data.
+func (e *testEnv) postMultipart(path string, fields map[string]string, fileField, fileName string, content []byte) (*http.Response, string) {
+	e.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, v := range fields {
+		w.WriteField(k, v)
+	}
+	if fileField != "" {
+		fw, _ := w.CreateFormFile(fileField, fileName)
+		fw.Write(content)
+	}
+	w.Close()
+	return e.do(http.MethodPost, path, &body, map[string]string{"Content-Type": w.FormDataContentType()})
+}
+
+// The setup step takes an optional logo: kept as its pixels only, scaled into 320 × 96 with its
+// proportions, shown in the header and served under a content-hashed name; a file that is no picture is
+// refused by name and nothing is stored.
+func TestMSPSetupStepTakesAnOptionalLogo(t *testing.T) {
+	e := newTestEnv(t)
+	e.createUser("ada@msp.example", "Ada Admin", "admin", nil)
+	e.login("ada@msp.example", testPassword)
+	fields := map[string]string{"msp_name": "Beispiel IT", "support_email": "hilfe@beispiel-it.example"}
+	resp, body := e.postMultipart("/staff/welcome", fields, "logo", "logo.txt", []byte("not a picture"))
+	if resp.StatusCode != 422 || doc(t, body).Find(`[data-testid="error-logo"]`).Length() != 1 {
+		t.Fatalf("a text file as logo: %d", resp.StatusCode)
+	}
+	if e.srv.msp.Load().Name == "Beispiel IT" {
+		t.Fatal("a refused step stored something")
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 800, 200))
+	for i := range img.Pix {
+		img.Pix[i] = 0xC0
+	}
+	var pngData bytes.Buffer
+	png.Encode(&pngData, img)
+	resp, _ = e.postMultipart("/staff/welcome", fields, "logo", "logo.png", pngData.Bytes())
+	if resp.StatusCode != 303 {
+		t.Fatalf("step with a logo: %d", resp.StatusCode)
+	}
+	_, body = e.get("/staff", nil)
+	src, ok := doc(t, body).Find(`[data-testid="brand-logo"]`).Attr("src")
+	if !ok || !strings.HasPrefix(src, "/msp-logo/") {
+		t.Fatalf("no logo in the header: %q", src)
+	}
+	e.newClient() // shown to anyone, the sign-in page included
+	resp, logo := e.get(src, nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+		t.Fatalf("logo: %d %v", resp.StatusCode, resp.Header)
+	}
+	cfg, err := png.DecodeConfig(strings.NewReader(logo))
+	if err != nil || cfg.Width != 320 || cfg.Height != 80 {
+		t.Fatalf("stored logo %dx%d (%v), want 320x80", cfg.Width, cfg.Height, err)
+	}
+	if resp, _ := e.get("/msp-logo/000000000000.png", nil); resp.StatusCode != 404 {
+		t.Fatalf("another name: %d", resp.StatusCode)
 	}
 }

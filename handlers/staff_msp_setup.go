@@ -23,6 +23,7 @@ func (s *Server) mspSetupRoutes() {
 	admin := []echo.MiddlewareFunc{s.complete, s.staffOnly, s.adminOnly}
 	s.e.GET("/staff/welcome", s.mspSetupPage, admin...)
 	s.e.POST("/staff/welcome", s.mspSetupSave, admin...)
+	s.e.GET("/msp-logo/:name", s.mspLogo)
 }
 
 // needsMSPSetup: an administrator of an installation that has no organisation yet and has not named its
@@ -99,7 +100,7 @@ func (s *Server) saveMSP(c *echo.Context, name, email, phone string, more ...set
 
 func (s *Server) mspSetupPage(c *echo.Context) error {
 	m := s.msp.Load()
-	v := views.MSPSetupView{Name: m.Name, Email: m.SupportEmail, Phone: m.SupportPhone}
+	v := views.MSPSetupView{Name: m.Name, Email: m.SupportEmail, Phone: m.SupportPhone, LogoURL: m.LogoURL}
 	// The built-in defaults are no answer: an empty field asks for the real one.
 	if v.Name == "Portier" {
 		v.Name = ""
@@ -122,10 +123,23 @@ func (s *Server) mspSetupSave(c *echo.Context) error {
 		Phone: strings.TrimSpace(c.FormValue("support_phone")),
 	}
 	v.NameErr, v.EmailErr, v.PhoneErr = mspProblems(v.Name, v.Email, v.Phone)
-	if v.NameErr != "" || v.EmailErr != "" || v.PhoneErr != "" {
+	logo, logoErr, logoArgs, err := s.readLogo(c)
+	if err != nil {
+		return err
+	}
+	v.LogoErr, v.LogoArgs, v.LogoURL = logoErr, logoArgs, s.msp.Load().LogoURL
+	if v.NameErr != "" || v.EmailErr != "" || v.PhoneErr != "" || v.LogoErr != "" {
 		return s.renderMSPSetup(c, http.StatusUnprocessableEntity, v)
 	}
-	if err := s.saveMSP(c, v.Name, v.Email, v.Phone); err != nil {
+	var more []setting
+	if logo != nil {
+		st, err := s.saveLogo(c.Request().Context(), logo)
+		if err != nil {
+			return err
+		}
+		more = append(more, st)
+	}
+	if err := s.saveMSP(c, v.Name, v.Email, v.Phone, more...); err != nil {
 		return err
 	}
 	s.sm.Put(c.Request().Context(), keyFlash, "mspsetup.saved")
