@@ -45,7 +45,7 @@ func seedDocs(t *testing.T, p *portier, chs ...db.DocChange) []int64 {
 	return ids
 }
 
-// auditCount counts one person's entries of an action whose target ends with suffix.
+// auditCount counts one person's entries of an action whose target ends with suffix ("area.field:name").
 func auditCount(t *testing.T, p *portier, orgID int64, actor, action, suffix string) int {
 	t.Helper()
 	d, err := db.Open(context.Background(), filepath.Join(p.DataDir, "portier.db"))
@@ -123,7 +123,7 @@ func TestJourneyDocsCopyClipboard(t *testing.T) {
 		t.Fatalf("status after copying: %q", got)
 	}
 	waitFor(t, 5*time.Second, "copy of the password in the log", func() bool {
-		return auditCount(t, p, org.ID, "Vera Viewer", "docs.copy", "M365 (Password)") == 1
+		return auditCount(t, p, org.ID, "Vera Viewer", "docs.copy", "passwords.password:M365") == 1
 	})
 	// The current one-time code, never the seed; written as a ClipboardItem built from the pending fetch
 	// (the way Safari allows), so writeText refusing changes nothing.
@@ -138,7 +138,7 @@ func TestJourneyDocsCopyClipboard(t *testing.T) {
 		t.Fatalf("clipboard holds %q, not the current code", got)
 	}
 	waitFor(t, 5*time.Second, "copy of the code in the log", func() bool {
-		return auditCount(t, p, org.ID, "Vera Viewer", "docs.copy", "M365 (One-time code (TOTP))") == 1
+		return auditCount(t, p, org.ID, "Vera Viewer", "docs.copy", "passwords.totp:M365") == 1
 	})
 	// The user name, copied from the page.
 	c.Navigate(item)
@@ -167,11 +167,11 @@ func TestJourneyDocsCopyClipboard(t *testing.T) {
 	waitFor(t, 5*time.Second, "the failure shown", func() bool {
 		return strings.Contains(testkit.Eval[string](c, `document.querySelector('[data-testid="copy-status-key"]').innerText`), "use “Show” instead")
 	})
-	if auditCount(t, p, org.ID, "Vera Viewer", "docs.reveal", "Alpha-WLAN (Network key)") != 1 {
+	if auditCount(t, p, org.ID, "Vera Viewer", "docs.reveal", "wireless.key:Alpha-WLAN") != 1 {
 		t.Fatal("the fetch for a failed copy is not in the log as a reveal")
 	}
 	time.Sleep(300 * time.Millisecond) // a confirmation, if one were (wrongly) sent, would have arrived
-	if n := auditCount(t, p, org.ID, "Vera Viewer", "docs.copy", "Alpha-WLAN (Network key)"); n != 0 {
+	if n := auditCount(t, p, org.ID, "Vera Viewer", "docs.copy", "wireless.key:Alpha-WLAN"); n != 0 {
 		t.Fatalf("a failed copy is logged as copied (%d)", n)
 	}
 	c.Axe()

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work on a VM without tzdata installed
@@ -354,25 +355,30 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// A stop signal right after start cancels ctx while the link is looked up: that is a shutdown, not an error.
+	link, err := srv.FirstAdminLink(ctx)
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	web, err := startWeb(cfg, env.settings, hs, ln, logger, errc)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "Portier %s listening on %s — open %s (started in %s)\n", version, ln.Addr(), cfg.BaseURL, time.Since(started).Round(time.Millisecond))
+	// One write for the whole greeting: whoever waits for "listening on" sees the rest with it.
+	var greet strings.Builder
+	fmt.Fprintf(&greet, "Portier %s listening on %s — open %s (started in %s)\n", version, ln.Addr(), cfg.BaseURL, time.Since(started).Round(time.Millisecond))
 	if cfg.SMTPURL == nil {
-		fmt.Fprintln(env.stdout, "No mail server set (PORTIER_SMTP_URL): no mail is sent; the log notes whom each mail was for, never its content. E-mail codes are not offered as a second factor.")
+		fmt.Fprintln(&greet, "No mail server set (PORTIER_SMTP_URL): no mail is sent; the log notes whom each mail was for, never its content. E-mail codes are not offered as a second factor.")
 	}
 	if msg := web.String(); msg != "" {
-		fmt.Fprintln(env.stdout, msg)
+		fmt.Fprintln(&greet, msg)
 	}
-	// A stop signal right after start cancels ctx while the link is looked up: that is a shutdown, not an error.
-	if link, err := srv.FirstAdminLink(ctx); err != nil && ctx.Err() == nil {
-		return err
-	} else if link != "" {
-		fmt.Fprintf(env.stdout, "No administrator yet. Open this link to create the first one (valid 24 hours, until an administrator exists):\n%s\n", link)
-		fmt.Fprintf(env.stdout, "Or from a shell: portier admin create --email you@example.com --name \"Your Name\"\n")
+	if link != "" {
+		fmt.Fprintf(&greet, "No administrator yet. Open this link to create the first one (valid 24 hours, until an administrator exists):\n%s\n", link)
+		fmt.Fprintf(&greet, "Or from a shell: portier admin create --email you@example.com --name \"Your Name\"\n")
 	}
+	io.WriteString(env.stdout, greet.String())
 
 	select {
 	case err := <-errc:
