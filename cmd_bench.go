@@ -47,7 +47,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	reuse := fs.String("reuse", "", "use a folder kept by an earlier --keep run instead of generating (for quicker rounds while tuning)")
 	inProcess := fs.Bool("in-process", false, "serve inside this process instead of a child (for --cpuprofile; memory figures then include the load generator)")
 	cpuProfile := fs.String("cpuprofile", "", "with --in-process: write a CPU profile of one more round of --profile to this file")
-	profile := fs.String("profile", "list", "the scenario --cpuprofile profiles: healthz, static, home, list, detail, search, reveal, loginpage, signin")
+	profile := fs.String("profile", "list", "the scenario --cpuprofile profiles: healthz, static, home, list, detail, detailconn, search, reveal, loginpage, signin")
 	only := fs.String("only", "", "measure only these scenarios (comma-separated keys as for --profile, and replication; healthz is always measured)")
 	var err error
 	if err = fs.Parse(args); err != nil {
@@ -216,6 +216,18 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		return fmt.Errorf("bench: the list page shows %d rows, want 50 (organisation has %d configurations)", n, s0.org.Counts["configurations"])
 	}
 
+	// The connected detail page must really show its related items and files (bench/connect.go).
+	if s0.org.Connected == 0 {
+		return errors.New("bench: the data set has no connected item (made before related items existed): run without --reuse")
+	}
+	body, err = bench.Do(ctx, s0.c, http.MethodGet, base+connectedPath(s0.org), "", http.StatusOK)
+	if err != nil {
+		return err
+	}
+	if n, f := strings.Count(body, `data-testid="related-`), strings.Count(body, `data-testid="file-download"`); n != bench.ConnectedLinks || f != bench.ConnectedFiles {
+		return fmt.Errorf("bench: the connected detail page shows %d related items and %d files, want %d and %d", n, f, bench.ConnectedLinks, bench.ConnectedFiles)
+	}
+
 	var counter atomic.Uint64
 	get := func(path func(s *benchSession, n uint64) string) bench.Op {
 		return func(ctx context.Context, w int) error {
@@ -242,6 +254,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		{"detail", "detail page", *clients, get(func(s *benchSession, n uint64) string {
 			return "/o/" + s.org.Slug + "/docs/configurations/" + strconv.FormatInt(s.org.Configs[n%uint64(len(s.org.Configs))], 10)
 		})},
+		{"detailconn", "detail, 10 related + 3 files", *clients, get(func(s *benchSession, _ uint64) string { return connectedPath(s.org) })},
 		{"search", "search", *clients, get(func(s *benchSession, _ uint64) string { return "/o/" + s.org.Slug + "/search?q=" + q })},
 		{"reveal", "reveal (POST)", *clients, func(ctx context.Context, w int) error {
 			s := sessions[w%len(sessions)]
@@ -760,3 +773,8 @@ func (s *lockedBuf) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *lockedBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// connectedPath is the detail page of the organisation's item with related items and files.
+func connectedPath(b *bench.BigOrg) string {
+	return "/o/" + b.Slug + "/docs/configurations/" + strconv.FormatInt(b.Connected, 10)
+}

@@ -34,7 +34,7 @@ func TestBenchSmoke(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 9 || len(rep.Flood) != 3 || len(rep.Paced) != 2 || rep.PeakRSSMB <= 0 || rep.StartupMS <= 0 || rep.Dataset.Items != 1500 {
+	if len(rep.Results) != 10 || len(rep.Flood) != 3 || len(rep.Paced) != 2 || rep.PeakRSSMB <= 0 || rep.StartupMS <= 0 || rep.Dataset.Items != 1500 {
 		t.Fatalf("report: %+v", rep)
 	}
 	for _, r := range append(append(rep.Results, rep.Flood...), rep.Paced...) {
@@ -52,7 +52,7 @@ func TestBenchSmoke(t *testing.T) {
 	if rep.ServerErrors != 0 {
 		t.Fatalf("the server logged %d 5xx responses", rep.ServerErrors)
 	}
-	for _, want := range []string{"list page (50 rows)", "full sign-in (password + TOTP)", "vs healthz", "targets:", "peak RSS", "with replication", "restore + start"} {
+	for _, want := range []string{"list page (50 rows)", "detail, 10 related + 3 files", "full sign-in (password + TOTP)", "vs healthz", "targets:", "peak RSS", "with replication", "restore + start"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Fatalf("table lacks %q:\n%s", want, stdout.String())
 		}

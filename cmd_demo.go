@@ -123,5 +123,8 @@ func createDemoOrg(ctx context.Context, d *db.DB, s *db.Sealer) (*db.Org, error)
 	if _, err := add("vpn", "Standort Hamburg (IPsec)", map[string]string{"kind": "ipsec", "gateway": "203.0.113.10", "port": "500", "auth": "psk", "notes": "Site-to-Site, IKEv2"}, map[string]string{"secret": "Hanse-Tunnel-Brise-2026"}, true); err != nil {
 		return nil, err
 	}
+	if err := demoConnections(ctx, d, s, org); err != nil { // related items and the contract PDF (cmd_demo_links.go)
+		return nil, err
+	}
 	return org, nil
 }

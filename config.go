@@ -39,6 +39,7 @@ type config struct {
 	SessionLifetime time.Duration
 	PasswordPolicy  auth.Policy
 	IdPEndpoints    idp.Endpoints // where Microsoft and Google sign in (national clouds differ)
+	AttachmentMax   int64         // bytes: the largest file attached to an item
 
 	// Going live (tls.go, backup_scheduler.go).
 	TLS            string // off, acme or files
@@ -106,6 +107,7 @@ func newSettings() *settings {
 	add("http-addr", "PORTIER_HTTP_ADDR", "", "with TLS on: plain-HTTP address that answers ACME challenges and redirects everything else to the https base URL (default :80; off: none)")
 	add("backup-dir", "PORTIER_BACKUP_DIR", "", "folder for scheduled backups (mount off-machine storage here); empty: no scheduled backups")
 	add("backup-interval", "PORTIER_BACKUP_INTERVAL", "24h", "time between scheduled backups")
+	add("attachment-max-mb", "PORTIER_ATTACHMENT_MAX_MB", "25", "largest file that can be attached to an item, in MB (files are stored sealed inside the database)")
 	add("backup-keep", "PORTIER_BACKUP_KEEP", "14", "number of scheduled backups to keep (older ones are deleted)")
 	add("replica-url", "PORTIER_REPLICA_URL", "", "continuous replication (Litestream) to one or more comma-separated targets: file:///mnt/backup/portier, sftp://user@host[:port]/absolute/path, s3://bucket/path; empty: off")
 	add("replica-dir", "PORTIER_REPLICA_DIR", "", "older name for a file:// target: the folder receives the replica (same as PORTIER_REPLICA_URL=file:///folder)")
@@ -326,6 +328,11 @@ func (s *settings) parseOps(c *config) error {
 		return bad("backup-interval", "want a duration of at least 1m such as 24h or 6h, got %q", s.get("backup-interval"))
 	} else {
 		c.BackupInterval = v
+	}
+	if n, err := strconv.Atoi(s.get("attachment-max-mb")); err != nil || n < 1 || n > 1024 {
+		return bad("attachment-max-mb", "want a number from 1 to 1024, got %q", s.get("attachment-max-mb"))
+	} else {
+		c.AttachmentMax = int64(n) << 20
 	}
 	if n, err := strconv.Atoi(s.get("backup-keep")); err != nil || n < 1 || n > 10000 {
 		return bad("backup-keep", "want a number from 1 to 10000, got %q", s.get("backup-keep"))

@@ -289,6 +289,7 @@ func (a *app) server(mailer handlers.Mailer) (*handlers.Server, error) {
 		Mailer:         mailer,
 		NoMailServer:   cfg.SMTPURL == nil,
 		IdPEndpoints:   cfg.IdPEndpoints,
+		AttachmentMax:  cfg.AttachmentMax,
 		Replicas:       a.replicaStates(),
 	}, a.db, a.i18n, assets)
 }

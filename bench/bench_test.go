@@ -68,8 +68,9 @@ func TestGenerateSmall(t *testing.T) {
 		t.Fatalf("data set: %d items, %d orgs, %d customers, %d big", ds.Items, ds.Orgs, len(ds.People), len(ds.Big))
 	}
 	for _, b := range ds.Big {
-		// 300 items each: 35% configurations, and every big organisation has members who can sign in.
-		if b.Counts["configurations"] != 105 || len(b.Members) != 20 || len(b.Configs) != 105 || len(b.Passwords) == 0 {
+		// 300 items each: 35% configurations (one of them the connected item, kept out of the plain detail
+		// page's list), and every big organisation has members who can sign in.
+		if b.Counts["configurations"] != 105 || len(b.Members) != 20 || len(b.Configs) != 104 || len(b.Passwords) == 0 || b.Connected == 0 {
 			t.Fatalf("big organisation %s: %v, %d members, %d configs, %d passwords", b.Slug, b.Counts, len(b.Members), len(b.Configs), len(b.Passwords))
 		}
 		for _, m := range b.Members {

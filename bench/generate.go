@@ -45,6 +45,7 @@ type BigOrg struct {
 	Configs   []int64 // configuration items customers see
 	Passwords []int64 // password items with a stored password customers see
 	Counts    map[string]int
+	Connected int64 // a configuration with ConnectedLinks related items and ConnectedFiles files (connect.go)
 }
 
 // Dataset is what the load generator needs to know about the generated data.
@@ -114,6 +115,9 @@ func Generate(ctx context.Context, dataDir string, spec Spec) (*Dataset, error) 
 	for i := range spec.BigOrgs {
 		o := g.orgList[i]
 		b := BigOrg{Slug: o.Slug, Members: g.bigMembers[i]}
+		if b.Connected, err = connect(ctx, d, sealer, o.ID); err != nil {
+			return nil, err
+		}
 		sc := db.DocScope{OrgID: o.ID}
 		if b.Counts, err = d.DocCounts(ctx, sc); err != nil {
 			return nil, err
@@ -123,7 +127,9 @@ func Generate(ctx context.Context, dataDir string, spec Spec) (*Dataset, error) 
 			return nil, err
 		}
 		for _, it := range cfgs {
-			b.Configs = append(b.Configs, it.ID)
+			if it.ID != b.Connected { // the plain detail page stays plain
+				b.Configs = append(b.Configs, it.ID)
+			}
 		}
 		pws, _, err := d.DocList(ctx, db.DocQuery{DocScope: sc, Area: docs.Passwords.Name, Limit: 200})
 		if err != nil {

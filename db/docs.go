@@ -254,39 +254,9 @@ func (d *DB) DocUpdate(ctx context.Context, s *Sealer, id int64, ch DocChange, b
 
 // DocSetDeleted deletes (soft, so it can be undone for a while) or restores an item.
 func (d *DB) DocSetDeleted(ctx context.Context, s *Sealer, orgID, id int64, deleted bool, by DocActor, hook func(*sql.Tx) error) error {
-	now := d.Now().Unix()
 	defer d.bumpDocs(orgID)
 	return d.Tx(ctx, func(tx *sql.Tx) error {
-		q := `UPDATE doc_items SET deleted_at = ?, version = version + 1, updated_at = ?, updated_by_name = ?
-			WHERE id = ? AND org_id = ? AND deleted_at IS NULL RETURNING version, name, fields`
-		var at any = now
-		change := "delete"
-		if !deleted {
-			q = strings.Replace(q, "deleted_at IS NULL", "deleted_at IS NOT NULL", 1)
-			at, change = nil, "restore"
-		}
-		var v int
-		var name, fields string
-		err := tx.QueryRowContext(ctx, q, at, now, by.Name, id, orgID).Scan(&v, &name, &fields)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if deleted {
-			_, err = tx.ExecContext(ctx, `DELETE FROM doc_fts WHERE rowid = ?`, id)
-		} else {
-			var f map[string]string
-			if err := json.Unmarshal([]byte(fields), &f); err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO doc_fts(rowid, name, body, org) VALUES (?, ?, ?, ?)`, id, name, ftsBody(f), ftsOrg(orgID))
-		}
-		if err != nil {
-			return err
-		}
-		if err := d.snapshot(ctx, tx, s, id, v, change, nil, now, by); err != nil {
+		if err := d.docSetDeletedTx(ctx, tx, s, orgID, id, deleted, by); err != nil {
 			return err
 		}
 		if hook != nil {
@@ -294,6 +264,40 @@ func (d *DB) DocSetDeleted(ctx context.Context, s *Sealer, orgID, id int64, dele
 		}
 		return nil
 	})
+}
+
+func (d *DB) docSetDeletedTx(ctx context.Context, tx *sql.Tx, s *Sealer, orgID, id int64, deleted bool, by DocActor) error {
+	now := d.Now().Unix()
+	q := `UPDATE doc_items SET deleted_at = ?, version = version + 1, updated_at = ?, updated_by_name = ?
+		WHERE id = ? AND org_id = ? AND deleted_at IS NULL RETURNING version, name, fields`
+	var at any = now
+	change := "delete"
+	if !deleted {
+		q = strings.Replace(q, "deleted_at IS NULL", "deleted_at IS NOT NULL", 1)
+		at, change = nil, "restore"
+	}
+	var v int
+	var name, fields string
+	err := tx.QueryRowContext(ctx, q, at, now, by.Name, id, orgID).Scan(&v, &name, &fields)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if deleted {
+		_, err = tx.ExecContext(ctx, `DELETE FROM doc_fts WHERE rowid = ?`, id)
+	} else {
+		var f map[string]string
+		if err := json.Unmarshal([]byte(fields), &f); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO doc_fts(rowid, name, body, org) VALUES (?, ?, ?, ?)`, id, name, ftsBody(f), ftsOrg(orgID))
+	}
+	if err != nil {
+		return err
+	}
+	return d.snapshot(ctx, tx, s, id, v, change, nil, now, by)
 }
 
 const docCols = `i.id, i.org_id, i.area, i.name, i.fields, i.staff_only, i.version, i.created_at, i.updated_at,

@@ -28,8 +28,9 @@ var auditActions = []string{
 	"terms.accept", "terms.decline", "terms.publish",
 	"invite.create", "invite.resend", "invite.revoke", "invite.accept", "member.role", "user.disable", "user.enable",
 	"org.create", "settings.update", "idp.save", "idp.test", "idp.delete", "idp.link", "idp.unlink",
-	"docs.create", "docs.update", "docs.delete", "docs.restore", "docs.view", "docs.reveal", "docs.reveal_old", "docs.copy", "docs.download",
+	"docs.create", "docs.update", "docs.delete", "docs.restore", "docs.view", "docs.reveal", "docs.reveal_old", "docs.copy", "docs.download_conf",
 	"docs.export", "docs.import", "docs.handbook_secrets", "docs.handbook_reveal",
+	"docs.link", "docs.unlink", "docs.attach", "docs.download", "docs.attachment_hidden", "docs.attachment_shown", "docs.attachment_delete",
 }
 
 // knownAuditAction reports whether a is one of auditActions.
@@ -84,6 +85,11 @@ var settingLabels = map[string]string{
 // auditTargetText shows what an entry concerns without internal ids or codes.
 func auditTargetText(l *i18n.Localizer, action, target string) string {
 	switch {
+	case action == "docs.link" || action == "docs.unlink":
+		// Both items of the link, each as an item target (docs_links.go).
+		if a, b, ok := strings.Cut(target, linkSep); ok {
+			return auditTargetText(l, "docs.view", a) + linkSep + auditTargetText(l, "docs.view", b)
+		}
 	case strings.HasPrefix(action, "docs."):
 		if m := docTargetRE.FindStringSubmatch(target); m != nil {
 			s := l.T("docs.area."+m[1]) + ": " + m[3]

@@ -280,7 +280,11 @@ func (s *Server) docsList(c *echo.Context) error {
 		if undo := s.sm.GetInt64(sctx, "undo_item"); undo != 0 && key == "docs.deleted" {
 			v.UndoHref = r.base + "/" + strconv.FormatInt(undo, 10) + "/restore"
 		}
+		if key == "docs.bulk.deleted" {
+			v.UndoHref = r.base + "/bulk/restore"
+		}
 	}
+	v.Bulk = bulkBar(c, r.base)
 	return s.render(c, http.StatusOK, views.DocList(s.shell(c, r.l.T(r.area.TitleKey())), v), nil)
 }
 
@@ -456,6 +460,9 @@ func (s *Server) docsDetail(c *echo.Context) error {
 	}
 	if r.u.IsStaff() {
 		v.HistoryHref = itemBase + "/history"
+	}
+	if v.Connections, err = s.detailConnections(c, it); err != nil {
+		return err
 	}
 	if err := s.auditItemView(c, r, it); err != nil {
 		// Looking at an item (no secret) stays possible while the disk is full or read-only; only the
@@ -863,6 +870,9 @@ func (s *Server) docsHistory(c *echo.Context) error {
 		}
 		e.Changes, e.Secrets = s.historyDiff(r, prev, ver, itemBase, contacts, s.now())
 		v.Entries = append(v.Entries, e)
+	}
+	if v.LinkEvents, err = s.linkHistory(c, it); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, views.DocHistory(s.shell(c, r.l.T("docs.history_of", "name", it.Name)), v), nil)
 }

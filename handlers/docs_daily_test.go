@@ -56,7 +56,7 @@ func TestWireGuardConfigPreformattedDownloadAndFieldsPerKind(t *testing.T) {
 			t.Fatal("the configuration file may be cached")
 		}
 	}
-	if got := auditOf(t, e, f.a.ID, f.viewer.ID, "docs.download"); len(got) != 1 || got[0].Target != fmt.Sprintf("%d:vpn.config:Zentrale", f.items["vpn"]) {
+	if got := auditOf(t, e, f.a.ID, f.viewer.ID, "docs.download_conf"); len(got) != 1 || got[0].Target != fmt.Sprintf("%d:vpn.config:Zentrale", f.items["vpn"]) {
 		t.Fatalf("downloads: %+v, want one entry per window naming the item and field", got)
 	}
 	// A link cannot download it (GET), and someone of another organisation gets the same 404 as for nothing.

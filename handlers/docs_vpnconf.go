@@ -39,7 +39,7 @@ func confFileName(name string) string {
 }
 
 // docsConfDownload sends a WireGuard configuration as a .conf file. The file holds the private key, so
-// it is a POST (no link to leak, no prefetch), no-store, and audited as a download of that field — one
+// it is a POST (no link to leak, no prefetch), no-store, and audited as docs.download_conf of that field — one
 // entry per person and item per window, like a reveal.
 func (s *Server) docsConfDownload(c *echo.Context) error {
 	r, it, err := s.docItem(c, false)
@@ -53,7 +53,7 @@ func (s *Server) docsConfDownload(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.auditSecretUse(c, r, it, "docs.download", "config"); err != nil {
+	if err := s.auditSecretUse(c, r, it, "docs.download_conf", "config"); err != nil {
 		return err
 	}
 	noStore(c)

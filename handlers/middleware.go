@@ -96,6 +96,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		// Only the upload forms take more; any other form sent as multipart keeps the form limit.
 		if isMultipart(r.Header.Get("Content-Type")) && uploadRoutes[c.Path()] {
 			limit = maxUploadBody
+			if c.Path() == attachmentRoute {
+				limit = s.attachmentMax() + uploadOverhead // only the attachment upload takes files this large
+			}
 		}
 		if r.ContentLength > limit {
 			return echo.ErrStatusRequestEntityTooLarge
@@ -114,8 +117,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// uploadRoutes are the routes whose forms carry a file: the profile picture and the CSV import.
-var uploadRoutes = map[string]bool{"/profile/avatar": true, "/o/:slug/import/:area": true, "/staff/welcome": true}
+// uploadRoutes are the routes whose forms carry a file: the profile picture, the CSV import, the MSP's
+// logo in the setup step, and an item's attachment (which takes the attachment size limit instead).
+var uploadRoutes = map[string]bool{"/profile/avatar": true, "/o/:slug/import/:area": true, "/staff/welcome": true, attachmentRoute: true}
 
 func isMultipart(ct string) bool {
 	return len(ct) >= 19 && ct[:19] == "multipart/form-data"

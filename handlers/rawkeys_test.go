@@ -20,14 +20,22 @@ var auditWrite = regexp.MustCompile(`(?:\b(?:audit|auditEntry|auditLogin|auditPa
 var sampleTargets = map[string]string{
 	"docs.create": "12:configurations:FW-01", "docs.update": "12:configurations:FW-01", "docs.delete": "13:contacts:Anna",
 	"docs.restore": "13:contacts:Anna", "docs.view": "14:wireless:Gast", "docs.reveal": "15:passwords.password:NAS admin",
-	"docs.reveal_old": "15:passwords:NAS admin", "docs.copy": "16:vpn.secret:Homeoffice", "docs.download": "17:vpn.config:Laptop-Tunnel", "docs.export": "passwords",
+	"docs.reveal_old": "15:passwords:NAS admin", "docs.copy": "16:vpn.secret:Homeoffice", "docs.download_conf": "17:vpn.config:Laptop-Tunnel", "docs.export": "passwords",
 	"docs.import": "passwords: 8", "invite.create": "new@kunde.example (manager)", "invite.resend": "new@kunde.example (viewer)",
 	"invite.revoke": "new@kunde.example (technician)", "invite.accept": "new@kunde.example (admin)",
 	"member.role": "m@kunde.example (viewer → manager)", "mfa.ok": "totp", "mfa.fail": "email", "mfa.voided": "passkey",
 	"login.ok": "passkey", "mfa.rename": "totp #3", "mfa.remove": "passkey Laptop", "reauth.fail": "security",
 	"terms.accept": "3", "terms.decline": "3", "terms.publish": "4",
 	"settings.update": "msp.name: Muster IT; msp.support_email: help@muster.example; invite.ttl_days: 14",
+
+	"docs.link": "12:configurations:FW-01 ↔ 15:passwords:NAS admin", "docs.unlink": "13:contacts:Anna ↔ 12:configurations:FW-01",
+	"docs.attach": "12:configurations:FW-01 (Vertrag.pdf)", "docs.download": "12:configurations:FW-01 (Vertrag.pdf)",
+	"docs.attachment_hidden": "12:configurations:FW-01 (backup.txt)", "docs.attachment_shown": "12:configurations:FW-01 (backup.txt)",
+	"docs.attachment_delete": "12:configurations:FW-01 (backup.txt)",
 }
+
+// fileNameRE is the file name in parentheses that ends the target of a file action.
+var fileNameRE = regexp.MustCompile(`\([^()]*\)$`)
 
 // rawWords are internal words that must not reach a person: area, field, role and enum names, factor
 // kinds, setting keys. (Words that are also the English text, such as "server" or "email", are left out.)
@@ -93,6 +101,10 @@ func TestNoRawKeyReachesAPerson(t *testing.T) {
 		for i := range rows.Length() {
 			r := rows.Eq(i)
 			text := r.Find("td").Eq(3).Text() + " | " + r.Find("td").Eq(4).Text()
+			if act := r.AttrOr("data-action", ""); act == "docs.attach" || act == "docs.download" || strings.HasPrefix(act, "docs.attachment_") {
+				// A file's name (user data, like an address) closes the target of a file action.
+				text = fileNameRE.ReplaceAllString(text, "")
+			}
 			if m := rawWords.FindString(text); m != "" && !strings.Contains(text, "@") {
 				t.Errorf("%s: %s shown as %q (raw %q)", lang, r.AttrOr("data-action", "?"), text, m)
 			} else if m != "" {

@@ -40,4 +40,5 @@ func (s *Server) routes() {
 	s.docsRoutes()
 	s.docsIORoutes()
 	s.docsDailyRoutes()
+	s.connectRoutes() // related items, attachments, bulk actions (docs_links.go)
 }

@@ -47,6 +47,8 @@ type Config struct {
 	ResetTTL     time.Duration // default 60 minutes
 	ConfirmTTL   time.Duration // default 24 hours
 	IdPEndpoints idp.Endpoints // where Microsoft and Google sign in; default: their public clouds
+	// AttachmentMax is the largest file that can be attached to an item (default 25 MB).
+	AttachmentMax int64
 
 	// Replicas reports the replication targets' lag for /readyz (ready.go); nil when replication is off.
 	Replicas func() []ReplicaState

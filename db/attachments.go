@@ -1,0 +1,346 @@
+package db
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+)
+
+// AttachmentChunk is how many bytes of a file one sealed chunk holds. Memory per upload or download is a
+// few chunks, whatever the file's size.
+const AttachmentChunk = 64 << 10
+
+// ErrTooLarge: the file is larger than the limit it was uploaded under.
+var ErrTooLarge = errors.New("file too large")
+
+// Attachment is a file on an item (its content is read with AttachmentWrite).
+type Attachment struct {
+	ID          int64
+	OrgID       int64
+	ItemID      int64
+	Name        string
+	ContentType string // as sniffed from the content on upload, never as the browser claimed
+	Size        int64
+	StaffOnly   bool
+	HasThumb    bool
+	CreatedAt   time.Time
+	CreatedBy   string
+}
+
+// chunkAEAD is the cipher of attachment chunks: AES-256-GCM under a key of its own (HKDF purpose), so
+// chunks and secret columns never share a key.
+func (s *Sealer) chunkAEAD() (cipher.AEAD, error) {
+	block, err := aes.NewCipher(s.PurposeKey("attachment chunks v1"))
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// chunkAD binds a chunk to its attachment, its position and whether it is the last: a chunk moved to
+// another file or position does not open, and a file cut after any chunk but its last has no chunk that
+// opens as final (truncation), while chunks appended after the final one are refused.
+func chunkAD(attID int64, n int, final bool) []byte {
+	f := "0"
+	if final {
+		f = "1"
+	}
+	return []byte("doc_attachment_chunks\x00" + strconv.FormatInt(attID, 10) + "\x00" + strconv.Itoa(n) + "\x00" + f)
+}
+
+// staleUpload is how long an unfinished upload (the process stopped during it) is left before it is
+// removed.
+const staleUpload = time.Hour
+
+// AttachmentUpload is a file to store on an item.
+type AttachmentUpload struct {
+	ItemID    int64
+	Name      string
+	StaffOnly bool
+	Max       int64 // bytes; larger files are refused with ErrTooLarge
+	// Check judges the file by its first chunk (up to AttachmentChunk bytes) and returns the content type
+	// to store, or an error that ends the upload before anything is stored.
+	Check func(head []byte) (string, error)
+}
+
+// AttachmentCreate stores a file and completes it (AttachmentStore, then AttachmentFinish).
+func (d *DB) AttachmentCreate(ctx context.Context, s *Sealer, sc DocScope, up AttachmentUpload, r io.Reader, by DocActor,
+	hook func(*sql.Tx, *Attachment) error) (*Attachment, error) {
+	a, err := d.AttachmentStore(ctx, s, sc, up, r, by)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.AttachmentFinish(ctx, a, up.StaffOnly, hook); err != nil {
+		d.AttachmentAbandon(a)
+		return nil, err
+	}
+	return a, nil
+}
+
+// AttachmentStore streams r into sealed chunks of a new attachment on a live item of the scope. Each
+// chunk is its own short write, so a slow upload never holds the single writer. The attachment stays
+// invisible (complete = 0) until AttachmentFinish; on error nothing of it remains, and a caller that does
+// not finish calls AttachmentAbandon.
+func (d *DB) AttachmentStore(ctx context.Context, s *Sealer, sc DocScope, up AttachmentUpload, r io.Reader, by DocActor) (*Attachment, error) {
+	aead, err := s.chunkAEAD()
+	if err != nil {
+		return nil, err
+	}
+	cur := make([]byte, AttachmentChunk)
+	next := make([]byte, AttachmentChunk)
+	n, err := io.ReadFull(r, cur)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	cur = cur[:n]
+	if int64(n) > up.Max {
+		return nil, ErrTooLarge
+	}
+	ct, err := up.Check(cur)
+	if err != nil {
+		return nil, err
+	}
+	now := d.Now()
+	a := &Attachment{OrgID: sc.OrgID, ItemID: up.ItemID, Name: up.Name, ContentType: ct, StaffOnly: up.StaffOnly, CreatedAt: now, CreatedBy: by.Name}
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM doc_attachments WHERE complete = 0 AND created_at < ?`, now.Add(-staleUpload).Unix()); err != nil {
+			return err
+		}
+		if _, _, _, err := liveInScope(ctx, tx, sc, up.ItemID); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO doc_attachments(org_id, item_id, name, content_type, staff_only, created_at, created_by_name)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, sc.OrgID, up.ItemID, up.Name, ct, up.StaffOnly, now.Unix(), by.Name).Scan(&a.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			// The upload failed or was cancelled: remove what was stored, also when the request's context is gone.
+			d.abandon(ctx, a)
+		}
+	}()
+	sealed := make([]byte, 0, 1+aead.NonceSize()+AttachmentChunk+aead.Overhead())
+	for i := 0; ; i++ {
+		var m int
+		if len(cur) == AttachmentChunk {
+			m, err = io.ReadFull(r, next)
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+				return nil, err
+			}
+		}
+		final := m == 0
+		a.Size += int64(len(cur))
+		if a.Size+int64(m) > up.Max {
+			return nil, ErrTooLarge
+		}
+		sealed = sealed[:1+aead.NonceSize()]
+		sealed[0] = keyID
+		if _, err := io.ReadFull(rand.Reader, sealed[1:]); err != nil {
+			return nil, err
+		}
+		sealed = aead.Seal(sealed, sealed[1:1+aead.NonceSize()], cur, chunkAD(a.ID, i, final))
+		if _, err := d.W.ExecContext(ctx, `INSERT INTO doc_attachment_chunks(attachment_id, n, sealed) VALUES (?, ?, ?)`, a.ID, i, sealed); err != nil {
+			return nil, err
+		}
+		if final {
+			break
+		}
+		cur, next = next[:m], cur[:AttachmentChunk]
+	}
+	done = true
+	return a, nil
+}
+
+// AttachmentFinish makes a stored file visible, staff-only or not, in one transaction with hook (audit).
+func (d *DB) AttachmentFinish(ctx context.Context, a *Attachment, staffOnly bool, hook func(*sql.Tx, *Attachment) error) error {
+	a.StaffOnly = staffOnly
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE doc_attachments SET complete = 1, size = ?, staff_only = ? WHERE id = ? AND complete = 0`,
+			a.Size, staffOnly, a.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrNotFound // removed as stale meanwhile
+		}
+		if hook != nil {
+			return hook(tx, a)
+		}
+		return nil
+	})
+}
+
+// AttachmentAbandon removes a stored file that was not finished.
+func (d *DB) AttachmentAbandon(a *Attachment) { d.abandon(context.Background(), a) }
+
+// abandon removes an unfinished file, also when the request's context is gone.
+func (d *DB) abandon(ctx context.Context, a *Attachment) {
+	_, _ = d.W.ExecContext(context.WithoutCancel(ctx), `DELETE FROM doc_attachments WHERE id = ? AND complete = 0`, a.ID)
+}
+
+const attCols = `a.id, a.org_id, a.item_id, a.name, a.content_type, a.size, a.staff_only, a.created_at, a.created_by_name,
+	EXISTS (SELECT 1 FROM doc_attachment_thumbs t WHERE t.attachment_id = a.id)`
+
+func scanAttachment(r scanner) (*Attachment, error) {
+	a := &Attachment{}
+	var at int64
+	if err := r.Scan(&a.ID, &a.OrgID, &a.ItemID, &a.Name, &a.ContentType, &a.Size, &a.StaffOnly, &at, &a.CreatedBy, &a.HasThumb); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	a.CreatedAt = unix(at)
+	return a, nil
+}
+
+// attScope: complete attachments of a live item of the scope; staff-only files only for staff.
+const attScope = ` FROM doc_attachments a JOIN doc_items i ON i.id = a.item_id
+	WHERE a.item_id = ?1 AND a.complete = 1 AND a.org_id = ?2 AND i.org_id = ?2 AND i.deleted_at IS NULL
+	AND (?3 OR (i.staff_only = 0 AND a.staff_only = 0))`
+
+// Attachments lists the files of a live item of the scope, by name.
+func (d *DB) Attachments(ctx context.Context, sc DocScope, itemID int64) ([]*Attachment, error) {
+	rows, err := d.query(ctx, `SELECT `+attCols+attScope+` ORDER BY a.name COLLATE NOCASE, a.id`, itemID, sc.OrgID, sc.StaffView)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Attachment
+	for rows.Next() {
+		a, err := scanAttachment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// AttachmentGet loads one file of a live item of the scope (ErrNotFound for files the scope does not see).
+func (d *DB) AttachmentGet(ctx context.Context, sc DocScope, itemID, attID int64) (*Attachment, error) {
+	return scanAttachment(d.queryRow(ctx, `SELECT `+attCols+attScope+` AND a.id = ?4`, itemID, sc.OrgID, sc.StaffView, attID))
+}
+
+// AttachmentWrite writes a file's content to w, opening one chunk at a time (each read on its own, so no
+// read transaction stays open while a slow client downloads). ErrSealBroken when a chunk was altered,
+// moved, dropped or added; what was written before that point is then incomplete, which the caller's
+// Content-Length makes visible to the client.
+func (d *DB) AttachmentWrite(ctx context.Context, s *Sealer, a *Attachment, w io.Writer) error {
+	aead, err := s.chunkAEAD()
+	if err != nil {
+		return err
+	}
+	ns := aead.NonceSize()
+	var written int64
+	buf := make([]byte, 0, AttachmentChunk)
+	var sealed []byte
+	for i := 0; ; i++ {
+		sealed = sealed[:0]
+		err := d.queryRow(ctx, `SELECT sealed FROM doc_attachment_chunks WHERE attachment_id = ? AND n = ?`, a.ID, i).Scan(&sealed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrSealBroken // cut short: no chunk opened as the last one
+		}
+		if err != nil {
+			return err
+		}
+		if len(sealed) < 1+ns+aead.Overhead() || sealed[0] != keyID {
+			return ErrSealBroken
+		}
+		final := false
+		pt, err := aead.Open(buf[:0], sealed[1:1+ns], sealed[1+ns:], chunkAD(a.ID, i, false))
+		if err != nil {
+			if pt, err = aead.Open(buf[:0], sealed[1:1+ns], sealed[1+ns:], chunkAD(a.ID, i, true)); err != nil {
+				return ErrSealBroken
+			}
+			final = true
+		}
+		written += int64(len(pt))
+		if written > a.Size {
+			return ErrSealBroken
+		}
+		if final {
+			var extra int
+			if err := d.queryRow(ctx, `SELECT count(*) FROM doc_attachment_chunks WHERE attachment_id = ? AND n > ?`, a.ID, i).Scan(&extra); err != nil {
+				return err
+			}
+			if extra > 0 || written != a.Size {
+				return ErrSealBroken
+			}
+		}
+		if _, err := w.Write(pt); err != nil {
+			return err
+		}
+		if final {
+			return nil
+		}
+	}
+}
+
+// AttachmentSetThumb stores a picture's preview (a re-encoded PNG), sealed to the attachment.
+func (d *DB) AttachmentSetThumb(ctx context.Context, s *Sealer, attID int64, png []byte) error {
+	sealed, err := s.Seal("doc_attachment_thumbs", "png", attID, png)
+	if err != nil {
+		return err
+	}
+	_, err = d.W.ExecContext(ctx, `INSERT INTO doc_attachment_thumbs(attachment_id, sealed) VALUES (?, ?)
+		ON CONFLICT(attachment_id) DO UPDATE SET sealed = excluded.sealed`, attID, sealed)
+	return err
+}
+
+// AttachmentThumb opens the preview of a file the scope sees.
+func (d *DB) AttachmentThumb(ctx context.Context, s *Sealer, sc DocScope, itemID, attID int64) ([]byte, error) {
+	var sealed []byte
+	err := d.queryRow(ctx, `SELECT t.sealed FROM doc_attachment_thumbs t WHERE t.attachment_id = ?4
+		AND EXISTS (SELECT 1`+attScope+` AND a.id = ?4)`, itemID, sc.OrgID, sc.StaffView, attID).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.Open("doc_attachment_thumbs", "png", attID, sealed)
+}
+
+// AttachmentSetStaffOnly hides a file from customers or shows it again; hook runs in the transaction.
+func (d *DB) AttachmentSetStaffOnly(ctx context.Context, sc DocScope, itemID, attID int64, staffOnly bool, hook func(*sql.Tx, *Attachment) error) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		a, err := scanAttachment(tx.QueryRowContext(ctx, `UPDATE doc_attachments SET staff_only = ?5
+			WHERE id = ?4 AND ?3 AND EXISTS (SELECT 1`+attScope+` AND a.id = ?4)
+			RETURNING id, org_id, item_id, name, content_type, size, staff_only, created_at, created_by_name, 0`,
+			itemID, sc.OrgID, sc.StaffView, attID, staffOnly))
+		if err != nil {
+			return err
+		}
+		if hook != nil {
+			return hook(tx, a)
+		}
+		return nil
+	})
+}
+
+// AttachmentDelete removes a file with its chunks for good (files are large; the audit entry remains).
+func (d *DB) AttachmentDelete(ctx context.Context, sc DocScope, itemID, attID int64, hook func(*sql.Tx, *Attachment) error) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		a, err := scanAttachment(tx.QueryRowContext(ctx, `SELECT `+attCols+attScope+` AND a.id = ?4`, itemID, sc.OrgID, sc.StaffView, attID))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM doc_attachments WHERE id = ?`, a.ID); err != nil {
+			return err
+		}
+		if hook != nil {
+			return hook(tx, a)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,126 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"portier/db"
+)
+
+func TestBulkActionsForStaff(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	ctx := context.Background()
+	mk := func(name string) int64 {
+		id, err := e.db.DocCreate(ctx, e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "configurations", Name: name,
+			Fields: map[string]string{"kind": "server", "notes": "=HYPERLINK(\"x\")"}}, db.DocActor{Name: "Setup"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	s1, s2, s3 := mk("SRV-01"), mk("SRV-02"), mk("SRV-03")
+	list := "/o/alpha/docs/configurations"
+	ids := func(xs ...int64) url.Values {
+		v := url.Values{}
+		for _, x := range xs {
+			v.Add("id", fmt.Sprint(x))
+		}
+		return v
+	}
+	with := func(v url.Values, action string) url.Values { v.Set("action", action); return v }
+
+	// Customers have no bulk form and no bulk route.
+	f.as(f.mgr)
+	_, body := e.get(list, nil)
+	if strings.Contains(body, `data-testid="bulk-form"`) {
+		t.Fatal("customer sees the bulk form")
+	}
+	if resp, _ := e.post(list+"/bulk", with(ids(s1), "delete"), nil); resp.StatusCode != 404 {
+		t.Fatalf("customer bulk delete: %d", resp.StatusCode)
+	}
+
+	f.as(f.tech)
+	_, body = e.get(list, nil)
+	if doc(t, body).Find(`input[type=checkbox][form="bulk-form"]`).Length() != 4 {
+		t.Fatal("no checkbox per row")
+	}
+	// An item of another organisation or area in the selection: nothing happens.
+	for _, bad := range []int64{f.bItem, f.items["passwords"]} {
+		if resp, _ := e.post(list+"/bulk", with(ids(s1, bad), "staff_only_on"), nil); resp.StatusCode != 404 {
+			t.Fatalf("foreign id %d: %d", bad, resp.StatusCode)
+		}
+	}
+	if it, _ := e.db.DocGet(ctx, db.DocScope{OrgID: f.a.ID}, "configurations", s1); it == nil {
+		t.Fatal("a refused bulk request changed an item")
+	}
+	// Staff-only on: the customer loses them, in the list and the count.
+	if resp, _ := e.post(list+"/bulk", with(ids(s1, s2), "staff_only_on"), nil); resp.StatusCode != 303 {
+		t.Fatalf("staff-only on: %d", resp.StatusCode)
+	}
+	f.as(f.viewer)
+	_, body = e.get(list, nil)
+	if strings.Contains(body, "SRV-01") || strings.Contains(body, "SRV-02") || !strings.Contains(body, "SRV-03") {
+		t.Fatal("customer list after staff-only on")
+	}
+	f.as(f.tech)
+	if resp, _ := e.post(list+"/bulk", with(ids(s1, s2), "staff_only_off"), nil); resp.StatusCode != 303 {
+		t.Fatalf("staff-only off: %d", resp.StatusCode)
+	}
+	// Export selected: only those, without formulas.
+	resp, csv := e.post(list+"/bulk", with(ids(s1, s3), "export"), nil)
+	if resp.StatusCode != 200 || !strings.Contains(csv, "SRV-01") || !strings.Contains(csv, "SRV-03") || strings.Contains(csv, "SRV-02") ||
+		strings.Contains(csv, "FW-01") || strings.Contains(csv, ",=HYPERLINK") {
+		t.Fatalf("export: %d %q", resp.StatusCode, csv)
+	}
+	// Link selected to one item, then see the link from the other side.
+	resp, body = e.post(list+"/bulk", with(ids(s1, s2), "link"), nil)
+	if resp.StatusCode != 303 {
+		t.Fatalf("link: %d", resp.StatusCode)
+	}
+	picker := resp.Header.Get("Location")
+	_, body = e.get(picker+"&q=Anna", nil)
+	if !strings.Contains(body, "Anna Kontakt") {
+		t.Fatal("bulk picker does not find the contact")
+	}
+	form := ids(s1, s2)
+	form.Set("other", fmt.Sprint(f.items["contacts"]))
+	form.Set("label", "Betreut von")
+	if resp, _ := e.post(list+"/bulk/link", form, nil); resp.StatusCode != 303 {
+		t.Fatalf("bulk link: %d", resp.StatusCode)
+	}
+	_, body = e.get(fmt.Sprintf("/o/alpha/docs/contacts/%d", f.items["contacts"]), nil)
+	rel := doc(t, body).Find(`[data-testid="related"]`).Text()
+	if !strings.Contains(rel, "SRV-01") || !strings.Contains(rel, "SRV-02") || !strings.Contains(rel, "Betreut von") {
+		t.Fatalf("contact's related: %q", rel)
+	}
+	// Delete with undo.
+	if resp, _ := e.post(list+"/bulk", with(ids(s1, s2), "delete"), nil); resp.StatusCode != 303 {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	_, body = e.get(list, nil)
+	d := doc(t, body)
+	if strings.Contains(d.Find("table").Text(), "SRV-01") || d.Find(`[data-testid="undo"]`).Length() != 1 {
+		t.Fatal("deleted items listed, or no undo")
+	}
+	if n := len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.delete")); n != 2 {
+		t.Fatalf("delete audit entries: %d", n)
+	}
+	if resp, _ := e.post(list+"/bulk/restore", nil, nil); resp.StatusCode != 303 {
+		t.Fatalf("undo: %d", resp.StatusCode)
+	}
+	_, body = e.get(list, nil)
+	if !strings.Contains(body, "SRV-01") || !strings.Contains(body, "SRV-02") {
+		t.Fatal("undo did not restore")
+	}
+	_, body = e.get(fmt.Sprintf("/o/alpha/docs/contacts/%d", f.items["contacts"]), nil)
+	if !strings.Contains(doc(t, body).Find(`[data-testid="related"]`).Text(), "SRV-02") {
+		t.Fatal("restored items lost their links")
+	}
+	if resp, _ := e.post(list+"/bulk/restore", nil, nil); resp.StatusCode != 404 {
+		t.Fatalf("second undo: %d", resp.StatusCode)
+	}
+}
