@@ -123,8 +123,57 @@ func createDemoOrg(ctx context.Context, d *db.DB, s *db.Sealer) (*db.Org, error)
 	if _, err := add("vpn", "Standort Hamburg (IPsec)", map[string]string{"kind": "ipsec", "gateway": "203.0.113.10", "port": "500", "auth": "psk", "notes": "Site-to-Site, IKEv2"}, map[string]string{"secret": "Hanse-Tunnel-Brise-2026"}, true); err != nil {
 		return nil, err
 	}
+	if err := addDemoDocuments(ctx, d, org.ID, by); err != nil {
+		return nil, err
+	}
 	if err := demoConnections(ctx, d, s, org); err != nil { // related items and the contract PDF (cmd_demo_links.go)
 		return nil, err
 	}
 	return org, nil
+}
+
+// demoInternetDown is the procedure the office manager opens on a phone at 7 a.m.
+const demoInternetDown = `Wenn im Büro niemand ins Internet kommt:
+
+1. **Router prüfen:** Leuchtet an der Firewall *FW-01* im Serverraum die Status-LED grün?
+2. **Neu starten:** Netzstecker der Firewall ziehen, 30 Sekunden warten, wieder einstecken. Der Start dauert etwa 5 Minuten.
+3. **Provider anrufen:** Telekom Geschäftskunden-Hotline **0800 330 1300**, Kundennummer 4711-0815.
+4. **Uns anrufen**, wenn es nach 15 Minuten nicht wieder geht — auch außerhalb der Bürozeiten.
+
+| Was | Wo |
+| --- | --- |
+| Firewall FW-01 | Serverraum, Rack oben |
+| Zugangsdaten Firewall | Portier → Passwörter → „WLAN-Router Empfang“ |
+| Vertrag Internetanschluss | Ordner „Verträge“, Buchhaltung |
+
+Störungsmeldung online: https://www.telekom.de/hilfe/stoerung
+`
+
+// addDemoDocuments adds the demo organisation's documents (an emergency procedure among them), a few
+// dates that expire and the weekly digest's recipient.
+func addDemoDocuments(ctx context.Context, d *db.DB, orgID int64, by db.DocActor) error {
+	docs := []db.ArticleChange{
+		{Folder: "Notfall", Title: "Internet ist ausgefallen", Body: demoInternetDown, Emergency: true},
+		{Folder: "Notfall", Title: "Serverraum: Zutritt außerhalb der Bürozeiten", Body: "Schlüssel bei der **Hausverwaltung Schmidt** (siehe Kontakte), Notfallnummer +49 171 5550100.\n", Emergency: true},
+		{Folder: "Onboarding neuer Mitarbeiter", Title: "Neuen Arbeitsplatz einrichten", Body: "- [ ] Benutzer in Microsoft 365 anlegen\n- [ ] Lizenz zuweisen\n- [ ] Notebook aus dem Bestand vorbereiten\n- [ ] WLAN *Muster-Office* einrichten\n"},
+		{Folder: "Intern", Title: "Wartungsfenster und Backup-Prüfung", Body: "Monatlich am ersten Dienstag, 18–20 Uhr. Rücksicherung einer Stichprobe aus dem NAS prüfen.\n", StaffOnly: true},
+	}
+	for _, ch := range docs {
+		if _, err := d.ArticleCreate(ctx, orgID, ch, by, nil); err != nil {
+			return err
+		}
+	}
+	now := time.Now()
+	for _, e := range []db.Expiry{
+		{Kind: "licence", Name: "Microsoft 365 Business Standard (12 Lizenzen)", ExpiresOn: now.AddDate(0, 0, 21).Format("2006-01-02")},
+		{Kind: "certificate", Name: "vpn.muster-gmbh.example (TLS)", ExpiresOn: now.AddDate(0, 0, 60).Format("2006-01-02")},
+		{Kind: "domain", Name: "muster-gmbh.example", ExpiresOn: now.AddDate(0, 5, 0).Format("2006-01-02")},
+		{Kind: "contract", Name: "Internetanschluss Telekom", ExpiresOn: now.AddDate(0, 0, -3).Format("2006-01-02")},
+	} {
+		e.OrgID = orgID
+		if _, err := d.ExpiryCreate(ctx, e, nil); err != nil {
+			return err
+		}
+	}
+	return d.SetExpiryDigest(ctx, db.ExpiryDigest{OrgID: orgID, Lang: "de", Recipients: []string{"jonas.weber@muster-gmbh.example"}}, nil)
 }

@@ -342,6 +342,8 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	defer func() { stopWorker(); <-workerDone }()
 	stopBackups := startBackups(cfg, logger)
 	defer stopBackups()
+	stopDigests := startDigests(srv, logger)
+	defer stopDigests()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

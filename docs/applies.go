@@ -1,11 +1,11 @@
 package docs
 
-// appliesTo lists, per area and field, the values of the area's "kind" field for which the field means
+// appliesTo lists, per area (by name: an area with custom fields is a copy) and field, the values of the area's "kind" field for which the field means
 // something. A field not listed applies to every kind. A WireGuard tunnel has no user name, password or
 // authentication method (its keys live in the configuration), so showing "not stored" for them only
 // made people look for something that cannot exist.
-var appliesTo = map[*Area]map[string][]string{
-	VPN: {
+var appliesTo = map[string]map[string][]string{
+	"vpn": {
 		"auth":     {"ipsec", "openvpn", "sslvpn", "other"},
 		"username": {"ipsec", "openvpn", "sslvpn", "other"},
 		"secret":   {"ipsec", "openvpn", "sslvpn", "other"},
@@ -16,7 +16,7 @@ var appliesTo = map[*Area]map[string][]string{
 // Applies reports whether the field means something for an item whose "kind" field is kind. An item
 // without a kind (or an unknown one) shows every field.
 func (a *Area) Applies(field, kind string) bool {
-	kinds, ok := appliesTo[a][field]
+	kinds, ok := appliesTo[a.Name][field]
 	if !ok || kind == "" {
 		return true
 	}

@@ -5,6 +5,7 @@
 package docs
 
 import (
+	"math"
 	"net"
 	"net/mail"
 	"net/url"
@@ -35,6 +36,7 @@ const (
 	SecretText
 	TOTPSeed // sealed base32 seed of a stored password's one-time codes
 	Contact  // id of a contact of the same organisation
+	Number   // a decimal number (custom fields)
 )
 
 // Field is one field of an area.
@@ -50,16 +52,35 @@ type Field struct {
 	// secret has one on its item's page anyway. ListCopy adds one for a secret to each row of the list.
 	Copy     bool
 	ListCopy bool
+	// Custom marks a field an MSP administrator added (see custom.go): its Label is what they typed, shown
+	// as it is in both languages, and its options are shown as typed too.
+	Custom bool
+	Label  string
+	// Expiry marks a date that is a deadline (warranty end, a custom "licence valid until"): it appears in
+	// the overview of what expires next.
+	Expiry bool
 }
 
 // IsSecret reports whether the field is sealed at rest and shown only on request.
 func (f Field) IsSecret() bool { return f.Kind == Secret || f.Kind == SecretText || f.Kind == TOTPSeed }
 
 // LabelKey is the field's translation key.
-func (f Field) LabelKey(area string) string { return "docs." + area + "." + f.Name }
+// For a custom field it is the administrator's label itself: a text that is no key renders as itself
+// (Localizer.T), and CustomFieldLabelOK refuses labels that are keys.
+func (f Field) LabelKey(area string) string {
+	if f.Custom {
+		return f.Label
+	}
+	return "docs." + area + "." + f.Name
+}
 
 // OptionKey is the translation key of an Enum option.
-func (f Field) OptionKey(opt string) string { return "docs.opt." + f.Name + "." + opt }
+func (f Field) OptionKey(opt string) string {
+	if f.Custom {
+		return opt
+	}
+	return "docs.opt." + f.Name + "." + opt
+}
 
 // Area is one documentation area.
 type Area struct {
@@ -104,7 +125,7 @@ var (
 		{Name: "os", Kind: Text},
 		{Name: "location", Kind: Text, InList: true},
 		{Name: "contact", Kind: Contact},
-		{Name: "warranty_end", Kind: Date, InList: true},
+		{Name: "warranty_end", Kind: Date, InList: true, Expiry: true},
 		{Name: "notes", Kind: LongText},
 	}}
 	Contacts = &Area{Name: "contacts", Fields: []Field{
@@ -289,6 +310,12 @@ func (f Field) Clean(v string) (string, string) {
 			return "", "docs.err.totp"
 		}
 		v = s
+	case Number:
+		n, err := strconv.ParseFloat(strings.Replace(v, ",", ".", 1), 64)
+		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+			return "", "docs.err.number"
+		}
+		v = strconv.FormatFloat(n, 'f', -1, 64)
 	case Contact:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {

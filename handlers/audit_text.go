@@ -30,6 +30,8 @@ var auditActions = []string{
 	"org.create", "settings.update", "idp.save", "idp.test", "idp.delete", "idp.link", "idp.unlink",
 	"docs.create", "docs.update", "docs.delete", "docs.restore", "docs.view", "docs.reveal", "docs.reveal_old", "docs.copy", "docs.download_conf",
 	"docs.export", "docs.import", "docs.handbook_secrets", "docs.handbook_reveal",
+	"articles.create", "articles.update", "articles.delete", "articles.copy", "templates.create", "templates.update", "templates.delete",
+	"fields.create", "fields.update", "fields.delete", "expiry.create", "expiry.delete", "expiry.digest",
 	"docs.link", "docs.unlink", "docs.attach", "docs.download", "docs.attachment_hidden", "docs.attachment_shown", "docs.attachment_delete",
 }
 
@@ -68,6 +70,9 @@ var (
 	areaNames    = `(configurations|contacts|passwords|wireless|vpn)`
 	docTargetRE  = regexp.MustCompile(`^\d+:` + areaNames + `(?:\.([a-z0-9_]+))?:(.*)$`)
 	importRE     = regexp.MustCompile(`^` + areaNames + `: (\d+)$`)
+	articleRE    = regexp.MustCompile(`^\d+:documents:(.*)$`)
+	fieldRE      = regexp.MustCompile(`^\d+:` + areaNames + `:(.*)$`)
+	expiryRE     = regexp.MustCompile(`^\d+:(licence|certificate|domain|contract):(.*)$`)
 	roleNames    = `(manager|viewer|admin|technician)`
 	roleRE       = regexp.MustCompile(`^(.*) \(` + roleNames + `\)$`)
 	roleChangeRE = regexp.MustCompile(`^(.*) \(` + roleNames + ` → ` + roleNames + `\)$`)
@@ -106,6 +111,22 @@ func auditTargetText(l *i18n.Localizer, action, target string) string {
 			if a.Name == target {
 				return l.T("docs.area." + target)
 			}
+		}
+	case strings.HasPrefix(action, "articles.") || strings.HasPrefix(action, "templates."):
+		if m := articleRE.FindStringSubmatch(target); m != nil {
+			return l.T(strings.Split(action, ".")[0]+".title") + ": " + m[1]
+		}
+	case strings.HasPrefix(action, "fields."):
+		if m := fieldRE.FindStringSubmatch(target); m != nil {
+			return l.T("docs.area."+m[1]) + ": " + m[2]
+		}
+	case action == "expiry.digest":
+		if n, err := strconv.Atoi(target); err == nil {
+			return l.N(pluralDigestRecipients, n)
+		}
+	case strings.HasPrefix(action, "expiry."):
+		if m := expiryRE.FindStringSubmatch(target); m != nil {
+			return l.T("expiry.kind."+m[1]) + ": " + m[2]
 		}
 	case action == "member.role":
 		if m := roleChangeRE.FindStringSubmatch(target); m != nil {

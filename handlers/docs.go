@@ -53,7 +53,10 @@ type docReq struct {
 func (s *Server) docRequest(c *echo.Context) (*docReq, error) {
 	u := currentUser(c)
 	org, role := currentOrg(c)
-	area, ok := docs.ByName(c.Param("area"))
+	area, ok, err := s.areaFor(c.Request().Context(), c.Param("area"))
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, echo.ErrNotFound
 	}
@@ -85,7 +88,7 @@ func (s *Server) docItem(c *echo.Context, edit bool) (*docReq, *db.DocItem, erro
 
 // canEdit: MSP staff edit everything; a customer's manager edits the contacts.
 func (r *docReq) canEdit() bool {
-	return r.u.IsStaff() || (r.role == "manager" && r.area == docs.Contacts)
+	return r.u.IsStaff() || (r.role == "manager" && r.area.Name == docs.Contacts.Name)
 }
 
 func (r *docReq) itemID(c *echo.Context) (int64, error) {
@@ -107,6 +110,7 @@ func (s *Server) docsNav(c *echo.Context, org *db.Org, scope db.DocScope, curren
 		n.Areas = append(n.Areas, views.AreaLink{Name: a.Name, TitleKey: a.TitleKey(), Href: "/o/" + org.Slug + "/docs/" + a.Name,
 			Count: counts[a.Name], Current: a.Name == current})
 	}
+	n.Extra = docsNavExtra(org, current)
 	return n, nil
 }
 
@@ -450,9 +454,9 @@ func (s *Server) docsDetail(c *echo.Context) error {
 		v.Fields = append(v.Fields, df)
 	}
 	switch {
-	case r.area == docs.Wireless && (it.Secrets["key"] || it.Fields["security"] == "open"):
+	case r.area.Name == docs.Wireless.Name && (it.Secrets["key"] || it.Fields["security"] == "open"):
 		v.QRURL, v.QRLabelKey = itemBase+"/qr", "docs.qr.wifi"
-	case r.area == docs.VPN && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
+	case r.area.Name == docs.VPN.Name && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
 		v.QRURL, v.QRLabelKey = itemBase+"/qr", "docs.qr.wireguard"
 	}
 	if r.canEdit() {
@@ -501,7 +505,13 @@ const auditWindow = 5 * time.Minute
 // secretAuditEntry names the item and the field by their codes (the log shows them in the reader's
 // language); the field is also kept on its own for de-duplication. Never the value.
 func (s *Server) secretAuditEntry(c *echo.Context, r *docReq, it *db.DocItem, action, field string) db.AuditEntry {
-	e := s.auditEntry(c, r.org.ID, action, docItemTarget(it.ID, r.area.Name, field, it.Name))
+	target := docItemTarget(it.ID, r.area.Name, field, it.Name)
+	if f, ok := r.area.Field(field); ok && f.Custom {
+		// A custom field has no translation to look up when the log is read: its label, as the
+		// administrator typed it, goes into the entry (the field's name stays in e.Field for de-duplication).
+		target = docItemTarget(it.ID, r.area.Name, "", it.Name+" ("+f.Label+")")
+	}
+	e := s.auditEntry(c, r.org.ID, action, target)
 	e.Field = field
 	e.StaffOnly = it.StaffOnly
 	return e
@@ -564,7 +574,7 @@ func (s *Server) formFields(c *echo.Context, r *docReq, values map[string]string
 		case docs.Secret, docs.TOTPSeed:
 			ff.Type, ff.Value = "secret", ""
 			ff.HasValue = it != nil && it.Secrets[f.Name]
-			ff.Generate = f.Kind == docs.Secret && r.area == docs.Passwords
+			ff.Generate = f.Kind == docs.Secret && r.area.Name == docs.Passwords.Name
 		case docs.SecretText:
 			ff.Type, ff.Value = "secrettext", ""
 			ff.HasValue = it != nil && it.Secrets[f.Name]

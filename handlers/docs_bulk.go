@@ -39,7 +39,10 @@ func (s *Server) bulkRequest(c *echo.Context) (*bulkReq, error) {
 		return nil, echo.ErrNotFound
 	}
 	org, _ := currentOrg(c)
-	area, ok := docs.ByName(c.Param("area"))
+	area, ok, err := s.areaFor(c.Request().Context(), c.Param("area")) // with the custom fields (export)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, echo.ErrNotFound
 	}

@@ -321,7 +321,14 @@ func (s *Server) handbook(c *echo.Context) error {
 	v := views.HandbookView{OrgName: org.Name, Generated: l.DateTime(s.now()), WithSecrets: withSecrets, Action: "/o/" + org.Slug + "/handbook",
 		CSS: s.assets.URL("handbook.css"), JS: s.assets.URL("handbook.js")}
 	var printed []db.AuditEntry
-	for _, area := range docs.Areas {
+	areas, err := s.areasFor(ctx)
+	if err != nil {
+		return err
+	}
+	if v.Procedures, err = s.handbookProcedures(ctx, org.ID, u.IsStaff()); err != nil {
+		return err
+	}
+	for _, area := range areas {
 		r := &docReq{u: u, org: org, area: area, scope: scope, l: l}
 		contacts, err := s.contactNames(c, r)
 		if err != nil {

@@ -212,7 +212,7 @@ func (s *Server) docsQR(c *echo.Context) error {
 	id := it.ID
 	var content, alt, field string
 	switch {
-	case r.area == docs.Wireless:
+	case r.area.Name == docs.Wireless.Name:
 		key := ""
 		if it.Secrets["key"] {
 			if _, key, err = s.openSecret(c, r, id, "key"); err != nil {
@@ -222,7 +222,7 @@ func (s *Server) docsQR(c *echo.Context) error {
 			return echo.ErrNotFound
 		}
 		content, alt, field = wifiQRContent(it.Name, it.Fields["security"], key, it.Fields["hidden"] == "1"), "docs.qr.wifi_alt", "key"
-	case r.area == docs.VPN && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
+	case r.area.Name == docs.VPN.Name && it.Fields["kind"] == "wireguard" && it.Secrets["config"]:
 		if _, content, err = s.openSecret(c, r, id, "config"); err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ import (
 // confDownloadable reports whether an item's client configuration is offered as a file: WireGuard's
 // apps import a .conf file, and laptops get it that way rather than through a QR code.
 func confDownloadable(area *docs.Area, kind string, hasConfig bool) bool {
-	return area == docs.VPN && kind == "wireguard" && hasConfig
+	return area.Name == docs.VPN.Name && kind == "wireguard" && hasConfig
 }
 
 // confFileName is the item's name as a file name WireGuard accepts for a tunnel (letters, digits, _=+.-,

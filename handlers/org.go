@@ -63,6 +63,9 @@ func (s *Server) orgHome(c *echo.Context) error {
 		v.Areas = append(v.Areas, views.OrgArea{Name: a.Name, LabelKey: a.TitleKey, Href: a.Href, Count: a.Count})
 		v.DocsTotal += a.Count
 	}
+	if v.Emergency, err = s.emergencyLinks(ctx, o, u.IsStaff()); err != nil {
+		return err
+	}
 	if access.ManagesOrg(orgActor(c)) { // the people pages' own rule (orgManagers)
 		v.PeopleHref = "/o/" + o.Slug + "/people"
 		v.AuditHref = "/o/" + o.Slug + "/audit"

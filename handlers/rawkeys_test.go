@@ -27,6 +27,12 @@ var sampleTargets = map[string]string{
 	"login.ok": "passkey", "mfa.rename": "totp #3", "mfa.remove": "passkey Laptop", "reauth.fail": "security",
 	"terms.accept": "3", "terms.decline": "3", "terms.publish": "4",
 	"settings.update": "msp.name: Muster IT; msp.support_email: help@muster.example; invite.ttl_days: 14",
+	"articles.create": "21:documents:Internet ist ausgefallen", "articles.update": "21:documents:Internet ist ausgefallen",
+	"articles.delete": "21:documents:Alt", "articles.copy": "22:documents:Onboarding", "templates.create": "3:documents:Onboarding",
+	"templates.update": "3:documents:Onboarding", "templates.delete": "3:documents:Onboarding",
+	"fields.create": "4:configurations:Inventarnummer", "fields.update": "4:configurations:Inventarnummer",
+	"fields.delete": "4:passwords:Ablauf", "expiry.create": "5:licence:M365", "expiry.delete": "5:domain:Hauptdomain",
+	"expiry.digest": "2",
 
 	"docs.link": "12:configurations:FW-01 ↔ 15:passwords:NAS admin", "docs.unlink": "13:contacts:Anna ↔ 12:configurations:FW-01",
 	"docs.attach": "12:configurations:FW-01 (Vertrag.pdf)", "docs.download": "12:configurations:FW-01 (Vertrag.pdf)",

@@ -40,5 +40,8 @@ func (s *Server) routes() {
 	s.docsRoutes()
 	s.docsIORoutes()
 	s.docsDailyRoutes()
+	s.articleRoutes()
+	s.customFieldRoutes()
+	s.expiryRoutes()
 	s.connectRoutes() // related items, attachments, bulk actions (docs_links.go)
 }

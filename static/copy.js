@@ -74,6 +74,13 @@
       btn.hidden = !(navigator.clipboard && window.fetch && window.Promise);
       btn.addEventListener("click", function () { copy(btn); });
     });
+    // Print buttons (documents): shown only where a script can print; the page's print CSS does the rest.
+    root.querySelectorAll("button[data-print]").forEach(function (btn) {
+      if (btn.dataset.bound) return;
+      btn.dataset.bound = "1";
+      btn.hidden = typeof window.print !== "function";
+      btn.addEventListener("click", function () { window.print(); });
+    });
     hideLater(root);
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });

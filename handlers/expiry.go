@@ -1,0 +1,411 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"portier/access"
+	"portier/db"
+	"portier/docs"
+	"portier/i18n"
+	"portier/views"
+)
+
+// What expires next: warranty ends and custom dates marked as expiries, the licences, certificates,
+// domains and contracts kept for an organisation, and the age of stored passwords — per organisation (its
+// customers see what is not staff-only) and across all organisations for staff, with a weekly digest by
+// mail to whom the organisation chooses.
+
+// PasswordMaxAge is the age at which a stored password shows as due for a change (BSI IT-Grundschutz
+// no longer asks for periodic changes of users' own passwords, but service and admin passwords that
+// several people knew are what MSPs rotate yearly).
+const PasswordMaxAge = 365 * 24 * time.Hour
+
+// digestEvery is the digest's rhythm; digestAhead how far ahead it looks.
+const (
+	digestEvery = 7 * 24 * time.Hour
+	digestAhead = 30
+)
+
+func (s *Server) expiryRoutes() {
+	g := s.e.Group("/o/:slug", s.complete, s.orgAccess)
+	g.GET("/expiry", s.expiryPage)
+	g.POST("/expiry", s.expiryAdd, s.staffOnly)
+	g.POST("/expiry/:id/delete", s.expiryDelete, s.staffOnly)
+	g.POST("/expiry/digest", s.expiryDigestSave, s.orgManagers)
+	s.e.GET("/staff/expiry", s.staffExpiry, s.complete, s.staffOnly)
+}
+
+// expiryEntries gathers the scope's dated things, with the date fields (built-in and custom) that count.
+func (s *Server) expiryEntries(ctx context.Context, sc db.ExpiryScope, loc *time.Location) ([]db.ExpiryEntry, map[string]string, error) {
+	areas, err := s.areasFor(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var dates []db.ExpiryDate
+	labels := map[string]string{} // source → label key (a custom field's label as typed)
+	for _, a := range areas {
+		for _, f := range a.Fields {
+			if f.Kind == docs.Date && f.Expiry {
+				dates = append(dates, db.ExpiryDate{Area: a.Name, Field: f.Name})
+				labels[f.Name] = f.LabelKey(a.Name)
+			}
+		}
+	}
+	for _, k := range db.ExpiryKinds {
+		labels[k] = "expiry.kind." + k
+	}
+	labels["password"] = "expiry.kind.password"
+	entries, err := s.db.ExpiryOverview(ctx, sc, dates, PasswordMaxAge, loc)
+	return entries, labels, err
+}
+
+// daysUntil counts calendar days from today to the date, in the viewer's time zone.
+func daysUntil(now, date time.Time, loc *time.Location) int {
+	y, m, d := now.In(loc).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	y, m, d = date.In(loc).Date()
+	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(today).Hours() / 24)
+}
+
+// filterExpiries keeps the entries of a window: "30" and "90" (days ahead, the expired included, since
+// they are the most urgent), "expired", or "all".
+func filterExpiries(in []db.ExpiryEntry, window string, now time.Time, loc *time.Location) []db.ExpiryEntry {
+	var out []db.ExpiryEntry
+	for _, e := range in {
+		d := daysUntil(now, e.Date, loc)
+		switch window {
+		case "30":
+			if d > 30 {
+				continue
+			}
+		case "90":
+			if d > 90 {
+				continue
+			}
+		case "expired":
+			if d >= 0 {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func sortExpiries(es []db.ExpiryEntry, by string, desc bool, kindLabel func(db.ExpiryEntry) string) {
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i], es[j]
+		if desc {
+			a, b = b, a
+		}
+		switch by {
+		case "name":
+			if x, y := strings.ToLower(a.Name), strings.ToLower(b.Name); x != y {
+				return x < y
+			}
+		case "kind":
+			if x, y := kindLabel(a), kindLabel(b); x != y {
+				return x < y
+			}
+		case "org":
+			if x, y := strings.ToLower(a.OrgName), strings.ToLower(b.OrgName); x != y {
+				return x < y
+			}
+		}
+		if !a.Date.Equal(b.Date) {
+			return a.Date.Before(b.Date)
+		}
+		return a.Name < b.Name
+	})
+}
+
+// Plural messages: the files hold each with ".one" and ".other" (Localizer.N).
+const (
+	pluralInDays      = "expiry.in_days"
+	pluralDaysAgo     = "expiry.days_ago"
+	pluralDigestIntro = "mail.expiry_digest.intro"
+	// how many addresses the digest goes to, in the activity log
+	pluralDigestRecipients = "expiry.digest.recipients_n"
+)
+
+// leftText says how far away a date is: "today", "in 3 days", "2 days ago".
+func leftText(l *i18n.Localizer, days int) string {
+	switch {
+	case days == 0:
+		return l.T("expiry.today")
+	case days > 0:
+		return l.N(pluralInDays, days)
+	}
+	return l.N(pluralDaysAgo, -days)
+}
+
+func expiryState(days int) string {
+	switch {
+	case days < 0:
+		return "expired"
+	case days <= 30:
+		return "soon"
+	}
+	return ""
+}
+
+// expiryView builds the overview for the scope; base is the page's own address (for its links).
+func (s *Server) expiryView(c *echo.Context, sc db.ExpiryScope, base string) (views.ExpiryView, error) {
+	ctx := c.Request().Context()
+	l := i18n.From(ctx)
+	entries, labels, err := s.expiryEntries(ctx, sc, l.TZ)
+	if err != nil {
+		return views.ExpiryView{}, err
+	}
+	q := c.QueryParams()
+	window := q.Get("window")
+	if window != "30" && window != "90" && window != "expired" && window != "all" {
+		window = "90"
+	}
+	by := q.Get("sort")
+	if by != "name" && by != "kind" && !(by == "org" && sc.OrgID == 0) {
+		by = "date"
+	}
+	desc := q.Get("desc") == "1"
+	now := s.now()
+	kindLabel := func(e db.ExpiryEntry) string { return l.T(labels[e.Source]) }
+	entries = filterExpiries(entries, window, now, l.TZ)
+	sortExpiries(entries, by, desc, kindLabel)
+	link := func(w, b string, d bool) string {
+		v := url.Values{"window": {w}, "sort": {b}}
+		if d {
+			v.Set("desc", "1")
+		}
+		return base + "?" + v.Encode()
+	}
+	v := views.ExpiryView{ShowOrg: sc.OrgID == 0}
+	for _, w := range []string{"30", "90", "expired", "all"} {
+		v.Windows = append(v.Windows, views.ExpiryLink{LabelKey: "expiry.window." + w, Href: link(w, by, desc), Current: w == window})
+	}
+	sorts := []string{"date", "name", "kind"}
+	if sc.OrgID == 0 {
+		sorts = append(sorts, "org")
+	}
+	for _, b := range sorts {
+		v.Sorts = append(v.Sorts, views.ExpiryLink{LabelKey: "expiry.sort." + b, Href: link(window, b, b == by && !desc), Current: b == by})
+	}
+	for _, e := range entries {
+		days := daysUntil(now, e.Date, l.TZ)
+		row := views.ExpiryRow{Kind: kindLabel(e), Name: e.Name, OrgName: e.OrgName, Date: l.Date(e.Date), Left: leftText(l, days),
+			State: expiryState(days), StaffOnly: e.StaffOnly}
+		if e.Source == "password" {
+			row.Left = l.T("expiry.password_set", "date", l.Date(e.Changed)) + " · " + row.Left
+		}
+		if e.Area != "" {
+			row.Href = "/o/" + e.OrgSlug + "/docs/" + e.Area + "/" + strconv.FormatInt(e.ItemID, 10)
+		} else if sc.StaffView && sc.OrgID != 0 {
+			row.DeleteURL = base + "/" + strconv.FormatInt(e.ItemID, 10) + "/delete"
+			v.Actions = true
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return v, nil
+}
+
+func (s *Server) expiryPage(c *echo.Context) error {
+	return s.renderExpiryPage(c, http.StatusOK, nil)
+}
+
+func (s *Server) renderExpiryPage(c *echo.Context, status int, addErrs map[string]string) error {
+	u := currentUser(c)
+	org, _ := currentOrg(c)
+	ctx := c.Request().Context()
+	l := i18n.From(ctx)
+	base := "/o/" + org.Slug + "/expiry"
+	v, err := s.expiryView(c, db.ExpiryScope{OrgID: org.ID, StaffView: u.IsStaff()}, base)
+	if err != nil {
+		return err
+	}
+	nav, err := s.docsNav(c, org, db.DocScope{OrgID: org.ID, StaffView: u.IsStaff()}, "expiry", "")
+	if err != nil {
+		return err
+	}
+	v.Nav = &nav
+	if key := s.sm.PopString(ctx, keyFlash); strings.HasPrefix(key, "expiry.") {
+		v.FlashKey = key
+	}
+	if u.IsStaff() {
+		v.AddAction, v.AddErrors = base, addErrs
+		for _, k := range db.ExpiryKinds {
+			v.AddKinds = append(v.AddKinds, views.FilterOption{Value: k, LabelKey: "expiry.kind." + k})
+		}
+	}
+	if access.ManagesOrg(orgActor(c)) {
+		dg, err := s.db.ExpiryDigestOf(ctx, org.ID)
+		if err != nil {
+			return err
+		}
+		v.Digest = &views.ExpiryDigestForm{Action: base + "/digest", Recipients: strings.Join(dg.Recipients, "\n"), Lang: dg.Lang}
+		if !dg.LastSent.IsZero() {
+			v.Digest.LastSent = l.DateTime(dg.LastSent)
+		}
+		if addErrs["recipients"] != "" {
+			v.Digest.ErrorKey = addErrs["recipients"]
+			v.Digest.Recipients = c.FormValue("recipients")
+		}
+	}
+	return s.render(c, status, views.Expiry(s.shell(c, l.T("expiry.title")), v), nil)
+}
+
+func (s *Server) staffExpiry(c *echo.Context) error {
+	l := i18n.From(c.Request().Context())
+	v, err := s.expiryView(c, db.ExpiryScope{StaffView: true}, "/staff/expiry")
+	if err != nil {
+		return err
+	}
+	v.StaffNav = staffNav(c, "expiry")
+	return s.render(c, http.StatusOK, views.Expiry(s.shell(c, l.T("expiry.title")), v), nil)
+}
+
+func (s *Server) expiryAdd(c *echo.Context) error {
+	org, _ := currentOrg(c)
+	e := db.Expiry{OrgID: org.ID, Kind: c.FormValue("kind"), StaffOnly: c.FormValue("staff_only") != ""}
+	errs := map[string]string{}
+	var ek string
+	if e.Name, ek = (docs.Field{Name: "name", Kind: docs.Text, Required: true}).Clean(c.FormValue("name")); ek != "" {
+		errs["name"] = ek
+	}
+	if e.ExpiresOn, ek = (docs.Field{Name: "expires_on", Kind: docs.Date, Required: true}).Clean(c.FormValue("expires_on")); ek != "" {
+		errs["expires_on"] = ek
+	}
+	known := false
+	for _, k := range db.ExpiryKinds {
+		known = known || k == e.Kind
+	}
+	if !known {
+		return echo.ErrBadRequest
+	}
+	if len(errs) > 0 {
+		return s.renderExpiryPage(c, http.StatusUnprocessableEntity, errs)
+	}
+	ctx := c.Request().Context()
+	_, err := s.db.ExpiryCreate(ctx, e, func(tx dbTx, id int64) error {
+		a := s.auditEntry(c, org.ID, "expiry.create", strconv.FormatInt(id, 10)+":"+e.Kind+":"+e.Name)
+		a.StaffOnly = e.StaffOnly
+		return s.db.Audit(ctx, tx, a)
+	})
+	if err != nil {
+		return err
+	}
+	s.sm.Put(ctx, keyFlash, "expiry.added")
+	return s.redirect(c, "/o/"+org.Slug+"/expiry")
+}
+
+func (s *Server) expiryDelete(c *echo.Context) error {
+	org, _ := currentOrg(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	err = s.db.ExpiryDelete(ctx, org.ID, id, func(tx dbTx, e db.Expiry) error {
+		a := s.auditEntry(c, org.ID, "expiry.delete", strconv.FormatInt(id, 10)+":"+e.Kind+":"+e.Name)
+		a.StaffOnly = e.StaffOnly
+		return s.db.Audit(ctx, tx, a)
+	})
+	if err != nil {
+		return err
+	}
+	s.sm.Put(ctx, keyFlash, "expiry.deleted")
+	return s.redirect(c, "/o/"+org.Slug+"/expiry")
+}
+
+// maxDigestRecipients bounds the list: the digest is for the few people who renew things.
+const maxDigestRecipients = 10
+
+// expiryDigestSave stores who gets the organisation's weekly digest (its managers and staff decide).
+func (s *Server) expiryDigestSave(c *echo.Context) error {
+	org, _ := currentOrg(c)
+	dg := db.ExpiryDigest{OrgID: org.ID, Lang: c.FormValue("lang")}
+	if !i18n.Supported(dg.Lang) {
+		dg.Lang = i18n.Default
+	}
+	for _, line := range strings.FieldsFunc(c.FormValue("recipients"), func(r rune) bool { return r == '\n' || r == ',' || r == ';' || r == ' ' || r == '\r' }) {
+		a, err := mail.ParseAddress(line)
+		if err != nil || a.Address != line || !strings.Contains(line[strings.LastIndexByte(line, '@'):], ".") {
+			return s.renderExpiryPage(c, http.StatusUnprocessableEntity, map[string]string{"recipients": "expiry.digest.err_address"})
+		}
+		dg.Recipients = append(dg.Recipients, db.NormalizeEmail(line))
+	}
+	if len(dg.Recipients) > maxDigestRecipients {
+		return s.renderExpiryPage(c, http.StatusUnprocessableEntity, map[string]string{"recipients": "expiry.digest.err_many"})
+	}
+	ctx := c.Request().Context()
+	err := s.db.SetExpiryDigest(ctx, dg, func(tx dbTx) error {
+		return s.db.Audit(ctx, tx, s.auditEntry(c, org.ID, "expiry.digest", strconv.Itoa(len(dg.Recipients))))
+	})
+	if err != nil {
+		return err
+	}
+	s.sm.Put(ctx, keyFlash, "expiry.digest.saved")
+	return s.redirect(c, "/o/"+org.Slug+"/expiry")
+}
+
+// SendExpiryDigests sends each organisation's digest that is due (last sent a week ago or never): what
+// its customers may see of what expired or expires within 30 days, in the organisation's chosen language,
+// through the outbox. An organisation with nothing to report is marked as done without a mail. It
+// returns how many mails were queued. The scheduler (digest_scheduler.go) calls it every hour.
+func (s *Server) SendExpiryDigests(ctx context.Context) (int, error) {
+	now := s.now()
+	due, err := s.db.DueExpiryDigests(ctx, now.Add(-digestEvery))
+	if err != nil {
+		return 0, err
+	}
+	queued := 0
+	for _, dg := range due {
+		org, err := s.db.OrgByID(ctx, dg.OrgID)
+		if err != nil {
+			return queued, err
+		}
+		l := s.i18n.For(dg.Lang, "")
+		entries, labels, err := s.expiryEntries(ctx, db.ExpiryScope{OrgID: org.ID}, l.TZ)
+		if err != nil {
+			return queued, err
+		}
+		entries = filterExpiries(entries, "30", now, l.TZ)
+		sortExpiries(entries, "date", false, nil)
+		sent, err := s.db.ClaimExpiryDigest(ctx, dg, func(tx dbTx) error {
+			if len(entries) == 0 {
+				return nil
+			}
+			for _, to := range dg.Recipients {
+				m, l := s.newEmail(dg.Lang, "", "mail.expiry_digest.subject", "org", org.Name)
+				m.Paragraphs = append(m.Paragraphs, l.N(pluralDigestIntro, len(entries), "org", org.Name))
+				for _, e := range entries {
+					m.Paragraphs = append(m.Paragraphs, l.T("mail.expiry_digest.line", "date", l.Date(e.Date), "kind", l.T(labels[e.Source]),
+						"name", e.Name, "left", leftText(l, daysUntil(now, e.Date, l.TZ))))
+				}
+				m.ButtonText, m.ButtonURL = l.T("mail.expiry_digest.button"), s.link("/o/"+org.Slug+"/expiry?window=30")
+				m.After = []string{l.T("mail.expiry_digest.why")}
+				if err := s.enqueue(ctx, tx, to, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return queued, err
+		}
+		if sent && len(entries) > 0 {
+			queued += len(dg.Recipients)
+		}
+	}
+	if queued > 0 {
+		s.wakeMailer()
+	}
+	return queued, nil
+}

@@ -1,0 +1,218 @@
+package handlers
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"portier/db"
+	"portier/mail"
+	"portier/testkit"
+)
+
+// expiryFixture adds to the docs fixture: a warranty ending in 12 days, a licence in 10 days, a domain
+// that expired 3 days ago, a contract in 200 days, a staff-only certificate in 5 days (all org A), a
+// licence of org B in 7 days, and a stored password last set 400 days ago.
+func expiryFixture(t *testing.T) *docsFixture {
+	f := newDocsFixture(t)
+	e := f.e
+	ctx := context.Background()
+	day := func(n int) string { return e.clock.Now().AddDate(0, 0, n).Format("2006-01-02") }
+	if _, err := e.db.DocCreate(ctx, e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "configurations", Name: "NAS-Garantie",
+		Fields: map[string]string{"kind": "server", "warranty_end": day(12)}}, db.DocActor{Name: "Setup"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.as(f.tech)
+	for _, x := range []url.Values{
+		{"kind": {"licence"}, "name": {"M365 Business"}, "expires_on": {day(10)}},
+		{"kind": {"domain"}, "name": {"alpha.example"}, "expires_on": {day(-3)}},
+		{"kind": {"contract"}, "name": {"Wartungsvertrag"}, "expires_on": {day(200)}},
+		{"kind": {"certificate"}, "name": {"Intern-Zertifikat"}, "expires_on": {day(5)}, "staff_only": {"1"}},
+	} {
+		if resp, body := e.post("/o/alpha/expiry", x, nil); resp.StatusCode != 303 {
+			t.Fatalf("add %v: %d %.300s", x, resp.StatusCode, body)
+		}
+	}
+	if _, err := e.db.ExpiryCreate(ctx, db.Expiry{OrgID: f.b.ID, Kind: "licence", Name: "Beta-Lizenz", ExpiresOn: day(7)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The fixture's "NAS admin" password was set 400 days ago.
+	if _, err := e.db.W.Exec(`UPDATE doc_versions SET changed_at = ? WHERE item_id = ?`, e.clock.Now().AddDate(0, 0, -400).Unix(), f.items["passwords"]); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func rowsOf(t *testing.T, body string) []string {
+	var out []string
+	doc(t, body).Find(`[data-testid="expiry-row"]`).Each(func(_ int, s *goquery.Selection) {
+		out = append(out, strings.Join(strings.Fields(s.Text()), " "))
+	})
+	return out
+}
+
+func TestExpiryOverviewForCustomersAndStaff(t *testing.T) {
+	f := expiryFixture(t)
+	e := f.e
+	f.as(f.viewer)
+	en := map[string]string{"Accept-Language": "en"}
+	resp, body := e.get("/o/alpha/expiry?window=30", en)
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.StatusCode)
+	}
+	rows := rowsOf(t, body)
+	joined := strings.Join(rows, "\n")
+	// Sorted by date: the password (due 35 days ago), the domain, the licence, the warranty.
+	want := []string{"NAS admin", "alpha.example", "M365 Business", "NAS-Garantie"}
+	if len(rows) != len(want) {
+		t.Fatalf("rows:\n%s", joined)
+	}
+	for i, w := range want {
+		if !strings.Contains(rows[i], w) {
+			t.Errorf("row %d = %q, want %q", i, rows[i], w)
+		}
+	}
+	for _, w := range []string{"Licence", "Domain", "Warranty", "Password due for change", "in 10 days", "3 days ago"} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("overview lacks %q:\n%s", w, joined)
+		}
+	}
+	for _, never := range []string{"Intern-Zertifikat", "Beta-Lizenz", "Wartungsvertrag"} {
+		if strings.Contains(body, never) {
+			t.Errorf("30-day overview of a customer shows %q", never)
+		}
+	}
+	_, body = e.get("/o/alpha/expiry?window=expired", en)
+	if rows := rowsOf(t, body); len(rows) != 2 || !strings.Contains(strings.Join(rows, " "), "alpha.example") {
+		t.Errorf("expired: %v", rows)
+	}
+	_, body = e.get("/o/alpha/expiry?window=all&sort=name", en)
+	rows = rowsOf(t, body)
+	if len(rows) != 5 || !strings.Contains(rows[0], "alpha.example") || !strings.Contains(rows[4], "Wartungsvertrag") {
+		t.Errorf("all by name: %v", rows)
+	}
+	_, body = e.get("/o/alpha/expiry?window=all&sort=name&desc=1", en)
+	if rows := rowsOf(t, body); len(rows) != 5 || !strings.Contains(rows[0], "Wartungsvertrag") {
+		t.Errorf("all by name, descending: %v", rows)
+	}
+	// In German (the person's choice).
+	e.post("/lang", url.Values{"lang": {"de"}}, nil)
+	_, body = e.get("/o/alpha/expiry?window=30", nil)
+	for _, w := range []string{"Was läuft bald ab", "Lizenz", "in 10 Tagen", "vor 3 Tagen", "Nächste 30 Tage"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("German overview lacks %q", w)
+		}
+	}
+	// Customers add or remove nothing, and a viewer does not choose the digest's recipients.
+	var xid string
+	e.db.R.QueryRow(`SELECT id FROM expiries WHERE name = 'M365 Business'`).Scan(&xid)
+	for _, p := range []string{"/o/alpha/expiry", "/o/alpha/expiry/" + xid + "/delete", "/o/alpha/expiry/digest"} {
+		if resp, _ := e.post(p, url.Values{"kind": {"licence"}, "name": {"x"}, "expires_on": {"2030-01-01"}, "recipients": {"a@b.example"}}, nil); resp.StatusCode != 404 {
+			t.Errorf("viewer POST %s = %d", p, resp.StatusCode)
+		}
+	}
+	if resp, _ := e.get("/staff/expiry", nil); resp.StatusCode != 404 {
+		t.Errorf("viewer sees the staff overview: %d", resp.StatusCode)
+	}
+	f.as(f.stranger)
+	if resp, _ := e.get("/o/alpha/expiry", nil); resp.StatusCode != 404 {
+		t.Errorf("stranger: %d", resp.StatusCode)
+	}
+	// Staff see every organisation, staff-only entries included, and may sort by organisation.
+	f.as(f.tech)
+	_, body = e.get("/staff/expiry?window=30&sort=org", en)
+	joined = strings.Join(rowsOf(t, body), "\n")
+	for _, w := range []string{"Intern-Zertifikat", "Beta-Lizenz", "Alpha GmbH", "Beta AG"} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("staff overview lacks %q:\n%s", w, joined)
+		}
+	}
+	if strings.Index(joined, "Alpha GmbH") > strings.Index(joined, "Beta AG") {
+		t.Error("not sorted by organisation")
+	}
+	resp, _ = e.post("/o/alpha/expiry/"+xid+"/delete", nil, nil)
+	if resp.StatusCode != 303 || countRows(t, e, `SELECT count(*) FROM expiries WHERE id = ?`, xid) != 0 {
+		t.Errorf("delete: %d", resp.StatusCode)
+	}
+	if resp, _ := e.post("/o/beta/expiry/"+xid+"/delete", nil, nil); resp.StatusCode != 404 {
+		t.Errorf("delete of a gone entry: %d", resp.StatusCode)
+	}
+	// Invalid additions come back with messages.
+	if resp, _ := e.post("/o/alpha/expiry", url.Values{"kind": {"licence"}, "name": {""}, "expires_on": {"31.02.2027"}}, nil); resp.StatusCode != 422 {
+		t.Errorf("invalid addition: %d", resp.StatusCode)
+	}
+}
+
+// The weekly digest goes, through the outbox, to the addresses the organisation chose, in its language,
+// with what its customers may see; once per week however often (and however parallel) the scheduler asks.
+func TestExpiryDigestWeeklyThroughSMTP(t *testing.T) {
+	f := expiryFixture(t)
+	e := f.e
+	smtp := testkit.SMTP(t)
+	f.as(f.mgr)
+	if resp, _ := e.post("/o/alpha/expiry/digest", url.Values{"recipients": {"keine-adresse"}, "lang": {"de"}}, nil); resp.StatusCode != 422 {
+		t.Fatalf("bad address accepted: %d", resp.StatusCode)
+	}
+	resp, _ := e.post("/o/alpha/expiry/digest", url.Values{"recipients": {"buero@alpha.example\nChef@Alpha.example"}, "lang": {"de"}}, nil)
+	if resp.StatusCode != 303 {
+		t.Fatalf("digest settings: %d", resp.StatusCode)
+	}
+	ctx := context.Background()
+	n, err := e.srv.SendExpiryDigests(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("first digest: %d mails, %v", n, err)
+	}
+	w := &mail.Worker{DB: e.db, Sealer: e.srv.cfg.Sealer, Sender: &mail.SMTP{URL: mustURL(t, smtp.URL()), From: "portier@muster-it.example"}, Log: e.srv.log}
+	w.SendDue(ctx, ctx)
+	msg := smtp.WaitFor(t, "buero@alpha.example", 5*time.Second)
+	smtp.WaitFor(t, "chef@alpha.example", 5*time.Second)
+	if msg.Subject != "Was bei Alpha GmbH bald abläuft" {
+		t.Errorf("subject %q", msg.Subject)
+	}
+	for _, want := range []string{"M365 Business", "alpha.example", "NAS-Garantie", "NAS admin", "Lizenz", "in 10 Tagen", "/o/alpha/expiry?window=30"} {
+		if !strings.Contains(msg.Text, want) {
+			t.Errorf("digest lacks %q:\n%s", want, msg.Text)
+		}
+	}
+	for _, never := range []string{"Intern-Zertifikat", "Beta-Lizenz", "Wartungsvertrag", marker} {
+		if strings.Contains(msg.Text, never) || strings.Contains(msg.HTML, never) {
+			t.Errorf("digest shows %q", never)
+		}
+	}
+	// Asked again the same week: nothing.
+	if n, _ := e.srv.SendExpiryDigests(ctx); n != 0 {
+		t.Errorf("second run in the same week queued %d", n)
+	}
+	// A week later, five schedulers at once: one digest.
+	e.clock.Advance(7*24*time.Hour + time.Minute)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	for range 5 {
+		wg.Go(func() {
+			n, err := e.srv.SendExpiryDigests(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if total != 2 {
+		t.Errorf("parallel runs a week later queued %d mails, want 2", total)
+	}
+	// No recipients: no digest.
+	f.as(f.mgr) // the week ended the session
+	e.post("/o/alpha/expiry/digest", url.Values{"recipients": {""}, "lang": {"en"}}, nil)
+	e.clock.Advance(8 * 24 * time.Hour)
+	if n, _ := e.srv.SendExpiryDigests(ctx); n != 0 {
+		t.Errorf("digest without recipients: %d", n)
+	}
+}
