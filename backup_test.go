@@ -277,6 +277,15 @@ func TestRestoreRefuses(t *testing.T) {
 	if _, err := restore("--from", backup, "--data", stale); err == nil || !strings.Contains(err.Error(), "portier.db-wal") {
 		t.Fatalf("stale WAL: %v", err)
 	}
+	// A portier.db that is a symbolic link (even one to nowhere) is a database restore never replaces.
+	linked := t.TempDir()
+	os.Symlink(filepath.Join(t.TempDir(), "elsewhere.db"), filepath.Join(linked, "portier.db"))
+	if _, err := restore("--from", backup, "--data", linked); err == nil || !strings.Contains(err.Error(), "already holds a database") {
+		t.Fatalf("symlink: %v", err)
+	}
+	if _, err := db.RestoreFile(ctx, backup, filepath.Join(linked, "portier.db")); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("RestoreFile over a symlink: %v", err)
+	}
 	// And the good case, with the key file already in place.
 	good := t.TempDir()
 	if _, err := db.LoadOrCreateKey(filepath.Join(good, "secret.key")); err != nil {

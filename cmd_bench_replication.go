@@ -67,6 +67,9 @@ func runReplicationScenario(ctx context.Context, logw io.Writer, tmp, dataDir, b
 	const every = time.Second
 	r := &benchReplication{SyncInterval: every.String(), ListOff: listOff}
 	replica := filepath.Join(tmp, "replica")
+	if err := os.MkdirAll(replica, 0o700); err != nil { // a file:// target's folder must exist (replication.go)
+		return nil, nil, err
+	}
 	env := map[string]string{}
 	for k, v := range srvEnv {
 		env[k] = v

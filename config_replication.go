@@ -83,7 +83,7 @@ func parseReplicaURLs(raw string, insideData func(string) bool) ([]replicaTarget
 
 // redactURL drops a password from a URL that may not even parse, for error messages.
 func redactURL(s string) string {
-	if i := strings.Index(s, "@"); i >= 0 {
+	if i := strings.LastIndex(s, "@"); i >= 0 { // a password may hold an @ itself
 		if j := strings.Index(s, "://"); j >= 0 && j < i {
 			return s[:j+3] + "…" + s[i:]
 		}
@@ -170,8 +170,9 @@ func (s *settings) parseReplication(c *config, sameAsData func(string) bool) err
 		AccessKeyID: s.get("replica-s3-access-key-id"), SecretAccessKey: s.get("replica-s3-secret-access-key"),
 	}
 	if e := c.S3.Endpoint; e != "" {
-		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return bad("replica-s3-endpoint", "want an http:// or https:// URL such as https://fsn1.your-objectstorage.com, got %q", e)
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			// The keys have settings of their own: never echo what may be one.
+			return bad("replica-s3-endpoint", "want an http:// or https:// URL without user or password such as https://fsn1.your-objectstorage.com, got %q", redactURL(e))
 		}
 	}
 	if hasS3 := slices.ContainsFunc(c.Replicas, func(t replicaTarget) bool { return t.Scheme() == "s3" }); hasS3 && s.getenv != nil && s.getenv("AWS_CA_BUNDLE") != "" {
@@ -200,6 +201,8 @@ func (s *settings) checkTargets(c *config, targets []replicaTarget) error {
 		}
 		if b, err := os.ReadFile(c.SFTPKeyFile); err != nil {
 			return bad("replica-sftp-key", "cannot read %s: %v", c.SFTPKeyFile, errors.Unwrap(err))
+		} else if err := privateFile(c.SFTPKeyFile); err != nil {
+			return bad("replica-sftp-key", "%v", err)
 		} else if _, err := ssh.ParsePrivateKey(b); err != nil {
 			return bad("replica-sftp-key", "%s is not an unencrypted OpenSSH private key: %v", c.SFTPKeyFile, err)
 		}
@@ -235,6 +238,22 @@ func (s *settings) parseKey(c *config) error {
 		case st.Size() < db.KeySize || st.Size() > 4096:
 			return fmt.Errorf("setting %s: %s holds %d bytes: neither a key file (%d bytes) nor a recovery sheet", s.name("secret-key-file"), c.KeyFile, st.Size(), db.KeySize)
 		}
+		if err := privateFile(c.KeyFile); err != nil {
+			return fmt.Errorf("setting %s: %v", s.name("secret-key-file"), err)
+		}
+	}
+	return nil
+}
+
+// privateFile refuses a key file that other accounts may read (as ssh does): a key supplied from outside
+// the data folder (mode 0700) is guarded by its own mode alone.
+func privateFile(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("%s has mode %04o: other accounts may read it; chmod 600 %s", p, perm, p)
 	}
 	return nil
 }

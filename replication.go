@@ -32,6 +32,12 @@ import (
 func newReplicaClient(cfg *config, t replicaTarget) (litestream.ReplicaClient, error) {
 	switch t.Scheme() {
 	case "file":
+		// Litestream creates a missing folder. Under a mount point whose storage is not mounted, that is a
+		// replica on this machine's own disk that looks empty (a new VM would start a new database) and
+		// then current (/readyz stays green): the folder must be there already.
+		if st, err := os.Stat(t.URL.Path); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("replica %s: the folder does not exist: mount the storage it is on, or create it for a new replica (mkdir -m 0700 %s)", t, t.URL.Path)
+		}
 		return lsfile.NewReplicaClient(t.URL.Path), nil
 	case "sftp":
 		c := lssftp.NewReplicaClient()
@@ -355,7 +361,7 @@ var ErrNoReplica = errors.New("no target holds a replica yet")
 
 // restoreFromReplica restores the newest state (or the state at at, if not zero) into dbPath from the
 // target with the newest data among targets (one that was down a while may be behind). It fails when a
-// target cannot be asked and none of those that answered has data: starting empty then would be wrong.
+// target cannot be asked: it may hold the newest data, or be the only one that holds any.
 // beforeRestore, if not nil, runs once a target with data is found and may still refuse the restore.
 func restoreFromReplica(ctx context.Context, cfg *config, targets []replicaTarget, at time.Time, logger *slog.Logger, beforeRestore func() error) (from replicaTarget, version int, err error) {
 	type candidate struct {
@@ -398,6 +404,13 @@ func restoreFromReplica(ctx context.Context, cfg *config, targets []replicaTarge
 		}
 		return replicaTarget{}, 0, ErrNoReplica
 	}
+	if len(failed) > 0 {
+		// A target that does not answer may hold newer changes than best: restoring best would lose them,
+		// and replicating the result would put it over them as that target's newest state.
+		return best.t, 0, fmt.Errorf("%s holds a database, but another target cannot be read and may hold newer changes "+
+			"(restore from one target by hand with `portier restore --from URL`, or drop the unreadable one from the setting): %s",
+			best.t, strings.Join(failed, "; "))
+	}
 	if beforeRestore != nil {
 		if err := beforeRestore(); err != nil {
 			return best.t, 0, err
@@ -435,19 +448,26 @@ func (a *app) replicaStates() func() []handlers.ReplicaState {
 	return a.repl.States
 }
 
-// restoreIfMissing restores the database from the replica targets before the first open when
-// PORTIER_RESTORE_IF_MISSING is set and the data folder has none: a new VM with the same settings (and the
-// key) comes up with the data of the lost one.
+// restoreIfMissing runs before the first open when the data folder has no database and replica targets
+// are set. With PORTIER_RESTORE_IF_MISSING it restores from them: a new VM with the same settings (and
+// the key) comes up with the data of the lost one. Without it, a database at a target refuses the start.
+// Either way a target that cannot be asked refuses it: a new database would be shipped to the target as
+// its newest state (Litestream takes a database behind its replica for one restored to an earlier
+// point), so the next restore would bring back an empty portal.
 func restoreIfMissing(ctx context.Context, cfg *config, logger *slog.Logger) error {
-	if !cfg.RestoreIfMissing || fileExists(cfg.DBPath()) {
+	if len(cfg.Replicas) == 0 || fileExists(cfg.DBPath()) {
 		return nil
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data folder %s: %w", cfg.DataDir, err)
 	}
+	errHolds := errors.New("replica holds a database")
 	// Restoring without the key would give a portal whose every secret is unreadable. Without a replica to
 	// restore (the very first start) the key is made as always.
-	keyFirst := func() error {
+	beforeRestore := func() error {
+		if !cfg.RestoreIfMissing {
+			return errHolds
+		}
 		if !fileExists(cfg.KeyPath()) {
 			return fmt.Errorf("the data folder has no database and the replica has one, but there is no key to open it (%s): "+
 				"supply the key with PORTIER_SECRET_KEY_FILE (or put secret.key into the data folder) first", cfg.KeyPath())
@@ -455,11 +475,17 @@ func restoreIfMissing(ctx context.Context, cfg *config, logger *slog.Logger) err
 		return nil
 	}
 	start := time.Now()
-	from, version, err := restoreFromReplica(ctx, cfg, cfg.Replicas, time.Time{}, logger, keyFirst)
+	from, version, err := restoreFromReplica(ctx, cfg, cfg.Replicas, time.Time{}, logger, beforeRestore)
 	switch {
 	case errors.Is(err, ErrNoReplica):
-		logger.Info("PORTIER_RESTORE_IF_MISSING: no target holds a database yet; starting with a new one")
+		logger.Info("no target holds a database yet; starting with a new one")
 		return nil
+	case errors.Is(err, errHolds):
+		return fmt.Errorf("the data folder %s has no database, but the replica target %s holds one: a new database would replace it there as the newest state. "+
+			"Set PORTIER_RESTORE_IF_MISSING=true (with the key) to restore it, or run `portier restore --from URL`, or name an empty target; nothing was started", cfg.DataDir, from)
+	case err != nil && !cfg.RestoreIfMissing:
+		return fmt.Errorf("the data folder %s has no database and the replica cannot be asked whether it holds one (a new database would replace it there): %w; "+
+			"nothing was started: start again when the target answers", cfg.DataDir, err)
 	case err != nil:
 		return fmt.Errorf("PORTIER_RESTORE_IF_MISSING: restore from the replica failed, nothing was started: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superfly/ltx"
 	"golang.org/x/crypto/ssh"
 
 	"portier/db"
@@ -31,6 +32,10 @@ func TestReplicaSettings(t *testing.T) {
 	keyFile := filepath.Join(dir, "id_ed25519")
 	os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600)
 	hostKey := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(mustSSHPub(t))))
+	openSSHKey := filepath.Join(dir, "id_open")
+	os.WriteFile(openSSHKey, pem.EncodeToMemory(block), 0o644)
+	openKey := filepath.Join(dir, "open.key")
+	os.WriteFile(openKey, make([]byte, db.KeySize), 0o644)
 	cases := []struct {
 		env  map[string]string
 		want string
@@ -55,6 +60,12 @@ func TestReplicaSettings(t *testing.T) {
 		{map[string]string{"PORTIER_REPLICA_SYNC_INTERVAL": "10ms"}, "PORTIER_REPLICA_SYNC_INTERVAL"},
 		{map[string]string{"PORTIER_REPLICA_DIR": "DATA/replica"}, "PORTIER_REPLICA_DIR"},
 		{map[string]string{"PORTIER_SECRET_KEY_FILE": filepath.Join(dir, "no-key")}, "PORTIER_SECRET_KEY_FILE"},
+		// A key file others may read, and an endpoint or unparsable URL with a password in it (never echoed).
+		{map[string]string{"PORTIER_SECRET_KEY_FILE": openKey}, "PORTIER_SECRET_KEY_FILE"},
+		{map[string]string{"PORTIER_REPLICA_URL": "sftp://backup@host/portier", "PORTIER_REPLICA_SFTP_KEY": openSSHKey, "PORTIER_REPLICA_SFTP_HOST_KEY": hostKey}, "PORTIER_REPLICA_SFTP_KEY"},
+		{map[string]string{"PORTIER_REPLICA_URL": "s3://bucket/p", "PORTIER_REPLICA_S3_ENDPOINT": "https://AKIA:Geheim123@fsn1.example.com"}, "PORTIER_REPLICA_S3_ENDPOINT"},
+		{map[string]string{"PORTIER_REPLICA_URL": "s3://bucket/p", "PORTIER_REPLICA_S3_ENDPOINT": "htps://AKIA:Geheim123@fsn1.example.com"}, "PORTIER_REPLICA_S3_ENDPOINT"},
+		{map[string]string{"PORTIER_REPLICA_URL": "sftp://backup:x@Geheim123@host/%zz"}, "PORTIER_REPLICA_URL"},
 	}
 	for _, tc := range cases {
 		data := t.TempDir()
@@ -120,7 +131,7 @@ func serveErr(t *testing.T, env map[string]string) (error, string) {
 	select {
 	case err := <-done:
 		return err, errOut.String()
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second): // an S3 client retries with backoff before it gives up
 		cancel()
 		<-done
 		t.Fatalf("serve started:\n%s", out.String())
@@ -213,7 +224,8 @@ func caughtUp(t *testing.T, p *portier) {
 // an empty data folder, says whether the key belongs, and refuses a live data folder and an empty replica.
 func TestRestoreFromReplica(t *testing.T) {
 	ctx := context.Background()
-	rdir := filepath.Join(t.TempDir(), "replica")
+	rdir := t.TempDir()
+	os.Chmod(rdir, 0o700) // as the README has it made
 	p := startPortier(t, map[string]string{"PORTIER_REPLICA_URL": "file://" + rdir})
 	write := func(v string) {
 		d, err := db.Open(ctx, filepath.Join(p.DataDir, "portier.db"), db.NoAutoCheckpoint)
@@ -221,6 +233,10 @@ func TestRestoreFromReplica(t *testing.T) {
 			t.Fatal(err)
 		}
 		sealedSetting(t, d, p.DataDir, "test.vpn", v)
+		// A signed-in browser: its row (the token's hash) travels to the replica, never into a restore.
+		if err := d.InsertSession(ctx, "replica-token-"+v, []byte("session data"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
 		d.Close()
 	}
 	write("VPN-Schlüssel alt")
@@ -249,6 +265,21 @@ func TestRestoreFromReplica(t *testing.T) {
 		t.Fatalf("restore into the live folder: %v\n%s", err, out)
 	}
 	p.stop(t)
+	// The data folder (with Litestream's state) and the replica are readable by this account alone.
+	for _, root := range []string{p.DataDir, rdir} {
+		filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := e.Info(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s has mode %04o", path, fi.Mode().Perm())
+			}
+			return nil
+		})
+	}
+	if n := countRows(t, filepath.Join(p.DataDir, "portier.db"), "sessions"); n == 0 {
+		t.Fatal("the replicated database holds no session: the test below proves nothing")
+	}
 
 	restoreInto := func(args ...string) (string, string, error) {
 		dir := filepath.Join(t.TempDir(), "data")
@@ -266,6 +297,17 @@ func TestRestoreFromReplica(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(dir, "portier.db")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("restored file: %v %v", st, err)
+	}
+	if n := countRows(t, filepath.Join(dir, "portier.db"), "sessions"); n != 0 {
+		t.Fatalf("%d sessions restored from the replica, want none", n)
+	}
+	// A time past the newest change is the newest state.
+	dir, out, err = restoreInto("--from", "file://"+rdir, "--at", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	if err != nil {
+		t.Fatalf("restore --at in the future: %v\n%s", err, out)
+	}
+	if got, err := openSealed(t, filepath.Join(dir, "portier.db"), keyFile, "test.vpn"); err != nil || got != "VPN-Schlüssel neu" {
+		t.Fatalf("at a future time: %q %v", got, err)
 	}
 	dir, out, err = restoreInto("--from", "file://"+rdir, "--at", between.UTC().Format(time.RFC3339Nano))
 	if err != nil {
@@ -291,11 +333,125 @@ func TestRestoreFromReplica(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "PORTIER_SECRET_KEY_FILE") || fileExists(filepath.Join(empty, "portier.db")) || fileExists(filepath.Join(empty, "secret.key")) {
 		t.Fatalf("restore without a key: %v", err)
 	}
+	// A file:// folder that is not there (storage not mounted under its mount point) is not taken for an
+	// empty replica, neither by a new VM nor by a restart; nothing is created in its place.
+	unmounted := filepath.Join(t.TempDir(), "mnt", "portier")
+	newVM := filepath.Join(t.TempDir(), "new-vm")
+	for _, data := range []string{newVM, p.DataDir} {
+		err, _ = serveErr(t, map[string]string{"PORTIER_DATA": data, "PORTIER_ADDR": "127.0.0.1:0", "PORTIER_SECRET_KEY_FILE": keyFile,
+			"PORTIER_REPLICA_URL": "file://" + unmounted, "PORTIER_RESTORE_IF_MISSING": "true"})
+		if err == nil || !strings.Contains(err.Error(), "the folder does not exist") || fileExists(unmounted) {
+			t.Fatalf("unmounted file target, data folder %s: %v", data, err)
+		}
+	}
+	if fileExists(filepath.Join(newVM, "portier.db")) {
+		t.Fatal("a database was made")
+	}
 	// ... while on the very first start, with an empty replica, it makes the key and a new database.
-	first := startPortier(t, map[string]string{"PORTIER_REPLICA_URL": "file://" + filepath.Join(t.TempDir(), "empty"), "PORTIER_RESTORE_IF_MISSING": "true"})
+	first := startPortier(t, map[string]string{"PORTIER_REPLICA_URL": "file://" + t.TempDir(), "PORTIER_RESTORE_IF_MISSING": "true"})
 	if !strings.Contains(first.Stderr.String(), "no target holds a database yet") || !fileExists(filepath.Join(first.DataDir, "secret.key")) {
 		t.Fatalf("first start with PORTIER_RESTORE_IF_MISSING:\n%s", first.Stderr.String())
 	}
+}
+
+// TestNewDatabaseNeverReplacesTheReplica: a data folder without a database never gets a new one while a
+// target holds a replica or cannot be asked (briefly unreachable at start-up), with or without
+// PORTIER_RESTORE_IF_MISSING: Litestream would ship the new, empty database to the target as its newest
+// state, and the next restore would bring back an empty portal. Nor is the portal restored from a second
+// target while the first cannot be read (it may hold newer changes). The replica is untouched afterwards.
+func TestNewDatabaseNeverReplacesTheReplica(t *testing.T) {
+	ctx := context.Background()
+	s3 := startS3(t, "portier")
+	env := map[string]string{"PORTIER_REPLICA_SYNC_INTERVAL": "200ms"}
+	for _, kv := range s3.env("portier", "good") {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	t.Setenv("AWS_CA_BUNDLE", "")
+	// A second target that stays reachable: a restore from it could lose what only the first one holds.
+	env["PORTIER_REPLICA_URL"] += ",file://" + t.TempDir()
+	p := startPortier(t, env)
+	if out, err := p.cmd(t, "org", "create", "--name", "Bestand GmbH"); err != nil {
+		t.Fatalf("org create: %v\n%s", err, out)
+	}
+	time.Sleep(600 * time.Millisecond)
+	waitFor(t, 10*time.Second, "replica catches up", func() bool {
+		resp, body := httpGet(t, p.BaseURL+"/readyz", nil)
+		return resp.StatusCode == 200 && strings.Contains(body, "replica 1 (s3): lag 0s") && strings.Contains(body, "replica 2 (file): lag 0s")
+	})
+	p.stop(t)
+	keyFile := filepath.Join(p.DataDir, "secret.key")
+	cfg, err := parseTestConfig(mergeEnv(env, map[string]string{"PORTIER_DATA": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := func() ltx.TXID {
+		c, err := newReplicaClient(cfg, cfg.Replicas[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Init(ctx); err != nil {
+			t.Fatal(err)
+		}
+		id, err := remoteTXID(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	before := newest()
+	if before == 0 {
+		t.Fatal("the replica holds nothing")
+	}
+
+	for _, tc := range []struct {
+		name, want string
+		down       bool
+		extra      map[string]string
+	}{
+		{"replica there, no PORTIER_RESTORE_IF_MISSING", "PORTIER_RESTORE_IF_MISSING=true", false, nil},
+		{"target unreachable, no PORTIER_RESTORE_IF_MISSING", "cannot be asked", true, nil},
+		{"target unreachable, PORTIER_RESTORE_IF_MISSING", "restore from the replica failed", true, map[string]string{"PORTIER_RESTORE_IF_MISSING": "true"}},
+	} {
+		s3.down.Store(tc.down)
+		dir := filepath.Join(t.TempDir(), "new-vm")
+		err, _ := serveErr(t, mergeEnv(env, tc.extra, map[string]string{"PORTIER_DATA": dir, "PORTIER_ADDR": "127.0.0.1:0",
+			"PORTIER_BASE_URL": "http://localhost", "PORTIER_SECRET_KEY_FILE": keyFile}))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing was started") || strings.Contains(err.Error(), "drill-secret") {
+			t.Errorf("%s: %v, want a refusal naming %q", tc.name, err, tc.want)
+		}
+		if fileExists(filepath.Join(dir, "portier.db")) {
+			t.Errorf("%s: a new database was made", tc.name)
+		}
+	}
+	s3.down.Store(false)
+	if after := newest(); after != before {
+		t.Fatalf("the replica moved from TXID %s to %s", before, after)
+	}
+}
+
+func countRows(t *testing.T, path, table string) int {
+	t.Helper()
+	c, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var n int
+	if err := c.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func mergeEnv(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // TestReplicaOutageIsLoggedAndReported: when the S3 target stops answering, the log says so once, /readyz
@@ -400,7 +556,7 @@ func TestVersionFromBuildInfo(t *testing.T) {
 // target's Litestream runs), and each restores the same database on its own.
 func TestTwoTargets(t *testing.T) {
 	ctx := context.Background()
-	r1, r2 := filepath.Join(t.TempDir(), "r1"), filepath.Join(t.TempDir(), "r2")
+	r1, r2 := t.TempDir(), t.TempDir()
 	p := startPortier(t, map[string]string{"PORTIER_REPLICA_URL": "file://" + r1 + ",file://" + r2})
 	d, err := db.Open(ctx, filepath.Join(p.DataDir, "portier.db"), db.NoAutoCheckpoint)
 	if err != nil {

@@ -196,7 +196,7 @@ func TestDrillLoseTheVM(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	t.Run("file", func(t *testing.T) {
-		drill(t, bin, []string{"PORTIER_REPLICA_URL=file://" + filepath.Join(t.TempDir(), "replica")})
+		drill(t, bin, []string{"PORTIER_REPLICA_URL=file://" + t.TempDir()})
 	})
 	t.Run("sftp", func(t *testing.T) {
 		drill(t, bin, startSFTP(t).env("portier"))

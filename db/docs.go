@@ -330,9 +330,9 @@ func scanDoc(r scanner, extra ...any) (*DocItem, error) {
 	return it, nil
 }
 
-// decodeFields reads the fields column: a flat JSON object of strings as json.Marshal wrote it. Lists scan
-// fifty of them per page, and encoding/json's reflection was a good part of a list page's time, so
-// escape-free objects are read directly; anything else goes through encoding/json.
+// decodeFields reads the fields column: a flat JSON object of strings as json.Marshal wrote it. Every row
+// of a list is decoded, so escape-free objects are read directly, without encoding/json's reflection;
+// anything else goes through encoding/json (a test compares the two).
 func decodeFields(s string) (map[string]string, error) {
 	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' || strings.IndexByte(s, '\\') >= 0 || !utf8.ValidString(s) ||
 		strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 }) {
@@ -611,9 +611,9 @@ func ftsMatch(orgID int64, fts string) string {
 const searchScan = 1000
 
 // DocSearch finds live items by full text: in one organisation (scope), or in all when allOrgs (staff).
-// Items whose name matches every typed word come first, then the others, each by name. (FTS5's bm25 rank
-// was the dearer part of a search: it counts every phrase over the whole index, the organisation's token
-// included, on every query.) The items carry what a result list shows: id, organisation, area, name and
+// Items whose name matches every typed word come first, then the others, each by name — not FTS5's bm25
+// rank, which counts every phrase over the whole index, the organisation's token included, on every
+// query. The items carry what a result list shows: id, organisation, area, name and
 // whether they are staff-only; not their fields.
 func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text string, limit int) ([]*DocItem, error) {
 	fts := FTSQuery(text)
@@ -796,8 +796,8 @@ func (d *DB) DocVersionSecret(ctx context.Context, s *Sealer, sc DocScope, itemI
 // viewed the item) within the window, so the audit log gets one entry per person, item and field per
 // window rather than one per click, while a different secret of the same item is always its own entry.
 // The target starts with "<item id>:"; as a range ("N:" up to "N;", the next byte) it is read from the
-// index audit_actor_target, where LIKE would have visited every entry of the person in the window (each
-// item view adds one: a person looking through many items made every check slower).
+// index audit_actor_target, where LIKE would visit every entry of the person in the window (each item
+// view adds one).
 func (d *DB) RecentReveal(ctx context.Context, userID, itemID int64, action, field string, window time.Duration) (bool, error) {
 	prefix := strconv.FormatInt(itemID, 10)
 	var n int

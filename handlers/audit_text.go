@@ -55,17 +55,6 @@ func auditActionText(l *i18n.Localizer, action string) string {
 	return action
 }
 
-// docItemTarget builds the target of an entry about a documentation item: "<id>:<area>:<name>", or
-// "<id>:<area>.<field>:<name>" when it concerns one field. The field is stored by name, not by label, so
-// that every reader sees it in their own language.
-func docItemTarget(id int64, area, field, name string) string {
-	t := strconv.FormatInt(id, 10) + ":" + area
-	if field != "" {
-		t += "." + field
-	}
-	return t + ":" + name
-}
-
 var (
 	areaNames    = `(configurations|contacts|passwords|wireless|vpn)`
 	docTargetRE  = regexp.MustCompile(`^\d+:` + areaNames + `(?:\.([a-z0-9_]+))?:(.*)$`)

@@ -13,6 +13,7 @@ import (
 
 	"portier/db"
 	"portier/docs"
+	"portier/docsapp"
 	"portier/i18n"
 	"portier/views"
 )
@@ -171,17 +172,25 @@ func (s *Server) bulkRestore(c *echo.Context) error {
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) == 0 {
-		return echo.ErrNotFound
-	}
+	// An item of the deletion that came back meanwhile on its own (its page's restore) is left as it is;
+	// the others are still this undo's to restore.
+	var still []int64
 	for _, id := range ids {
 		it, err := s.db.DocGetDeleted(ctx, b.scope, id)
+		if errors.Is(err, db.ErrNotFound) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
-		if it.Area != b.area.Name || s.now().Sub(it.DeletedAt) > undoWindow {
+		if it.Area != b.area.Name || s.now().Sub(it.DeletedAt) > docsapp.UndoWindow {
 			return echo.ErrNotFound
 		}
+		still = append(still, id)
+	}
+	ids = still
+	if len(ids) == 0 {
+		return echo.ErrNotFound
 	}
 	done, err := s.db.DocBulkDelete(ctx, s.cfg.Sealer, b.org.ID, ids, false, b.actor(), func(tx dbTx, items []db.BulkItem) error {
 		return s.bulkAudit(c, tx, b, "docs.restore", items)
@@ -299,7 +308,27 @@ func (s *Server) bulkExport(c *echo.Context, b *bulkReq) error {
 	if err := w.Error(); err != nil {
 		return err
 	}
-	s.audit(c, b.org.ID, "docs.export", b.area.Name+": "+strconv.Itoa(len(items)))
+	// The customer's access log reads how many of their items were exported; staff-only items are not
+	// theirs, not even as a count, so those are counted in an entry of their own that only staff read.
+	visible := 0
+	for _, it := range items {
+		if !it.StaffOnly {
+			visible++
+		}
+	}
+	for _, part := range []struct {
+		n         int
+		staffOnly bool
+	}{{visible, false}, {len(items) - visible, true}} {
+		if part.n == 0 {
+			continue
+		}
+		e := s.auditEntry(c, b.org.ID, "docs.export", b.area.Name+": "+strconv.Itoa(part.n))
+		e.StaffOnly = part.staffOnly
+		if err := s.db.Audit(ctx, nil, e); err != nil {
+			return err // no export without its audit entry
+		}
+	}
 	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s-selected.csv"`, b.org.Slug, b.area.Name))
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }

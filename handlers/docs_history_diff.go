@@ -13,14 +13,14 @@ import (
 // translated, dates localized, contacts by name). A secret is never compared on the page: it is said to
 // be set, changed or removed, and each side is revealed only on request (docsRevealVersion, audited).
 // prev is nil for the first version, whose secrets count as set.
-func (s *Server) historyDiff(r *docReq, prev, ver *db.DocVersion, itemBase string, contacts map[string]string, now time.Time) ([]views.HistoryChange, []views.HistorySecret) {
+func historyDiff(r *docReq, prev, ver *db.DocVersion, itemBase string, contacts map[string]string, now time.Time) ([]views.HistoryChange, []views.HistorySecret) {
 	var changes []views.HistoryChange
 	var secrets []views.HistorySecret
 	text := func(f docs.Field, v *db.DocVersion) string {
 		if v.Fields[f.Name] == "" {
 			return ""
 		}
-		return s.cell(r, f, &db.DocItem{Fields: v.Fields}, contacts, now).Text
+		return cell(r.l, r.area, f, &db.DocItem{Fields: v.Fields}, contacts, now).Text
 	}
 	versionURL := func(v *db.DocVersion, field string) string {
 		return itemBase + "/versions/" + strconv.FormatInt(v.ID, 10) + "/secret/" + field

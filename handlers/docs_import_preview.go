@@ -12,6 +12,7 @@ import (
 
 	"portier/db"
 	"portier/docs"
+	"portier/docsapp"
 	"portier/views"
 )
 
@@ -28,11 +29,8 @@ func importTemplates(action string) []views.ImportTemplate {
 
 // importPreview keeps a checked file (sealed, for this person, organisation and area) and shows what it
 // will create, secrets masked, with the button that confirms it.
-func (s *Server) importPreview(c *echo.Context, r *docReq, data []byte, chs []db.DocChange) error {
-	id, err := s.db.ImportDraftSave(c.Request().Context(), s.cfg.Sealer, r.u.ID, r.org.ID, r.area.Name, data)
-	if err != nil {
-		return err
-	}
+func (s *Server) importPreview(c *echo.Context, r *docReq, d *docsapp.ImportDraft) error {
+	chs, id := d.Changes, d.ID
 	p := &views.ImportPreview{
 		Heading:       r.l.N("docs.import.preview_heading", len(chs)),
 		Confirm:       r.l.N("docs.import.confirm", len(chs)),
@@ -54,6 +52,7 @@ func (s *Server) importPreview(c *echo.Context, r *docReq, data []byte, chs []db
 			p.Columns = append(p.Columns, f.LabelKey(r.area.Name))
 		}
 	}
+	now := s.now()
 	for i, ch := range chs {
 		if i == previewRows {
 			p.More = r.l.N("docs.import.preview_more", len(chs)-previewRows)
@@ -69,7 +68,7 @@ func (s *Server) importPreview(c *echo.Context, r *docReq, data []byte, chs []db
 					row[j] = r.l.T("docs.import.masked")
 				}
 			default:
-				row[j] = s.cell(r, f, &db.DocItem{Fields: ch.Fields}, nil, s.now()).Text
+				row[j] = cell(r.l, r.area, f, &db.DocItem{Fields: ch.Fields}, nil, now).Text
 			}
 		}
 		p.Rows = append(p.Rows, row)
@@ -85,37 +84,17 @@ func (s *Server) docsImportConfirm(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !r.u.IsStaff() {
-		return echo.ErrNotFound
-	}
 	ctx := c.Request().Context()
 	id, _ := strconv.ParseInt(c.FormValue("draft"), 10, 64)
-	d, err := s.db.ImportDraftGet(ctx, s.cfg.Sealer, id, r.u.ID, r.org.ID, r.area.Name)
-	if errors.Is(err, db.ErrNotFound) {
-		return s.renderImport(c, r, http.StatusConflict, views.ImportView{ErrorKey: "docs.import.gone"})
-	}
-	if err != nil {
-		return err
-	}
-	chs, problems := parseImport(r.area, r.org.ID, s.i18n.For("en", ""), s.i18n.For("de", ""), d.Data)
-	if len(problems) > 0 || len(chs) == 0 {
-		// Checked at the preview; only a change of the rules in between lands here.
-		return s.renderImport(c, r, http.StatusUnprocessableEntity, views.ImportView{ErrorKey: "docs.import.gone"})
-	}
-	err = s.db.DocCreateMany(ctx, s.cfg.Sealer, chs, s.docActor(r), func(tx dbTx) error {
-		if err := db.ImportDraftConsume(ctx, tx, d.ID, r.u.ID); err != nil {
-			return err
-		}
-		return s.db.Audit(ctx, tx, s.auditEntry(c, r.org.ID, "docs.import", r.area.Name+": "+strconv.Itoa(len(chs))))
-	})
-	if errors.Is(err, db.ErrConflict) {
+	n, err := s.docs.ImportConfirm(ctx, r.v, r.area, id)
+	if errors.Is(err, docsapp.ErrDraftGone) {
 		return s.renderImport(c, r, http.StatusConflict, views.ImportView{ErrorKey: "docs.import.gone"})
 	}
 	if err != nil {
 		return err
 	}
 	s.sm.Put(ctx, keyFlash, "docs.import.done")
-	s.sm.Put(ctx, "flash_name", strconv.Itoa(len(chs)))
+	s.sm.Put(ctx, "flash_name", strconv.Itoa(n))
 	return s.redirect(c, r.base)
 }
 
@@ -126,8 +105,8 @@ func (s *Server) docsImportTemplate(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !r.u.IsStaff() {
-		return echo.ErrNotFound
+	if !r.v.CanImport() {
+		return docsapp.ErrForbidden
 	}
 	lang := c.QueryParam("lang")
 	if lang != "de" {

@@ -10,6 +10,7 @@ import (
 
 	"portier/db"
 	"portier/docs"
+	"portier/docsapp"
 	"portier/i18n"
 	"portier/views"
 )
@@ -86,9 +87,9 @@ func itemHref(slug, area string, id int64) string {
 
 func (r *connReq) actor() db.DocActor { return db.DocActor{ID: r.u.ID, Name: r.u.DisplayName()} }
 
-// itemTarget is an audit target naming an item as the documentation's entries do ("<id>:<area>:<name>").
+// itemTarget is an audit target naming an item as the documentation's entries do (docsapp.ItemTarget).
 func itemTarget(id int64, area, name string) string {
-	return strconv.FormatInt(id, 10) + ":" + area + ":" + name
+	return docsapp.ItemTarget(id, area, "", name)
 }
 
 // detailConnections is the detail page's hook: the item's related items grouped by area and its files,

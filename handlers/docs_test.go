@@ -1,16 +1,12 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"portier/db"
 )
@@ -167,206 +163,41 @@ func TestDocsStaffOnlyInvisibleToCustomers(t *testing.T) {
 	}
 }
 
-func TestDocsRevealIsExplicitNoStoreAndAudited(t *testing.T) {
-	f := newDocsFixture(t)
-	e := f.e
+// totpSeed is a 160-bit base32 seed, as a stored password's one-time codes use.
+const totpSeed = "JBSWY3DPEHPK3PXPKRUGS4ZAMJSWC5LU"
+
+// addM365 stores a password with a TOTP seed in organisation Alpha.
+func addM365(t *testing.T, f *docsFixture) int64 {
+	t.Helper()
+	id, err := f.e.db.DocCreate(context.Background(), f.e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "passwords", Name: "M365",
+		Fields: map[string]string{"username": "admin@alpha.example"}, Secrets: map[string]string{"password": "m365-" + marker, "totp": totpSeed}},
+		db.DocActor{Name: "Setup"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// auditOf lists the entries of one action by one person, oldest first.
+// m365Page is the docs fixture with addM365's item, seen by the customer's viewer at item's path.
+func m365Page(t *testing.T) (f *docsFixture, e *testEnv, id int64, item string) {
+	f = newDocsFixture(t)
+	id = addM365(t, f)
 	f.as(f.viewer)
-	detail := fmt.Sprintf("/o/alpha/docs/passwords/%d", f.items["passwords"])
-	_, body := e.get(detail, nil)
-	if strings.Contains(body, marker) {
-		t.Fatal("detail page contains the secret")
-	}
-	_, body = e.get("/o/alpha/docs/passwords", nil)
-	if strings.Contains(body, marker) {
-		t.Fatal("list contains the secret")
-	}
-	resp, body := e.post(detail+"/secret/password", nil, map[string]string{"HX-Request": "true"})
-	if resp.StatusCode != 200 || !strings.Contains(body, marker) || strings.Contains(body, "<html") {
-		t.Fatalf("reveal: %d %.200s", resp.StatusCode, body)
-	}
-	if resp.Header.Get("Cache-Control") != "no-store" {
-		t.Fatalf("reveal cacheable: %q", resp.Header.Get("Cache-Control"))
-	}
-	// Without JavaScript: a full page that goes back after 30 seconds.
-	resp, body = e.post(detail+"/secret/password", nil, nil)
-	if resp.StatusCode != 200 || !strings.Contains(body, marker) || !strings.Contains(body, `http-equiv="refresh"`) {
-		t.Fatalf("no-JS reveal: %d", resp.StatusCode)
-	}
-	resp, body = e.post(detail+"/copy/password", nil, nil)
-	if resp.StatusCode != 200 || body != marker {
-		t.Fatalf("copy: %d %q", resp.StatusCode, body)
-	}
-	if resp, _ = e.post(detail+"/copied/password", nil, nil); resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("copy confirmation: %d", resp.StatusCode)
-	}
-	entries, _ := e.db.AuditList(context.Background(), db.AuditFilter{OrgID: f.a.ID})
-	count := map[string]int{}
-	for _, en := range entries {
-		if en.ActorID == f.viewer.ID {
-			count[en.Action]++
-		}
-		if strings.Contains(en.Target, marker) {
-			t.Fatal("secret in audit target")
-		}
-	}
-	if count["docs.reveal"] != 1 || count["docs.copy"] != 1 || count["docs.view"] != 1 {
-		t.Fatalf("audit counts %v (one per person, item and 5 minutes)", count)
-	}
-	e.clock.Advance(6 * time.Minute)
-	e.post(detail+"/secret/password", nil, nil)
-	entries, _ = e.db.AuditList(context.Background(), db.AuditFilter{OrgID: f.a.ID, Action: "docs.reveal"})
-	if len(entries) != 2 {
-		t.Fatalf("second reveal after 6 minutes not audited: %d", len(entries))
-	}
-	if strings.Contains(e.logBuf.String(), marker) {
-		t.Fatal("secret in the log")
-	}
-	// Wi-Fi join QR is a data: image, audited as a reveal of the key.
-	resp, body = e.post(fmt.Sprintf("/o/alpha/docs/wireless/%d/qr", f.items["wireless"]), nil, map[string]string{"HX-Request": "true"})
-	if resp.StatusCode != 200 || !strings.Contains(body, `src="data:image/png;base64,`) {
-		t.Fatalf("wifi qr: %d", resp.StatusCode)
-	}
+	return f, f.e, id, fmt.Sprintf("/o/alpha/docs/passwords/%d", id)
 }
 
-func TestDocsValidationStoresNothing(t *testing.T) {
-	f := newDocsFixture(t)
-	e := f.e
-	f.as(f.tech)
-	before, _ := e.db.DocCounts(context.Background(), db.DocScope{OrgID: f.a.ID, StaffView: true})
-	cases := []url.Values{
-		{"name": {""}, "kind": {"server"}},
-		{"name": {strings.Repeat("x", 201)}, "kind": {"server"}},
-		{"name": {"ok"}, "kind": {"toaster"}},
-		{"name": {"ok"}, "kind": {"server"}, "ip": {"999.1.1.1"}},
-		{"name": {"bad\xff"}, "kind": {"server"}},
-		{"name": {"ok"}, "kind": {"server"}, "warranty_end": {"31.02.2027"}},
-		{"name": {"ok"}, "kind": {"server"}, "contact": {strconv.FormatInt(f.bItem, 10)}},
+func auditOf(t *testing.T, e *testEnv, org int64, actor int64, action string) []db.AuditEntry {
+	t.Helper()
+	all, err := e.db.AuditList(context.Background(), db.AuditFilter{OrgID: org, Action: action, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, form := range cases {
-		resp, body := e.post("/o/alpha/docs/configurations", form, map[string]string{"Accept-Language": "de"})
-		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "field-error") {
-			t.Errorf("%v: %d", form, resp.StatusCode)
+	var out []db.AuditEntry
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].ActorID == actor && all[i].Action == action {
+			out = append(out, all[i])
 		}
 	}
-	resp, _ := e.post("/o/alpha/docs/configurations", url.Values{"name": {"a", "b"}, "kind": {"server"}}, nil)
-	if resp.StatusCode != 400 {
-		t.Errorf("duplicated parameter: %d", resp.StatusCode)
-	}
-	after, _ := e.db.DocCounts(context.Background(), db.DocScope{OrgID: f.a.ID, StaffView: true})
-	if after["configurations"] != before["configurations"] {
-		t.Fatal("invalid input stored something")
-	}
-	// HTML is stored as text and shown escaped.
-	resp, _ = e.post("/o/alpha/docs/configurations", url.Values{"name": {"<script>alert(1)</script>"}, "kind": {"server"}}, nil)
-	if resp.StatusCode != 303 {
-		t.Fatalf("create: %d", resp.StatusCode)
-	}
-	_, body := e.get(resp.Header.Get("Location"), nil)
-	if strings.Contains(body, "<script>alert(1)") || !strings.Contains(body, "&lt;script&gt;") {
-		t.Fatal("stored HTML not escaped")
-	}
-}
-
-func TestDocsConcurrentEditIsRefused(t *testing.T) {
-	f := newDocsFixture(t)
-	e := f.e
-	f.as(f.tech)
-	path := fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"])
-	first := url.Values{"name": {"FW-01"}, "kind": {"firewall"}, "notes": {"erste"}, "version": {"1"}}
-	second := url.Values{"name": {"FW-01"}, "kind": {"firewall"}, "notes": {"zweite"}, "version": {"1"}}
-	if resp, _ := e.post(path, first, nil); resp.StatusCode != 303 {
-		t.Fatalf("first save: %d", resp.StatusCode)
-	}
-	resp, body := e.post(path, second, map[string]string{"Accept-Language": "en"})
-	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Someone else saved") || !strings.Contains(body, "zweite") {
-		t.Fatalf("second save: %d", resp.StatusCode)
-	}
-	it, _ := e.db.DocGet(context.Background(), db.DocScope{OrgID: f.a.ID, StaffView: true}, "configurations", f.items["configurations"])
-	if it.Fields["notes"] != "erste" {
-		t.Fatalf("overwritten: %q", it.Fields["notes"])
-	}
-}
-
-func TestDocsDeleteUndoAndHistory(t *testing.T) {
-	f := newDocsFixture(t)
-	e := f.e
-	f.as(f.tech)
-	item := fmt.Sprintf("/o/alpha/docs/passwords/%d", f.items["passwords"])
-	resp, _ := e.post(item, url.Values{"name": {"NAS admin"}, "password": {"neu-" + marker}, "version": {"1"}}, nil)
-	if resp.StatusCode != 303 {
-		t.Fatalf("update: %d", resp.StatusCode)
-	}
-	_, body := e.get(item+"/history", nil)
-	d := doc(t, body)
-	if d.Find(`[data-testid^="version-"]`).Length() != 2 {
-		t.Fatalf("history entries: %d", d.Find(`[data-testid^="version-"]`).Length())
-	}
-	if strings.Contains(body, marker) {
-		t.Fatal("history page shows a secret without a request")
-	}
-	href, _ := d.Find(`form[action*="/versions/"]`).Last().Attr("action")
-	_, body = e.post(href, nil, map[string]string{"HX-Request": "true"})
-	if !strings.Contains(body, marker) || strings.Contains(body, "neu-"+marker) {
-		t.Fatalf("old secret: %.200s", body)
-	}
-	resp, _ = e.post(item+"/delete", nil, nil)
-	if resp.StatusCode != 303 {
-		t.Fatalf("delete: %d", resp.StatusCode)
-	}
-	_, body = e.get("/o/alpha/docs/passwords", nil)
-	undo, ok := doc(t, body).Find(`[data-testid="flash"] form`).Attr("action")
-	if !ok || strings.Contains(body, ">NAS admin<") {
-		t.Fatal("no undo offered, or deleted item still listed")
-	}
-	resp, _ = e.post(undo, nil, nil)
-	if resp.StatusCode != 303 {
-		t.Fatalf("undo: %d", resp.StatusCode)
-	}
-	if resp, _ := e.get(item, nil); resp.StatusCode != 200 {
-		t.Fatalf("restored item: %d", resp.StatusCode)
-	}
-	// Undo is only for a while.
-	e.post(item+"/delete", nil, nil)
-	e.clock.Advance(11 * time.Minute)
-	if resp, _ := e.post(item+"/restore", nil, nil); resp.StatusCode != 404 {
-		t.Fatalf("late undo: %d", resp.StatusCode)
-	}
-	// Customers have no history.
-	f.as(f.viewer)
-	if resp, _ := e.get(fmt.Sprintf("/o/alpha/docs/wireless/%d/history", f.items["wireless"]), nil); resp.StatusCode != 404 {
-		t.Fatalf("customer history: %d", resp.StatusCode)
-	}
-}
-
-func TestDocsMarkerSecretOnlySealedAndTamperGivesCleanError(t *testing.T) {
-	f := newDocsFixture(t)
-	e := f.e
-	f.as(f.tech)
-	mark := "UI-MARKER-Kennwort-5521"
-	resp, _ := e.post("/o/alpha/docs/passwords", url.Values{"name": {"Marker"}, "password": {mark}}, nil)
-	if resp.StatusCode != 303 {
-		t.Fatalf("create: %d", resp.StatusCode)
-	}
-	_, body := e.post(resp.Header.Get("Location")+"/secret/password", nil, map[string]string{"HX-Request": "true"})
-	if !strings.Contains(body, mark) {
-		t.Fatal("reveal failed")
-	}
-	for _, p := range []string{e.db.Path, e.db.Path + "-wal"} {
-		raw, _ := os.ReadFile(p)
-		if bytes.Contains(raw, []byte(mark)) {
-			t.Fatalf("%s holds the secret in the clear", p)
-		}
-	}
-	if strings.Contains(e.logBuf.String(), mark) {
-		t.Fatal("log holds the secret")
-	}
-	id := strings.TrimPrefix(resp.Header.Get("Location"), "/o/alpha/docs/passwords/")
-	e.db.W.Exec(`UPDATE doc_secrets SET sealed = CAST(substr(sealed, 1, 20) || X'00' || substr(sealed, 22) AS BLOB) WHERE item_id = ?`, id)
-	resp, body = e.post(resp.Header.Get("Location")+"/secret/password", nil, map[string]string{"Accept-Language": "en"})
-	if resp.StatusCode != 500 || !strings.Contains(body, "Something went wrong") || strings.Contains(body, "sealed") || strings.Contains(body, mark) {
-		t.Fatalf("tampered: %d %.300s", resp.StatusCode, body)
-	}
-	if !strings.Contains(e.logBuf.String(), "does not open") {
-		t.Fatal("tampering not logged")
-	}
+	return out
 }

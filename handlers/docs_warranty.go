@@ -2,9 +2,7 @@ package handlers
 
 import (
 	"net/url"
-	"time"
 
-	"portier/db"
 	"portier/docs"
 	"portier/views"
 )
@@ -21,17 +19,14 @@ func warrantyHighlight(state string) (string, string) {
 	return "", ""
 }
 
-// warrantyFilter reads the warranty filter of a configurations list (f.warranty_end = over, soon or
-// valid) into the query, and returns the filter to show; nil for other areas.
-func warrantyFilter(r *docReq, qp url.Values, now time.Time, q *db.DocQuery) *views.Filter {
+// warrantyFilter is the warranty filter of a configurations list (f.warranty_end = over, soon or valid;
+// docsapp.List applies it), nil for other areas.
+func warrantyFilter(r *docReq, qp url.Values) *views.Filter {
 	f, ok := r.area.Field("warranty_end")
 	if !ok {
 		return nil
 	}
 	cur := qp.Get("f." + f.Name)
-	if from, to, ok := docs.WarrantyRange(cur, now, r.l.TZ); ok {
-		q.Ranges = append(q.Ranges, db.FieldRange{Field: f.Name, From: from, To: to})
-	}
 	flt := &views.Filter{Name: f.Name, LabelKey: "docs.warranty.filter"}
 	for _, o := range []views.FilterOption{
 		{Value: docs.WarrantyOver, LabelKey: "docs.warranty.state_over"},

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/db"
+	"portier/docsapp"
 	"portier/i18n"
 	"portier/views"
 )
@@ -35,6 +36,8 @@ func errorKind(err error) views.ErrorView {
 		status = http.StatusNotFound
 	case errors.Is(err, db.ErrConflict):
 		status = http.StatusConflict
+	case errors.Is(err, docsapp.ErrInvalid):
+		status = http.StatusBadRequest
 	case errors.As(err, &mbe):
 		status = http.StatusRequestEntityTooLarge
 	default:

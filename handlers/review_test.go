@@ -17,6 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"portier/db"
+	"portier/docsapp"
 )
 
 // Findings of the review of every route and command, as an attacker would try them.
@@ -320,12 +321,12 @@ func TestOversizedCSVImportIsRefusedWhole(t *testing.T) {
 	f.as(f.tech)
 	var many strings.Builder
 	many.WriteString("name\n")
-	for i := range maxImportRows + 1 {
+	for i := range docsapp.MaxImportRows + 1 {
 		fmt.Fprintf(&many, "Kontakt %d\n", i)
 	}
 	resp, body := e.postFile("/o/alpha/import/contacts", "k.csv", []byte(many.String()), map[string]string{"Accept-Language": "en"})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "import-problems") {
-		t.Fatalf("%d lines: %d", maxImportRows+1, resp.StatusCode)
+		t.Fatalf("%d lines: %d", docsapp.MaxImportRows+1, resp.StatusCode)
 	}
 	huge := []byte("name\n" + strings.Repeat("Kontakt mit einem langen Namen\n", maxUploadBody/30+1000))
 	resp, _ = e.postFile("/o/alpha/import/contacts", "k.csv", huge, nil)

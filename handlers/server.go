@@ -20,6 +20,7 @@ import (
 	"portier/auth"
 	"portier/avatar"
 	"portier/db"
+	"portier/docsapp"
 	"portier/i18n"
 	"portier/idp"
 	"portier/static"
@@ -70,7 +71,7 @@ type Server struct {
 	msp    atomic.Pointer[views.MSP]
 	cop    *http.CrossOriginProtection
 	wa     *webauthn.WebAuthn // the passkey relying party (built by mfaRoutes); nil when the base URL is an IP address
-	docs   *docCache          // documentation lists and counts in memory (perf_docs.go)
+	docs   *docsapp.Service   // the documentation of every organisation
 	// avatars makes profile pictures: two decodes at a time (each within avatar.MaxDecodeBytes), a
 	// picture waits at most a second for its turn.
 	avatars *avatar.Processor
@@ -127,7 +128,7 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		secure:  cfg.BaseURL.Scheme == "https",
-		docs:    newDocCache(),
+		docs:    docsapp.New(d, cfg.Sealer, cfg.Now, bundle, cfg.Logger),
 		avatars: avatar.New(2, time.Second),
 	}
 	s.cookieLang, s.cookieTheme = "portier_lang", "portier_theme"

@@ -66,8 +66,8 @@ var languages = i18n.Languages
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// telHref keeps only what a tel: link may hold: digits and a leading plus.
-func telHref(phone string) string {
+// TelHref keeps only what a tel: link may hold: digits and a leading plus.
+func TelHref(phone string) string {
 	var b strings.Builder
 	for i, r := range phone {
 		if (r >= '0' && r <= '9') || (r == '+' && i == 0) {

@@ -1,0 +1,64 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v5"
+
+	"portier/db"
+	"portier/docs"
+	"portier/views"
+)
+
+// docsSearch searches the organisation's documentation.
+func (s *Server) docsSearch(c *echo.Context) error {
+	r, err := s.docRequest(c)
+	if err != nil {
+		return err
+	}
+	q, items, err := s.docs.Search(c.Request().Context(), r.v, c.QueryParam("q"))
+	if err != nil {
+		return err
+	}
+	nav, err := s.nav(c, r, q)
+	if err != nil {
+		return err
+	}
+	v := views.SearchView{Nav: &nav, Query: q, Action: "/o/" + r.org.Slug + "/search"}
+	for _, a := range docs.AreasFor(q) {
+		for _, link := range nav.Areas {
+			if link.Name == a.Name {
+				v.Areas = append(v.Areas, link)
+			}
+		}
+	}
+	for _, it := range items {
+		v.Results = append(v.Results, searchResult(it, q))
+	}
+	return s.render(c, http.StatusOK, views.Search(s.shell(c, r.l.T("docs.search.title")), v), nil)
+}
+
+// staffSearch searches every organisation (staff only).
+func (s *Server) staffSearch(c *echo.Context) error {
+	r, err := s.docRequest(c)
+	if err != nil {
+		return err
+	}
+	q, items, err := s.docs.SearchAll(c.Request().Context(), r.v, c.QueryParam("q"))
+	if err != nil {
+		return err
+	}
+	v := views.SearchView{Query: q, Action: "/staff/search", ShowOrg: true}
+	for _, it := range items {
+		v.Results = append(v.Results, searchResult(it, q))
+	}
+	return s.render(c, http.StatusOK, views.Search(s.shell(c, r.l.T("docs.search.title")), v), nil)
+}
+
+// searchResult is one result with the fields that matched q.
+func searchResult(it *db.DocItem, q string) views.SearchResult {
+	a, _ := docs.ByName(it.Area)
+	return views.SearchResult{Href: "/o/" + it.OrgSlug + "/docs/" + it.Area + "/" + strconv.FormatInt(it.ID, 10),
+		Name: it.Name, AreaKey: a.TitleKey(), OrgName: it.OrgName, Matches: searchMatches(it, q)}
+}
