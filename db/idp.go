@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"strings"
@@ -284,4 +285,22 @@ func FinishProviderSignup(ctx context.Context, tx *sql.Tx, now time.Time, userID
 		name = CASE WHEN trim(name) = '' THEN ? ELSE name END, lang = ?, setup_shown = 1 WHERE id = ?`,
 		now.Unix(), name, lang, userID)
 	return err
+}
+
+// SpendIdPState records that the answer to the round trip with this state came back, and reports whether
+// this call was the first: one conditional INSERT decides between parallel requests. Records older than
+// until's round trips are dropped on the way.
+func (d *DB) SpendIdPState(ctx context.Context, state string, until time.Time) (bool, error) {
+	h := sha256.Sum256([]byte(state))
+	now := d.Now().Unix()
+	if _, err := d.W.ExecContext(ctx, `DELETE FROM idp_spent_states WHERE expires_at < ?`, now); err != nil {
+		return false, err
+	}
+	res, err := d.W.ExecContext(ctx, `INSERT INTO idp_spent_states(state_hash, expires_at) VALUES (?, ?)
+		ON CONFLICT(state_hash) DO NOTHING`, h[:], until.Unix())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

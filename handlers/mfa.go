@@ -46,7 +46,13 @@ func (s *Server) mfaStep(c *echo.Context, u *db.User) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if n == 0 && !s.idpMFAPassed(ctx, u) {
+	// Checked whatever the number of methods: it also withdraws a provider's factor that no longer covers
+	// every organisation of the person.
+	idpPassed, err := s.idpMFAPassed(ctx, u)
+	if err != nil {
+		return "", err
+	}
+	if n == 0 && !idpPassed {
 		return "/mfa/setup", nil
 	}
 	if !s.sm.GetBool(ctx, keyMFAOK) {
@@ -94,6 +100,8 @@ func (s *Server) passMFA(c *echo.Context, u *db.User, method string, res db.Rese
 		return err
 	}
 	s.sm.Put(ctx, keyMFAOK, true)
+	s.sm.Remove(ctx, keyIdPMFA) // Portier's own factor now (idpSignedIn puts it back for a provider's)
+	s.sm.Remove(ctx, keyIdPOrg)
 	s.sm.Remove(ctx, keyMFAAttempt)
 	s.sm.Remove(ctx, keyMFAAttemptOf)
 	if err := s.db.RenameUserSession(ctx, old, s.sm.Token(ctx)); err != nil {
@@ -213,6 +221,8 @@ func (s *Server) enrolled(c *echo.Context, u *db.User, first bool, kind string) 
 		return "", err
 	}
 	s.sm.Put(ctx, keyMFAOK, true)
+	s.sm.Remove(ctx, keyIdPMFA) // the new method is Portier's own factor
+	s.sm.Remove(ctx, keyIdPOrg)
 	if err := s.db.RenameUserSession(ctx, old, s.sm.Token(ctx)); err != nil {
 		return "", err
 	}

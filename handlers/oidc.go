@@ -31,6 +31,7 @@ import (
 const (
 	keyIdPFlow = "idp_flow" // the round trip under way (JSON of idpFlow); removed when the provider answers
 	keyIdPMFA  = "idp_mfa"  // the person (id) whose second factor the provider vouched for in this session
+	keyIdPOrg  = "idp_org"  // the organisation whose provider that was
 )
 
 // idpFlowTTL is how long a round trip may take: the provider's sign-in page, maybe its second factor.
@@ -321,8 +322,9 @@ func (s *Server) idpInvite(c *echo.Context) error {
 // ---------------------------------------------------------------------------------------------------------
 // The provider's answer.
 
-// takeFlow removes the round trip from the session and returns it when the answer's state belongs to it
-// and it is recent. A replayed or forged answer finds nothing (the flow is gone after the first answer).
+// takeFlow removes the round trip from the session and returns it when the answer's state belongs to it,
+// it is recent, and no other request spent that state before (SpendIdPState: parallel copies of one answer
+// all find the flow in the session they read). A replayed or forged answer finds nothing.
 func (s *Server) takeFlow(c *echo.Context) (*idpFlow, bool) {
 	ctx := c.Request().Context()
 	raw := s.sm.PopString(ctx, keyIdPFlow)
@@ -339,6 +341,14 @@ func (s *Server) takeFlow(c *echo.Context) (*idpFlow, bool) {
 	}
 	if s.now().Sub(time.Unix(f.At, 0)) > idpFlowTTL {
 		return nil, false
+	}
+	first, err := s.db.SpendIdPState(ctx, f.State, time.Unix(f.At, 0).Add(idpFlowTTL))
+	if err != nil {
+		s.log.Error("spend provider state", "err", err)
+		return nil, false
+	}
+	if !first {
+		return nil, false // the same answer again, sent in parallel before the session lost the flow
 	}
 	return &f, true
 }
@@ -398,9 +408,12 @@ func (s *Server) idpCallback(c *echo.Context) error {
 	case purposeLink:
 		return s.idpLinkFinish(c, f, p, id)
 	}
-	u, code, err := s.idpAccount(c, f, p, id)
-	if err != nil {
-		return err
+	var u *db.User
+	code := "idp.refused.unvouched"
+	if st.TenantListed(id) {
+		if u, code, err = s.idpAccount(c, f, p, id); err != nil {
+			return err
+		}
 	}
 	if code != "" {
 		s.audit(c, p.OrgID, "idp.refused", p.Name+": "+id.Key+" ("+strings.TrimPrefix(code, "idp.refused.")+")")
@@ -471,7 +484,7 @@ func (s *Server) idpAccount(c *echo.Context, f *idpFlow, p *db.IdP, id *idp.Iden
 			if inv, err = s.db.InvitationByToken(ctx, h); err != nil {
 				return nil, "", err
 			}
-		} else if !strings.EqualFold(inv.Email, id.Email) {
+		} else if inv.Email != id.Email { // both lower-cased; EqualFold would also match ſ with s
 			return nil, "idp.refused.other_address", nil
 		}
 		uid = inv.UserID
@@ -584,23 +597,62 @@ func (s *Server) idpSignedIn(c *echo.Context, p *db.IdP, st idp.Settings, id *id
 		s.sm.Put(ctx, keyNext, next)
 	}
 	s.sm.Remove(ctx, keyIdPMFA)
+	s.sm.Remove(ctx, keyIdPOrg)
 	e := s.auditEntry(c, p.OrgID, "login.idp", p.Name+": "+id.Key)
 	if err := s.db.Audit(ctx, nil, e); err != nil {
 		s.log.Error("audit", "err", err)
 	}
 	if st.AcceptsProviderMFA(id) {
-		s.sm.Put(ctx, keyIdPMFA, u.ID)
-		if err := s.passMFA(c, u, "idp", db.Reservation{}); err != nil {
+		covers, err := s.idpMFACovers(ctx, u, p.OrgID)
+		if err != nil {
 			return err
+		}
+		if covers {
+			if err := s.passMFA(c, u, "idp", db.Reservation{}); err != nil {
+				return err
+			}
+			s.sm.Put(ctx, keyIdPMFA, u.ID)
+			s.sm.Put(ctx, keyIdPOrg, p.OrgID)
 		}
 	}
 	return s.continueTo(c, u)
 }
 
+// idpMFACovers is the one rule for how far a provider's second factor reaches: an organisation's provider
+// speaks for that organisation, so its factor stands in for Portier's only while the person belongs to no
+// other organisation. Someone who also belongs to an organisation that uses another provider, none, or
+// requires Portier's factor passes Portier's own factor: that organisation never agreed to trust this one.
+func (s *Server) idpMFACovers(ctx context.Context, u *db.User, orgID int64) (bool, error) {
+	ms, err := s.db.Memberships(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range ms {
+		if m.Org.ID != orgID {
+			return false, nil
+		}
+	}
+	return len(ms) > 0, nil
+}
+
 // idpMFAPassed reports whether the provider's second factor stands in for Portier's in this session: the
-// person may then go on without enrolling a method of their own.
-func (s *Server) idpMFAPassed(ctx context.Context, u *db.User) bool {
-	return s.sm.GetInt64(ctx, keyIdPMFA) == u.ID && s.sm.GetBool(ctx, keyMFAOK)
+// person may then go on without enrolling a method of their own. When the person has meanwhile joined
+// another organisation, the provider's factor no longer counts and the session must pass Portier's.
+func (s *Server) idpMFAPassed(ctx context.Context, u *db.User) (bool, error) {
+	if s.sm.GetInt64(ctx, keyIdPMFA) != u.ID {
+		return false, nil
+	}
+	covers, err := s.idpMFACovers(ctx, u, s.sm.GetInt64(ctx, keyIdPOrg))
+	if err != nil {
+		return false, err
+	}
+	if !covers {
+		s.sm.Remove(ctx, keyIdPMFA)
+		s.sm.Remove(ctx, keyIdPOrg)
+		s.sm.Remove(ctx, keyMFAOK)
+		return false, nil
+	}
+	return s.sm.GetBool(ctx, keyMFAOK), nil
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -695,7 +747,7 @@ func (s *Server) idpLinkFinish(c *echo.Context, f *idpFlow, p *db.IdP, id *idp.I
 	if !id.Vouched {
 		return refuse(id.RefusalKey)
 	}
-	if !strings.EqualFold(id.Email, u.Email) {
+	if id.Email != u.Email { // both lower-cased; EqualFold would also match ſ with s
 		return refuse("idp.refused.link_address")
 	}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {

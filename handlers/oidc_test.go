@@ -474,7 +474,7 @@ func TestIdPStaffConfigureTestUnlink(t *testing.T) {
 
 // The provider's answer is used once, also when the browser sends it several times at once: exactly one
 // request signs in (the code is redeemed once at the provider, the invitation used once in the database).
-func TestIdPCallbackInParallel(t *testing.T) {
+func TestParallelIdPCallback(t *testing.T) {
 	e := newIdPEnv(t)
 	link := e.invite("anna@kunde.example", "Anna", e.org.ID, "viewer", "en")
 	e.op.SignInAs(realmA, entraUser(tenantA, "p1", "anna@kunde.example", true))

@@ -93,7 +93,9 @@ func (s *Server) shell(c *echo.Context, title string) views.Shell {
 	if r.URL.RawQuery != "" {
 		path += "?" + r.URL.RawQuery
 	}
-	if r.Method != http.MethodGet {
+	// The provider's answer (code and state) stays out of the page's language and theme forms, and going
+	// back there could only replay it.
+	if r.Method != http.MethodGet || r.URL.Path == "/oidc/callback" {
 		path = "/"
 	}
 	return views.Shell{

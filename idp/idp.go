@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -403,6 +404,7 @@ type Identity struct {
 	RefusalKey  string // why not, as a translation key
 	ProviderMFA bool   // the sign-in counts as a second factor (ProviderMFA)
 	Claims      map[string]any
+	folded      bool // lower-casing turned a non-ASCII letter of the address into an ASCII one
 }
 
 func str(m map[string]any, k string) string {
@@ -415,9 +417,10 @@ func str(m map[string]any, k string) string {
 func identityOf(m map[string]any) *Identity {
 	id := &Identity{
 		Issuer: str(m, "iss"), Subject: str(m, "sub"), TenantID: strings.ToLower(str(m, "tid")),
-		ObjectID: strings.ToLower(str(m, "oid")), Email: strings.ToLower(strings.TrimSpace(str(m, "email"))),
-		HostedDom: strings.ToLower(str(m, "hd")), Name: str(m, "name"), ACR: str(m, "acr"), Claims: m,
+		ObjectID: strings.ToLower(str(m, "oid")), HostedDom: strings.ToLower(str(m, "hd")), Name: str(m, "name"),
+		ACR: str(m, "acr"), Claims: m,
 	}
+	id.Email, id.folded = lowerAddress(str(m, "email"))
 	switch v := m["email_verified"].(type) {
 	case bool:
 		id.Verified = v
@@ -436,11 +439,25 @@ func identityOf(m map[string]any) *Identity {
 	}
 	if id.Email == "" {
 		// Entra sends the address as preferred_username (the sign-in name) when the email claim is not set up.
-		if p := strings.ToLower(str(m, "preferred_username")); strings.Contains(p, "@") {
-			id.Email = p
+		if p, folded := lowerAddress(str(m, "preferred_username")); strings.Contains(p, "@") {
+			id.Email, id.folded = p, folded
 		}
 	}
 	return id
+}
+
+// lowerAddress lower-cases an address as Portier stores addresses, and reports whether that turned a
+// non-ASCII letter into an ASCII one (the Kelvin sign K becomes k): the provider vouched for another
+// mailbox than the one the lowered address names.
+func lowerAddress(raw string) (string, bool) {
+	raw = strings.TrimSpace(raw)
+	folded := false
+	for _, r := range raw {
+		if r >= utf8.RuneSelf && unicode.ToLower(r) < utf8.RuneSelf {
+			folded = true
+		}
+	}
+	return strings.ToLower(raw), folded
 }
 
 // SubjectKey is the account's stable key: for Entra the tenant and the object id (the same across app
@@ -461,6 +478,9 @@ func (s *Settings) Vouch(id *Identity) (bool, string) {
 	at := strings.LastIndexByte(id.Email, '@')
 	if at < 0 {
 		return false, "idp.refused.no_email"
+	}
+	if id.folded {
+		return false, "idp.refused.unvouched"
 	}
 	dom := id.Email[at+1:]
 	listed := func(tenant string) bool {
@@ -502,6 +522,22 @@ func (s *Settings) Vouch(id *Identity) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// TenantListed reports whether a multi-tenant Entra registration ("organizations") still names the token's
+// tenant in its domain list. Every tenant can sign in to such an app; only the listed ones speak for
+// anybody, also for accounts linked while the list named another tenant. Other providers have one issuer,
+// checked with the token.
+func (s *Settings) TenantListed(id *Identity) bool {
+	if s.Kind != KindEntra || s.Tenant != EntraOrganizations {
+		return true
+	}
+	for _, d := range s.Domains {
+		if strings.EqualFold(d.Tenant, id.TenantID) {
+			return true
+		}
+	}
+	return false
 }
 
 // ProviderMFA reports whether the provider says a second factor was used: amr contains "mfa", or acr is

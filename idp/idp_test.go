@@ -149,3 +149,24 @@ func TestParseDomainsAndValidate(t *testing.T) {
 		t.Error("plain-http issuer off loopback accepted")
 	}
 }
+
+// The address is lower-cased as Portier stores addresses; a letter that only lower-casing turns into
+// ASCII (the Kelvin sign) makes it another person's address, and nothing is vouched for.
+func TestVouchRefusesAddressesThatFoldIntoOthers(t *testing.T) {
+	s := Settings{Kind: KindOIDC, Domains: []Domain{{Name: "kunde.de"}}}
+	for raw, want := range map[string]bool{
+		"Karl@Kunde.DE": true, "jürgen@kunde.de": true, "\u212Aarl@kunde.de": false, "karl@\u212Aunde.de": false,
+		"karl@sub.kunde.de": false, "karl@kunde.de.": false, "karl@kunde.de.evil.example": false,
+		"karl@evil.example@kunde.de":     true, // one mailbox at kunde.de (quoted local part); no invitation names it
+		"\"karl@kunde.de\"@evil.example": false, "karl@ｋunde.de": false,
+	} {
+		id := identityOf(map[string]any{"sub": "s", "email": raw, "email_verified": true})
+		if ok, _ := s.Vouch(id); ok != want {
+			t.Errorf("%q (%q): vouched %v, want %v", raw, id.Email, ok, want)
+		}
+	}
+	id := identityOf(map[string]any{"sub": "s", "preferred_username": "\u212Aarl@kunde.de"})
+	if ok, _ := (&Settings{Kind: KindEntra, Tenant: "t", Domains: []Domain{{Name: "kunde.de"}}}).Vouch(id); ok {
+		t.Error("preferred_username folded into another address was vouched for")
+	}
+}
