@@ -1,10 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 
 	"portier/auth"
 	"portier/i18n"
@@ -297,6 +306,99 @@ func TestJourneyFirstPasswordThroughForgot(t *testing.T) {
 			// The terms page has a sign-out button too: wait until it is gone before looking where we are.
 			b.WaitGone(`[data-testid="terms-accept"]`)
 			flSignedIn(t, b, l, slug)
+			flNoCSPErrors(t, b)
+		})
+	}
+}
+
+// The first administrator of a fresh installation, in German and in English: the setup link from the
+// console → name and address → straight on to "set your password" (no invitation mail: they are already
+// here) → second factor → the MSP's own name and support contact, asked before the first organisation →
+// the staff home, ready for the first customer. The setup step fits a phone and passes axe.
+func TestJourneyFirstAdminNamesTheMSP(t *testing.T) {
+	for _, lang := range []string{"de", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			p, smtp := flStartWithMail(t)
+			setupLink := ""
+			for deadline := time.Now().Add(5 * time.Second); setupLink == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				setupLink = pjSetupRE.FindString(p.Stdout.String())
+			}
+			if setupLink == "" {
+				t.Fatalf("no first-admin link:\n%s", p.Stdout.String())
+			}
+			b := testkit.Browser(t)
+			b.Navigate(p.BaseURL + "/")
+			pjLang(b, lang)
+			b.Navigate(setupLink)
+			b.SetValue("#setup-name", "Ada Admin")
+			b.SetValue("#setup-email", "ada@beispiel-it.example")
+			testkit.Eval[chromedp.Void](b, `document.querySelector("#setup-lang").value = "`+lang+`"`)
+			b.Click(`[data-testid="setup-submit"]`)
+			b.WaitVisible("#terms")
+			b.Click("#terms")
+			flTypeGoodPassword(t, b)
+			b.Click(`[data-testid="setpw-submit"]`)
+			b.WaitVisible(`[data-testid="mfa-setup"]`)
+			b.Navigate(p.BaseURL + "/mfa/setup/totp")
+			b.Click(`[data-testid="totp-manual"] summary`)
+			key := strings.ReplaceAll(b.Text(`[data-testid="totp-key"]`), " ", "")
+			code, err := totp.GenerateCode(key, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.SendKeys("#name", "Diensthandy")
+			b.SendKeys("#code", code)
+			b.Click(`[data-testid="totp-submit"]`)
+			b.WaitVisible(`[data-testid="recovery-codes"]`)
+			b.Click(`[data-testid="recovery-done"]`)
+
+			// The setup step, before anything else of the staff pages.
+			b.WaitVisible(`[data-testid="msp-setup"]`)
+			if loc := b.Location(); loc != p.BaseURL+"/staff/welcome" {
+				t.Fatalf("after the first sign-in: %s", loc)
+			}
+			s := &pjPages{t: t, lang: lang}
+			s.check(b, "msp-setup")
+			b.SetValue("#msp-name", "Beispiel IT-Service GmbH")
+			b.SetValue("#support-email", "hilfe@beispiel-it.example")
+			b.SetValue("#support-phone", "+49 40 555 0100")
+			logo := filepath.Join(t.TempDir(), "logo.png")
+			img := image.NewRGBA(image.Rect(0, 0, 600, 150))
+			for i := range img.Pix {
+				img.Pix[i] = 0x40
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(logo, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			b.Do(chromedp.SetUploadFiles(`#msp-logo`, []string{logo}))
+			if dir := os.Getenv("PORTIER_SHOTS"); dir != "" {
+				for _, w := range []int{1280, 390} {
+					b.SetViewport(w, 844)
+					b.Screenshot(filepath.Join(dir, fmt.Sprintf("msp-setup-%s-%d.png", lang, w)))
+				}
+				b.SetViewport(1280, 900)
+			}
+			b.Click(`[data-testid="msp-setup-submit"]`)
+			b.WaitVisible(`[data-testid="org-create"]`)
+			b.WaitVisible(`[data-testid="brand-logo"]`)
+			if got := b.Text(`header`); !strings.Contains(got, "Beispiel IT-Service GmbH") {
+				t.Errorf("the header does not show the MSP's name: %q", got)
+			}
+			// The first organisation; the administrator got no mail along the way.
+			b.SetValue("#org-name", "Alpha GmbH")
+			b.SetValue("#org-slug", "alpha")
+			b.Click(`[data-testid="org-create-submit"]`)
+			b.WaitVisible(`[data-testid="people-org"]`) // on to inviting its first people
+			if got := b.Text(`[data-testid="support-email"]`); got != "hilfe@beispiel-it.example" {
+				t.Errorf("support address shown to people: %q", got)
+			}
+			for _, m := range smtp.Messages() {
+				t.Errorf("a mail went out during the first administrator's setup: to %v %q", m.To, m.Subject)
+			}
 			flNoCSPErrors(t, b)
 		})
 	}

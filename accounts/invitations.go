@@ -19,6 +19,9 @@ type InviteRequest struct {
 	Role              string
 	By                access.Person // who invites, as the policy sees them (access.Operator() for the command line)
 	Actor             db.AuditEntry // who invites, for the audit log (ActorID 0: the command line), with IP and user agent
+	// NoMail creates the invitation without a mail: for the first administrator, whose browser goes on to
+	// the invitation page at once (a mail inviting them to their own portal would only confuse).
+	NoMail bool
 }
 
 // InviteResult says what Invite did.
@@ -109,6 +112,11 @@ func (a *Accounts) Invite(ctx context.Context, req InviteRequest) (Sent, error) 
 	})
 	if err != nil {
 		return Sent{}, err
+	}
+	if req.NoMail {
+		e := req.Actor
+		e.OrgID, e.Action, e.Target = inv.OrgID, "invite.create", inv.Email+" ("+inv.Role+")"
+		return Sent{Link: a.mails.Link("/invite/" + raw), Inv: inv, Result: Invited}, a.db.Audit(ctx, nil, e)
 	}
 	link, err := a.send(ctx, inv, raw, req.Actor, "invite.create")
 	return Sent{Link: link, Inv: inv, Result: Invited}, err

@@ -2,7 +2,10 @@ package accounts
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -15,19 +18,38 @@ import (
 type Settings struct {
 	MSPName, SupportEmail, SupportPhone string
 	InviteDays                          int
+	// Logo is a new logo's PNG, made by avatar.Processor.Logo (nothing of the upload but its pixels); nil
+	// keeps the current one.
+	Logo []byte
 }
 
 // SaveSettings stores the settings that differ from old, in one transaction with their audit entry
-// (nothing when nothing changed). The caller validated the form and reloads what it shows.
+// (none when nothing changed). The settings page and the first administrator's setup step both save
+// here; either way the MSP counts as named from then on (db.SettingMSPSetup). The caller validated the form
+// (MSPProblems) and reloads what it shows (mailtext.LoadMSP).
 func (a *Accounts) SaveSettings(ctx context.Context, old, s Settings, actor db.AuditEntry) error {
 	var changed []string
+	oldLogo, err := a.db.Setting(ctx, db.SettingLogoName, "")
+	if err != nil {
+		return err
+	}
 	return a.db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, kv := range []struct{ key, old, new string }{
+		kvs := []struct{ key, old, new string }{
 			{"msp.name", old.MSPName, s.MSPName},
 			{"msp.support_email", old.SupportEmail, s.SupportEmail},
 			{"msp.support_phone", old.SupportPhone, s.SupportPhone},
 			{"invite.ttl_days", strconv.Itoa(old.InviteDays), strconv.Itoa(s.InviteDays)},
-		} {
+		}
+		if s.Logo != nil {
+			// Served under a name made of its hash, so browsers keep it for a year and a new logo is a
+			// new address.
+			sum := sha256.Sum256(s.Logo)
+			if err := db.SetSettingTx(ctx, tx, db.SettingLogo, base64.StdEncoding.EncodeToString(s.Logo)); err != nil {
+				return err
+			}
+			kvs = append(kvs, struct{ key, old, new string }{db.SettingLogoName, oldLogo, hex.EncodeToString(sum[:6]) + ".png"})
+		}
+		for _, kv := range kvs {
 			if kv.old == kv.new {
 				continue
 			}
@@ -35,6 +57,9 @@ func (a *Accounts) SaveSettings(ctx context.Context, old, s Settings, actor db.A
 				return err
 			}
 			changed = append(changed, kv.key+": "+kv.new)
+		}
+		if err := db.SetSettingTx(ctx, tx, db.SettingMSPSetup, "1"); err != nil {
+			return err
 		}
 		if len(changed) == 0 {
 			return nil

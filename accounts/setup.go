@@ -69,7 +69,9 @@ func (a *Accounts) setupLinkStored(ctx context.Context, raw string) (string, err
 
 // InviteFirstAdmin invites the first administrator through the setup link raw and spends the link;
 // ErrLinkUsed when the link is not (or no longer) valid. Whoever holds the link acts as the operator: it
-// was printed on the server's console. The invitation is like any other (same checks, same mail).
+// was printed on the server's console. The invitation is like any other (same checks) but without its
+// mail, since the browser goes straight on to its "set your password" page. After the first sign-in the
+// administrator names the MSP (handlers' setup step, which saves through SaveSettings).
 func (a *Accounts) InviteFirstAdmin(ctx context.Context, raw, email, name, lang string, actor db.AuditEntry) (Sent, error) {
 	stored, err := a.setupLinkStored(ctx, raw)
 	if err != nil {
@@ -86,7 +88,7 @@ func (a *Accounts) InviteFirstAdmin(ctx context.Context, raw, email, name, lang 
 		return Sent{}, ErrLinkUsed
 	}
 	actor.ActorName = name
-	sent, err := a.Invite(ctx, InviteRequest{Email: email, Name: name, Lang: lang, Role: access.Admin, By: access.Operator(), Actor: actor})
+	sent, err := a.Invite(ctx, InviteRequest{Email: email, Name: name, Lang: lang, Role: access.Admin, By: access.Operator(), Actor: actor, NoMail: true})
 	if err != nil {
 		// Nobody was invited: the link works again, unless a restart printed a new one meanwhile.
 		if _, rerr := a.db.SwapSetting(ctx, "setup.token", "", stored); rerr != nil {

@@ -90,6 +90,7 @@ func (p *Processor) Process(ctx context.Context, data []byte) ([]byte, error) {
 type header struct {
 	format string
 	cost   int64 // bytes the decode and the resampling take
+	w, h   int
 }
 
 // sniff names the format by its magic bytes. Only these three decoders are ever called, whatever other
@@ -131,6 +132,7 @@ func inspect(data []byte) (header, error) {
 	if !ok {
 		return h, ErrFormat
 	}
+	h.w, h.h = cfg.Width, cfg.Height
 	h.cost = decoded + resampleBytes(min(cfg.Width, cfg.Height))
 	if h.cost > MaxDecodeBytes {
 		return h, ErrTooBig

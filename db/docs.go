@@ -449,10 +449,22 @@ type DocQuery struct {
 	Area    string
 	Search  string            // full-text words
 	Filters map[string]string // field → exact value (Enum and Bool fields)
+	Ranges  []FieldRange      // fields (dates as YYYY-MM-DD) within a range
 	Sort    string            // "name", "updated" or a field name
 	Desc    bool
 	Offset  int
 	Limit   int
+}
+
+// FieldRange keeps items whose field is filled and From <= value < To ("" leaves a side open). Values
+// compare as text, which orders YYYY-MM-DD dates by time.
+type FieldRange struct {
+	Field, From, To string
+}
+
+// In reports whether a value lies in the range, as DocList's SQL decides it.
+func (r FieldRange) In(v string) bool {
+	return v != "" && (r.From == "" || v >= r.From) && (r.To == "" || v < r.To)
 }
 
 // DocList returns a page of items and the total number matching.
@@ -476,6 +488,18 @@ func (d *DB) DocList(ctx context.Context, q DocQuery) ([]*DocItem, int, error) {
 		}
 		where += ` AND json_extract(i.fields, ?) = ?`
 		args = append(args, "$."+k, q.Filters[k])
+	}
+	for _, r := range q.Ranges {
+		where += ` AND COALESCE(json_extract(i.fields, ?), '') != ''`
+		args = append(args, "$."+r.Field)
+		if r.From != "" {
+			where += ` AND json_extract(i.fields, ?) >= ?`
+			args = append(args, "$."+r.Field, r.From)
+		}
+		if r.To != "" {
+			where += ` AND json_extract(i.fields, ?) < ?`
+			args = append(args, "$."+r.Field, r.To)
+		}
 	}
 	var total int
 	if err := d.R.QueryRowContext(ctx, `SELECT count(*)`+where, args...).Scan(&total); err != nil {
@@ -596,7 +620,7 @@ func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text stri
 	if fts == "" {
 		return nil, nil
 	}
-	q := `SELECT i.id, i.org_id, i.area, i.name, i.staff_only, o.name, o.slug FROM doc_fts f
+	q := `SELECT i.id, i.org_id, i.area, i.name, i.staff_only, o.name, o.slug, i.fields FROM doc_fts f
 		JOIN doc_items i ON i.id = f.rowid JOIN orgs o ON o.id = i.org_id WHERE doc_fts MATCH ? AND i.deleted_at IS NULL`
 	args := []any{ftsMatch(0, fts)}
 	if !allOrgs {
@@ -617,7 +641,12 @@ func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text stri
 	var out []*DocItem
 	for rows.Next() {
 		it := &DocItem{}
-		if err := rows.Scan(&it.ID, &it.OrgID, &it.Area, &it.Name, &it.StaffOnly, &it.OrgName, &it.OrgSlug); err != nil {
+		var fields string
+		if err := rows.Scan(&it.ID, &it.OrgID, &it.Area, &it.Name, &it.StaffOnly, &it.OrgName, &it.OrgSlug, &fields); err != nil {
+			return nil, err
+		}
+		// The fields let the results say why an item matched.
+		if err := json.Unmarshal([]byte(fields), &it.Fields); err != nil {
 			return nil, err
 		}
 		out = append(out, it)
@@ -655,6 +684,18 @@ func foldText(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// SearchHits reports whether any word of the typed text begins a word of value, the way the full-text
+// search matched it: which of an item's fields made it a result.
+func SearchHits(value, text string) bool {
+	vw := searchWords(value)
+	for _, w := range searchWords(text) {
+		if slices.ContainsFunc(vw, func(n string) bool { return strings.HasPrefix(n, w) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // nameMatches reports whether every word begins a word of the name (the search's prefix rule).

@@ -6,6 +6,13 @@ import (
 	"errors"
 )
 
+// Settings that more than one package reads or writes.
+const (
+	SettingLogo     = "msp.logo"       // base64 of the MSP's logo (a PNG)
+	SettingLogoName = "msp.logo_name"  // "<hash>.png", under which the logo is served; "" for none
+	SettingMSPSetup = "msp.setup_done" // the MSP was named (by its setup step or the settings page)
+)
+
 // Setting returns the stored value of key, or def when none is stored.
 func (d *DB) Setting(ctx context.Context, key, def string) (string, error) {
 	var v string

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -28,7 +27,7 @@ const (
 	URL
 	IP     // one or more IPv4/IPv6 addresses or CIDR ranges, comma-separated
 	MAC    // one or more MAC addresses
-	Date   // YYYY-MM-DD
+	Date   // stored as YYYY-MM-DD; DD.MM.YYYY accepted
 	Enum   // one of Options
 	Bool   // "1" or ""
 	Port   // 1–65535
@@ -271,9 +270,11 @@ func (f Field) Clean(v string) (string, string) {
 		}
 		v = strings.Join(parts, ", ")
 	case Date:
-		if _, err := time.Parse("2006-01-02", v); err != nil {
+		d, ok := parseDate(v)
+		if !ok {
 			return "", "docs.err.date"
 		}
+		v = d
 	case Enum:
 		ok := false
 		for _, o := range f.Options {

@@ -96,3 +96,19 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+// Dates as German users and spreadsheets write them are accepted and stored in one form; days that do
+// not exist are refused.
+func TestDateAcceptsGermanAndISO(t *testing.T) {
+	f := Field{Name: "warranty_end", Kind: Date}
+	for in, want := range map[string]string{"31.03.2027": "2027-03-31", "1.4.2027": "2027-04-01", "2027-03-31": "2027-03-31", " 29.02.2028 ": "2028-02-29"} {
+		if got, e := f.Clean(in); e != "" || got != want {
+			t.Errorf("Clean(%q) = %q, %q; want %q", in, got, e, want)
+		}
+	}
+	for _, in := range []string{"31.02.2027", "2027-3-31", "31/03/2027", "03.31.2027", "2027-02-30", "31.03.27"} {
+		if _, e := f.Clean(in); e != "docs.err.date" {
+			t.Errorf("Clean(%q) accepted (%q)", in, e)
+		}
+	}
+}

@@ -17,12 +17,14 @@ import (
 )
 
 // Export writes the area as the viewer sees it as CSV, without secrets: the viewer's language for the
-// header, a UTF-8 byte order mark so spreadsheet programs read umlauts right. The export is audited; a
-// failed audit entry is logged and does not hold back the file.
-func (s *Service) Export(ctx context.Context, v *Viewer, area *docs.Area) ([]byte, error) {
+// header, and the separator (sep: "comma", "semicolon" or "" for the language's) and byte order mark
+// their spreadsheet program expects (docs.CSVComma). The export is audited; a failed audit entry is
+// logged and does not hold back the file.
+func (s *Service) Export(ctx context.Context, v *Viewer, area *docs.Area, sep string) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
+	buf.WriteString(docs.CSVBOM)
 	w := csv.NewWriter(&buf)
+	w.Comma = docs.CSVComma(v.L.Lang, sep)
 	var header []string
 	for _, f := range area.Fields {
 		if !f.IsSecret() {
@@ -68,9 +70,29 @@ func (s *Service) Export(ctx context.Context, v *Viewer, area *docs.Area) ([]byt
 // ImportProblem is one problem of a refused import. Column is a field's translation key, or an unknown
 // header as it was written.
 type ImportProblem struct {
-	Line   int
-	Column string
-	Key    string
+	Line    int
+	Column  string
+	Key     string
+	Value   string   // the refused value as written (never for a secret field)
+	Allowed []string // translation keys of the values that would have been accepted (options)
+}
+
+// cellProblem describes a refused value so that it can be fixed without guessing: the value as written
+// (shortened; never a secret's, which must not reach a page) and, for a choice, every accepted option.
+func cellProblem(area *docs.Area, f docs.Field, line int, raw, key string) ImportProblem {
+	p := ImportProblem{Line: line, Column: f.LabelKey(area.Name), Key: key}
+	if !f.IsSecret() {
+		p.Value = strings.TrimSpace(raw)
+		if utf8.RuneCountInString(p.Value) > 60 {
+			p.Value = string([]rune(p.Value)[:60]) + "…"
+		}
+	}
+	if f.Kind == docs.Enum && key == "docs.err.option" {
+		for _, o := range f.Options {
+			p.Allowed = append(p.Allowed, f.OptionKey(o))
+		}
+	}
+	return p
 }
 
 // ImportError is a refused import: nothing was stored. Key says why; Problems lists them by line.
@@ -97,26 +119,78 @@ func ImportColumns(area *docs.Area) []docs.Field {
 	return out
 }
 
-// Import stores every line of a CSV file as an item of the area (MSP staff only): every line or none, in
-// one transaction with its audit entry. It returns the number of items stored, or an *ImportError.
-func (s *Service) Import(ctx context.Context, v *Viewer, area *docs.Area, data []byte) (int, error) {
+// ImportDraft is a checked file kept (sealed) until its confirmation: only the person who uploaded it
+// may confirm it, for the same organisation and area, once.
+type ImportDraft struct {
+	ID      int64
+	Changes []db.DocChange // what the confirmation will create
+}
+
+// ImportPreview checks a CSV file for the area (MSP staff only) and keeps it as a draft; nothing is
+// created before ImportConfirm. A refused file is an *ImportError.
+func (s *Service) ImportPreview(ctx context.Context, v *Viewer, area *docs.Area, data []byte) (*ImportDraft, error) {
+	if !v.CanImport() {
+		return nil, ErrForbidden
+	}
+	chs, err := s.parse(v, area, data)
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.db.ImportDraftSave(ctx, s.sealer, v.ID, v.Org.ID, area.Name, data)
+	if err != nil {
+		return nil, err
+	}
+	return &ImportDraft{ID: id, Changes: chs}, nil
+}
+
+// ErrDraftGone: the draft was confirmed already (a second click, a parallel request), expired, or is
+// someone else's.
+var ErrDraftGone = errors.New("docsapp: import draft gone")
+
+// ImportConfirm stores every line of a previewed file as an item of the area: every line or none, in one
+// transaction that also consumes the draft and writes the audit entry, so a draft imports at most once.
+// It returns the number of items stored.
+func (s *Service) ImportConfirm(ctx context.Context, v *Viewer, area *docs.Area, draftID int64) (int, error) {
 	if !v.CanImport() {
 		return 0, ErrForbidden
 	}
-	chs, problems := parseImport(area, v.Org.ID, s.labels.For("en", ""), s.labels.For("de", ""), data)
-	if len(problems) > 0 {
-		return 0, &ImportError{Key: "docs.import.refused", Problems: problems}
+	d, err := s.db.ImportDraftGet(ctx, s.sealer, draftID, v.ID, v.Org.ID, area.Name)
+	if errors.Is(err, db.ErrNotFound) {
+		return 0, ErrDraftGone
 	}
-	if len(chs) == 0 {
-		return 0, &ImportError{Key: "docs.import.err_empty"}
+	if err != nil {
+		return 0, err
 	}
-	err := s.db.DocCreateMany(ctx, s.sealer, chs, v.actor(), func(tx *sql.Tx) error {
+	chs, err := s.parse(v, area, d.Data)
+	if err != nil {
+		// Checked at the preview; only a change of the rules (custom fields) in between lands here.
+		return 0, ErrDraftGone
+	}
+	err = s.db.DocCreateMany(ctx, s.sealer, chs, v.actor(), func(tx *sql.Tx) error {
+		if err := db.ImportDraftConsume(ctx, tx, d.ID, v.ID); err != nil {
+			return err
+		}
 		return s.db.Audit(ctx, tx, v.entry("docs.import", area.Name+": "+strconv.Itoa(len(chs))))
 	})
+	if errors.Is(err, db.ErrConflict) || errors.Is(err, db.ErrNotFound) {
+		return 0, ErrDraftGone
+	}
 	if err != nil {
 		return 0, err
 	}
 	return len(chs), nil
+}
+
+// parse is parseImport with the refusals as an *ImportError.
+func (s *Service) parse(v *Viewer, area *docs.Area, data []byte) ([]db.DocChange, error) {
+	chs, problems := parseImport(area, v.Org.ID, s.labels.For("en", ""), s.labels.For("de", ""), data)
+	if len(problems) > 0 {
+		return nil, &ImportError{Key: "docs.import.refused", Problems: problems}
+	}
+	if len(chs) == 0 {
+		return nil, &ImportError{Key: "docs.import.err_empty"}
+	}
+	return chs, nil
 }
 
 // columnIndex maps a header cell to a field: our field name, or the English or German label.
@@ -202,7 +276,7 @@ func parseImport(area *docs.Area, orgID int64, en, de *i18n.Localizer, data []by
 			}
 			clean, e := f.Clean(v)
 			if e != "" {
-				problems = append(problems, ImportProblem{Line: line, Column: f.LabelKey(area.Name), Key: e})
+				problems = append(problems, cellProblem(area, f, line, vals[f.Name], e))
 				continue
 			}
 			switch {

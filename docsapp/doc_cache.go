@@ -188,7 +188,7 @@ func (s *Service) list(ctx context.Context, q db.DocQuery) ([]*db.DocItem, int, 
 	}
 	items := make([]*db.DocItem, 0, len(all))
 	for _, it := range all {
-		if (q.StaffView || !it.StaffOnly) && matchFilters(it, q.Filters) {
+		if (q.StaffView || !it.StaffOnly) && matchFilters(it, q.Filters) && matchRanges(it, q.Ranges) {
 			items = append(items, it)
 		}
 	}
@@ -277,4 +277,14 @@ func nocaseCmp(a, b string) int {
 		}
 	}
 	return len(a) - len(b)
+}
+
+// matchRanges is db.DocList's range condition (db.FieldRange.In).
+func matchRanges(it *db.DocItem, ranges []db.FieldRange) bool {
+	for _, r := range ranges {
+		if !r.In(it.Fields[r.Field]) {
+			return false
+		}
+	}
+	return true
 }

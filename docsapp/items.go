@@ -208,8 +208,9 @@ func (s *Service) Restore(ctx context.Context, v *Viewer, area *docs.Area, id in
 
 // History is an item with its versions, newest first.
 type History struct {
-	Item    *db.DocItem
-	Entries []HistoryEntry
+	Item     *db.DocItem
+	Entries  []HistoryEntry
+	Contacts map[string]string // names of the organisation's contacts by id, for contact fields
 }
 
 // HistoryEntry is one version and what changed from the one before it.
@@ -242,6 +243,9 @@ func (s *Service) History(ctx context.Context, v *Viewer, area *docs.Area, id in
 		return nil, err
 	}
 	h := &History{Item: it}
+	if h.Contacts, err = s.contactNames(ctx, v, area); err != nil {
+		return nil, err
+	}
 	for i, ver := range versions {
 		e := HistoryEntry{DocVersion: ver}
 		if i+1 < len(versions) {

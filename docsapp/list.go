@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"portier/db"
 	"portier/docs"
@@ -58,6 +59,16 @@ func (s *Service) List(ctx context.Context, v *Viewer, area *docs.Area, lq ListQ
 		}
 		if clean, e := f.Clean(val); e == "" {
 			q.Filters[f.Name] = clean
+		}
+	}
+	// The warranty filter (over, soon, valid) is a range of end dates as of today in the viewer's zone.
+	if f, ok := area.Field("warranty_end"); ok {
+		loc := time.Local
+		if v.L != nil {
+			loc = v.L.TZ
+		}
+		if from, to, ok := docs.WarrantyRange(lq.Filters[f.Name], s.now(), loc); ok {
+			q.Ranges = append(q.Ranges, db.FieldRange{Field: f.Name, From: from, To: to})
 		}
 	}
 	items, total, err := s.list(ctx, q)

@@ -47,7 +47,7 @@ func TestWhoMayDoWhat(t *testing.T) {
 	if it, _ := f.svc.Item(ctx, staff, docs.Contacts, id); it.StaffOnly {
 		t.Fatal("a customer made an item staff-only")
 	}
-	if _, err := f.svc.Import(ctx, mgr, docs.Contacts, []byte("name\nX\n")); !errors.Is(err, ErrForbidden) {
+	if _, err := f.svc.ImportPreview(ctx, mgr, docs.Contacts, []byte("name\nX\n")); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("manager imports: %v", err)
 	}
 	if _, err := f.svc.History(ctx, mgr, docs.Contacts, id); !errors.Is(err, ErrNotFound) {

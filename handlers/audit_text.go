@@ -28,7 +28,7 @@ var auditActions = []string{
 	"terms.accept", "terms.decline", "terms.publish",
 	"invite.create", "invite.resend", "invite.revoke", "invite.accept", "member.role", "user.disable", "user.enable",
 	"org.create", "settings.update", "idp.save", "idp.test", "idp.delete", "idp.link", "idp.unlink",
-	"docs.create", "docs.update", "docs.delete", "docs.restore", "docs.view", "docs.reveal", "docs.reveal_old", "docs.copy",
+	"docs.create", "docs.update", "docs.delete", "docs.restore", "docs.view", "docs.reveal", "docs.reveal_old", "docs.copy", "docs.download_conf",
 	"docs.export", "docs.import", "docs.handbook_secrets", "docs.handbook_reveal",
 	"articles.create", "articles.update", "articles.delete", "articles.copy", "templates.create", "templates.update", "templates.delete",
 	"fields.create", "fields.update", "fields.delete", "expiry.create", "expiry.delete", "expiry.digest",
@@ -73,6 +73,7 @@ var settingLabels = map[string]string{
 	"msp.support_email": "field.support_email",
 	"msp.support_phone": "field.support_phone",
 	"invite.ttl_days":   "field.invite_ttl_days",
+	"msp.logo_name":     "mspsetup.logo_audit",
 }
 
 // auditTargetText shows what an entry concerns without internal ids or codes.

@@ -133,8 +133,12 @@ func TestCustomFieldsShownEverywhere(t *testing.T) {
 		t.Errorf("export of selected entries: %.500s", body)
 	}
 	csv := "Name,Art,Inventarnummer,Support-Stufe\nSRV-IMPORT,Server,INV-90001,Gold\n"
-	if resp, body := e.postFile("/o/alpha/import/configurations", "c.csv", []byte(csv), map[string]string{"Accept-Language": "de"}); resp.StatusCode != 303 {
-		t.Fatalf("import: %d %.600s", resp.StatusCode, body)
+	resp, preview := e.postFile("/o/alpha/import/configurations", "c.csv", []byte(csv), map[string]string{"Accept-Language": "de"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("import preview: %d %.600s", resp.StatusCode, preview)
+	}
+	if resp := e.confirmImport("/o/alpha/import/configurations", preview); resp.StatusCode != 303 {
+		t.Fatalf("import: %d", resp.StatusCode)
 	}
 	var fields string
 	e.db.R.QueryRow(`SELECT fields FROM doc_items WHERE name = 'SRV-IMPORT'`).Scan(&fields)

@@ -119,9 +119,6 @@ func (s *Server) nav(c *echo.Context, r *docReq, search string) (views.DocsNav, 
 	return s.docsNav(c, r.org, r.v.Scope(), current, search)
 }
 
-// warrantySoon is how close a warranty end must be to be highlighted.
-const warrantySoon = 45 * 24 * time.Hour
-
 // cell formats one value of an item: links for e-mail, phone and web addresses, translated options,
 // highlighted warranty ends, contact names.
 func cell(l *i18n.Localizer, area *docs.Area, f docs.Field, it *db.DocItem, contacts map[string]string, now time.Time) views.Cell {
@@ -155,11 +152,8 @@ func cell(l *i18n.Localizer, area *docs.Area, f docs.Field, it *db.DocItem, cont
 	case docs.Date:
 		if d, err := time.ParseInLocation("2006-01-02", v, l.TZ); err == nil {
 			c.Text = l.Date(d)
-			if f.Name == "warranty_end" && d.Sub(now) < warrantySoon {
-				c.Highlight = "docs.warranty_soon"
-				if d.Before(now) {
-					c.Highlight = "docs.warranty_over"
-				}
+			if f.Name == "warranty_end" {
+				c.State, c.Highlight = warrantyHighlight(docs.WarrantyState(v, now, l.TZ))
 			}
 		}
 	case docs.Contact:

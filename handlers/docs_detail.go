@@ -38,14 +38,20 @@ func (s *Server) docsDetail(c *echo.Context) error {
 			}
 			continue
 		}
+		if !r.area.Shown(f.Name, it.Fields["kind"], it.Fields[f.Name] != "" || it.Secrets[f.Name]) {
+			continue
+		}
 		df := views.DetailField{Name: f.Name, LabelKey: f.LabelKey(r.area.Name)}
 		if f.IsSecret() {
 			df.Secret, df.HasValue, df.TOTP = true, it.Secrets[f.Name], f.Kind == docs.TOTPSeed
 			df.RevealURL = itemBase + "/secret/" + f.Name
 			df.Copy = secretCopy(itemBase, f.Name, df.LabelKey, f.Name)
+			if f.Name == "config" && docsapp.ConfDownloadable(r.area, it) {
+				df.DownloadURL = itemBase + "/conf"
+			}
 		} else {
 			cell := cell(r.l, r.area, f, it, d.Contacts, now)
-			df.Text, df.Href, df.Highlight = cell.Text, cell.Href, cell.Highlight
+			df.Text, df.Href, df.Highlight, df.State = cell.Text, cell.Href, cell.Highlight, cell.State
 			df.Multiline = f.Kind == docs.LongText
 			if f.Kind == docs.Contact && it.Fields[f.Name] != "" && cell.Text != "" {
 				df.Href = "/o/" + r.org.Slug + "/docs/contacts/" + it.Fields[f.Name]

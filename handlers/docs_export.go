@@ -13,7 +13,7 @@ func (s *Server) docsExport(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	data, err := s.docs.Export(c.Request().Context(), r.v, r.area)
+	data, err := s.docs.Export(c.Request().Context(), r.v, r.area, c.QueryParam("sep"))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/docs"
 	"portier/views"
 )
 
@@ -27,31 +28,18 @@ func (s *Server) handbook(c *echo.Context) error {
 		return err
 	}
 	now := s.now()
-	v := views.HandbookView{OrgName: r.org.Name, Generated: r.l.DateTime(now), WithSecrets: withSecrets, Action: "/o/" + r.org.Slug + "/handbook"}
+	v := views.HandbookView{OrgName: r.org.Name, Generated: r.l.DateTime(now), WithSecrets: withSecrets, Action: "/o/" + r.org.Slug + "/handbook",
+		CSS: s.assets.URL("handbook.css"), JS: s.assets.URL("handbook.js")}
 	if v.Procedures, err = s.handbookProcedures(ctx, r.org.ID, r.v.Staff); err != nil {
 		return err
 	}
 	for _, hs := range h.Sections {
 		area := hs.Area
-		sec := views.HandbookSection{TitleKey: area.TitleKey()}
-		for _, f := range area.Fields {
-			if withSecrets || !f.IsSecret() {
-				sec.Columns = append(sec.Columns, f.LabelKey(area.Name))
-			}
-		}
+		sec := views.HandbookSection{Name: area.Name, TitleKey: area.TitleKey()}
 		for _, it := range hs.Items {
-			var row []string
-			for _, f := range area.Fields {
-				switch {
-				case f.IsSecret() && !withSecrets:
-					continue
-				case f.IsSecret():
-					row = append(row, hs.Secrets[it.ID][f.Name])
-				default:
-					row = append(row, cell(r.l, area, f, it, hs.Contacts, now).Text)
-				}
-			}
-			sec.Rows = append(sec.Rows, row)
+			sec.Items = append(sec.Items, handbookItem(area, it, hs.Secrets[it.ID], func(f docs.Field) string {
+				return cell(r.l, area, f, it, hs.Contacts, now).Text
+			}))
 		}
 		v.Sections = append(v.Sections, sec)
 	}

@@ -2,11 +2,10 @@ package handlers
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v5"
 
-	"portier/docsapp"
+	"portier/db"
 	"portier/i18n"
 	"portier/views"
 )
@@ -26,19 +25,15 @@ func (s *Server) docsHistory(c *echo.Context) error {
 	}
 	itemBase := r.itemHref(h.Item.ID)
 	v := views.DocHistoryView{Nav: nav, Name: h.Item.Name, BackHref: itemBase}
-	for _, ver := range h.Entries {
+	now := s.now()
+	for i := range h.Entries {
+		ver := &h.Entries[i].DocVersion
 		e := views.HistoryEntry{Version: ver.Version, ChangeKey: "docs.change." + ver.Change, At: r.l.DateTime(ver.At), By: ver.By}
-		for _, ch := range ver.Changes {
-			if ch.Field == docsapp.StaffOnlyChange {
-				e.Changes = append(e.Changes, views.HistoryChange{LabelKey: "docs.staff_only", Old: boolText(r.l, ch.Old == "1"), New: boolText(r.l, ch.New == "1")})
-				continue
-			}
-			e.Changes = append(e.Changes, views.HistoryChange{LabelKey: fieldLabelKey(r.area, ch.Field), Old: ch.Old, New: ch.New})
+		var prev *db.DocVersion
+		if i+1 < len(h.Entries) {
+			prev = &h.Entries[i+1].DocVersion
 		}
-		for _, f := range ver.Secrets {
-			e.Secrets = append(e.Secrets, views.HistorySecret{Field: f, LabelKey: fieldLabelKey(r.area, f),
-				RevealURL: itemBase + "/versions/" + strconv.FormatInt(ver.ID, 10) + "/secret/" + f})
-		}
+		e.Changes, e.Secrets = historyDiff(r, prev, ver, itemBase, h.Contacts, now)
 		v.Entries = append(v.Entries, e)
 	}
 	if v.LinkEvents, err = s.linkHistory(c, h.Item); err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v5"
 
@@ -26,7 +25,8 @@ func (s *Server) docsImportPage(c *echo.Context) error {
 // maxImportProblems is how many problems of a refused import the page lists.
 const maxImportProblems = 50
 
-// docsImport imports a CSV file into one area: every line or none.
+// docsImport checks a CSV file for one area and shows what it would import (importPreview); nothing is
+// stored before the confirmation, and then every line or none.
 func (s *Server) docsImport(c *echo.Context) error {
 	r, err := s.docRequest(c)
 	if err != nil {
@@ -55,22 +55,18 @@ func (s *Server) docsImport(c *echo.Context) error {
 	if len(data) > maxUploadBody {
 		return echo.ErrStatusRequestEntityTooLarge
 	}
-	n, err := s.docs.Import(c.Request().Context(), r.v, r.area, data)
+	d, err := s.docs.ImportPreview(c.Request().Context(), r.v, r.area, data)
 	if refused := (*docsapp.ImportError)(nil); errors.As(err, &refused) {
 		v := views.ImportView{ErrorKey: refused.Key}
 		for _, p := range refused.Problems[:min(len(refused.Problems), maxImportProblems)] {
-			// A field's column is named in the viewer's language; an unknown header as it was written.
-			v.Problems = append(v.Problems, views.ImportProblem{Line: p.Line, Column: r.l.T(p.Column), Key: p.Key})
+			v.Problems = append(v.Problems, importProblemView(r.l, p))
 		}
 		return s.renderImport(c, r, http.StatusUnprocessableEntity, v)
 	}
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	s.sm.Put(ctx, keyFlash, "docs.import.done")
-	s.sm.Put(ctx, "flash_name", strconv.Itoa(n))
-	return s.redirect(c, r.base)
+	return s.importPreview(c, r, d)
 }
 
 func (s *Server) renderImport(c *echo.Context, r *docReq, status int, v views.ImportView) error {
@@ -79,6 +75,7 @@ func (s *Server) renderImport(c *echo.Context, r *docReq, status int, v views.Im
 		return err
 	}
 	v.Nav, v.TitleKey, v.Action, v.BackHref = nav, r.area.TitleKey(), "/o/"+r.org.Slug+"/import/"+r.area.Name, r.base
+	v.Templates = importTemplates(v.Action)
 	for _, f := range docsapp.ImportColumns(r.area) {
 		v.Columns = append(v.Columns, views.ImportColumn{Name: f.Name, LabelKey: f.LabelKey(r.area.Name), Required: f.Required, Secret: f.IsSecret()})
 	}

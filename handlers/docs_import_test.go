@@ -5,6 +5,7 @@ import (
 	"context"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -25,6 +26,17 @@ func (e *testEnv) postFile(path, name string, content []byte, hdr map[string]str
 		h[k] = v
 	}
 	return e.do(http.MethodPost, path, &body, h)
+}
+
+// confirmImport presses "import" on a preview page.
+func (e *testEnv) confirmImport(path, previewBody string) *http.Response {
+	e.t.Helper()
+	draft, ok := doc(e.t, previewBody).Find(`[data-testid="import-preview"] input[name="draft"]`).Attr("value")
+	if !ok {
+		e.t.Fatalf("no preview on the page: %.500s", previewBody)
+	}
+	resp, _ := e.post(path+"/confirm", url.Values{"draft": {draft}}, nil)
+	return resp
 }
 
 func TestCSVImportAllOrNothing(t *testing.T) {
@@ -50,9 +62,12 @@ func TestCSVImportAllOrNothing(t *testing.T) {
 		t.Fatal("a refused import stored lines")
 	}
 	good := strings.Replace(bad, "kein-at-zeichen", "max@alpha.example", 1)
-	resp, _ = e.postFile("/o/alpha/import/contacts", "kontakte.csv", []byte(good), nil)
-	if resp.StatusCode != 303 {
-		t.Fatalf("good file: %d", resp.StatusCode)
+	resp, body = e.postFile("/o/alpha/import/contacts", "kontakte.csv", []byte(good), nil)
+	if resp.StatusCode != 200 || count() != before {
+		t.Fatalf("good file: %d, want its preview and nothing stored yet", resp.StatusCode)
+	}
+	if resp = e.confirmImport("/o/alpha/import/contacts", body); resp.StatusCode != 303 {
+		t.Fatalf("confirm: %d", resp.StatusCode)
 	}
 	if count() != before+3 {
 		t.Fatalf("imported %d, want 3", count()-before)
@@ -60,8 +75,14 @@ func TestCSVImportAllOrNothing(t *testing.T) {
 	// English names, commas, a secret column: sealed on import.
 	pw := "name,username,password,category\nImported NAS,root,CSV-MARKER-99,Device\n"
 	resp, body = e.postFile("/o/alpha/import/passwords", "pw.csv", []byte(pw), nil)
-	if resp.StatusCode != 303 {
-		t.Fatalf("password import: %d %.300s", resp.StatusCode, body)
+	if resp.StatusCode != 200 || strings.Contains(body, "CSV-MARKER-99") {
+		t.Fatalf("password import preview: %d (or it shows the password) %.300s", resp.StatusCode, body)
+	}
+	if raw, _ := os.ReadFile(e.db.Path + "-wal"); bytes.Contains(raw, []byte("CSV-MARKER-99")) {
+		t.Fatal("previewed file stored in the clear")
+	}
+	if resp = e.confirmImport("/o/alpha/import/passwords", body); resp.StatusCode != 303 {
+		t.Fatalf("password import: %d", resp.StatusCode)
 	}
 	raw, _ := os.ReadFile(e.db.Path + "-wal")
 	if bytes.Contains(raw, []byte("CSV-MARKER-99")) {

@@ -125,6 +125,9 @@ func (s *Server) docListView(c *echo.Context, r *docReq, p *docsapp.Page, qp url
 			v.Filters = append(v.Filters, flt)
 		}
 	}
+	if w := warrantyFilter(r, qp); w != nil {
+		v.Filters = append(v.Filters, *w)
+	}
 	now := s.now()
 	// One allocation for all cells of the page.
 	cells := make([]views.Cell, 0, len(p.Items)*len(v.Columns))

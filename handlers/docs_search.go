@@ -26,8 +26,15 @@ func (s *Server) docsSearch(c *echo.Context) error {
 		return err
 	}
 	v := views.SearchView{Nav: &nav, Query: q, Action: "/o/" + r.org.Slug + "/search"}
+	for _, a := range docs.AreasFor(q) {
+		for _, link := range nav.Areas {
+			if link.Name == a.Name {
+				v.Areas = append(v.Areas, link)
+			}
+		}
+	}
 	for _, it := range items {
-		v.Results = append(v.Results, searchResult(it))
+		v.Results = append(v.Results, searchResult(it, q))
 	}
 	return s.render(c, http.StatusOK, views.Search(s.shell(c, r.l.T("docs.search.title")), v), nil)
 }
@@ -44,13 +51,14 @@ func (s *Server) staffSearch(c *echo.Context) error {
 	}
 	v := views.SearchView{Query: q, Action: "/staff/search", ShowOrg: true}
 	for _, it := range items {
-		v.Results = append(v.Results, searchResult(it))
+		v.Results = append(v.Results, searchResult(it, q))
 	}
 	return s.render(c, http.StatusOK, views.Search(s.shell(c, r.l.T("docs.search.title")), v), nil)
 }
 
-func searchResult(it *db.DocItem) views.SearchResult {
+// searchResult is one result with the fields that matched q.
+func searchResult(it *db.DocItem, q string) views.SearchResult {
 	a, _ := docs.ByName(it.Area)
 	return views.SearchResult{Href: "/o/" + it.OrgSlug + "/docs/" + it.Area + "/" + strconv.FormatInt(it.ID, 10),
-		Name: it.Name, AreaKey: a.TitleKey(), OrgName: it.OrgName}
+		Name: it.Name, AreaKey: a.TitleKey(), OrgName: it.OrgName, Matches: searchMatches(it, q)}
 }

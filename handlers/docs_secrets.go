@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/docs"
 	"portier/docsapp"
 	"portier/views"
 )
@@ -35,7 +36,7 @@ func (s *Server) docsReveal(c *echo.Context) error {
 // secretView shows a revealed secret for revealSeconds, or a one-time code (in two halves) while it is
 // valid; back is where the page without JavaScript links back to.
 func secretView(sec *docsapp.Secret, back string) views.SecretView {
-	v := views.SecretView{Field: sec.Field.Name, Value: sec.Value, HideAfter: revealSeconds, BackHref: back}
+	v := views.SecretView{Field: sec.Field.Name, Value: sec.Value, HideAfter: revealSeconds, BackHref: back, Pre: sec.Field.Kind == docs.SecretText}
 	if sec.TOTP {
 		v.Value, v.TOTP = sec.Value[:3]+" "+sec.Value[3:], true
 		v.Remaining, v.HideAfter = sec.Remaining, sec.Remaining

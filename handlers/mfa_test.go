@@ -146,6 +146,7 @@ func publicRoute(method, path string) bool {
 	switch method + " " + path {
 	case "GET /", "POST /lang", "POST /theme", "GET /healthz", "GET /readyz", "GET /login", "POST /login", "GET /terms",
 		"POST /terms", "POST /logout", "POST /confirm/resend", "GET /forgot", "POST /forgot", "POST /password/check",
+		"GET /msp-logo/:name",                   // the MSP's logo is in the header of the sign-in page too
 		"POST /login/idp", "GET /oidc/callback": // a provider sign-in is a new sign-in (oidc.go)
 		return true
 	}

@@ -117,9 +117,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// uploadRoutes are the routes whose forms carry a file: the profile picture, the CSV import and an
-// item's attachment (which takes the attachment size limit instead).
-var uploadRoutes = map[string]bool{"/profile/avatar": true, "/o/:slug/import/:area": true, attachmentRoute: true}
+// uploadRoutes are the routes whose forms carry a file: the profile picture, the CSV import, the MSP's
+// logo in the setup step, and an item's attachment (which takes the attachment size limit instead).
+var uploadRoutes = map[string]bool{"/profile/avatar": true, "/o/:slug/import/:area": true, "/staff/welcome": true, attachmentRoute: true}
 
 func isMultipart(ct string) bool {
 	return len(ct) >= 19 && ct[:19] == "multipart/form-data"

@@ -20,7 +20,7 @@ var auditWrite = regexp.MustCompile(`(?:\b(?:audit|auditEntry|auditLogin|auditPa
 var sampleTargets = map[string]string{
 	"docs.create": "12:configurations:FW-01", "docs.update": "12:configurations:FW-01", "docs.delete": "13:contacts:Anna",
 	"docs.restore": "13:contacts:Anna", "docs.view": "14:wireless:Gast", "docs.reveal": "15:passwords.password:NAS admin",
-	"docs.reveal_old": "15:passwords:NAS admin", "docs.copy": "16:vpn.secret:Homeoffice", "docs.export": "passwords",
+	"docs.reveal_old": "15:passwords:NAS admin", "docs.copy": "16:vpn.secret:Homeoffice", "docs.download_conf": "17:vpn.config:Laptop-Tunnel", "docs.export": "passwords",
 	"docs.import": "passwords: 8", "invite.create": "new@kunde.example (manager)", "invite.resend": "new@kunde.example (viewer)",
 	"invite.revoke": "new@kunde.example (technician)", "invite.accept": "new@kunde.example (admin)",
 	"member.role": "m@kunde.example (viewer → manager)", "mfa.ok": "totp", "mfa.fail": "email", "mfa.voided": "passkey",

@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/static/:name", s.staticFile)
+	e.GET("/msp-logo/:name", s.mspLogo)
 	e.GET("/login", s.loginPage)
 	e.POST("/login", s.login)
 	e.POST("/login/passkey/begin", s.passkeyLoginBegin) // "sign in with a passkey", no password
@@ -158,6 +159,8 @@ func (s *Server) routes() {
 	e.POST("/staff/orgs/:slug/idp/delete", s.idpDelete, admin...)
 	e.POST("/staff/orgs/:slug/idp/test", s.idpTest, admin...)
 	e.POST("/staff/orgs/:slug/idp/identities/:id/unlink", s.idpUnlink, admin...)
+	e.GET("/staff/welcome", s.mspSetupPage, admin...)
+	e.POST("/staff/welcome", s.mspSetupSave, admin...)
 	e.GET("/staff/fields", s.customFieldsPage, admin...)
 	e.POST("/staff/fields", s.customFieldCreate, admin...)
 	e.GET("/staff/fields/:id", s.customFieldEditPage, admin...)
@@ -167,6 +170,9 @@ func (s *Server) routes() {
 	// Documentation, for members of the organisation and staff (see the comment above).
 	s.docsRoutes()
 	s.docsIORoutes()
+	e.POST("/o/:slug/docs/:area/:id/conf", s.docsConfDownload, org...)
+	e.GET("/o/:slug/import/:area/template", s.docsImportTemplate, org...)
+	e.POST("/o/:slug/import/:area/confirm", s.docsImportConfirm, org...)
 	// Related items, attachments and bulk actions live under /o/:slug/docs/ and are registered with the
 	// documentation routes until those move into this table.
 	s.connectRoutes() // docs_links.go

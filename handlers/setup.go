@@ -32,8 +32,9 @@ func (s *Server) renderSetup(c *echo.Context, status int, v views.SetupView) err
 	return s.render(c, status, views.Setup(s.shell(c, l.T("setup.first.title")), v), nil)
 }
 
-// setupCreate makes the first administrator: an invitation like any other (same checks, same mail), after
-// which the browser goes straight to its "set your password" page.
+// setupCreate makes the first administrator: an invitation like any other (same checks) but without its
+// mail, since the browser goes straight on to its "set your password" page. After the first sign-in the
+// administrator names the MSP (staff_msp_setup.go).
 func (s *Server) setupCreate(c *echo.Context) error {
 	ctx := c.Request().Context()
 	ok, err := s.accounts.SetupLinkValid(ctx, c.Param("token"))

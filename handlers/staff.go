@@ -11,7 +11,6 @@ import (
 	"portier/accounts"
 	"portier/db"
 	"portier/i18n"
-	"portier/mailtext"
 	"portier/views"
 )
 
@@ -21,6 +20,9 @@ func staffNav(c *echo.Context, current string) views.StaffNav {
 
 // staffHome lists every organisation with its number of people, and the form to create one.
 func (s *Server) staffHome(c *echo.Context) error {
+	if sent, err := s.mspSetupFirst(c); sent || err != nil {
+		return err
+	}
 	v := views.StaffHomeView{FlashKey: s.sm.PopString(c.Request().Context(), keyFlash)}
 	return s.renderStaffHome(c, http.StatusOK, v)
 }
@@ -44,6 +46,9 @@ func (s *Server) staffCreateOrg(c *echo.Context) error {
 	ctx := c.Request().Context()
 	by, err := s.actor(c)
 	if err != nil {
+		return err
+	}
+	if sent, err := s.mspSetupFirst(c); sent || err != nil {
 		return err
 	}
 	f := views.OrgCreateForm{Name: strings.TrimSpace(c.FormValue("name")), Slug: strings.TrimSpace(c.FormValue("slug"))}
@@ -132,21 +137,7 @@ func (s *Server) settingsSave(c *echo.Context) error {
 	v.SupportEmail = strings.TrimSpace(c.FormValue("support_email"))
 	v.SupportPhone = strings.TrimSpace(c.FormValue("support_phone"))
 	v.TTLDays = strings.TrimSpace(c.FormValue("ttl_days"))
-	switch {
-	case v.MSPName == "":
-		v.NameErr = "settings.error.name_required"
-	case !peopleTextOK(v.MSPName, 100):
-		v.NameErr = "settings.error.name_invalid"
-	}
-	switch {
-	case v.SupportEmail == "":
-		v.EmailErr = "settings.error.email_required"
-	case !inviteEmailOK(v.SupportEmail):
-		v.EmailErr = "people.error.email_invalid"
-	}
-	if v.SupportPhone != "" && !phoneOK(v.SupportPhone) {
-		v.PhoneErr = "settings.error.phone_invalid"
-	}
+	v.NameErr, v.EmailErr, v.PhoneErr = mspProblems(v.MSPName, v.SupportEmail, v.SupportPhone)
 	days, err := strconv.Atoi(v.TTLDays)
 	if err != nil || days < minInviteDays || days > maxInviteDays {
 		v.TTLErr = "settings.error.ttl"
@@ -154,19 +145,9 @@ func (s *Server) settingsSave(c *echo.Context) error {
 	if v.NameErr != "" || v.EmailErr != "" || v.PhoneErr != "" || v.TTLErr != "" {
 		return s.renderSettings(c, http.StatusUnprocessableEntity, v)
 	}
-	old := s.msp.Load()
-	err = s.accounts.SaveSettings(ctx,
-		accounts.Settings{MSPName: old.Name, SupportEmail: old.SupportEmail, SupportPhone: old.SupportPhone, InviteDays: s.accounts.InviteDays(ctx)},
-		accounts.Settings{MSPName: v.MSPName, SupportEmail: v.SupportEmail, SupportPhone: v.SupportPhone, InviteDays: days},
-		s.auditEntry(c, 0, "", ""))
-	if err != nil {
+	if err := s.saveSettings(c, accounts.Settings{MSPName: v.MSPName, SupportEmail: v.SupportEmail, SupportPhone: v.SupportPhone, InviteDays: days}); err != nil {
 		return err
 	}
-	m, err := mailtext.LoadMSP(ctx, s.db, s.cfg.MSP)
-	if err != nil {
-		return err
-	}
-	s.msp.Store(&m)
 	s.sm.Put(ctx, keyFlash, "settings.flash.saved")
 	return s.redirect(c, "/staff/settings")
 }

@@ -366,6 +366,8 @@ func TestEveryPeopleActionIsAuditedAndShownToAdmins(t *testing.T) {
 	tech := e.createUser("tech@msp.example", "Theo", "technician", nil)
 	peopleSignIn(e, "admin@msp.example")
 
+	// A fresh installation: the MSP is named first (the setup step), then the first organisation.
+	e.post("/staff/welcome", url.Values{"msp_name": {"Muster IT"}, "support_email": {"support@muster-it.example"}, "support_phone": {"+49 30 1234567"}}, nil)
 	e.post("/staff/orgs", url.Values{"name": {"Alpha GmbH"}, "slug": {"alpha"}}, nil)
 	a := mustOrg(e, "alpha")
 	v := e.createUser("viewer@alpha.example", "Vic", "", map[int64]string{a.ID: "viewer"})

@@ -29,8 +29,8 @@ func New(bundle *i18n.Bundle, base *url.URL, msp func() views.MSP) *Composer {
 	return &Composer{bundle: bundle, base: strings.TrimRight(base.String(), "/"), msp: msp}
 }
 
-// LoadMSP reads the MSP's name and support contact from the administrators' settings, falling back to
-// defaults (the configuration).
+// LoadMSP reads the MSP's name, support contact and logo from the administrators' settings, falling back
+// to defaults (the configuration). Every place that shows the MSP loads it here.
 func LoadMSP(ctx context.Context, d *db.DB, defaults views.MSP) (views.MSP, error) {
 	m := defaults
 	var err error
@@ -42,6 +42,13 @@ func LoadMSP(ctx context.Context, d *db.DB, defaults views.MSP) (views.MSP, erro
 	}
 	if m.SupportPhone, err = d.Setting(ctx, "msp.support_phone", m.SupportPhone); err != nil {
 		return m, err
+	}
+	logo, err := d.Setting(ctx, db.SettingLogoName, "")
+	if err != nil {
+		return m, err
+	}
+	if logo != "" {
+		m.LogoURL = "/msp-logo/" + logo
 	}
 	return m, nil
 }

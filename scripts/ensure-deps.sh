@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Finds or installs what the tests run for real: Chromium (browser journeys, see ensure-chromium.sh) and
-# Debian's OpenSSH server (the SFTP replica target of the disaster drill). Installs with apt-get when run
+# Finds or installs what the tests run for real: Chromium (browser journeys, see ensure-chromium.sh),
+# pdftotext (the handbook's printed PDF, ensure-pdftotext.sh) and Debian's OpenSSH server (the SFTP replica target of the disaster drill). Installs with apt-get when run
 # as root. Under CI=true anything missing is an error, so a test can never pass by skipping.
 set -euo pipefail
 here="$(dirname "$0")"
 bash "$here/ensure-chromium.sh"
+bash "$here/ensure-pdftotext.sh"
 
 if [ -x /usr/sbin/sshd ]; then
   echo "sshd: /usr/sbin/sshd"

@@ -184,7 +184,7 @@ func TestDocsPagesInBothLanguages(t *testing.T) {
 				}})
 			},
 			want: map[string]func(*i18n.Localizer) string{"doc-history-page": text("docs.history_of", "name", "NAS"),
-				"version-2": text("docs.change.update"), "version-1": text("docs.change.create"), "vreveal-2-password": text("docs.show")},
+				"version-2": text("docs.change.update"), "version-1": text("docs.change.create"), "vreveal-2-password": text("docs.history.show_after")},
 			further: func(t *testing.T, lang string, _ *i18n.Localizer, d *goquery.Document) {
 				if got := d.Find(`[data-testid="version-2"] del`).Text() + d.Find(`[data-testid="version-2"] ins`).Text(); got != "rootadmin" {
 					t.Errorf("%s: change shown as %q", lang, got)
@@ -223,7 +223,7 @@ func TestDocsPagesInBothLanguages(t *testing.T) {
 			name: "handbook without secrets",
 			render: func(s Shell) templ.Component {
 				return Handbook(s, HandbookView{OrgName: "Alpha GmbH", Generated: "1.2.2026", Action: "/o/alpha/handbook",
-					Sections: []HandbookSection{{TitleKey: "docs.area.passwords", Columns: []string{"docs.passwords.name"}, Rows: [][]string{{"NAS admin"}}}}})
+					Sections: []HandbookSection{{Name: "passwords", TitleKey: "docs.area.passwords", Items: []HandbookItem{{Name: "NAS admin"}}}}})
 			},
 			want: map[string]func(*i18n.Localizer) string{"handbook": text("docs.handbook.heading", "org", "Alpha GmbH"),
 				"handbook-secrets": text("docs.handbook.with_secrets")},

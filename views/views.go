@@ -16,6 +16,7 @@ type MSP struct {
 	Name         string
 	SupportEmail string
 	SupportPhone string
+	LogoURL      string // the uploaded logo (content-hashed), "" for none
 }
 
 // Assets are the URLs of the static files (content-hashed names).
