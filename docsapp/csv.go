@@ -240,6 +240,7 @@ func parseImport(area *docs.Area, orgID int64, en, de *i18n.Localizer, data []by
 		return nil, problems
 	}
 	var out []db.DocChange
+	rows := 0 // data rows read, good or bad: the cap bounds the problems collected too
 	for line := 2; ; line++ {
 		rec, err := rd.Read()
 		if errors.Is(err, io.EOF) {
@@ -252,13 +253,13 @@ func parseImport(area *docs.Area, orgID int64, en, de *i18n.Localizer, data []by
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
+		if rows++; rows > MaxImportRows {
+			problems = append(problems, ImportProblem{Line: line, Key: "docs.import.err_too_many"})
+			break
+		}
 		if len(rec) != len(header) {
 			problems = append(problems, ImportProblem{Line: line, Key: "docs.import.err_count"})
 			continue
-		}
-		if len(out) >= MaxImportRows {
-			problems = append(problems, ImportProblem{Line: line, Key: "docs.import.err_too_many"})
-			break
 		}
 		vals := map[string]string{}
 		for i, v := range rec {

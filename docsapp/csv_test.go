@@ -59,3 +59,21 @@ func FuzzParseImport(f *testing.F) {
 		}
 	})
 }
+
+// A file full of bad rows is cut off at the row cap like a file full of good ones: the problems it collects
+// stay bounded (a 3 MB file of short lines would otherwise collect over a million).
+func TestImportProblemsAreBoundedByTheRowCap(t *testing.T) {
+	b, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, de := b.For("en", ""), b.For("de", "")
+	data := "name,notes\n" + strings.Repeat("x\n", 3*MaxImportRows)
+	chs, problems := parseImport(docs.Configurations, 42, en, de, []byte(data))
+	if len(chs) != 0 || len(problems) != MaxImportRows+1 {
+		t.Fatalf("%d items, %d problems; want none and %d", len(chs), len(problems), MaxImportRows+1)
+	}
+	if last := problems[len(problems)-1]; last.Key != "docs.import.err_too_many" {
+		t.Fatalf("last problem %q, want the row cap", last.Key)
+	}
+}
