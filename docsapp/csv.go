@@ -233,6 +233,11 @@ func parseImport(area *docs.Area, orgID int64, en, de *i18n.Localizer, data []by
 		seen[f.Name] = true
 		fields[i] = f
 	}
+	if len(seen) == 0 {
+		// Not one column is known: the first line is data, not a header (a password, say). Naming its cells
+		// would show them on the page; the missing name column says what is wrong.
+		return nil, []ImportProblem{{Line: 1, Column: "name", Key: "docs.import.err_no_name"}}
+	}
 	if !seen["name"] {
 		problems = append(problems, ImportProblem{Line: 1, Column: "name", Key: "docs.import.err_no_name"})
 	}

@@ -77,3 +77,21 @@ func TestImportProblemsAreBoundedByTheRowCap(t *testing.T) {
 		t.Fatalf("last problem %q, want the row cap", last.Key)
 	}
 }
+
+// A file without a header row: its first row is data and is not repeated back as column names.
+func TestImportWithoutHeaderDoesNotEchoTheFirstRow(t *testing.T) {
+	b, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, de := b.For("en", ""), b.For("de", "")
+	_, problems := parseImport(docs.Passwords, 42, en, de, []byte("NAS,Geheim-4711-Marker\n"))
+	for _, p := range problems {
+		if strings.Contains(p.Column, "Geheim") || strings.Contains(p.Value, "Geheim") {
+			t.Fatalf("the first row is echoed: %+v", p)
+		}
+	}
+	if len(problems) != 1 || problems[0].Key != "docs.import.err_no_name" {
+		t.Fatalf("problems %+v, want only the missing name column", problems)
+	}
+}
