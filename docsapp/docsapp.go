@@ -29,7 +29,7 @@ type Service struct {
 	now    func() time.Time
 	labels *i18n.Bundle // the English and German column names an import accepts
 	log    *slog.Logger
-	cache  *docCache
+	frags  *fragCache // the one cache (fragments.go)
 }
 
 // New builds the service. now is the clock of undo windows and one-time codes; log receives what must
@@ -41,7 +41,7 @@ func New(d *db.DB, sealer *db.Sealer, now func() time.Time, labels *i18n.Bundle,
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: d, sealer: sealer, now: now, labels: labels, log: log, cache: newDocCache()}
+	return &Service{db: d, sealer: sealer, now: now, labels: labels, log: log, frags: newFragCache(maxFragmentBytes)}
 }
 
 // Viewer is who asks: the person, the organisation the request is about and their role in it, the
@@ -61,6 +61,36 @@ type Viewer struct {
 func (v *Viewer) Scope() db.DocScope { return db.DocScope{OrgID: v.Org.ID, StaffView: v.Staff} }
 
 func (v *Viewer) actor() db.DocActor { return db.DocActor{ID: v.ID, Name: v.Name} }
+
+// fragClass is everything about the viewer that changes a cached fragment of the area's list, and nothing
+// more, so that people alike share fragments and people unalike never do:
+//   - Staff: staff see staff-only items (and their badge), menu counts that include them, and the bulk bar;
+//   - CanEdit(area): the "new" button (a customer's manager edits contacts, a reader does not);
+//   - CanImport(): the import button.
+//
+// Never the person's id or name: nothing of the person is rendered into a fragment. A person whose role
+// changes gets the other class's fragment on their next request (the role is read on every request).
+func (v *Viewer) fragClass(a *docs.Area) string {
+	b := []byte("c--")
+	if v.Staff {
+		b[0] = 's'
+	}
+	if v.CanEdit(a) {
+		b[1] = 'e'
+	}
+	if v.CanImport() {
+		b[2] = 'i'
+	}
+	return string(b)
+}
+
+// tz is the viewer's time zone: dates on a page and "today" for warranties are in it.
+func (v *Viewer) tz() *time.Location {
+	if v.L != nil && v.L.TZ != nil {
+		return v.L.TZ
+	}
+	return time.Local
+}
 
 // CanEdit: MSP staff edit everything; a customer's manager edits the contacts.
 func (v *Viewer) CanEdit(a *docs.Area) bool {
@@ -152,8 +182,9 @@ func (e *ConflictError) Error() string        { return "docsapp: changed meanwhi
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 // Counts is the number of live items per area in the scope (an organisation as a viewer sees it).
+// Read with SQL on every call: a covering index answers it from the organisation's rows alone.
 func (s *Service) Counts(ctx context.Context, sc db.DocScope) (map[string]int, error) {
-	return s.counts(ctx, sc)
+	return s.db.DocCounts(ctx, sc)
 }
 
 // item loads one live item of the viewer's organisation and area.

@@ -2,6 +2,9 @@ package docsapp
 
 import (
 	"context"
+	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,19 +38,22 @@ type Page struct {
 	Sort     string            // the sort applied ("" for the default, by name)
 	Desc     bool              // descending
 	Filters  map[string]string // the filters applied, cleaned
+	Warranty string            // the warranty filter applied (docs.WarrantyOver, …), "" for none
 	Contacts map[string]string // names of the contacts the list's columns refer to, by id
+	Now      time.Time         // the time the page is as of (warranty highlights); its day is in the cache key
 }
 
-// List is a page of one area for the viewer.
-func (s *Service) List(ctx context.Context, v *Viewer, area *docs.Area, lq ListQuery) (*Page, error) {
-	q := db.DocQuery{DocScope: v.Scope(), Area: area.Name, Search: trimSearch(lq.Search), Limit: PageSize, Filters: map[string]string{}}
+// listQuery is what of lq applies to the area, as the query db.DocList runs, with the page number and
+// the warranty filter applied.
+func (s *Service) listQuery(v *Viewer, area *docs.Area, lq ListQuery, now time.Time) (q db.DocQuery, page int, warranty string) {
+	q = db.DocQuery{DocScope: v.Scope(), Area: area.Name, Search: trimSearch(lq.Search), Limit: PageSize, Filters: map[string]string{}}
 	if lq.Sort == "updated" {
 		q.Sort = lq.Sort
 	} else if f, ok := area.Field(lq.Sort); ok && !f.IsSecret() && f.InList {
 		q.Sort = lq.Sort
 	}
 	q.Desc = lq.Desc
-	page := max(lq.Page, 1)
+	page = max(lq.Page, 1)
 	q.Offset = (page - 1) * PageSize
 	for _, f := range area.Fields {
 		if !f.Filter {
@@ -63,15 +69,23 @@ func (s *Service) List(ctx context.Context, v *Viewer, area *docs.Area, lq ListQ
 	}
 	// The warranty filter (over, soon, valid) is a range of end dates as of today in the viewer's zone.
 	if f, ok := area.Field("warranty_end"); ok {
-		loc := time.Local
-		if v.L != nil {
-			loc = v.L.TZ
-		}
-		if from, to, ok := docs.WarrantyRange(lq.Filters[f.Name], s.now(), loc); ok {
+		if from, to, ok := docs.WarrantyRange(lq.Filters[f.Name], now, v.tz()); ok {
 			q.Ranges = append(q.Ranges, db.FieldRange{Field: f.Name, From: from, To: to})
+			warranty = lq.Filters[f.Name]
 		}
 	}
-	items, total, err := s.list(ctx, q)
+	return q, page, warranty
+}
+
+// List is a page of one area for the viewer, read with SQL.
+func (s *Service) List(ctx context.Context, v *Viewer, area *docs.Area, lq ListQuery) (*Page, error) {
+	now := s.now()
+	q, page, warranty := s.listQuery(v, area, lq, now)
+	return s.list(ctx, v, area, q, page, warranty, now)
+}
+
+func (s *Service) list(ctx context.Context, v *Viewer, area *docs.Area, q db.DocQuery, page int, warranty string, now time.Time) (*Page, error) {
+	items, total, err := s.db.DocList(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +94,79 @@ func (s *Service) List(ctx context.Context, v *Viewer, area *docs.Area, lq ListQ
 		return nil, err
 	}
 	return &Page{Items: items, Total: total, Page: page, Pages: (total + PageSize - 1) / PageSize, Search: q.Search,
-		Sort: q.Sort, Desc: q.Desc, Filters: q.Filters, Contacts: contacts}, nil
+		Sort: q.Sort, Desc: q.Desc, Filters: q.Filters, Warranty: warranty, Contacts: contacts, Now: now}, nil
+}
+
+// ListHTML is a page of one area for the viewer as render writes it, from the cache of fragments when
+// the same page was rendered for the same class of viewer since the organisation's documentation last
+// changed. render must write only what the key below covers (nothing of the person or the request: no
+// name, no CSRF token, no CSP nonce, no flash). The bytes returned are shared and must not be changed.
+//
+// A list with a search term is read and rendered for the request alone: such pages are rarely asked for
+// twice, and keeping them would push the plain lists, which are, out of the cache.
+func (s *Service) ListHTML(ctx context.Context, v *Viewer, area *docs.Area, lq ListQuery, render func(p *Page, w io.Writer) error) ([]byte, error) {
+	now := s.now()
+	q, page, warranty := s.listQuery(v, area, lq, now)
+	renderPage := func(w io.Writer) error {
+		p, err := s.list(ctx, v, area, q, page, warranty, now)
+		if err != nil {
+			return err
+		}
+		return render(p, w)
+	}
+	if q.Search != "" {
+		return renderBytes(renderPage)
+	}
+	return s.frags.get(ctx, s.db, v.Org.ID, listKey(v, area, q, page, warranty, now), renderPage)
+}
+
+// listKey is everything a list fragment depends on besides the organisation's generation: the
+// organisation (id and slug: links carry the slug), the area and its custom fields (columns and filters),
+// the class of viewer, the language and time zone (words, dates), the day (warranty highlights), and the
+// list query as applied (sort, direction, filters, page; never a search, see ListHTML).
+func listKey(v *Viewer, area *docs.Area, q db.DocQuery, page int, warranty string, now time.Time) string {
+	var b strings.Builder
+	b.Grow(128)
+	b.WriteString(strconv.FormatInt(v.Org.ID, 10))
+	b.WriteByte(0)
+	b.WriteString(v.Org.Slug)
+	b.WriteByte(0)
+	b.WriteString(area.Name)
+	b.WriteByte(0)
+	for _, f := range area.Fields {
+		if f.Custom {
+			// Everything of a custom field the list shows; the built-in fields are part of the binary.
+			b.WriteString(f.Name + "\x01" + strconv.Itoa(int(f.Kind)) + "\x01" + f.Label + "\x01" + strings.Join(f.Options, "\x02") +
+				"\x01" + strconv.FormatBool(f.InList) + strconv.FormatBool(f.Filter) + strconv.FormatBool(f.Copy) + strconv.FormatBool(f.ListCopy) + "\x03")
+		}
+	}
+	b.WriteByte(0)
+	b.WriteString(v.fragClass(area))
+	b.WriteByte(0)
+	tz := v.tz()
+	lang := ""
+	if v.L != nil {
+		lang = v.L.Lang
+	}
+	b.WriteString(lang)
+	b.WriteByte(0)
+	b.WriteString(tz.String())
+	b.WriteByte(0)
+	b.WriteString(now.In(tz).Format(time.DateOnly))
+	b.WriteByte(0)
+	b.WriteString(q.Sort)
+	if q.Desc {
+		b.WriteString("\x00desc")
+	}
+	b.WriteByte(0)
+	for _, k := range slices.Sorted(maps.Keys(q.Filters)) {
+		b.WriteString(k + "=" + q.Filters[k] + "\x01")
+	}
+	b.WriteByte(0)
+	b.WriteString(warranty)
+	b.WriteByte(0)
+	b.WriteString(strconv.Itoa(page))
+	return b.String()
 }
 
 func trimSearch(q string) string {

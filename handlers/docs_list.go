@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,23 +41,26 @@ func (s *Server) docsList(c *echo.Context) error {
 			lq.Filters[name] = vs[0]
 		}
 	}
-	p, err := s.docs.List(c.Request().Context(), r.v, r.area, lq)
+	ctx := c.Request().Context()
+	content, err := s.docs.ListHTML(ctx, r.v, r.area, lq, func(p *docsapp.Page, w io.Writer) error {
+		nav, err := s.nav(c, r, "")
+		if err != nil {
+			return err
+		}
+		v := docListView(r, p)
+		v.Nav = nav
+		return views.RenderDocListContent(ctx, w, v)
+	})
 	if err != nil {
 		return err
 	}
-	nav, err := s.nav(c, r, "")
-	if err != nil {
-		return err
-	}
-	v := s.docListView(c, r, p, qp)
-	v.Nav = nav
-	return s.render(c, http.StatusOK, views.DocList(s.shell(c, r.l.T(r.area.TitleKey())), v), nil)
+	return s.render(c, http.StatusOK, views.DocListCached(s.shell(c, r.l.T(r.area.TitleKey())), content, s.listFlash(c, r)), nil)
 }
 
-// docListView builds the list page: columns with their sort links, filters, rows with their copy buttons,
-// paging links that keep the query, the flash of a deletion (one item or a bulk one) with its undo, and
-// the bar of bulk actions.
-func (s *Server) docListView(c *echo.Context, r *docReq, p *docsapp.Page, qp url.Values) views.DocListView {
+// docListView builds the cached part of the list page from the page alone (see docsapp.Service.ListHTML:
+// nothing of the person or the request): columns with their sort links, filters, rows with their copy
+// buttons, paging links that keep the query as applied, and the bar of bulk actions for staff.
+func docListView(r *docReq, p *docsapp.Page) views.DocListView {
 	area := r.area
 	v := views.DocListView{Area: area.Name, TitleKey: area.TitleKey(), ListHref: r.base, Search: p.Search,
 		Sort: p.Sort, Desc: p.Desc, Total: p.Total, Page: p.Page, Pages: p.Pages}
@@ -73,13 +78,26 @@ func (s *Server) docListView(c *echo.Context, r *docReq, p *docsapp.Page, qp url
 			v.CopyKey = f.LabelKey(area.Name)
 		}
 	}
+	// Links keep the query as applied, not as sent: what was ignored (an unknown sort, a filter that is
+	// none) stays out, so that queries alike render alike.
+	applied := url.Values{}
+	if p.Search != "" {
+		applied.Set("q", p.Search)
+	}
+	if p.Sort != "" {
+		applied.Set("sort", p.Sort)
+	}
+	if p.Desc {
+		applied.Set("desc", "1")
+	}
+	for k, val := range p.Filters {
+		applied.Set("f."+k, val)
+	}
+	if p.Warranty != "" {
+		applied.Set("f.warranty_end", p.Warranty)
+	}
 	link := func(mod func(url.Values)) string {
-		vals := url.Values{}
-		for k, vs := range qp {
-			if k == "q" || k == "sort" || k == "desc" || strings.HasPrefix(k, "f.") {
-				vals[k] = vs
-			}
-		}
+		vals := maps.Clone(applied)
 		mod(vals)
 		if enc := vals.Encode(); enc != "" {
 			return r.base + "?" + enc
@@ -125,10 +143,10 @@ func (s *Server) docListView(c *echo.Context, r *docReq, p *docsapp.Page, qp url
 			v.Filters = append(v.Filters, flt)
 		}
 	}
-	if w := warrantyFilter(r, qp); w != nil {
+	if w := warrantyFilter(r, p.Warranty); w != nil {
 		v.Filters = append(v.Filters, *w)
 	}
-	now := s.now()
+	now := p.Now
 	// One allocation for all cells of the page.
 	cells := make([]views.Cell, 0, len(p.Items)*len(v.Columns))
 	v.Rows = make([]views.Row, 0, len(p.Items))
@@ -158,6 +176,15 @@ func (s *Server) docListView(c *echo.Context, r *docReq, p *docsapp.Page, qp url
 	if p.Page < v.Pages {
 		v.NextHref = link(func(v url.Values) { v.Set("page", strconv.Itoa(p.Page+1)) })
 	}
+	if r.v.Staff {
+		v.Bulk = &views.BulkBar{Action: r.base + "/bulk"}
+	}
+	return v
+}
+
+// listFlash is the flash of a deletion (one item or a bulk one) with its undo: of this person's session.
+func (s *Server) listFlash(c *echo.Context, r *docReq) views.DocListView {
+	var v views.DocListView
 	ctx := c.Request().Context()
 	if key := s.sm.PopString(ctx, keyFlash); strings.HasPrefix(key, "docs.") {
 		v.FlashKey = key
@@ -169,6 +196,5 @@ func (s *Server) docListView(c *echo.Context, r *docReq, p *docsapp.Page, qp url
 			v.UndoHref = r.base + "/bulk/restore"
 		}
 	}
-	v.Bulk = bulkBar(c, r.base)
 	return v
 }

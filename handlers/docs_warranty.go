@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"net/url"
-
 	"portier/docs"
 	"portier/views"
 )
@@ -20,13 +18,12 @@ func warrantyHighlight(state string) (string, string) {
 }
 
 // warrantyFilter is the warranty filter of a configurations list (f.warranty_end = over, soon or valid;
-// docsapp.List applies it), nil for other areas.
-func warrantyFilter(r *docReq, qp url.Values) *views.Filter {
+// docsapp.List applies it) with cur chosen, nil for other areas.
+func warrantyFilter(r *docReq, cur string) *views.Filter {
 	f, ok := r.area.Field("warranty_end")
 	if !ok {
 		return nil
 	}
-	cur := qp.Get("f." + f.Name)
 	flt := &views.Filter{Name: f.Name, LabelKey: "docs.warranty.filter"}
 	for _, o := range []views.FilterOption{
 		{Value: docs.WarrantyOver, LabelKey: "docs.warranty.state_over"},
