@@ -130,6 +130,14 @@ func (fc *fragCache) remove(el *list.Element) {
 	fc.size -= len(e.html) + len(e.key)
 }
 
+// SetCacheBytes replaces the cache of fragments by an empty one of at most n bytes; 0 turns it off, so
+// that every list is read and rendered for its request (the parity tests compare both ways). Call it
+// before the service serves requests.
+func (s *Service) SetCacheBytes(n int) { s.frags = newFragCache(n) }
+
+// Caching reports whether list pages go through the cache of fragments.
+func (s *Service) Caching() bool { return s.frags.max > 0 }
+
 // stats is what the cache holds, for tests.
 func (fc *fragCache) stats() (entries, size int) {
 	fc.mu.Lock()

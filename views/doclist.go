@@ -23,20 +23,17 @@ func RenderDocListContent(ctx context.Context, w io.Writer, v DocListView) error
 	return DocListContent(v).Render(templ.WithChildren(ctx, flashMarkComponent), w)
 }
 
-func headOf(content []byte) []byte {
-	head, _, _ := bytes.Cut(content, []byte(flashMark))
-	return head
-}
-
-func bodyOf(content []byte) []byte {
-	_, body, _ := bytes.Cut(content, []byte(flashMark))
-	return body
-}
-
-// rawBytes writes b as it is: HTML that a component rendered before.
-func rawBytes(b []byte) templ.Component {
-	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
-		_, err := w.Write(b)
+// cachedContent writes content with this request's flash in the place its mark holds.
+func cachedContent(content []byte, v DocListView) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		head, body, _ := bytes.Cut(content, []byte(flashMark))
+		if _, err := w.Write(head); err != nil {
+			return err
+		}
+		if err := DocListFlash(v).Render(ctx, w); err != nil {
+			return err
+		}
+		_, err := w.Write(body)
 		return err
 	})
 }

@@ -1,0 +1,269 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"portier/db"
+	"portier/docs"
+)
+
+// nonces are the one part of a page that differs between two requests of the same person.
+var nonces = regexp.MustCompile(`nonce="[^"]*"`)
+
+// seedParity fills org A with what a list shows in every way: more than two pages of configurations
+// with staff-only ones, warranty ends over, soon, later and missing, missing manufacturers (NULL order),
+// names that differ only in case (NOCASE), and a custom choice column; contacts with the primary flag;
+// passwords with list copy buttons. It returns the custom field's name.
+func seedParity(t *testing.T, f *docsFixture) string {
+	t.Helper()
+	e, ctx := f.e, context.Background()
+	cf, err := e.db.CustomFieldCreate(ctx, db.CustomField{Area: "configurations", Label: "Rack", Kind: "choice", Options: []string{"A", "B"}, InList: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom := docs.CustomFieldName(cf)
+	now := e.clock.Now()
+	kinds := []string{"server", "laptop", "switch", "printer"}
+	makers := []string{"Dell", "dell", "HP", ""}
+	for i := range 130 {
+		fields := map[string]string{"kind": kinds[i%len(kinds)], "location": []string{"Keller", "keller", "Büro", ""}[i%4],
+			"ip": fmt.Sprintf("10.0.%d.%d", i%3, i)}
+		if m := makers[i%len(makers)]; m != "" {
+			fields["manufacturer"] = m
+		}
+		switch i % 5 {
+		case 0:
+			fields["warranty_end"] = now.AddDate(0, 0, -10-i).Format(time.DateOnly)
+		case 1:
+			fields["warranty_end"] = now.AddDate(0, 0, 5+i%20).Format(time.DateOnly)
+		case 2:
+			fields["warranty_end"] = now.AddDate(2, 0, i).Format(time.DateOnly)
+		}
+		if i%3 > 0 {
+			fields[custom] = []string{"A", "B"}[i%3-1]
+		}
+		name := []string{"srv", "SRV", "Srv", "Ärger", "zeta"}[i%5] + fmt.Sprintf("-%02d", i%40)
+		if _, err := e.db.DocCreate(ctx, e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "configurations", Name: name, Fields: fields,
+			StaffOnly: i%7 == 0}, db.DocActor{Name: "Setup"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if i%11 == 0 {
+			e.clock.Advance(time.Second)
+		}
+	}
+	for i := range 6 {
+		fields := map[string]string{"email": fmt.Sprintf("k%d@alpha.example", i), "phone": "+49 30 1234-" + fmt.Sprint(i)}
+		if i%2 == 0 {
+			fields["primary"] = "1"
+		}
+		if _, err := e.db.DocCreate(ctx, e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "contacts", Name: fmt.Sprintf("Kontakt %d", i),
+			Fields: fields, StaffOnly: i == 5}, db.DocActor{Name: "Setup"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return custom
+}
+
+// The cached path writes exactly the bytes of the uncached one: for every sort, direction, filter and
+// page, for staff, a customer's manager and a customer's reader, in German and English; cold (first
+// request), warm (served from the cache) and with the cache turned off.
+func TestDocListFragmentParity(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	custom := seedParity(t, f)
+	var queries []string
+	for _, s := range []string{"", "name", "kind", "manufacturer", "ip", "location", "warranty_end", "updated", custom, "password", "bogus"} {
+		for _, d := range []string{"", "1"} {
+			queries = append(queries, "configurations?"+url.Values{"sort": {s}, "desc": {d}}.Encode())
+		}
+	}
+	for _, flt := range []string{"f.kind=server", "f.kind=*", "f.warranty_end=over", "f.warranty_end=soon", "f.warranty_end=valid",
+		"f.warranty_end=bogus", "f." + custom + "=A", "f.kind=server&f." + custom + "=B&sort=manufacturer&desc=1", "f.unknown=1"} {
+		for _, p := range []string{"", "&page=2"} {
+			queries = append(queries, "configurations?"+flt+p)
+		}
+	}
+	queries = append(queries, "configurations?page=2", "configurations?page=3", "configurations?page=9", "configurations?page=2&sort=updated",
+		"configurations?q=srv", "contacts", "contacts?f.primary=1", "contacts?f.primary=", "contacts?sort=email&desc=1",
+		"passwords", "passwords?sort=username", "wireless", "vpn")
+	svc := e.srv.docs
+	t.Cleanup(func() { svc.SetCacheBytes(32 << 20) })
+	for _, u := range []*db.User{f.tech, f.mgr, f.viewer} {
+		f.as(u)
+		for _, lang := range []string{"de", "en"} {
+			if err := e.db.SetUserLang(context.Background(), u.ID, lang); err != nil {
+				t.Fatal(err)
+			}
+			page := func(path string) string {
+				t.Helper()
+				resp, body := e.get(path, nil)
+				if resp.StatusCode != 200 {
+					t.Fatalf("%s %s: %d", u.Email, path, resp.StatusCode)
+				}
+				if !strings.Contains(body, `<html lang="`+lang+`"`) {
+					t.Fatalf("%s: not in %s", path, lang)
+				}
+				return nonces.ReplaceAllString(body, `nonce=""`)
+			}
+			for _, q := range queries {
+				path := "/o/alpha/docs/" + q
+				svc.SetCacheBytes(32 << 20)
+				cold, warm := page(path), page(path)
+				svc.SetCacheBytes(0)
+				uncached := page(path)
+				if cold != uncached || warm != uncached {
+					t.Fatalf("%s (%s, %s): cached and uncached pages differ\n%s", path, u.Email, lang, firstDiff(uncached, cold, warm))
+				}
+				if u != f.tech && strings.Contains(uncached, `data-testid="staff-only"`) {
+					t.Fatalf("%s: a customer's page shows a staff-only item", path)
+				}
+			}
+		}
+	}
+}
+
+// firstDiff shows where the pages part.
+func firstDiff(want string, got ...string) string {
+	for _, g := range got {
+		if g == want {
+			continue
+		}
+		i := 0
+		for i < len(want) && i < len(g) && want[i] == g[i] {
+			i++
+		}
+		lo := max(i-200, 0)
+		return fmt.Sprintf("uncached: …%s…\ncached:   …%s…", want[lo:min(len(want), i+200)], g[lo:min(len(g), i+200)])
+	}
+	return ""
+}
+
+// A list comes from the cache until the organisation's documentation changes: a change made behind the
+// application's back (no generation bump) is not seen, the next write through it is; a custom field
+// added meanwhile shows at once (its definition is part of the key).
+func TestDocListServedFromFragmentUntilAWrite(t *testing.T) {
+	f := newDocsFixture(t)
+	e, ctx := f.e, context.Background()
+	f.as(f.viewer)
+	if _, body := e.get("/o/alpha/docs/passwords", nil); !strings.Contains(body, "NAS admin") {
+		t.Fatal("list lacks its item")
+	}
+	if _, err := e.db.W.ExecContext(ctx, `UPDATE doc_items SET name = 'Renamed directly' WHERE id = ?`, f.items["passwords"]); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := e.get("/o/alpha/docs/passwords", nil); !strings.Contains(body, "NAS admin") {
+		t.Fatal("the second request was not served from the cache")
+	}
+	if _, err := e.db.CustomFieldCreate(ctx, db.CustomField{Area: "passwords", Label: "Kostenstelle", Kind: "text", InList: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := e.get("/o/alpha/docs/passwords", nil); !strings.Contains(body, "Kostenstelle") {
+		t.Fatal("a new custom column is missing from the cached list")
+	}
+	f.as(f.tech)
+	if resp, body := e.post("/o/alpha/docs/passwords", url.Values{"name": {"Neues Konto"}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("create: %d %.300s", resp.StatusCode, body)
+	}
+	f.as(f.viewer)
+	_, body := e.get("/o/alpha/docs/passwords", nil)
+	if !strings.Contains(body, "Neues Konto") || !strings.Contains(body, "Renamed directly") {
+		t.Fatal("the list after a write is still the old one")
+	}
+	if c := doc(t, body).Find(`[data-testid="count-passwords"]`).Text(); c != "2" {
+		t.Fatalf("menu count %q, want 2", c)
+	}
+}
+
+// Staff fragments never reach customers and one organisation's never reaches another: staff look first
+// (filling the cache), then a customer of the same organisation, area, query and language, then a customer
+// of another organisation whose list is the same area and query in the same class.
+func TestDocListFragmentsKeepViewersApart(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	for _, q := range []string{"", "?sort=username&desc=1"} {
+		f.as(f.tech)
+		_, body := e.get("/o/alpha/docs/passwords"+q, nil)
+		if !strings.Contains(body, "Domain admin") || doc(t, body).Find(`[data-testid="bulk-form"]`).Length() != 1 {
+			t.Fatal("staff list lacks the staff-only item or the bulk bar")
+		}
+		f.as(f.viewer)
+		_, body = e.get("/o/alpha/docs/passwords"+q, nil)
+		d := doc(t, body)
+		if strings.Contains(body, "Domain admin") || d.Find(`[data-testid="staff-only"]`).Length() != 0 ||
+			d.Find(`[data-testid="bulk-form"]`).Length() != 0 || d.Find(`[data-testid="import-csv"]`).Length() != 0 {
+			t.Fatalf("customer after staff sees staff's fragment: %.3000s", body)
+		}
+		if c := d.Find(`[data-testid="count-passwords"]`).Text(); c != "1" {
+			t.Fatalf("customer's menu count %q, want 1 (staff-only items not counted)", c)
+		}
+		f.as(f.stranger)
+		_, body = e.get("/o/beta/docs/passwords"+q, nil)
+		if strings.Contains(body, "NAS admin") || !strings.Contains(body, "Beta secret") || strings.Contains(body, "/o/alpha/") {
+			t.Fatalf("organisation B got A's fragment: %.3000s", body)
+		}
+	}
+}
+
+// A role is read on every request: a manager who becomes a reader gets the reader's list (no "new"
+// button) at once, and without a membership no list at all.
+func TestDocListFragmentFollowsRoleChanges(t *testing.T) {
+	f := newDocsFixture(t)
+	e, ctx := f.e, context.Background()
+	f.as(f.mgr)
+	if _, body := e.get("/o/alpha/docs/contacts", nil); doc(t, body).Find(`[data-testid="doc-new"]`).Length() != 1 {
+		t.Fatal("manager's contacts list lacks the new button")
+	}
+	if err := e.db.SetMemberRole(ctx, f.mgr.ID, f.a.ID, "viewer"); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := e.get("/o/alpha/docs/contacts", nil); doc(t, body).Find(`[data-testid="doc-new"]`).Length() != 0 {
+		t.Fatal("a former manager still gets the manager's list")
+	}
+	if err := e.db.SetMemberRole(ctx, f.mgr.ID, f.a.ID, "manager"); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := e.get("/o/alpha/docs/contacts", nil); doc(t, body).Find(`[data-testid="doc-new"]`).Length() != 1 {
+		t.Fatal("a manager again lacks the new button")
+	}
+	if _, err := e.db.W.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND org_id = ?`, f.mgr.ID, f.a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := e.get("/o/alpha/docs/contacts", nil); resp.StatusCode != 404 || strings.Contains(body, "Anna Kontakt") {
+		t.Fatalf("list without a membership: %d", resp.StatusCode)
+	}
+}
+
+// The flash of a deletion and its undo belong to the person who deleted: not to the cached list, so
+// another person's view of the same list, and the deleter's next one, have none.
+func TestDocListFlashIsNotCached(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	other := e.createUser("tina@msp.example", "Tina Technik", "technician", nil)
+	f.as(other)
+	e.get("/o/alpha/docs/passwords", nil) // the staff fragment is cached before the deletion
+	f.as(f.tech)
+	if resp, body := e.post(fmt.Sprintf("/o/alpha/docs/passwords/%d/delete", f.items["passwords"]), nil, nil); resp.StatusCode != 303 {
+		t.Fatalf("delete: %d %.300s", resp.StatusCode, body)
+	}
+	_, body := e.get("/o/alpha/docs/passwords", nil)
+	d := doc(t, body)
+	if d.Find(`[data-testid="flash"]`).Length() != 1 || d.Find(`[data-testid="undo"]`).Length() != 1 {
+		t.Fatalf("the deleter's list lacks the flash with its undo: %.3000s", body)
+	}
+	if d.Find(`[data-testid="doc-list"] > [data-testid="flash"]`).Length() != 1 {
+		t.Fatal("the flash is not in its place in the list's section")
+	}
+	if _, again := e.get("/o/alpha/docs/passwords", nil); strings.Contains(again, `data-testid="flash"`) {
+		t.Fatal("the flash is shown twice")
+	}
+	f.as(other)
+	if _, body := e.get("/o/alpha/docs/passwords", nil); strings.Contains(body, `data-testid="flash"`) || strings.Contains(body, "NAS admin") {
+		t.Fatal("another person's list shows the flash or the deleted item")
+	}
+}
