@@ -65,7 +65,8 @@ func (v *Viewer) actor() db.DocActor { return db.DocActor{ID: v.ID, Name: v.Name
 // fragClass is everything about the viewer that changes a cached fragment of the area's list, and nothing
 // more, so that people alike share fragments and people unalike never do:
 //   - Staff: staff see staff-only items (and their badge), menu counts that include them, and the bulk bar;
-//   - CanEdit(area): the "new" button (a customer's manager edits contacts, a reader does not);
+//   - CanEdit(area): the "new" button (a customer's manager edits contacts, a reader does not); a is nil
+//     for the menu, which has no such button;
 //   - CanImport(): the import button.
 //
 // Never the person's id or name: nothing of the person is rendered into a fragment. A person whose role
@@ -75,7 +76,7 @@ func (v *Viewer) fragClass(a *docs.Area) string {
 	if v.Staff {
 		b[0] = 's'
 	}
-	if v.CanEdit(a) {
+	if a != nil && v.CanEdit(a) {
 		b[1] = 'e'
 	}
 	if v.CanImport() {

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"io"
+	"strconv"
 	"sync"
 
 	"portier/db"
@@ -128,6 +129,26 @@ func (fc *fragCache) remove(el *list.Element) {
 	fc.lru.Remove(el)
 	delete(fc.entries, e.key)
 	fc.size -= len(e.html) + len(e.key)
+}
+
+// MenuHTML is the documentation menu of the viewer's organisation as render writes it, with the number of
+// live items per area the viewer sees, from the cache of fragments when it is current. The counts are read
+// (with SQL: a covering index answers them) only to render. current is the page's entry of the menu.
+func (s *Service) MenuHTML(ctx context.Context, v *Viewer, current string, render func(counts map[string]int, w io.Writer) error) ([]byte, error) {
+	lang := ""
+	if v.L != nil {
+		lang = v.L.Lang
+	}
+	// The organisation (links carry its slug), the class of viewer (counts with or without staff-only
+	// items), the language and the page's entry. No dates, so no time zone or day.
+	key := "menu\x00" + strconv.FormatInt(v.Org.ID, 10) + "\x00" + v.Org.Slug + "\x00" + v.fragClass(nil) + "\x00" + lang + "\x00" + current
+	return s.frags.get(ctx, s.db, v.Org.ID, key, func(w io.Writer) error {
+		counts, err := s.db.DocCounts(ctx, v.Scope())
+		if err != nil {
+			return err
+		}
+		return render(counts, w)
+	})
 }
 
 // SetCacheBytes replaces the cache of fragments by an empty one of at most n bytes; 0 turns it off, so

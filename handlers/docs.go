@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"database/sql"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -95,19 +96,39 @@ func itemID(c *echo.Context) int64 {
 func (r *docReq) itemHref(id int64) string { return r.base + "/" + strconv.FormatInt(id, 10) }
 
 // docsNav builds the menu with the count of each area in the scope (the organisation as the viewer sees
-// it); current is the area shown, search what was searched for.
+// it); current is the area shown, search what was searched for. The organisation's home page shows the
+// counts as tiles too; other pages take docsMenu.
 func (s *Server) docsNav(c *echo.Context, org *db.Org, scope db.DocScope, current, search string) (views.DocsNav, error) {
 	counts, err := s.docs.Counts(c.Request().Context(), scope)
 	if err != nil {
 		return views.DocsNav{}, err
 	}
+	return menuNav(org, counts, current, search), nil
+}
+
+func menuNav(org *db.Org, counts map[string]int, current, search string) views.DocsNav {
 	n := views.DocsNav{OrgName: org.Name, SearchHref: "/o/" + org.Slug + "/search", Search: search}
 	for _, a := range docs.Areas {
 		n.Areas = append(n.Areas, views.AreaLink{Name: a.Name, TitleKey: a.TitleKey(), Href: "/o/" + org.Slug + "/docs/" + a.Name,
 			Count: counts[a.Name], Current: a.Name == current})
 	}
 	n.Extra = docsNavExtra(org, current)
-	return n, nil
+	return n
+}
+
+// docsMenu is the menu of a documentation page as rendered HTML, from the cache of fragments: its counts
+// are read only when it is rendered. A menu showing a search is rendered for its request.
+func (s *Server) docsMenu(c *echo.Context, org *db.Org, scope db.DocScope, current, search string) (views.DocsNav, error) {
+	if search != "" {
+		return s.docsNav(c, org, scope, current, search)
+	}
+	ctx := c.Request().Context()
+	// The menu depends on the scope alone (staff see staff-only items counted): a viewer of it.
+	v := &docsapp.Viewer{Staff: scope.StaffView, Org: org, L: i18n.From(ctx)}
+	html, err := s.docs.MenuHTML(ctx, v, current, func(counts map[string]int, w io.Writer) error {
+		return views.DocsMenu(menuNav(org, counts, current, "")).Render(ctx, w)
+	})
+	return views.DocsNav{HTML: html}, err
 }
 
 // nav is the menu of a documentation page.
@@ -116,7 +137,7 @@ func (s *Server) nav(c *echo.Context, r *docReq, search string) (views.DocsNav, 
 	if r.area != nil {
 		current = r.area.Name
 	}
-	return s.docsNav(c, r.org, r.v.Scope(), current, search)
+	return s.docsMenu(c, r.org, r.v.Scope(), current, search)
 }
 
 // cell formats one value of an item: links for e-mail, phone and web addresses, translated options,

@@ -49,7 +49,7 @@ func (s *Server) articleRequest(c *echo.Context) *articleReq {
 func (r *articleReq) href(id int64) string { return r.base + "/" + strconv.FormatInt(id, 10) }
 
 func (s *Server) articleNav(c *echo.Context, r *articleReq) (views.DocsNav, error) {
-	return s.docsNav(c, r.org, db.DocScope{OrgID: r.org.ID, StaffView: r.u.IsStaff()}, db.ArticleArea, "")
+	return s.docsMenu(c, r.org, db.DocScope{OrgID: r.org.ID, StaffView: r.u.IsStaff()}, db.ArticleArea, "")
 }
 
 // article loads the route's document; a staff-only one answers 404 to customers, like a missing one.

@@ -277,3 +277,34 @@ func TestDocListFlashIsNotCached(t *testing.T) {
 		t.Fatal("another person's list shows the flash or the deleted item")
 	}
 }
+
+// The menu of the other documentation pages comes from the cache too: its counts follow every write, and
+// staff's counts (with staff-only items) never reach a customer.
+func TestDocsMenuFragment(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	detail := fmt.Sprintf("/o/alpha/docs/passwords/%d", f.items["passwords"])
+	count := func(path, want string) {
+		t.Helper()
+		resp, body := e.get(path, nil)
+		d := doc(t, body)
+		if c := d.Find(`[data-testid="count-passwords"]`).Text(); resp.StatusCode != 200 || c != want {
+			t.Fatalf("%s: %d, count %q, want %q", path, resp.StatusCode, c, want)
+		}
+		if d.Find(`[data-testid="area-passwords"][aria-current="page"]`).Length() != 1 {
+			t.Fatalf("%s: the menu does not mark the area", path)
+		}
+	}
+	f.as(f.tech)
+	count(detail, "2")
+	count("/o/alpha/docs/passwords", "2")
+	f.as(f.viewer)
+	count(detail, "1")
+	f.as(f.tech)
+	if resp, body := e.post("/o/alpha/docs/passwords", url.Values{"name": {"Neues Konto"}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("create: %d %.300s", resp.StatusCode, body)
+	}
+	count(detail, "3")
+	f.as(f.viewer)
+	count(detail, "2")
+}

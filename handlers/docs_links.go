@@ -223,7 +223,7 @@ func (s *Server) renderPicker(c *echo.Context, r *connReq, bulk *bulkReq, status
 			v.Results = append(v.Results, views.PickResult{ID: strconv.FormatInt(it.ID, 10), Name: it.Name, AreaKey: a.TitleKey(), StaffOnly: it.StaffOnly})
 		}
 	}
-	nav, err := s.docsNav(c, org, sc, "", "")
+	nav, err := s.docsMenu(c, org, sc, "", "")
 	if err != nil {
 		return err
 	}

@@ -221,7 +221,7 @@ func (s *Server) renderExpiryPage(c *echo.Context, status int, addErrs map[strin
 	if err != nil {
 		return err
 	}
-	nav, err := s.docsNav(c, org, db.DocScope{OrgID: org.ID, StaffView: u.IsStaff()}, "expiry", "")
+	nav, err := s.docsMenu(c, org, db.DocScope{OrgID: org.ID, StaffView: u.IsStaff()}, "expiry", "")
 	if err != nil {
 		return err
 	}

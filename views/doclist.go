@@ -37,3 +37,11 @@ func cachedContent(content []byte, v DocListView) templ.Component {
 		return err
 	})
 }
+
+// rawBytes writes b as it is: HTML that a component rendered before.
+func rawBytes(b []byte) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
