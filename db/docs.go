@@ -539,7 +539,7 @@ func (d *DB) DocList(ctx context.Context, q DocQuery) ([]*DocItem, int, error) {
 }
 
 // DocAll returns every live item of an organisation's area, staff-only ones included, in the list's
-// default order (name without regard to case, then id). Callers filter by viewer (handlers' list cache).
+// default order (name without regard to case, then id). For tools that see everything (the demo's links).
 func (d *DB) DocAll(ctx context.Context, orgID int64, area string) ([]*DocItem, error) {
 	rows, err := d.query(ctx, `SELECT `+docCols+` FROM doc_items i WHERE i.area = ? AND i.deleted_at IS NULL
 		AND i.org_id = ? ORDER BY i.name COLLATE NOCASE, i.id`, area, orgID)

@@ -335,7 +335,7 @@ func TestDocNamesKeepsToTheScope(t *testing.T) {
 }
 
 // DocAll is every live item of one organisation's area, staff-only ones included, by name without regard
-// to case, then id: the order of the list cache.
+// to case, then id: the list's default order.
 func TestDocAllIsTheWholeAreaInListOrder(t *testing.T) {
 	d, s, a, b := docsFixture(t)
 	ctx := context.Background()

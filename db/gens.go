@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 )
 
-// Generations let in-memory caches (docsapp/doc_cache.go, the terms below) tell whether what they hold is
+// Generations let in-memory caches (docsapp/fragments.go, the terms below) tell whether what they hold is
 // still current without asking the database. A write bumps the generation after it committed; a cache
 // reads the generation before it loads and keeps the entry tagged with it, so an entry loaded while a
 // write was under way is already outdated when it is stored. Every documentation write goes through
