@@ -48,4 +48,3 @@ func TestExpiryDigestReachesOnlyThoseWhoStillBelong(t *testing.T) {
 		t.Errorf("digest went to %v (%d counted), want %v", got, n, want)
 	}
 }
-
