@@ -4,8 +4,12 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"portier/db"
 )
 
 // Review of custom fields, the expiry overview and its digest, attachments: attacks through the real
@@ -46,5 +50,70 @@ func TestExpiryDigestReachesOnlyThoseWhoStillBelong(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) || n != len(want) {
 		t.Errorf("digest went to %v (%d counted), want %v", got, n, want)
+	}
+}
+
+// Dates at the ends of what a date field takes (0001-01-01 … 9999-12-31) are counted in days exactly:
+// time.Duration holds only 292 years, so the difference of two such days had saturated and a domain
+// expiring in 9999 showed "in 106751 days".
+func TestExpiryFarDatesCountDaysExactly(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	ctx := context.Background()
+	for name, d := range map[string]string{"Weit weg": "9999-12-31", "Lange her": "0001-01-01"} {
+		if _, err := e.db.ExpiryCreate(ctx, db.Expiry{OrgID: f.a.ID, Kind: "domain", Name: name, ExpiresOn: d}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.as(f.viewer)
+	_, body := e.get("/o/alpha/expiry?window=all", map[string]string{"Accept-Language": "en"})
+	rows := strings.Join(rowsOf(t, body), "\n")
+	today := e.clock.Now().In(time.UTC)
+	civil := func(y int, m time.Month, d int) int64 { // days since 0001-01-01, proleptic Gregorian
+		t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		return t.Unix()/86400 - time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix()/86400
+	}
+	now := civil(today.Year(), today.Month(), today.Day())
+	for _, want := range []string{
+		"in " + strconv.FormatInt(civil(9999, 12, 31)-now, 10) + " days",
+		strconv.FormatInt(now-civil(1, 1, 1), 10) + " days ago",
+	} {
+		if !strings.Contains(rows, want) {
+			t.Errorf("overview lacks %q:\n%s", want, rows)
+		}
+	}
+}
+
+// A person who manages one organisation and only reads another acts as a reader there: the other
+// organisation's digest and expiry entries are not theirs to change, by any id.
+func TestExpiryAuthorityFollowsTheRouteOrganisation(t *testing.T) {
+	f := expiryFixture(t)
+	e := f.e
+	both := e.createUser("both@alpha.example", "Bea Beides", "", map[int64]string{f.a.ID: "manager", f.b.ID: "viewer"})
+	var betaEntry string
+	e.db.R.QueryRow(`SELECT id FROM expiries WHERE org_id = ?`, f.b.ID).Scan(&betaEntry)
+	f.as(both)
+	if resp, _ := e.post("/o/beta/expiry/digest", url.Values{"recipients": {"x@beta.example"}, "lang": {"en"}}, nil); resp.StatusCode != 404 {
+		t.Errorf("reader of beta saves beta's digest: %d", resp.StatusCode)
+	}
+	if resp, _ := e.post("/o/alpha/expiry/"+betaEntry+"/delete", nil, nil); resp.StatusCode != 404 {
+		t.Errorf("beta's entry through alpha: %d", resp.StatusCode)
+	}
+	_, body := e.get("/o/beta/expiry", nil)
+	if strings.Contains(body, `action="/o/beta/expiry/digest"`) {
+		t.Error("reader of beta is offered beta's digest form")
+	}
+	if resp, _ := e.post("/o/alpha/expiry/digest", url.Values{"recipients": {"x@alpha.example"}, "lang": {"en"}}, nil); resp.StatusCode != 303 {
+		t.Errorf("manager of alpha: %d", resp.StatusCode)
+	}
+	if dg, _ := e.db.ExpiryDigestOf(context.Background(), f.b.ID); len(dg.Recipients) != 0 {
+		t.Errorf("beta's digest changed: %v", dg.Recipients)
+	}
+	f.as(f.tech)
+	if resp, _ := e.post("/o/alpha/expiry/"+betaEntry+"/delete", nil, nil); resp.StatusCode != 404 {
+		t.Errorf("staff delete beta's entry through alpha: %d", resp.StatusCode)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM expiries WHERE id = ?`, betaEntry); n != 1 {
+		t.Error("beta's entry deleted")
 	}
 }
