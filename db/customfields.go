@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -71,10 +73,21 @@ func (d *DB) CustomFieldCreate(ctx context.Context, f CustomField, hook func(*sq
 	return id, err
 }
 
+// ErrOptionInUse: a choice list change would drop a choice that live entries hold. The edit form offers
+// only the listed choices, so the next save of each such entry — by anyone, about anything — would erase
+// its value without a word.
+var ErrOptionInUse = errors.New("choice in use")
+
 // CustomFieldUpdate changes a field's label, options and where it shows; its area and kind stay (stored
-// values were validated and sealed as that kind).
+// values were validated and sealed as that kind). A choice list keeps every choice a live entry holds
+// (ErrOptionInUse), checked in the transaction of the change.
 func (d *DB) CustomFieldUpdate(ctx context.Context, f CustomField, hook func(*sql.Tx) error) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
+		if f.Kind == "choice" {
+			if err := optionsCover(ctx, tx, f); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE custom_fields SET label = ?, options = ?, in_list = ?, expiry = ?
 			WHERE id = ? AND deleted_at IS NULL`, f.Label, strings.Join(f.Options, "\n"), f.InList, f.Expiry, f.ID)
 		if err != nil {
@@ -91,6 +104,27 @@ func (d *DB) CustomFieldUpdate(ctx context.Context, f CustomField, hook func(*sq
 		}
 		return nil
 	})
+}
+
+// optionsCover checks that the choices of f include every value its live entries hold.
+func optionsCover(ctx context.Context, tx *sql.Tx, f CustomField) error {
+	path := "$.cf_" + strconv.FormatInt(f.ID, 10)
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT json_extract(fields, ?) FROM doc_items
+		WHERE area = ? AND deleted_at IS NULL AND COALESCE(json_extract(fields, ?), '') != ''`, path, f.Area, path)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		if !slices.Contains(f.Options, v) {
+			return ErrOptionInUse
+		}
+	}
+	return rows.Err()
 }
 
 // CustomFieldDelete hides a field: pages, lists and exports no longer show it. Its values stay in each

@@ -221,6 +221,9 @@ func (s *Server) customFieldUpdate(c *echo.Context) error {
 	if errors.Is(err, db.ErrLabelTaken) {
 		return s.renderFieldEdit(c, http.StatusUnprocessableEntity, s.editFieldForm(cf, map[string]string{"label": "fields.err.label_taken"}, "docs.fix_errors"))
 	}
+	if errors.Is(err, db.ErrOptionInUse) {
+		return s.renderFieldEdit(c, http.StatusUnprocessableEntity, s.editFieldForm(cf, map[string]string{"options": "fields.err.option_in_use"}, "docs.fix_errors"))
+	}
 	if err != nil {
 		return err
 	}

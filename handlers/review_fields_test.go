@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"portier/db"
 )
 
@@ -115,5 +117,60 @@ func TestExpiryAuthorityFollowsTheRouteOrganisation(t *testing.T) {
 	}
 	if n := countRows(t, e, `SELECT count(*) FROM expiries WHERE id = ?`, betaEntry); n != 1 {
 		t.Error("beta's entry deleted")
+	}
+}
+
+// Removing or renaming a choice that entries hold is refused: the edit form offers only the listed
+// choices, so before, the next save of such an entry — here a customer manager changing a contact's phone
+// number — erased the value without anyone choosing to. Choices nobody uses can go.
+func TestChoiceInUseIsNotDroppedFromTheList(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	admin := e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	f.as(admin)
+	tier := addField(t, e, url.Values{"area": {"contacts"}, "kind": {"choice"}, "label": {"Ansprechstufe"}, "options": {"Gold\nSilber\nBronze"}})
+	f.as(f.tech)
+	item := "/o/alpha/docs/contacts/" + strconv.FormatInt(f.items["contacts"], 10)
+	if resp, body := e.post(item, url.Values{"name": {"Anna Kontakt"}, "email": {"anna@alpha.example"}, tier: {"Silber"}, "version": {"1"}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("set choice: %d %.300s", resp.StatusCode, body)
+	}
+	f.as(admin)
+	edit := "/staff/fields/" + strings.TrimPrefix(tier, "cf_")
+	for _, opts := range []string{"Gold\nBronze", "Gold\nSilver\nBronze"} {
+		if resp, _ := e.post(edit, url.Values{"label": {"Ansprechstufe"}, "options": {opts}}, nil); resp.StatusCode != 422 {
+			t.Errorf("options %q while Silber is in use: %d", opts, resp.StatusCode)
+		}
+	}
+	if resp, _ := e.post(edit, url.Values{"label": {"Ansprechstufe"}, "options": {"Silber\nGold"}}, nil); resp.StatusCode != 303 {
+		t.Errorf("dropping the unused Bronze: %d", resp.StatusCode)
+	}
+	// The manager's unrelated edit keeps the value.
+	f.as(f.mgr)
+	_, form := e.get(item+"/edit", nil)
+	vals := url.Values{}
+	doc(t, form).Find("form input[name], form select[name]").Each(func(_ int, s *goquery.Selection) {
+		name, _ := s.Attr("name")
+		if s.Is("select") {
+			v, _ := s.Find("option[selected]").Attr("value")
+			vals.Set(name, v)
+			return
+		}
+		if typ, _ := s.Attr("type"); typ == "checkbox" {
+			if _, on := s.Attr("checked"); on {
+				vals.Set(name, "1")
+			}
+			return
+		}
+		v, _ := s.Attr("value")
+		vals.Set(name, v)
+	})
+	vals.Set("phone", "+49 30 123456")
+	if resp, body := e.post(item, vals, nil); resp.StatusCode != 303 {
+		t.Fatalf("manager edit: %d %.300s", resp.StatusCode, body)
+	}
+	var fields string
+	e.db.R.QueryRow(`SELECT fields FROM doc_items WHERE id = ?`, f.items["contacts"]).Scan(&fields)
+	if !strings.Contains(fields, `"`+tier+`":"Silber"`) {
+		t.Errorf("the choice was lost: %s", fields)
 	}
 }
