@@ -174,3 +174,27 @@ func TestChoiceInUseIsNotDroppedFromTheList(t *testing.T) {
 		t.Errorf("the choice was lost: %s", fields)
 	}
 }
+
+// A file's name cannot pretend to another type by reversing its end: bidirectional overrides and other
+// format characters, and C1 controls, are dropped before the name is stored, listed or sent.
+func TestAttachmentNameCannotReverseItsExtension(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	fw := "/o/alpha/docs/configurations/" + strconv.FormatInt(f.items["configurations"], 10)
+	f.as(f.tech)
+	zip := []byte("PK\x03\x04\x14\x00\x00\x00\x00\x00" + strings.Repeat("\x00", 40))
+	const sent = "Rechnung\u202Efdp.zip"
+	if resp, _ := e.upload(fw, sent, zip, false); resp.StatusCode != 303 {
+		t.Fatalf("upload: %d", resp.StatusCode)
+	}
+	var stored string
+	e.db.R.QueryRow(`SELECT name FROM doc_attachments ORDER BY id DESC LIMIT 1`).Scan(&stored)
+	if stored != "Rechnungfdp.zip" {
+		t.Errorf("stored name %q", stored)
+	}
+	for in, want := range map[string]string{"a\u0085b\u200Fc\u2066.txt": "abc.txt", "\uFEFFnotiz.txt": "notiz.txt", "Übergabe.pdf": "Übergabe.pdf"} {
+		if got := cleanFileName(in); got != want {
+			t.Errorf("cleanFileName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
