@@ -124,6 +124,8 @@ func (s *Server) readFieldForm(c *echo.Context, cf db.CustomField, isNew bool) (
 	cf.Label = strings.TrimSpace(c.FormValue("label"))
 	if e := docs.CustomLabelOK(cf.Label, s.isMessageKey); e != "" {
 		errs["label"] = e
+	} else if s.builtinLabel(cf.Area, cf.Label) {
+		errs["label"] = "fields.err.label_taken"
 	}
 	cf.Options = nil
 	if cf.Kind == "choice" {
@@ -142,6 +144,25 @@ func (s *Server) readFieldForm(c *echo.Context, cf db.CustomField, isNew bool) (
 	cf.InList = c.FormValue("in_list") != "" && cf.Kind != "secret"
 	cf.Expiry = c.FormValue("expiry") != "" && cf.Kind == "date"
 	return cf, errs
+}
+
+// builtinLabel reports whether label names one of the area's own fields, by its name or its English or
+// German label. A CSV column is matched to a field by exactly these, and the custom fields stand before
+// the notes: a custom field called "Notes" would take the notes column of every import, one called
+// "Password" would put a plain-text column of that name beside the sealed one.
+func (s *Server) builtinLabel(area, label string) bool {
+	a, ok := docs.ByName(area)
+	if !ok {
+		return false
+	}
+	en, de := s.i18n.For("en", ""), s.i18n.For("de", "")
+	for _, f := range a.Fields {
+		key := f.LabelKey(a.Name)
+		if strings.EqualFold(label, f.Name) || strings.EqualFold(label, en.T(key)) || strings.EqualFold(label, de.T(key)) {
+			return true
+		}
+	}
+	return false
 }
 
 // isMessageKey reports whether a text is one of the translation keys (a label that would be translated).

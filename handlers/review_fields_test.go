@@ -198,3 +198,40 @@ func TestAttachmentNameCannotReverseItsExtension(t *testing.T) {
 		}
 	}
 }
+
+// A custom field cannot take the name of one of its area's own fields, in either language: CSV columns
+// are matched by these names and custom fields stand before the notes, so a field "Notizen" took every
+// imported notes column, and a plain-text "Password" column stood beside the sealed one.
+func TestCustomFieldCannotPoseAsABuiltInField(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	admin := e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	f.as(admin)
+	for _, v := range []url.Values{
+		{"area": {"configurations"}, "kind": {"text"}, "label": {"Notizen"}},
+		{"area": {"configurations"}, "kind": {"text"}, "label": {"notes"}},
+		{"area": {"passwords"}, "kind": {"text"}, "label": {"PASSWORD"}},
+		{"area": {"passwords"}, "kind": {"secret"}, "label": {"Passwort"}},
+	} {
+		if resp, _ := e.post("/staff/fields", v, nil); resp.StatusCode != 422 {
+			t.Errorf("%v: %d", v, resp.StatusCode)
+		}
+	}
+	ok := addField(t, e, url.Values{"area": {"configurations"}, "kind": {"text"}, "label": {"Passwort-Hinweis"}})
+	if resp, _ := e.post("/staff/fields/"+strings.TrimPrefix(ok, "cf_"), url.Values{"label": {"Notes"}}, nil); resp.StatusCode != 422 {
+		t.Errorf("renamed to Notes: %d", resp.StatusCode)
+	}
+	// The notes column of an import goes into the notes.
+	f.as(f.tech)
+	csv := "Name,Art,Notizen\nSRV-N,Server,Rack 3\n"
+	resp, preview := e.postFile("/o/alpha/import/configurations", "c.csv", []byte(csv), map[string]string{"Accept-Language": "de"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("preview: %d", resp.StatusCode)
+	}
+	e.confirmImport("/o/alpha/import/configurations", preview)
+	var fields string
+	e.db.R.QueryRow(`SELECT fields FROM doc_items WHERE name = 'SRV-N'`).Scan(&fields)
+	if !strings.Contains(fields, `"notes":"Rack 3"`) {
+		t.Errorf("imported: %s", fields)
+	}
+}
