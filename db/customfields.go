@@ -20,13 +20,14 @@ type CustomField struct {
 	InList    bool
 	Expiry    bool
 	Position  int
+	Version   int // raised by every change; an update names the version its editor saw
 	CreatedAt time.Time
 }
 
 // CustomFields lists the live custom fields of every area in their order. It is read on every
 // documentation page, hence the prepared statement.
 func (d *DB) CustomFields(ctx context.Context) ([]CustomField, error) {
-	rows, err := d.query(ctx, `SELECT id, area, label, kind, options, in_list, expiry, position, created_at FROM custom_fields
+	rows, err := d.query(ctx, `SELECT id, area, label, kind, options, in_list, expiry, position, version, created_at FROM custom_fields
 		WHERE deleted_at IS NULL ORDER BY area, position, id`)
 	if err != nil {
 		return nil, err
@@ -37,7 +38,7 @@ func (d *DB) CustomFields(ctx context.Context) ([]CustomField, error) {
 		var f CustomField
 		var opts string
 		var created int64
-		if err := rows.Scan(&f.ID, &f.Area, &f.Label, &f.Kind, &opts, &f.InList, &f.Expiry, &f.Position, &created); err != nil {
+		if err := rows.Scan(&f.ID, &f.Area, &f.Label, &f.Kind, &opts, &f.InList, &f.Expiry, &f.Position, &f.Version, &created); err != nil {
 			return nil, err
 		}
 		if opts != "" {
@@ -80,7 +81,8 @@ var ErrOptionInUse = errors.New("choice in use")
 
 // CustomFieldUpdate changes a field's label, options and where it shows; its area and kind stay (stored
 // values were validated and sealed as that kind). A choice list keeps every choice a live entry holds
-// (ErrOptionInUse), checked in the transaction of the change.
+// (ErrOptionInUse), checked in the transaction of the change. f.Version is the version the editor saw:
+// ErrConflict when another administrator saved meanwhile.
 func (d *DB) CustomFieldUpdate(ctx context.Context, f CustomField, hook func(*sql.Tx) error) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		if f.Kind == "choice" {
@@ -88,8 +90,8 @@ func (d *DB) CustomFieldUpdate(ctx context.Context, f CustomField, hook func(*sq
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE custom_fields SET label = ?, options = ?, in_list = ?, expiry = ?
-			WHERE id = ? AND deleted_at IS NULL`, f.Label, strings.Join(f.Options, "\n"), f.InList, f.Expiry, f.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE custom_fields SET label = ?, options = ?, in_list = ?, expiry = ?, version = version + 1
+			WHERE id = ? AND version = ? AND deleted_at IS NULL`, f.Label, strings.Join(f.Options, "\n"), f.InList, f.Expiry, f.ID, f.Version)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
 				return ErrLabelTaken
@@ -97,6 +99,10 @@ func (d *DB) CustomFieldUpdate(ctx context.Context, f CustomField, hook func(*sq
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			var live bool
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM custom_fields WHERE id = ? AND deleted_at IS NULL`, f.ID).Scan(&live); err == nil {
+				return ErrConflict
+			}
 			return ErrNotFound
 		}
 		if hook != nil {

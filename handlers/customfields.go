@@ -79,7 +79,7 @@ func (s *Server) customFieldsPage(c *echo.Context) error {
 
 func (s *Server) newFieldForm(cf db.CustomField, errs map[string]string, errKey string) views.CustomFieldForm {
 	f := views.CustomFieldForm{Action: "/staff/fields", Area: cf.Area, Kind: cf.Kind, Label: cf.Label, Options: strings.Join(cf.Options, "\n"),
-		InList: cf.InList, Expiry: cf.Expiry, Errors: errs, ErrorKey: errKey}
+		InList: cf.InList, Expiry: cf.Expiry, Version: cf.Version, Errors: errs, ErrorKey: errKey}
 	for _, a := range docs.Areas {
 		f.Areas = append(f.Areas, views.FilterOption{Value: a.Name, LabelKey: a.TitleKey(), Selected: a.Name == cf.Area})
 	}
@@ -140,6 +140,10 @@ func (s *Server) readFieldForm(c *echo.Context, cf db.CustomField, isNew bool) (
 				errs["options"] = e
 			}
 		}
+	}
+	if !isNew {
+		// The version the editor saw; a form without one (or a stale one) is a conflict, never a blind write.
+		cf.Version, _ = strconv.Atoi(c.FormValue("version"))
 	}
 	cf.InList = c.FormValue("in_list") != "" && cf.Kind != "secret"
 	cf.Expiry = c.FormValue("expiry") != "" && cf.Kind == "date"
@@ -241,6 +245,15 @@ func (s *Server) customFieldUpdate(c *echo.Context) error {
 	})
 	if errors.Is(err, db.ErrLabelTaken) {
 		return s.renderFieldEdit(c, http.StatusUnprocessableEntity, s.editFieldForm(cf, map[string]string{"label": "fields.err.label_taken"}, "docs.fix_errors"))
+	}
+	if errors.Is(err, db.ErrConflict) {
+		// Keep what this administrator typed, at the version now stored, and say so.
+		cur, gerr := s.customField(c)
+		if gerr != nil {
+			return gerr
+		}
+		cf.Version = cur.Version
+		return s.renderFieldEdit(c, http.StatusConflict, s.editFieldForm(cf, nil, "fields.conflict"))
 	}
 	if errors.Is(err, db.ErrOptionInUse) {
 		return s.renderFieldEdit(c, http.StatusUnprocessableEntity, s.editFieldForm(cf, map[string]string{"options": "fields.err.option_in_use"}, "docs.fix_errors"))

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,11 +138,11 @@ func TestChoiceInUseIsNotDroppedFromTheList(t *testing.T) {
 	f.as(admin)
 	edit := "/staff/fields/" + strings.TrimPrefix(tier, "cf_")
 	for _, opts := range []string{"Gold\nBronze", "Gold\nSilver\nBronze"} {
-		if resp, _ := e.post(edit, url.Values{"label": {"Ansprechstufe"}, "options": {opts}}, nil); resp.StatusCode != 422 {
+		if resp, _ := e.post(edit, url.Values{"label": {"Ansprechstufe"}, "options": {opts}, "version": {"1"}}, nil); resp.StatusCode != 422 {
 			t.Errorf("options %q while Silber is in use: %d", opts, resp.StatusCode)
 		}
 	}
-	if resp, _ := e.post(edit, url.Values{"label": {"Ansprechstufe"}, "options": {"Silber\nGold"}}, nil); resp.StatusCode != 303 {
+	if resp, _ := e.post(edit, url.Values{"label": {"Ansprechstufe"}, "options": {"Silber\nGold"}, "version": {"1"}}, nil); resp.StatusCode != 303 {
 		t.Errorf("dropping the unused Bronze: %d", resp.StatusCode)
 	}
 	// The manager's unrelated edit keeps the value.
@@ -233,5 +234,59 @@ func TestCustomFieldCannotPoseAsABuiltInField(t *testing.T) {
 	e.db.R.QueryRow(`SELECT fields FROM doc_items WHERE name = 'SRV-N'`).Scan(&fields)
 	if !strings.Contains(fields, `"notes":"Rack 3"`) {
 		t.Errorf("imported: %s", fields)
+	}
+}
+
+// Two administrators change one field at once: the second save, made from the version both saw, is
+// refused with the typed input kept, instead of silently undoing the first one's choices. Of ten saves
+// sent in parallel from the same version, one is stored.
+func TestParallelFieldDefinitionEditsOneWins(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	admin := e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	f.as(admin)
+	tier := addField(t, e, url.Values{"area": {"configurations"}, "kind": {"choice"}, "label": {"Stufe"}, "options": {"Gold\nSilber"}})
+	edit := "/staff/fields/" + strings.TrimPrefix(tier, "cf_")
+	_, form := e.get(edit, nil)
+	seen, _ := doc(t, form).Find(`input[name="version"]`).Attr("value")
+	if seen != "1" {
+		t.Fatalf("form carries version %q", seen)
+	}
+	// Ada adds a choice; Bruno, from the same form, only renames the field.
+	if resp, _ := e.post(edit, url.Values{"label": {"Stufe"}, "options": {"Gold\nSilber\nPlatin"}, "version": {seen}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("first save: %d", resp.StatusCode)
+	}
+	resp, body := e.post(edit, url.Values{"label": {"Support-Stufe"}, "options": {"Gold\nSilber"}, "version": {seen}}, nil)
+	if resp.StatusCode != 409 || !strings.Contains(body, "Support-Stufe") {
+		t.Errorf("second save from the old version: %d", resp.StatusCode)
+	}
+	if v, _ := doc(t, body).Find(`input[name="version"]`).Attr("value"); v != "2" {
+		t.Errorf("conflict form carries version %q", v)
+	}
+	var opts string
+	e.db.R.QueryRow(`SELECT options FROM custom_fields WHERE id = ?`, strings.TrimPrefix(tier, "cf_")).Scan(&opts)
+	if opts != "Gold\nSilber\nPlatin" {
+		t.Errorf("options now %q", opts)
+	}
+	// Ten at once from version 2: one is stored.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[int]int{}
+	for i := range 10 {
+		wg.Go(func() {
+			resp, _ := e.post(edit, url.Values{"label": {"Stufe " + strconv.Itoa(i)}, "options": {"Gold\nSilber\nPlatin"}, "version": {"2"}}, nil)
+			mu.Lock()
+			codes[resp.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if codes[303] != 1 || codes[409] != 9 {
+		t.Errorf("parallel saves: %v", codes)
+	}
+	var n int
+	e.db.R.QueryRow(`SELECT count(*) FROM audit WHERE action = 'fields.update'`).Scan(&n)
+	if n != 2 {
+		t.Errorf("%d update entries, want 2", n)
 	}
 }
