@@ -32,9 +32,10 @@ type DB struct {
 	Path string
 	Now  func() time.Time
 
-	gens  gens                       // generations of cached data (gens.go)
-	terms atomic.Pointer[termsCache] // the current terms, while their generation holds
-	stmts stmts                      // prepared statements of the hot reads (stmts.go)
+	gens      gens                       // generations of cached data (gens.go)
+	terms     atomic.Pointer[termsCache] // the current terms, while their generation holds
+	stmts     stmts                      // prepared statements of the hot reads (stmts.go)
+	auditOnce auditBatch                 // the group commit of AuditOnce (audit.go)
 }
 
 // dsn builds the connection string. modernc applies pragmas per connection, so they must be in the DSN for
@@ -105,7 +106,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	n := max(2, runtime.NumCPU())
+	// As many readers as the server's page gate lets requests run at once (two per core, handlers/admit.go),
+	// so that an admitted request does not wait for a connection.
+	n := max(4, 2*runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
