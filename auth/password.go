@@ -142,7 +142,6 @@ func NewHasherParams(p Params, concurrency int) (*Hasher, error) {
 // sign-in must cost exactly one, whoever the address belongs to, so that time tells nothing apart.
 func (h *Hasher) Derivations() uint64 { return h.runs.Load() }
 
-
 // Params returns the parameters new hashes are made with.
 func (h *Hasher) Params() Params { return h.params }
 
