@@ -253,22 +253,8 @@ func TestDummyVerifySameWork(t *testing.T) {
 		t.Fatalf("Verify and DummyVerify did different work: %+v", calls)
 	}
 
-	// And roughly the same time (generous bounds: shared CI machines are noisy).
-	h.kdf = orig
-	measure := func(f func()) time.Duration {
-		best := time.Duration(1 << 62)
-		for i := 0; i < 3; i++ {
-			s := time.Now()
-			f()
-			best = min(best, time.Since(s))
-		}
-		return best
-	}
-	dv := measure(func() { _, _, _ = h.Verify(ctx, phc, "guess") })
-	dd := measure(func() { _ = h.DummyVerify(ctx, "guess") })
-	if dd < dv/2 || dd > dv*2 {
-		t.Errorf("DummyVerify %v vs Verify %v: not comparable", dd, dv)
-	}
+	// Same parameters, same salt length, same password: the same work. (Not timed: a stopwatch on a shared
+	// machine fails for reasons of its own, and the work is what decides the time.)
 }
 
 func TestParsePHCErrors(t *testing.T) {

@@ -27,7 +27,7 @@ var (
 // writer at a time anyway; giving it a single connection turns lock contention (SQLITE_BUSY) into an ordinary
 // wait in database/sql's pool, while readers in WAL mode never block and are never blocked.
 type DB struct {
-	W    *sql.DB // the only connection that writes; transactions start with BEGIN IMMEDIATE
+	W    *Writer // the only connection that writes; transactions start with BEGIN IMMEDIATE (writer.go)
 	R    *sql.DB // read-only connections
 	Path string
 	Now  func() time.Time
@@ -96,7 +96,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	}
 	// The file may be new: make sure only the service user can read it.
 	_ = os.Chmod(path, 0o600)
-	d := &DB{W: w, Path: path, Now: time.Now}
+	d := &DB{W: &Writer{DB: w}, Path: path, Now: time.Now}
 	if err := d.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -138,5 +138,5 @@ func (d *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return d.W.commit(ctx, tx)
 }

@@ -124,6 +124,8 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	if cfg.Sealer == nil {
 		return nil, errors.New("handlers: a Sealer is required")
 	}
+	// Waits for the single writer happen outside the page gate (db/writer.go, admit.go).
+	d.SetOutside(admit.Outside)
 	s := &Server{
 		cfg:     cfg,
 		gate:    admit.New(gateSlots(), gateMaxWait),
