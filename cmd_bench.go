@@ -177,6 +177,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	fmt.Fprintf(logw, "server listening after %s, first /healthz 200 after %s\n", startup.Round(time.Millisecond), firstOK.Round(time.Millisecond))
 	if pin != nil && pin.Pinned {
 		pin.ServerAllowed = procStatusField(srv.pid(), "Cpus_allowed_list")
+		pin.LoadAllowed = procStatusField(os.Getpid(), "Cpus_allowed_list")
 	}
 	m := &meter{pid: srv.pid(), logPath: filepath.Join(tmp, "server.log"), gctrace: *gcTrace}
 	// measure runs a scenario and adds what the server used meanwhile.
@@ -482,6 +483,7 @@ type benchCPUs struct {
 	LoadCores   []int `json:"load_generator_cores,omitempty"`
 	// ServerAllowed is the kernel's Cpus_allowed_list of the running server: proof the pin took.
 	ServerAllowed string `json:"server_cpus_allowed_list,omitempty"`
+	LoadAllowed   string `json:"load_generator_cpus_allowed_list,omitempty"` // the same for this process's main thread
 	Note          string `json:"note"`
 
 	undo func() // gives this process its CPUs back (a test's process lives on after the bench)
@@ -628,7 +630,7 @@ func (r *benchReport) print(w io.Writer) {
 	if r.CPUs != nil {
 		fmt.Fprintf(w, "CPUs: %s", r.CPUs.Note)
 		if r.CPUs.ServerAllowed != "" {
-			fmt.Fprintf(w, " (the kernel's list for the server: %s)", r.CPUs.ServerAllowed)
+			fmt.Fprintf(w, " (the kernel's lists: server %s, load generator %s)", r.CPUs.ServerAllowed, r.CPUs.LoadAllowed)
 		}
 		fmt.Fprintln(w)
 	}

@@ -168,7 +168,7 @@ func TestBenchCPUs1(t *testing.T) {
 		t.Fatalf("report: cpus %+v, memlimit %q", c, rep.MemLimit)
 	}
 	if cpus, _ := allowedCPUs(); len(cpus) > 1 {
-		if !c.Pinned || len(c.ServerCores) != 1 || c.ServerAllowed != strconv.Itoa(c.ServerCores[0]) || slices.Contains(c.LoadCores, c.ServerCores[0]) {
+		if !c.Pinned || len(c.ServerCores) != 1 || c.ServerAllowed != strconv.Itoa(c.ServerCores[0]) || (len(c.LoadCores) == 1 && c.LoadAllowed != cpuList(c.LoadCores)) || slices.Contains(c.LoadCores, c.ServerCores[0]) {
 			t.Fatalf("not pinned apart: %+v", c)
 		}
 		if now, _ := allowedCPUs(); !slices.Equal(now, cpus) {
