@@ -81,8 +81,10 @@ func TestAuthPagesInBothLanguages(t *testing.T) {
 			},
 		},
 		{
-			name:   "terms to read",
-			render: func(s Shell) templ.Component { return TermsPage(s, TermsView{Version: 2, Text: "Regeln", Published: "1.1.2026"}) },
+			name: "terms to read",
+			render: func(s Shell) templ.Component {
+				return TermsPage(s, TermsView{Version: 2, Text: "Regeln", Published: "1.1.2026"})
+			},
 			want:   wants{"terms": tr("terms.version", "version", 2, "date", "1.1.2026"), "terms-text": lit("Regeln")},
 			absent: []string{"terms-accept", "terms-decline", "alert-error"},
 		},

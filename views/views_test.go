@@ -116,6 +116,9 @@ func exists(*i18n.Localizer) string { return "" }
 // for a key the language file lacks.
 var keyShaped = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
 
+// placeholder is a {name} the text's arguments did not fill.
+var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
+
 // keyLeak finds a translation key (one of the language files' prefixes followed by a dot) inside a text.
 func keyLeak(b *i18n.Bundle) *regexp.Regexp {
 	prefixes := map[string]bool{}
@@ -183,6 +186,9 @@ func checkPages(t *testing.T, cases []pageCase) {
 				txt := strings.TrimSpace(s.Text())
 				if k := leak.FindString(txt); k != "" || keyShaped.MatchString(txt) {
 					t.Errorf("%s (%s): untranslated %q", c.name, lang, txt)
+				}
+				if p := placeholder.FindString(txt); p != "" {
+					t.Errorf("%s (%s): %s not filled in %q", c.name, lang, p, txt)
 				}
 			})
 			for _, a := range readable {
