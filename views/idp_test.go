@@ -31,9 +31,11 @@ func TestIdPPagesInBothLanguages(t *testing.T) {
 			absent: []string{"idp-buttons"},
 		},
 		{
-			name:   "which address",
-			render: func(s Shell) templ.Component { return IdPPick(s, IdPPickView{Name: "Contoso", Email: "x@beta.example", ErrorKey: "idp.pick.unknown_domain"}) },
-			want:   wants{"idp-pick": tr("idp.pick.lead", "provider", "Contoso"), "email-error": tr("idp.pick.unknown_domain"), "idp-pick-submit": tr("idp.continue", "provider", "Contoso")},
+			name: "which address",
+			render: func(s Shell) templ.Component {
+				return IdPPick(s, IdPPickView{Name: "Contoso", Email: "x@beta.example", ErrorKey: "idp.pick.unknown_domain"})
+			},
+			want: wants{"idp-pick": tr("idp.pick.lead", "provider", "Contoso"), "email-error": tr("idp.pick.unknown_domain"), "idp-pick-submit": tr("idp.continue", "provider", "Contoso")},
 		},
 		{
 			name: "invitation with terms not accepted",
@@ -51,8 +53,10 @@ func TestIdPPagesInBothLanguages(t *testing.T) {
 			},
 		},
 		{
-			name:   "invitation without terms",
-			render: func(s Shell) templ.Component { return InviteIdP(s, InviteIdPView{Action: "/a", PasswordHref: "/p", Provider: "Google", Kind: "google", LeadArgs: []any{"inviter", "Toni", "role", "x", "org", "y"}}) },
+			name: "invitation without terms",
+			render: func(s Shell) templ.Component {
+				return InviteIdP(s, InviteIdPView{Action: "/a", PasswordHref: "/p", Provider: "Google", Kind: "google", LeadArgs: []any{"inviter", "Toni", "role", "x", "org", "y"}})
+			},
 			want:   wants{"invite-idp-form": tr("idp.continue", "provider", "Google")},
 			absent: []string{"setpw-terms", "terms-error"},
 		},
