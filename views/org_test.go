@@ -19,8 +19,8 @@ func TestOrgPagesInBothLanguages(t *testing.T) {
 			name: "customer's home without documentation, with emergencies and other organisations",
 			render: func(s Shell) templ.Component {
 				return OrgHome(s, OrgHomeView{Name: "Alpha GmbH", Slug: "alpha", RoleKey: "role.viewer", IsCustomer: true, Nav: nav,
-					Support: MSP{Name: "Muster IT", SupportEmail: "hilfe@muster-it.example", SupportPhone: "+49 (30) 123"},
-					Areas:   []OrgArea{{Name: "passwords", LabelKey: "docs.area.passwords", Href: "/o/alpha/docs/passwords"}},
+					Support:   MSP{Name: "Muster IT", SupportEmail: "hilfe@muster-it.example", SupportPhone: "+49 (30) 123"},
+					Areas:     []OrgArea{{Name: "passwords", LabelKey: "docs.area.passwords", Href: "/o/alpha/docs/passwords"}},
 					OtherOrgs: []OrgChoice{{Name: "Beta AG", Slug: "beta", RoleKey: "role.manager"}},
 					Emergency: []ArticleRow{{Title: "Internet weg", Href: "/o/alpha/articles/1", Emergency: true}}})
 			},
@@ -63,7 +63,7 @@ func TestOrgPagesInBothLanguages(t *testing.T) {
 			},
 			want: wants{"people-org": lit("Alpha GmbH"), "alert-success": tr("people.flash.invited"),
 				"invite-no-mail": tr("people.no_mail.manager", "email", "neu@alpha.example", "msp", "Muster IT", "contact", "hilfe@muster-it.example"),
-				"member-1": tr("people.you"), "member-2": lit("1.2.2026"), "role-select-2": tr("role.viewer"), "role-2": tr("people.role.change"),
+				"member-1":       tr("people.you"), "member-2": lit("1.2.2026"), "role-select-2": tr("role.viewer"), "role-2": tr("people.role.change"),
 				"disable-2": tr("people.disable"), "mfa-reset-open-2": tr("mfa.reset.button"), "member-3": tr("people.status.disabled"), "enable-3": tr("people.enable"),
 				"invitation-8": tr("invite.status.pending"), "resend-8": tr("people.resend"), "revoke-8": tr("people.revoke"), "invitation-9": tr("invite.status.expired"),
 				"invite": tr("role.viewer.hint"), "invite-email-error": tr("people.error.email_invalid"), "role-hints": tr("role.manager.hint"), "invite-submit": tr("people.invite.submit")},
