@@ -253,3 +253,68 @@ func TestMigrationNumberedBelowTheNewestIsStillApplied(t *testing.T) {
 		t.Fatalf("gap migration not applied: %d %v", n, err)
 	}
 }
+
+// newUser makes a person without a password.
+func newUser(t *testing.T, d *DB, email string) int64 {
+	t.Helper()
+	var id int64
+	if err := d.Tx(context.Background(), func(tx *sql.Tx) (err error) {
+		id, _, err = EnsureUser(context.Background(), tx, d.Now(), email, "", "de")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func testSealer(t *testing.T) *Sealer {
+	t.Helper()
+	s, err := NewSealer(bytes.Repeat([]byte{5}, KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// notInFiles fails when secret is in the database's files in the clear (the main file after a checkpoint,
+// and the write-ahead log).
+func notInFiles(t *testing.T, d *DB, secret string) {
+	t.Helper()
+	if _, err := d.W.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{d.Path, d.Path + "-wal"} {
+		raw, _ := os.ReadFile(p)
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Fatalf("%s holds %q in the clear", filepath.Base(p), secret)
+		}
+	}
+}
+
+// race runs fn n times at once and returns how many calls reported success.
+func race(t *testing.T, n int, fn func(i int) (bool, error)) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			ok, err := fn(i)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	return won
+}
