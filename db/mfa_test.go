@@ -249,7 +249,9 @@ func TestResetMFALeavesNothing(t *testing.T) {
 	u, other := newUser(t, d, "kim@alpha.example"), newUser(t, d, "lou@alpha.example")
 	for _, p := range []int64{u, other} {
 		addTOTP(t, d, s, p, "x", 1)
-		d.Tx(ctx, func(tx *sql.Tx) error { return ReplaceRecoveryCodes(ctx, tx, d.Now(), p, [][]byte{[]byte(fmt.Sprint("c", p))}) })
+		d.Tx(ctx, func(tx *sql.Tx) error {
+			return ReplaceRecoveryCodes(ctx, tx, d.Now(), p, [][]byte{[]byte(fmt.Sprint("c", p))})
+		})
 		if err := d.CreateEmailCode(ctx, p, "login", "a", "x@alpha.example", []byte("h")); err != nil {
 			t.Fatal(err)
 		}
