@@ -93,6 +93,9 @@ type pageCase struct {
 	more   func(t *testing.T, lang string, d *goquery.Document)
 }
 
+// component lets a test file name what a case renders without importing templ.
+type component = templ.Component
+
 // wants maps a data-testid to the text its element must contain.
 type wants = map[string]func(*i18n.Localizer) string
 
@@ -135,7 +138,7 @@ func keyLeak(b *i18n.Bundle) *regexp.Regexp {
 
 // readable are the attributes people read or hear; the rest (data-rule, data-action, names, URLs) may
 // carry keys and codes on purpose.
-var readable = []string{"aria-label", "title", "alt", "placeholder", "hx-confirm", "data-label", "data-msg-failed", "data-msg-unsupported"}
+var readable = []string{"aria-label", "title", "alt", "placeholder", "hx-confirm", "data-label", "data-msg-failed", "data-msg-unsupported", "data-copied", "data-copy-failed"}
 
 // checkPages renders every case in German and English with the real language files and checks its
 // data-testid elements, that no translation key reaches a reader, and that a full page names its language.
@@ -214,3 +217,6 @@ func in(s Shell, child templ.Component) templ.Component {
 		return Layout(s).Render(templ.WithChildren(ctx, child), w)
 	})
 }
+
+// join renders components one after the other.
+func join(cs ...component) component { return templ.Join(cs...) }
