@@ -45,34 +45,59 @@ func Render(src string) (string, error) {
 // linkHardener gives every link rel="noopener noreferrer" (the page it opens learns neither who sent
 // it nor gets a handle on this window) and keeps only addresses whose scheme is a plain web, mail or
 // phone link, beyond goldmark's own list of dangerous ones: an unknown scheme may start an application.
-// A link with any other address becomes its text (an empty href would only reload the page); an image
-// with one loses its address.
+// A link with any other address becomes its text (an empty href would only reload the page).
+//
+// A picture becomes a link to its address, with its description as the text: the page's policy only loads
+// pictures from the portal itself, and a picture loaded from there is a request in the reader's name,
+// sent without the reader's doing (a document's "picture" of /o/…/export/passwords would have written an
+// export into every reader's access log). Following a link is the reader's own choice. Files belong in the
+// document's attachments, whose previews are re-encoded thumbnails.
 type linkHardener struct{}
 
 func (linkHardener) Transform(doc *ast.Document, reader text.Reader, _ parser.Context) {
 	var unwrap []ast.Node
+	var pictures []*ast.Image
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
 		switch l := n.(type) {
 		case *ast.Link:
-			if safeDest(l.Destination, false) == nil {
+			if safeDest(l.Destination) == nil {
 				unwrap = append(unwrap, l)
 				return ast.WalkContinue, nil
 			}
 			l.SetAttributeString("rel", []byte("noopener noreferrer"))
 		case *ast.AutoLink:
-			if safeDest(l.URL(reader.Source()), false) == nil {
+			if safeDest(l.URL(reader.Source())) == nil {
 				unwrap = append(unwrap, l)
 				return ast.WalkSkipChildren, nil
 			}
 			l.SetAttributeString("rel", []byte("noopener noreferrer"))
 		case *ast.Image:
-			l.Destination = safeDest(l.Destination, true)
+			pictures = append(pictures, l)
+			return ast.WalkSkipChildren, nil
 		}
 		return ast.WalkContinue, nil
 	})
+	// Pictures are replaced after the walk (replacing a node while walking would end the walk of its
+	// siblings). One inside a link becomes its text: a link cannot hold another.
+	for _, img := range pictures {
+		dest := safeDest(img.Destination)
+		if dest == nil || insideLink(img) {
+			unwrap = append(unwrap, img)
+			continue
+		}
+		link := ast.NewLink()
+		link.Destination, link.Title = dest, img.Title
+		link.SetAttributeString("rel", []byte("noopener noreferrer"))
+		for c := img.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			link.AppendChild(link, c)
+			c = next
+		}
+		img.Parent().ReplaceChild(img.Parent(), img, link)
+	}
 	for _, n := range unwrap {
 		parent := n.Parent()
 		if al, ok := n.(*ast.AutoLink); ok {
@@ -89,7 +114,7 @@ func (linkHardener) Transform(doc *ast.Document, reader text.Reader, _ parser.Co
 }
 
 // safeDest keeps relative addresses, fragments and the schemes people link to from a procedure.
-func safeDest(dest []byte, image bool) []byte {
+func safeDest(dest []byte) []byte {
 	// As a browser would read it: character references decoded (goldmark decodes them when it writes the
 	// address), tabs, newlines and other control characters dropped (browsers skip them inside a scheme).
 	d := strings.ToLower(strings.Map(func(r rune) rune {
@@ -104,12 +129,8 @@ func safeDest(dest []byte, image bool) []byte {
 		return dest
 	}
 	switch d[:i] {
-	case "http", "https":
+	case "http", "https", "mailto", "tel":
 		return dest
-	case "mailto", "tel":
-		if !image {
-			return dest
-		}
 	}
 	return nil
 }
@@ -201,4 +222,13 @@ func lineNesting(line string) int {
 		}
 		n++
 	}
+}
+
+func insideLink(n ast.Node) bool {
+	for p := n.Parent(); p != nil; p = p.Parent() {
+		if _, ok := p.(*ast.Link); ok {
+			return true
+		}
+	}
+	return false
 }

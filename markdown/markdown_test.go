@@ -186,3 +186,35 @@ func TestRenderRefusesSmuggledSchemes(t *testing.T) {
 		}
 	})
 }
+
+// A picture is never loaded by the reader's browser on its own: it becomes a link to its address (the
+// reader's choice to follow), and the links after it are still checked.
+func TestPicturesBecomeLinks(t *testing.T) {
+	out, err := Render("![Übersicht](/o/alpha/export/passwords) [weiter](javascript:alert(1)) " +
+		"[![Logo](https://example.com/logo.png)](https://example.com) ![Bild](data:image/png;base64,AAAA)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Find("img").Length(); n != 0 {
+		t.Fatalf("%d pictures rendered as images: %s", n, out)
+	}
+	a := d.Find(`a[href="/o/alpha/export/passwords"]`)
+	if a.Length() != 1 || a.Text() != "Übersicht" || a.AttrOr("rel", "") != "noopener noreferrer" {
+		t.Fatalf("the picture did not become a link to its address: %s", out)
+	}
+	for _, bad := range []string{"javascript:", "data:"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("%q kept: %s", bad, out)
+		}
+	}
+	if d.Find(`a[href="https://example.com"]`).Text() != "Logo" || d.Find("a a").Length() != 0 {
+		t.Errorf("a picture inside a link: %s", out)
+	}
+	if !strings.Contains(d.Text(), "Bild") || !strings.Contains(d.Text(), "weiter") {
+		t.Errorf("refused addresses lost their text: %s", out)
+	}
+}
