@@ -157,8 +157,19 @@ func TestDocListServedFromFragmentUntilAWrite(t *testing.T) {
 	if _, err := e.db.W.ExecContext(ctx, `UPDATE doc_items SET name = 'Renamed directly' WHERE id = ?`, f.items["passwords"]); err != nil {
 		t.Fatal(err)
 	}
-	if _, body := e.get("/o/alpha/docs/passwords", nil); !strings.Contains(body, "NAS admin") {
+	resp, body := e.get("/o/alpha/docs/passwords", nil)
+	if !strings.Contains(body, "NAS admin") {
 		t.Fatal("the second request was not served from the cache")
+	}
+	// The page served from the cache carries this response's nonce only, not the first one's.
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, m := range regexp.MustCompile(`nonce="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		if !strings.Contains(csp, "'nonce-"+m[1]+"'") {
+			t.Fatalf("nonce %q is not this response's (%s)", m[1], csp)
+		}
+	}
+	if !strings.Contains(body, `data-testid="doc-list"`) || strings.Count(body, "nonce=") < 2 {
+		t.Fatal("the list page lacks its scripts")
 	}
 	if _, err := e.db.CustomFieldCreate(ctx, db.CustomField{Area: "passwords", Label: "Kostenstelle", Kind: "text", InList: true}, nil); err != nil {
 		t.Fatal(err)
@@ -171,7 +182,7 @@ func TestDocListServedFromFragmentUntilAWrite(t *testing.T) {
 		t.Fatalf("create: %d %.300s", resp.StatusCode, body)
 	}
 	f.as(f.viewer)
-	_, body := e.get("/o/alpha/docs/passwords", nil)
+	_, body = e.get("/o/alpha/docs/passwords", nil)
 	if !strings.Contains(body, "Neues Konto") || !strings.Contains(body, "Renamed directly") {
 		t.Fatal("the list after a write is still the old one")
 	}
