@@ -3,6 +3,7 @@ package docsapp
 import (
 	"container/list"
 	"context"
+	"errors"
 	"io"
 	"strconv"
 	"sync"
@@ -89,22 +90,27 @@ func (fc *fragCache) get(ctx context.Context, d *db.DB, org int64, key string, r
 		}
 		return renderBytes(render)
 	}
-	l := &fragLoad{done: make(chan struct{}), gen: gen}
+	l := &fragLoad{done: make(chan struct{}), gen: gen, err: errRenderFailed}
 	fc.loading[key] = l
 	fc.mu.Unlock()
-
+	// Deferred, so that those waiting are released even if render panics (they then render for themselves).
+	defer func() {
+		fc.mu.Lock()
+		if fc.loading[key] == l {
+			delete(fc.loading, key)
+		}
+		if l.err == nil {
+			fc.store(key, gen, l.html)
+		}
+		fc.mu.Unlock()
+		close(l.done)
+	}()
 	l.html, l.err = renderBytes(render)
-	fc.mu.Lock()
-	if fc.loading[key] == l {
-		delete(fc.loading, key)
-	}
-	if l.err == nil {
-		fc.store(key, gen, l.html)
-	}
-	fc.mu.Unlock()
-	close(l.done)
 	return l.html, l.err
 }
+
+// errRenderFailed is what waiters see of a render that did not return.
+var errRenderFailed = errors.New("docsapp: render did not finish")
 
 // store keeps html under key unless an entry of a newer generation is there already. fc.mu is held.
 func (fc *fragCache) store(key string, gen uint64, html []byte) {

@@ -235,3 +235,30 @@ func TestFragmentWaiterSurvivesTheLeadersFailure(t *testing.T) {
 		t.Fatalf("waiter: %q %v", got, err)
 	}
 }
+
+// A render that panics still releases those waiting for it.
+func TestFragmentWaitersSurviveAPanickingRender(t *testing.T) {
+	f := newFixture(t)
+	v := f.customer(f.a, "viewer")
+	started, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer func() { _ = recover() }()
+		f.svc.ListHTML(context.Background(), v, docs.Passwords, ListQuery{}, func(p *Page, w io.Writer) error {
+			close(started)
+			<-release
+			panic("render failed")
+		})
+	})
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var err error
+	wg.Go(func() { _, err = f.svc.ListHTML(ctx, v, docs.Passwords, ListQuery{}, names) })
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("waiter after a panic: %v", err)
+	}
+}
