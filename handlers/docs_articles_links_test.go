@@ -157,7 +157,8 @@ func TestDocumentAttachmentsBytesIdenticalStaffOnlyAndAudited(t *testing.T) {
 	e := f.e
 	f.as(f.tech)
 	proc := createArticle(t, e, url.Values{"title": {"Notfallplan"}, "body": {"Vertrag siehe Anhang"}})
-	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("Vertrag 0815 "), 9000)...) // > one chunk
+	// > one chunk, and larger than a plain form may be: the document's upload route has the files' limit.
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("Vertrag 0815 "), 250000)...)
 	if resp, body := e.upload(proc, "Vertrag Provider.pdf", pdf, false); resp.StatusCode != 303 {
 		t.Fatalf("upload: %d %.300s", resp.StatusCode, body)
 	}

@@ -119,7 +119,7 @@ func (s *Server) routes() {
 	e.GET("/o/:slug/articles/:id/links/new", s.linkPicker, orgStaff...)
 	e.POST("/o/:slug/articles/:id/links", s.linkAdd, orgStaff...)
 	e.POST("/o/:slug/articles/:id/links/:other/delete", s.linkRemove, orgStaff...)
-	e.POST(articleAttachmentRoute, s.attachmentUpload, orgStaff...)
+	e.POST("/o/:slug/articles/:id/attachments", s.attachmentUpload, orgStaff...) // articleAttachmentRoute
 	e.GET("/o/:slug/articles/:id/attachments/:aid", s.attachmentDownload, org...)
 	e.GET("/o/:slug/articles/:id/attachments/:aid/view", s.attachmentView, org...)
 	e.GET("/o/:slug/articles/:id/attachments/:aid/thumb", s.attachmentThumb, org...)
