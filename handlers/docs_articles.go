@@ -19,7 +19,7 @@ import (
 // diff, staff-only or visible to the customer, printable, in the emergency handbook when marked so, linked
 // to items and carrying files. The rules live in docsapp (documents.go); these handlers parse, call one
 // method and render. Reading is here; writing in docs_articles_edit.go, templates in docs_templates.go,
-// links and files in docs_articles_links.go.
+// links and files in docs_links.go, docs_connections.go and docs_attachments.go (shared with items).
 
 // docsNavExtra are the menu entries beside the five areas: the documents and what expires next.
 func docsNavExtra(org *db.Org, current string) []views.AreaLink {

@@ -113,8 +113,8 @@ func (s *Server) routes() {
 	e.POST("/o/:slug/articles/:id/delete", s.articleDelete, orgStaff...)
 	e.GET("/o/:slug/articles/:id/history", s.articleHistory, orgStaff...)
 	e.GET("/o/:slug/articles/:id/diff", s.articleDiff, orgStaff...)
-	// A document's undo, linked items and files (docs_articles_edit.go, docs_articles_links.go): members
-	// read and download, staff change.
+	// A document's undo (docs_articles_edit.go), linked items and files (docs_links.go, docs_attachments.go,
+	// shared with items): members read and download, staff change.
 	e.POST("/o/:slug/articles/:id/restore", s.articleRestore, orgStaff...)
 	e.GET("/o/:slug/articles/:id/links/new", s.linkPicker, orgStaff...)
 	e.POST("/o/:slug/articles/:id/links", s.linkAdd, orgStaff...)
