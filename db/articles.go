@@ -82,7 +82,9 @@ func (d *DB) Articles(ctx context.Context, sc ArticleScope, emergencyOnly bool) 
 	if emergencyOnly {
 		w += ` AND a.emergency = 1`
 	}
-	rows, err := d.R.QueryContext(ctx, `SELECT `+articleCols+` FROM articles a WHERE 1`+w+
+	// A few fixed texts (the scope's and emergencyOnly's variants): prepared, as the organisation's home
+	// page asks for its emergency procedures on every view.
+	rows, err := d.query(ctx, `SELECT `+articleCols+` FROM articles a WHERE 1`+w+
 		` ORDER BY a.folder COLLATE NOCASE, a.title COLLATE NOCASE, a.id`, args...)
 	if err != nil {
 		return nil, err

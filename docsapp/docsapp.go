@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"portier/admit"
 	"portier/db"
 	"portier/docs"
 	"portier/i18n"
@@ -175,4 +176,13 @@ func (s *Service) item(ctx context.Context, v *Viewer, area *docs.Area, id int64
 // Item is one live item of the viewer's organisation and area.
 func (s *Service) Item(ctx context.Context, v *Viewer, area *docs.Area, id int64) (*db.DocItem, error) {
 	return s.item(ctx, v, area, id)
+}
+
+// auditOnce appends e unless the person has the same entry within AuditWindow (db.AuditOnce). The wait
+// is for the audit log's group commit, that is for the disk, so it happens outside the page gate (package
+// admit): meanwhile the place goes to the next page.
+func (s *Service) auditOnce(ctx context.Context, e db.AuditEntry, itemID int64) error {
+	var err error
+	admit.Outside(ctx, func() { _, err = s.db.AuditOnce(ctx, e, itemID, AuditWindow) })
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v5"
@@ -33,12 +34,13 @@ func (s *Server) attachmentMax() int64 {
 const uploadOverhead = 64 << 10
 
 // cleanFileName keeps the last element of what the browser sent as the file's name, without control
-// characters, at most 200 characters.
+// characters, at most 200 characters. Format characters go too: a right-to-left override makes
+// "Rechnung<RLO>fdp.zip" read "Rechnungpiz.pdf" in the list and in the browser's download bar.
 func cleanFileName(name string) string {
 	name = strings.ReplaceAll(name, "\\", "/")
 	name = path.Base(name)
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '/' || r == utf8.RuneError {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '/' || r == utf8.RuneError {
 			return -1
 		}
 		return r

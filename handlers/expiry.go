@@ -59,12 +59,14 @@ func (s *Server) expiryEntries(ctx context.Context, sc db.ExpiryScope, loc *time
 	return entries, labels, err
 }
 
-// daysUntil counts calendar days from today to the date, in the viewer's time zone.
+// daysUntil counts calendar days from today to the date, in the viewer's time zone. In whole Unix days,
+// not through Sub: a time.Duration spans only 292 years, and a date field takes 0001-01-01 to 9999-12-31.
 func daysUntil(now, date time.Time, loc *time.Location) int {
-	y, m, d := now.In(loc).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	y, m, d = date.In(loc).Date()
-	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(today).Hours() / 24)
+	day := func(t time.Time) int64 {
+		y, m, d := t.In(loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	}
+	return int(day(date) - day(now))
 }
 
 // filterExpiries keeps the entries of a window: "30" and "90" (days ahead, the expired included, since
@@ -369,11 +371,17 @@ func (s *Server) SendExpiryDigests(ctx context.Context) (int, error) {
 		}
 		entries = filterExpiries(entries, "30", now, l.TZ)
 		sortExpiries(entries, "date", false, nil)
-		sent, err := s.db.ClaimExpiryDigest(ctx, dg, func(tx dbTx) error {
+		n := 0
+		_, err = s.db.ClaimExpiryDigest(ctx, dg, func(tx dbTx) error {
 			if len(entries) == 0 {
 				return nil
 			}
-			for _, to := range dg.Recipients {
+			to, err := db.ExpiryDigestReach(ctx, tx, org.ID, dg.Recipients)
+			if err != nil {
+				return err
+			}
+			n = len(to)
+			for _, to := range to {
 				m, l := s.mails.Start(dg.Lang, "", "mail.expiry_digest.subject", "org", org.Name)
 				m.Paragraphs = append(m.Paragraphs, l.N(pluralDigestIntro, len(entries), "org", org.Name))
 				for _, e := range entries {
@@ -391,9 +399,7 @@ func (s *Server) SendExpiryDigests(ctx context.Context) (int, error) {
 		if err != nil {
 			return queued, err
 		}
-		if sent && len(entries) > 0 {
-			queued += len(dg.Recipients)
-		}
+		queued += n
 	}
 	if queued > 0 {
 		s.wakeMailer()

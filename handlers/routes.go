@@ -9,8 +9,9 @@ import "github.com/labstack/echo/v5"
 func (s *Server) routes() {
 	e := s.e
 	// Outermost first: log (and turn errors into pages), headers, language, cross-site check, body limit,
+	// the gate (a few requests at a time, the rest in arrival order; unqueued routes in admit.go skip it),
 	// session, the signed-in person.
-	e.Use(s.logRequests, s.securityHeaders, s.locale, s.crossOrigin, s.limitBody, s.sessionMiddleware, s.loadUser)
+	e.Use(s.logRequests, s.securityHeaders, s.locale, s.crossOrigin, s.limitBody, s.admitted, s.sessionMiddleware, s.loadUser)
 
 	// Anyone. The one-time links' tokens are their authorisation.
 	e.GET("/", s.welcome)

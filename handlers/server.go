@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/accounts"
+	"portier/admit"
 	"portier/audit"
 	"portier/auth"
 	"portier/avatar"
@@ -67,6 +68,7 @@ type Mailer interface{ Wake() }
 // Server holds the dependencies of every handler. It is built once by New and is safe for concurrent use.
 type Server struct {
 	cfg    Config
+	gate   *admit.Gate // page work, in arrival order (admit.go)
 	db     *db.DB
 	i18n   *i18n.Bundle
 	assets *static.Assets
@@ -122,8 +124,11 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	if cfg.Sealer == nil {
 		return nil, errors.New("handlers: a Sealer is required")
 	}
+	// Waits for the single writer happen outside the page gate (db/writer.go, admit.go).
+	d.SetOutside(admit.Outside)
 	s := &Server{
 		cfg:     cfg,
+		gate:    admit.New(gateSlots(), gateMaxWait),
 		db:      d,
 		i18n:    bundle,
 		assets:  assets,

@@ -12,6 +12,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 )
@@ -21,14 +22,19 @@ import (
 const MaxLen = 100_000
 
 var md = goldmark.New(
-	goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.TaskList, extension.Linkify),
+	goldmark.WithExtensions(boundedTable{}, extension.Strikethrough, extension.TaskList, extension.Linkify),
 	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(linkHardener{}, 100))),
 	// No html.WithUnsafe(): raw HTML blocks and inline tags are omitted, and links or images whose URL is
 	// dangerous (javascript:, vbscript:, file:, data: other than images) get an empty address.
 )
 
-// Render turns Markdown into HTML.
+// Render turns Markdown into HTML. A document built to make the renderer work hard (containers nested
+// hundreds deep on one line, thousands of unclosed links: goldmark is quadratic in both, seconds of CPU
+// per page view) is shown as its plain text instead.
 func Render(src string) (string, error) {
+	if tooComplex(src) {
+		return "<pre>" + html.EscapeString(src) + "</pre>", nil
+	}
 	var b bytes.Buffer
 	if err := md.Convert([]byte(src), &b); err != nil {
 		return "", err
@@ -106,4 +112,93 @@ func safeDest(dest []byte, image bool) []byte {
 		}
 	}
 	return nil
+}
+
+// maxTableCells bounds the cells of all tables of one document. A table row may name fewer cells than
+// its header and goldmark fills in the rest, so a header of 3,000 columns over 30,000 rows of "|x" — a
+// 100 KB document — would become 90 million cells (gigabytes of memory and HTML, on every view). A real
+// procedure's tables hold a few hundred cells.
+const maxTableCells = 20_000
+
+// boundedTable is goldmark's table extension with maxTableCells: a paragraph whose table would exceed
+// what is left of the document's allowance stays a paragraph (its text, as typed).
+type boundedTable struct{}
+
+func (boundedTable) Extend(m goldmark.Markdown) {
+	m.Parser().AddOptions(
+		parser.WithParagraphTransformers(util.Prioritized(tableBudget{extension.NewTableParagraphTransformer()}, 200)),
+		parser.WithASTTransformers(util.Prioritized(extension.NewTableASTTransformer(), 0)),
+	)
+	m.Renderer().AddOptions(renderer.WithNodeRenderers(util.Prioritized(extension.NewTableHTMLRenderer(), 500)))
+}
+
+var tableCellsKey = parser.NewContextKey()
+
+type tableBudget struct{ inner parser.ParagraphTransformer }
+
+func (t tableBudget) Transform(node *ast.Paragraph, reader text.Reader, pc parser.Context) {
+	lines := node.Lines()
+	if lines.Len() < 2 {
+		return
+	}
+	// Rows × the most columns any line could declare: an upper bound of the cells the table would get.
+	cols := 0
+	for i := 0; i < lines.Len(); i++ {
+		seg := lines.At(i)
+		cols = max(cols, bytes.Count(seg.Value(reader.Source()), []byte("|"))+1)
+	}
+	used, _ := pc.Get(tableCellsKey).(int)
+	cells := lines.Len() * cols
+	if used+cells > maxTableCells {
+		return
+	}
+	pc.Set(tableCellsKey, used+cells)
+	t.inner.Transform(node, reader, pc)
+}
+
+// Limits of tooComplex: a procedure nests a list in a quote in a list, not 33 containers on one line, and
+// links a few hundred times, not thousands of times.
+const (
+	maxLineNesting = 32
+	maxLinkOpeners = 2_000
+)
+
+// tooComplex reports a document that would cost goldmark seconds to render: block containers (quotes,
+// list items) opened many times on one line, or a great many link openings "](" (each unclosed one is
+// scanned to the end of its paragraph).
+func tooComplex(src string) bool {
+	if strings.Count(src, "](") > maxLinkOpeners {
+		return true
+	}
+	for line := range strings.SplitSeq(src, "\n") {
+		if lineNesting(line) > maxLineNesting {
+			return true
+		}
+	}
+	return false
+}
+
+// lineNesting counts the container markers a line starts with: ">", "-", "+", "*" and "1." or "1)",
+// each followed by a space or another marker.
+func lineNesting(line string) int {
+	n := 0
+	for {
+		line = strings.TrimLeft(line, " \t")
+		switch {
+		case strings.HasPrefix(line, ">"):
+			line = line[1:]
+		case len(line) >= 2 && strings.ContainsRune("-+*", rune(line[0])) && (line[1] == ' ' || line[1] == '\t'):
+			line = line[2:]
+		default:
+			i := 0
+			for i < len(line) && i < 9 && line[i] >= '0' && line[i] <= '9' {
+				i++
+			}
+			if i == 0 || i+1 >= len(line) || (line[i] != '.' && line[i] != ')') || (line[i+1] != ' ' && line[i+1] != '\t') {
+				return n
+			}
+			line = line[i+2:]
+		}
+		n++
+	}
 }
