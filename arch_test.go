@@ -33,7 +33,7 @@ var allowedPortier = map[string][]string{
 	"portier/handlers": {"portier/access", "portier/accounts", "portier/admit", "portier/audit", "portier/auth", "portier/avatar", "portier/db", "portier/docs", "portier/docsapp", "portier/i18n", "portier/idp", "portier/mail", "portier/mailtext", "portier/markdown", "portier/signin", "portier/static", "portier/views"},
 	"portier/accounts": {"portier/access", "portier/audit", "portier/auth", "portier/db", "portier/mail"},
 	"portier/audit":    {"portier/access", "portier/admit", "portier/db"},
-	"portier/docsapp":  {"portier/admit", "portier/db", "portier/docs", "portier/i18n"}, // the documentation's rules and transactions
+	"portier/docsapp":  {"portier/admit", "portier/db", "portier/docs", "portier/i18n", "portier/markdown"}, // the documentation's rules and transactions (markdown: a document body's limit and preview)
 	"portier/signin":   {"portier/audit", "portier/auth", "portier/db", "portier/mail"},
 	"portier/mailtext": {"portier/db", "portier/i18n", "portier/mail", "portier/views"},
 	"portier/mail":     {"portier/db"},

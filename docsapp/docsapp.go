@@ -106,9 +106,17 @@ func (v *Viewer) CanImport() bool { return v.Staff }
 // CanSeeHistory: earlier versions, with their secrets, are for MSP staff only.
 func (v *Viewer) CanSeeHistory() bool { return v.Staff }
 
+// orgID is the route's organisation; 0 in the staff area (the MSP's templates).
+func (v *Viewer) orgID() int64 {
+	if v.Org == nil {
+		return 0
+	}
+	return v.Org.ID
+}
+
 // entry is an audit entry of this viewer's action in the organisation.
 func (v *Viewer) entry(action, target string) db.AuditEntry {
-	return db.AuditEntry{OrgID: v.Org.ID, Action: action, Target: target, IP: v.IP, UserAgent: v.UserAgent, ActorID: v.ID, ActorName: v.Name}
+	return db.AuditEntry{OrgID: v.orgID(), Action: action, Target: target, IP: v.IP, UserAgent: v.UserAgent, ActorID: v.ID, ActorName: v.Name}
 }
 
 // ItemTarget is the audit target of an entry about a documentation item: "<id>:<area>:<name>", or
