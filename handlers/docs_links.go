@@ -19,24 +19,6 @@ import (
 // themselves (connItem) from the route and the signed-in person, so they depend on nothing of the
 // documentation handlers but the detail and history pages' hooks (detailConnections, linkHistory).
 
-// connectRoutes registers links, attachments and the lists' bulk actions.
-func (s *Server) connectRoutes() {
-	g := s.e.Group("/o/:slug", s.complete, s.orgAccess)
-	g.GET("/docs/:area/:id/links/new", s.linkPicker)
-	g.POST("/docs/:area/:id/links", s.linkAdd)
-	g.POST("/docs/:area/:id/links/:other/delete", s.linkRemove)
-	g.POST(strings.TrimPrefix(attachmentRoute, "/o/:slug"), s.attachmentUpload)
-	g.GET("/docs/:area/:id/attachments/:aid", s.attachmentDownload)
-	g.GET("/docs/:area/:id/attachments/:aid/view", s.attachmentView)
-	g.GET("/docs/:area/:id/attachments/:aid/thumb", s.attachmentThumb)
-	g.POST("/docs/:area/:id/attachments/:aid/staff-only", s.attachmentStaffOnly)
-	g.POST("/docs/:area/:id/attachments/:aid/delete", s.attachmentDelete)
-	g.POST("/docs/:area/bulk", s.bulkAction)
-	g.GET("/docs/:area/bulk/link", s.bulkLinkPicker)
-	g.POST("/docs/:area/bulk/link", s.bulkLink)
-	g.POST("/docs/:area/bulk/restore", s.bulkRestore)
-}
-
 // attachmentRoute is the upload's route: limitBody gives it the attachment size limit.
 const attachmentRoute = "/o/:slug/docs/:area/:id/attachments"
 
