@@ -173,7 +173,7 @@ func (s *Server) renderPicker(c *echo.Context, r *connReq, bulk *bulkReq, status
 	var org *db.Org
 	var l *i18n.Localizer
 	if bulk != nil {
-		sc, org, l = bulk.scope, bulk.org, bulk.l
+		sc, org, l = bulk.v.Scope(), bulk.v.Org, bulk.v.L
 		list := "/o/" + org.Slug + "/docs/" + bulk.area.Name
 		v = views.LinkPickerView{Heading: l.N("links.bulk_heading", len(bulk.ids)), BackHref: list,
 			SearchURL: list + "/bulk/link", Action: list + "/bulk/link"}
@@ -235,11 +235,11 @@ func (s *Server) linkAdd(c *echo.Context) error {
 	if errKey != "" {
 		return s.renderPicker(c, r, nil, http.StatusUnprocessableEntity, errKey)
 	}
-	err = s.addLink(c, r.scope, r.it.ID, other, label, r.actor())
+	err = s.docs.Link(c.Request().Context(), s.viewer(c), r.it.ID, other, label)
 	switch {
-	case errors.Is(err, db.ErrConflict):
+	case errors.Is(err, docsapp.ErrConflict):
 		return s.renderPicker(c, r, nil, http.StatusConflict, "links.err.exists")
-	case errors.Is(err, db.ErrSameItem):
+	case errors.Is(err, docsapp.ErrSameItem):
 		return s.renderPicker(c, r, nil, http.StatusUnprocessableEntity, "links.err.self")
 	case err != nil:
 		return err // another organisation's item or a missing one: 404
@@ -248,22 +248,6 @@ func (s *Server) linkAdd(c *echo.Context) error {
 }
 
 // addLink links two items with the audit entry in the same transaction: one entry, naming both.
-func (s *Server) addLink(c *echo.Context, sc db.DocScope, x, y int64, label string, by db.DocActor) error {
-	ctx := c.Request().Context()
-	return s.db.DocLinkAdd(ctx, sc, x, y, label, by, func(tx dbTx, ch db.DocLinkChange) error {
-		return s.db.Audit(ctx, tx, linkAudit(s, c, sc.OrgID, "docs.link", ch))
-	})
-}
-
-// linkSep joins the two items of a link's audit target (auditTargetText shows each side translated).
-const linkSep = " ↔ "
-
-func linkAudit(s *Server, c *echo.Context, orgID int64, action string, ch db.DocLinkChange) db.AuditEntry {
-	e := s.auditEntry(c, orgID, action, itemTarget(ch.AID, ch.AArea, ch.AName)+linkSep+itemTarget(ch.BID, ch.BArea, ch.BName))
-	e.StaffOnly = ch.StaffOnly
-	return e
-}
-
 func (s *Server) linkRemove(c *echo.Context) error {
 	r, err := s.staffItem(c)
 	if err != nil {
@@ -273,11 +257,7 @@ func (s *Server) linkRemove(c *echo.Context) error {
 	if err != nil || other <= 0 {
 		return echo.ErrNotFound
 	}
-	ctx := c.Request().Context()
-	err = s.db.DocLinkRemove(ctx, r.scope, r.it.ID, other, r.actor(), func(tx dbTx, ch db.DocLinkChange) error {
-		return s.db.Audit(ctx, tx, linkAudit(s, c, r.org.ID, "docs.unlink", ch))
-	})
-	if err != nil {
+	if err := s.docs.Unlink(c.Request().Context(), s.viewer(c), r.it.ID, other); err != nil {
 		return err
 	}
 	return s.redirect(c, r.base)
