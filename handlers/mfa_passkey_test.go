@@ -351,7 +351,7 @@ func TestPasskeyCeremonyBoundToPerson(t *testing.T) {
 // whose only factor is a passkey is told why it cannot work here (and offered the recovery codes).
 func TestPasskeysUnavailableOnIPAddress(t *testing.T) {
 	e := newTestEnv(t)
-	if e.srv.wa != nil {
+	if e.srv.passkeys != nil {
 		t.Fatal("relying party built for an IP address")
 	}
 	_, body := e.get("/login", en2(nil))

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/labstack/echo/v5"
 
 	"portier/accounts"
@@ -66,18 +65,18 @@ type Mailer interface{ Wake() }
 
 // Server holds the dependencies of every handler. It is built once by New and is safe for concurrent use.
 type Server struct {
-	cfg    Config
-	db     *db.DB
-	i18n   *i18n.Bundle
-	assets *static.Assets
-	sm     *scs.SessionManager
-	store  *sessionStore
-	log    *slog.Logger
-	now    func() time.Time
-	msp    atomic.Pointer[views.MSP]
-	cop    *http.CrossOriginProtection
-	wa     *webauthn.WebAuthn // the passkey relying party; nil when the base URL is an IP address
-	docs   *docsapp.Service   // the documentation of every organisation
+	cfg      Config
+	db       *db.DB
+	i18n     *i18n.Bundle
+	assets   *static.Assets
+	sm       *scs.SessionManager
+	store    *sessionStore
+	log      *slog.Logger
+	now      func() time.Time
+	msp      atomic.Pointer[views.MSP]
+	cop      *http.CrossOriginProtection
+	passkeys *signin.Passkeys // the WebAuthn ceremonies; nil when the base URL is an IP address
+	docs     *docsapp.Service // the documentation of every organisation
 	// avatars makes profile pictures: two decodes at a time (each within avatar.MaxDecodeBytes), a
 	// picture waits at most a second for its turn.
 	avatars *avatar.Processor
@@ -147,6 +146,10 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	})
 	s.audits = audit.New(d, cfg.Logger)
 	s.signin = signin.New(d, cfg.Sealer, cfg.Hasher, s.mails, signin.Config{Now: cfg.Now, Wake: s.wakeMailer, Logger: cfg.Logger})
+	s.passkeys, err = signin.NewPasskeys(d, s.signin, signin.PasskeyConfig{BaseURL: cfg.BaseURL, DisplayName: msp.Name, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		s.log.Warn("passkeys are not available with this base URL", "err", err)
+	}
 
 	s.store = newSessionStore(d, s.log)
 	s.sm = scs.New()
@@ -177,7 +180,6 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	s.e.Logger = s.log
 	s.e.HTTPErrorHandler = s.handleError
 	s.e.IPExtractor = s.ipExtractor()
-	s.wa = s.newWebAuthn()
 	s.routes()
 	return s, nil
 }
