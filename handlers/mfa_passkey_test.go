@@ -173,7 +173,7 @@ func (e *testEnv) postJSON(path string, body []byte) (*http.Response, passkeyJSO
 
 // withLocalhost makes the base URL http://localhost:PORT: browsers and the WebAuthn library refuse IP
 // addresses as relying party.
-func withLocalhost(c *Config) {
+func withLocalhost(c *testConfig) {
 	u := *c.BaseURL
 	u.Host = strings.Replace(u.Host, "127.0.0.1", "localhost", 1)
 	c.BaseURL = &u
