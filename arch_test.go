@@ -30,10 +30,10 @@ var appPackages = []string{"portier/accounts", "portier/audit", "portier/docsapp
 // here fails the test, so a new one gets its place in the layers on purpose.
 var allowedPortier = map[string][]string{
 	"portier":          nil, // main wires everything
-	"portier/handlers": {"portier/access", "portier/accounts", "portier/audit", "portier/auth", "portier/avatar", "portier/db", "portier/docs", "portier/docsapp", "portier/i18n", "portier/idp", "portier/mail", "portier/mailtext", "portier/markdown", "portier/signin", "portier/static", "portier/views"},
+	"portier/handlers": {"portier/access", "portier/accounts", "portier/admit", "portier/audit", "portier/auth", "portier/avatar", "portier/db", "portier/docs", "portier/docsapp", "portier/i18n", "portier/idp", "portier/mail", "portier/mailtext", "portier/markdown", "portier/signin", "portier/static", "portier/views"},
 	"portier/accounts": {"portier/access", "portier/audit", "portier/auth", "portier/db", "portier/mail"},
-	"portier/audit":    {"portier/access", "portier/db"},
-	"portier/docsapp":  {"portier/db", "portier/docs", "portier/i18n"}, // the documentation's rules and transactions
+	"portier/audit":    {"portier/access", "portier/admit", "portier/db"},
+	"portier/docsapp":  {"portier/admit", "portier/db", "portier/docs", "portier/i18n", "portier/markdown"}, // the documentation's rules and transactions (markdown: a document body's limit and preview)
 	"portier/signin":   {"portier/audit", "portier/auth", "portier/db", "portier/mail"},
 	"portier/mailtext": {"portier/db", "portier/i18n", "portier/mail", "portier/views"},
 	"portier/mail":     {"portier/db"},
@@ -41,7 +41,8 @@ var allowedPortier = map[string][]string{
 	"portier/bench":    {"portier/auth", "portier/avatar", "portier/db", "portier/docs"},
 	"portier/db":       {},
 	"portier/access":   {},
-	"portier/auth":     {},
+	"portier/auth":     {"portier/admit"}, // hashing waits outside the page gate
+	"portier/admit":    {},                // the page gate: a few requests at a time, the rest in arrival order
 	"portier/avatar":   {},
 	"portier/docs":     {},
 	"portier/i18n":     {},

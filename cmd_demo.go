@@ -132,6 +132,9 @@ func createDemoOrg(ctx context.Context, d *db.DB, s *db.Sealer) (*db.Org, error)
 	return org, nil
 }
 
+// demoProcedureTitle is the emergency procedure's title (cmd_demo_links.go links it).
+const demoProcedureTitle = "Internet ist ausgefallen"
+
 // demoInternetDown is the procedure the office manager opens on a phone at 7 a.m.
 const demoInternetDown = `Wenn im Büro niemand ins Internet kommt:
 
@@ -143,8 +146,8 @@ const demoInternetDown = `Wenn im Büro niemand ins Internet kommt:
 | Was | Wo |
 | --- | --- |
 | Firewall FW-01 | Serverraum, Rack oben |
-| Zugangsdaten Firewall | Portier → Passwörter → „WLAN-Router Empfang“ |
-| Vertrag Internetanschluss | Ordner „Verträge“, Buchhaltung |
+| Zugangsdaten Firewall | unten verknüpft: „Firewall FW-01“ |
+| Vertrag Internetanschluss | unten als PDF angehängt |
 
 Störungsmeldung online: https://www.telekom.de/hilfe/stoerung
 `
@@ -153,7 +156,7 @@ Störungsmeldung online: https://www.telekom.de/hilfe/stoerung
 // dates that expire and the weekly digest's recipient.
 func addDemoDocuments(ctx context.Context, d *db.DB, orgID int64, by db.DocActor) error {
 	docs := []db.ArticleChange{
-		{Folder: "Notfall", Title: "Internet ist ausgefallen", Body: demoInternetDown, Emergency: true},
+		{Folder: "Notfall", Title: demoProcedureTitle, Body: demoInternetDown, Emergency: true},
 		{Folder: "Notfall", Title: "Serverraum: Zutritt außerhalb der Bürozeiten", Body: "Schlüssel bei der **Hausverwaltung Schmidt** (siehe Kontakte), Notfallnummer +49 171 5550100.\n", Emergency: true},
 		{Folder: "Onboarding neuer Mitarbeiter", Title: "Neuen Arbeitsplatz einrichten", Body: "- [ ] Benutzer in Microsoft 365 anlegen\n- [ ] Lizenz zuweisen\n- [ ] Notebook aus dem Bestand vorbereiten\n- [ ] WLAN *Muster-Office* einrichten\n"},
 		{Folder: "Intern", Title: "Wartungsfenster und Backup-Prüfung", Body: "Monatlich am ersten Dienstag, 18–20 Uhr. Rücksicherung einer Stichprobe aus dem NAS prüfen.\n", StaffOnly: true},

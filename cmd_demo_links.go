@@ -11,14 +11,22 @@ import (
 )
 
 // demoConnections adds to the demo organisation what issue 13's 7 a.m. story needs one tap apart: the
-// provider's hotline, the devices linked to their admin passwords, Wi-Fi, VPN and contacts, and the
-// internet contract as a PDF on the firewall.
+// provider's hotline, the devices linked to their admin passwords, Wi-Fi, VPN and contacts, the internet
+// contract as a PDF on the firewall, and the emergency procedure "Internet ist ausgefallen" linked to the
+// router, its admin password and the hotline, with the contract attached: router → admin password →
+// hotline → procedure → contract, each one tap from the others.
 func demoConnections(ctx context.Context, d *db.DB, s *db.Sealer, org *db.Org) error {
 	by := db.DocActor{Name: "Demo"}
 	staff := db.DocScope{OrgID: org.ID, StaffView: true}
 	_, err := d.DocCreate(ctx, s, db.DocChange{OrgID: org.ID, Area: "contacts", Name: "Telekom Geschäftskunden-Hotline",
 		Fields: map[string]string{"title": "Internetanbieter, Störungsannahme 24/7", "phone": "+49 800 3301172",
 			"notes": "Kundennummer 4711-0815, Anschluss FW-01 (Glasfaser 500/100)"}}, by, nil)
+	if err != nil {
+		return err
+	}
+	_, err = d.DocCreate(ctx, s, db.DocChange{OrgID: org.ID, Area: "passwords", Name: "Firewall FW-01",
+		Fields:  map[string]string{"category": "network", "username": "admin", "url": "https://192.168.10.1:4444"},
+		Secrets: map[string]string{"password": "Glasfaser!Morgen-0700"}}, by, nil)
 	if err != nil {
 		return err
 	}
@@ -33,6 +41,7 @@ func demoConnections(ctx context.Context, d *db.DB, s *db.Sealer, org *db.Org) e
 		}
 	}
 	links := []struct{ a, b, label string }{
+		{"FW-01", "Firewall FW-01", "Admin-Zugang"},
 		{"FW-01", "Telekom Geschäftskunden-Hotline", "Internetanschluss"},
 		{"FW-01", "Jonas Weber", "Ansprechpartner vor Ort"},
 		{"FW-01", "Homeoffice WireGuard", "VPN-Endpunkt"},
@@ -67,7 +76,39 @@ func demoConnections(ctx context.Context, d *db.DB, s *db.Sealer, org *db.Org) e
 			return err
 		}
 	}
-	return nil
+	return demoProcedureLinks(ctx, d, s, org, ids, pdf)
+}
+
+// demoProcedureLinks links the emergency procedure to what it tells the reader to use, and attaches the
+// contract to it.
+func demoProcedureLinks(ctx context.Context, d *db.DB, s *db.Sealer, org *db.Org, ids map[string]int64, pdf []byte) error {
+	by := db.DocActor{Name: "Demo"}
+	staff := db.DocScope{OrgID: org.ID, StaffView: true}
+	procedures, err := d.Articles(ctx, db.ArticleScope{OrgID: org.ID, StaffView: true}, true)
+	if err != nil {
+		return err
+	}
+	var proc int64
+	for _, a := range procedures {
+		if a.Title == demoProcedureTitle {
+			proc = a.ID
+		}
+	}
+	if proc == 0 {
+		return fmt.Errorf("demo procedure %q missing", demoProcedureTitle)
+	}
+	for _, l := range []struct{ item, label string }{
+		{"FW-01", "Router"},
+		{"Firewall FW-01", "Zugangsdaten Router"},
+		{"Telekom Geschäftskunden-Hotline", "Störung melden"},
+	} {
+		if err := d.ArticleLinkAdd(ctx, staff, proc, ids[l.item], l.label, by, nil); err != nil {
+			return fmt.Errorf("demo link %s ↔ %s: %w", demoProcedureTitle, l.item, err)
+		}
+	}
+	_, err = d.AttachmentCreate(ctx, s, staff, db.AttachmentUpload{ItemID: proc, OnArticle: true,
+		Name: "Vertrag Internetanschluss Telekom.pdf", Max: 25 << 20, Check: docs.FileType}, bytes.NewReader(pdf), by, nil)
+	return err
 }
 
 // contractPDF writes a small, valid one-page PDF (PDF 1.4, Helvetica, WinAnsi text) with a title and

@@ -125,6 +125,47 @@ func TestJourneyRelatedItemsAndFiles(t *testing.T) {
 			if rel := relatedText(b); !strings.Contains(rel, "FW-01") || !strings.Contains(rel, "Notfall-Zugang") {
 				t.Fatalf("other side: %q", rel)
 			}
+			// A document linked to the firewall by typing (the staff-only maintenance note), seen from both
+			// sides; the demo's procedure is linked already.
+			b.Navigate(fw)
+			if rel := relatedText(b); !strings.Contains(rel, "Internet ist ausgefallen") || !strings.Contains(rel, "Firewall FW-01") ||
+				!strings.Contains(rel, l.T("articles.title")) {
+				t.Fatalf("firewall's documents: %q", rel)
+			}
+			b.Click(`[data-testid="link-add"]`)
+			b.WaitVisible(`[data-testid="picker-q"]`)
+			b.SendKeys(`[data-testid="picker-q"]`, "Wartungsfenster")
+			b.WaitVisible(`[data-testid^="pick-d"] input[type=radio]`)
+			b.Click(`[data-testid="picker-submit"]`)
+			b.WaitVisible(`[data-testid="doc-detail"]`)
+			note := testkit.Eval[string](b, `[...document.querySelectorAll('[data-testid^="related-d"] a')].find(a => a.innerText.includes("Wartungsfenster"))?.getAttribute("href") || ""`)
+			proc := testkit.Eval[string](b, `[...document.querySelectorAll('[data-testid^="related-d"] a')].find(a => a.innerText.includes("Internet ist ausgefallen"))?.getAttribute("href") || ""`)
+			if note == "" || proc == "" {
+				t.Fatalf("linked documents on the firewall: %q", relatedText(b))
+			}
+			b.Navigate(p.BaseURL + note)
+			b.WaitVisible(`[data-testid="article"]`)
+			if rel := relatedText(b); !strings.Contains(rel, "FW-01") || !strings.Contains(rel, l.T("docs.area.configurations")) {
+				t.Fatalf("the note's side: %q", rel)
+			}
+			// A file on the procedure, downloaded with the bytes it was uploaded with.
+			protocol := filepath.Join(t.TempDir(), "stoerung-protokoll.txt")
+			protocolBytes := []byte("07:02 Internet weg\n07:10 Hotline angerufen, Ticket 4711\n")
+			os.WriteFile(protocol, protocolBytes, 0o600)
+			b.Navigate(p.BaseURL + proc)
+			b.Do(chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="upload-file"]`), []string{protocol}))
+			clickAndLoad(t, b, `[data-testid="upload-submit"]`)
+			b.WaitVisible(`[data-testid="attachments"]`)
+			if got := b.Text(`[data-testid="attachments"]`); !strings.Contains(got, "stoerung-protokoll.txt") || !strings.Contains(got, "Vertrag Internetanschluss Telekom.pdf") {
+				t.Fatalf("procedure's files: %q", got)
+			}
+			sum := sha256.Sum256(protocolBytes)
+			protoHref := testkit.Eval[string](b, `[...document.querySelectorAll('[data-testid="file-download"]')].find(a => a.innerText.includes("stoerung"))?.getAttribute("href") || ""`)
+			if got := fetchSHA256(b, protoHref); got != hex.EncodeToString(sum[:]) {
+				t.Fatalf("procedure file downloaded as %s", got)
+			}
+			shoot(t, b, "procedure-linked-"+lang)
+
 			// A staff-only configuration backup on the firewall.
 			backup := filepath.Join(t.TempDir(), "fw-01-backup.txt")
 			os.WriteFile(backup, []byte("# Sophos XGS backup\nhostname FW-01\n"), 0o600)
@@ -168,13 +209,14 @@ func TestJourneyRelatedItemsAndFiles(t *testing.T) {
 			switchLang(c, lang)
 			c.Navigate(fw)
 			rel := relatedText(c)
-			for _, want := range []string{"Telekom Geschäftskunden-Hotline", "Microsoft 365 Admin", "Homeoffice WireGuard", "Jonas Weber", "Notfall-Zugang"} {
+			for _, want := range []string{"Telekom Geschäftskunden-Hotline", "Microsoft 365 Admin", "Homeoffice WireGuard", "Jonas Weber", "Notfall-Zugang",
+				"Internet ist ausgefallen", "Firewall FW-01"} {
 				if !strings.Contains(rel, want) {
 					t.Errorf("customer misses %q in %q", want, rel)
 				}
 			}
 			html := c.HTML()
-			if strings.Contains(html, "Standort Hamburg") || strings.Contains(html, "fw-01-backup") {
+			if strings.Contains(html, "Standort Hamburg") || strings.Contains(html, "fw-01-backup") || strings.Contains(html, "Wartungsfenster") {
 				t.Fatal("the customer sees a staff-only related item or file")
 			}
 			c.Screenshot(filepath.Join(shots, fmt.Sprintf("links-detail-customer-%s-1280.png", lang)))
@@ -184,6 +226,32 @@ func TestJourneyRelatedItemsAndFiles(t *testing.T) {
 			if got != stored {
 				t.Fatalf("downloaded %s, stored %s", got, stored)
 			}
+			// The 7 a.m. story from the start page: the procedure, its contract (the stored bytes), the router
+			// and its admin password, the hotline — each one tap from the others.
+			c.Navigate(p.BaseURL + "/o/muster")
+			clickAndLoad(t, c, `[data-testid="org-emergency-link"]`)
+			c.WaitVisible(`[data-testid="article"]`)
+			if rel := relatedText(c); !strings.Contains(rel, "FW-01") || !strings.Contains(rel, "Firewall FW-01") || !strings.Contains(rel, "Telekom Geschäftskunden-Hotline") {
+				t.Fatalf("procedure's related: %q", rel)
+			}
+			pdfHref := testkit.Eval[string](c, `[...document.querySelectorAll('[data-testid="file-download"]')].find(a => a.innerText.includes("Vertrag"))?.getAttribute("href") || ""`)
+			if pdfHref == "" || fetchSHA256(c, pdfHref) != stored {
+				t.Fatalf("the procedure's contract %q is not the stored one", pdfHref)
+			}
+			clickAndLoad(t, c, `[data-testid="related"] a`) // configurations first: the router
+			if c.Text(`[data-testid="doc-name"]`) != "FW-01" {
+				t.Fatal("the procedure's first link does not lead to the router")
+			}
+			// Search finds the procedure, never the staff-only note.
+			c.Navigate(p.BaseURL + "/o/muster/search?q=Wartungsfenster")
+			if strings.Contains(c.HTML(), "Wartungsfenster und") {
+				t.Fatal("the customer finds the staff-only document")
+			}
+			c.Navigate(p.BaseURL + "/o/muster/search?q=ausgefallen")
+			if n := testkit.Eval[int](c, `document.querySelectorAll('[data-testid="search-results"] a[href="`+proc+`"]').length`); n != 1 {
+				t.Fatal("search does not find the procedure")
+			}
+
 			// From the hotline's side: the firewall, one tap away.
 			c.Navigate(hotline)
 			if rel := relatedText(c); !strings.Contains(rel, "FW-01") {
@@ -194,7 +262,8 @@ func TestJourneyRelatedItemsAndFiles(t *testing.T) {
 			if c.Text(`[data-testid="doc-name"]`) != "FW-01" {
 				t.Fatal("the hotline's link does not lead to the firewall")
 			}
-			if n := auditCount(t, p, org.ID, "Jonas Weber", "docs.download", "(Vertrag Internetanschluss Telekom.pdf)"); n != 1 {
+			// One entry per download: the contract on the firewall and the one on the procedure.
+			if n := auditCount(t, p, org.ID, "Jonas Weber", "docs.download", "(Vertrag Internetanschluss Telekom.pdf)"); n != 2 {
 				t.Fatalf("download audit entries: %d", n)
 			}
 

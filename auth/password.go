@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
+
+	"portier/admit"
 )
 
 // MaxPasswordBytes is the longest password accepted, in bytes (not characters). Longer input is
@@ -140,34 +142,35 @@ func NewHasherParams(p Params, concurrency int) (*Hasher, error) {
 // sign-in must cost exactly one, whoever the address belongs to, so that time tells nothing apart.
 func (h *Hasher) Derivations() uint64 { return h.runs.Load() }
 
-// derive runs the key derivation and counts it.
-func (h *Hasher) derive(password, salt []byte, p Params) []byte {
-	h.runs.Add(1)
-	return h.kdf(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-}
-
 // Params returns the parameters new hashes are made with.
 func (h *Hasher) Params() Params { return h.params }
 
 // Concurrency returns the maximum number of hashes running at once.
 func (h *Hasher) Concurrency() int { return cap(h.sem) }
 
-func (h *Hasher) acquire(ctx context.Context) error {
+// derive runs the key derivation in a hashing slot, waiting for one first. Waiting and hashing both
+// happen outside the server's page gate (package admit): hashing has its own limit on the cores it may
+// take, and a sign-in waiting for a slot must not hold a place that a page could use.
+func (h *Hasher) derive(ctx context.Context, password, salt []byte, p Params) (key []byte, err error) {
 	if h.sem == nil {
 		panic("auth: Hasher used without NewHasher")
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	select {
-	case h.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	admit.Outside(ctx, func() {
+		select {
+		case h.sem <- struct{}{}:
+		case <-ctx.Done():
+			err = ctx.Err()
+			return
+		}
+		h.runs.Add(1)
+		key = h.kdf(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+		<-h.sem
+	})
+	return key, err
 }
-
-func (h *Hasher) release() { <-h.sem }
 
 // Hash returns a PHC string for password:
 //
@@ -182,11 +185,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	p := h.params
 	salt := make([]byte, p.SaltLen)
 	rand.Read(salt) // never fails (Go ≥ 1.24 crashes the program instead)
-	if err := h.acquire(ctx); err != nil {
+	key, err := h.derive(ctx, []byte(password), salt, p)
+	if err != nil {
 		return "", err
 	}
-	key := h.derive([]byte(password), salt, p)
-	h.release()
 	return encodePHC(p, salt, key), nil
 }
 
@@ -205,11 +207,10 @@ func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, needsReh
 	if err != nil {
 		return false, false, err
 	}
-	if err := h.acquire(ctx); err != nil {
+	got, err := h.derive(ctx, []byte(password), salt, p)
+	if err != nil {
 		return false, false, err
 	}
-	got := h.derive([]byte(password), salt, p)
-	h.release()
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil
 	}
@@ -225,11 +226,10 @@ func (h *Hasher) DummyVerify(ctx context.Context, password string) error {
 		return ErrTooLong
 	}
 	p := h.params
-	if err := h.acquire(ctx); err != nil {
+	got, err := h.derive(ctx, []byte(password), h.dummySalt, p)
+	if err != nil {
 		return err
 	}
-	got := h.derive([]byte(password), h.dummySalt, p)
-	h.release()
 	_ = subtle.ConstantTimeCompare(got, h.dummyKey)
 	return nil
 }

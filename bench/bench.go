@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"slices"
@@ -20,6 +21,7 @@ import (
 // Result is one scenario's figures.
 type Result struct {
 	Name     string  `json:"name"`
+	Key      string  `json:"key,omitempty"` // the scenario's key as for --only
 	Clients  int     `json:"clients"`
 	Seconds  float64 `json:"seconds"`
 	Requests int     `json:"requests"`
@@ -29,10 +31,20 @@ type Result struct {
 	P95ms    float64 `json:"p95_ms"`
 	P99ms    float64 `json:"p99_ms"`
 	Maxms    float64 `json:"max_ms"`
+	// TailRatio is p99 ÷ p50: how much longer the slowest percent waits than the typical request.
+	TailRatio float64 `json:"p99_over_p50"`
 	// Ratio is RPS divided by the /healthz rate of the same run (0 when not set).
 	Ratio     float64 `json:"ratio_to_healthz,omitempty"`
 	FirstErr  string  `json:"first_error,omitempty"`
 	PacedRate float64 `json:"paced_rate,omitempty"` // requests per second asked for (paced scenarios)
+
+	// Filled in by the caller that knows the server process (zero when it does not, e.g. in-process).
+	ServerCPUms float64 `json:"server_cpu_ms,omitempty"` // user + system CPU time of the server during the scenario
+	// ServerCPUmsPerReq is ServerCPUms ÷ Requests; left out where another scenario ran at the same time.
+	ServerCPUmsPerReq float64  `json:"server_cpu_ms_per_request,omitempty"`
+	LoadCPUms         float64  `json:"load_generator_cpu_ms,omitempty"` // the same for the bench process itself
+	PeakRSSMB         float64  `json:"server_peak_rss_mb,omitempty"`    // the server's VmHWM at the end of the scenario
+	GC                *GCStats `json:"gc,omitempty"`                    // with --gctrace
 }
 
 // Stats turns latencies into a Result.
@@ -45,11 +57,20 @@ func Stats(name string, clients int, elapsed time.Duration, lat []time.Duration,
 	if len(lat) > 0 {
 		r.P50ms, r.P95ms, r.P99ms = ms(Percentile(lat, 50)), ms(Percentile(lat, 95)), ms(Percentile(lat, 99))
 		r.Maxms = ms(lat[len(lat)-1])
+		r.TailRatio = TailRatio(r.P50ms, r.P99ms)
 	}
 	if firstErr != nil {
 		r.FirstErr = firstErr.Error()
 	}
 	return r
+}
+
+// TailRatio is p99 ÷ p50, rounded to two places (0 without a median).
+func TailRatio(p50, p99 float64) float64 {
+	if p50 <= 0 {
+		return 0
+	}
+	return math.Round(100*p99/p50) / 100
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

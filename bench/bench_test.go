@@ -3,6 +3,13 @@ package bench
 import (
 	"context"
 	"errors"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -81,5 +88,118 @@ func TestGenerateSmall(t *testing.T) {
 	}
 	if ds.StaffOnly == 0 || ds.StaffOnly > ds.Items/20 {
 		t.Fatalf("%d staff-only items", ds.StaffOnly)
+	}
+}
+
+func TestTailRatio(t *testing.T) {
+	for _, c := range []struct{ p50, p99, want float64 }{{10, 30, 3}, {14.47, 39.79, 2.75}, {2, 7, 3.5}, {0, 5, 0}} {
+		if got := TailRatio(c.p50, c.p99); got != c.want {
+			t.Errorf("TailRatio(%v, %v) = %v, want %v", c.p50, c.p99, got, c.want)
+		}
+	}
+	// Stats fills it from the exact percentiles: 1..100 ms gives p50 50, p99 99.
+	var lat []time.Duration
+	for i := 100; i >= 1; i-- {
+		lat = append(lat, time.Duration(i)*time.Millisecond)
+	}
+	r := Stats("x", 1, time.Second, lat, 0, nil)
+	if r.P50ms != 50 || r.P95ms != 95 || r.P99ms != 99 || r.TailRatio != 1.98 || r.RPS != 100 {
+		t.Fatalf("stats: %+v", r)
+	}
+}
+
+func TestParseGCTrace(t *testing.T) {
+	log := `time=2026-11-29T12:00:00Z level=INFO msg=request status=200
+gc 14 @0.027s 3%: 0.026+0.23+0.044 ms clock, 0.052+0.019/0.048/0+0.089 ms cpu, 24->24->14 MB, 24 MB goal, 0 MB stacks, 0 MB globals, 2 P
+gc 15 @10.028s 3%: 1.5+0.57+0.25 ms clock, 0.057+0/0.065/0.38+0.004 ms cpu, 128->130->18 MB, 28 MB goal, 0 MB stacks, 0 MB globals, 1 P
+gc 16 @12.029s 2%: 0.025+0.073+0.001 ms clock, 0.051+0/0.055/0.005+0.003 ms cpu, 24->24->0 MB, 36 MB goal, 0 MB stacks, 0 MB globals, 2 P (forced)
+scvg: 0 MB released
+`
+	s := ParseGCTrace(strings.NewReader(log))
+	if s.Count != 3 || s.MaxHeapMB != 128 {
+		t.Fatalf("%+v", s)
+	}
+	if math.Abs(s.MaxPauseMS-1.75) > 1e-9 || math.Abs(s.TotalPauseMS-(0.07+1.75+0.026)) > 1e-9 {
+		t.Fatalf("pauses: %+v", s)
+	}
+	if s := ParseGCTrace(strings.NewReader("no collections here\n")); s != (GCStats{}) {
+		t.Fatalf("empty: %+v", s)
+	}
+}
+
+func TestCapacitySearchSteps(t *testing.T) {
+	// A server that holds p99 < 100 ms up to 347/s: doubling from 50 fails at 400, halving the gap
+	// narrows 200..400 down within the eight tries.
+	fake := func(limit float64) func(float64) Result {
+		return func(rate float64) Result {
+			if rate <= limit {
+				return Result{Requests: 10, P99ms: 20}
+			}
+			return Result{Requests: 10, P99ms: 300}
+		}
+	}
+	best, steps := CapacitySearch(50, 100, 8, fake(347))
+	var rates []float64
+	for _, s := range steps {
+		rates = append(rates, s.Rate)
+	}
+	if want := []float64{50, 100, 200, 400, 300, 350, 325, 338}; !slices.Equal(rates, want) {
+		t.Fatalf("rates tried %v, want %v", rates, want)
+	}
+	if best.Rate != 338 || !best.OK {
+		t.Fatalf("best %+v", best)
+	}
+	// Too fast a start halves until one holds, then narrows upwards.
+	best, steps = CapacitySearch(800, 100, 8, fake(120))
+	if best.Rate < 100 || best.Rate > 120 || steps[0].OK || steps[0].Rate != 800 {
+		t.Fatalf("from above: best %+v after %+v", best, steps)
+	}
+	// Errors fail a step even when fast.
+	best, _ = CapacitySearch(10, 100, 3, func(float64) Result { return Result{Requests: 10, Errors: 1, P99ms: 1} })
+	if best.Rate != 0 {
+		t.Fatalf("errors held: %+v", best)
+	}
+}
+
+// The capacity search against a real HTTP server in this process, one request at a time at 4 ms each
+// (250 per second at most): the rate found lies near or below that (arrivals are random, so a short step
+// may see fewer than its rate), and arrivals do not wait for answers.
+func TestCapacityAgainstFakeServer(t *testing.T) {
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" { // answered in parallel
+			time.Sleep(20 * time.Millisecond)
+			return
+		}
+		mu.Lock()
+		time.Sleep(4 * time.Millisecond)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	c := Client(Transport(64))
+	get := func(path string) Op {
+		return func(ctx context.Context, _ int) error {
+			_, err := Do(ctx, c, http.MethodGet, srv.URL+path, "", http.StatusOK)
+			return err
+		}
+	}
+	// Open loop: 200 arrivals per second of 20 ms requests, far more than one worker could send.
+	r := RunOpen(context.Background(), "open", 200, 400*time.Millisecond, time.Second, 256, 1, func(int, *rand.Rand) Op { return get("/slow") })
+	if r.Requests < 40 || r.Requests > 130 || r.P50ms < 20 || r.Errors != 0 || r.PacedRate != 200 {
+		t.Fatalf("open loop: %+v", r)
+	}
+	seed := uint64(0)
+	best, steps := CapacitySearch(60, 100, 7, func(rate float64) Result {
+		seed++
+		return RunOpen(context.Background(), "queued", rate, 600*time.Millisecond, time.Second, 256, seed, func(int, *rand.Rand) Op { return get("/") })
+	})
+	for _, s := range steps {
+		t.Logf("%4.0f/s: %d answered, p99 %.1f ms, held %v", s.Rate, s.Result.Requests, s.Result.P99ms, s.OK)
+	}
+	if best.Rate < 50 || best.Rate > 330 || best.Result.P99ms >= 100 {
+		t.Fatalf("capacity %+v", best)
+	}
+	if slices.IndexFunc(steps, func(s Step) bool { return !s.OK }) < 0 {
+		t.Fatal("no rate failed: the search never found the limit")
 	}
 }

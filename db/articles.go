@@ -82,7 +82,9 @@ func (d *DB) Articles(ctx context.Context, sc ArticleScope, emergencyOnly bool) 
 	if emergencyOnly {
 		w += ` AND a.emergency = 1`
 	}
-	rows, err := d.R.QueryContext(ctx, `SELECT `+articleCols+` FROM articles a WHERE 1`+w+
+	// A few fixed texts (the scope's and emergencyOnly's variants): prepared, as the organisation's home
+	// page asks for its emergency procedures on every view.
+	rows, err := d.query(ctx, `SELECT `+articleCols+` FROM articles a WHERE 1`+w+
 		` ORDER BY a.folder COLLATE NOCASE, a.title COLLATE NOCASE, a.id`, args...)
 	if err != nil {
 		return nil, err
@@ -141,6 +143,11 @@ func (d *DB) ArticleCreate(ctx context.Context, orgID int64, ch ArticleChange, b
 		if err := articleRevision(ctx, tx, id, now, by); err != nil {
 			return err
 		}
+		if orgID != 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO article_fts(rowid, title, body, org) VALUES (?, ?, ?, ?)`, id, ch.Title, ch.Body, ftsOrg(orgID)); err != nil {
+				return err
+			}
+		}
 		if hook != nil {
 			return hook(tx, id)
 		}
@@ -181,6 +188,10 @@ func (d *DB) ArticleUpdate(ctx context.Context, sc ArticleScope, id int64, ch Ar
 		if err := articleRevision(ctx, tx, id, now, by); err != nil {
 			return err
 		}
+		// Templates have no row in the index: this changes nothing for them.
+		if _, err := tx.ExecContext(ctx, `UPDATE article_fts SET title = ?, body = ? WHERE rowid = ?`, ch.Title, ch.Body, id); err != nil {
+			return err
+		}
 		if hook != nil {
 			return hook(tx)
 		}
@@ -204,6 +215,34 @@ func (d *DB) ArticleDelete(ctx context.Context, sc ArticleScope, id int64, hook 
 		}
 		return nil
 	})
+}
+
+// ArticleRestore brings back a document of the scope's organisation deleted at or after notBefore (the
+// undo window); its links and files come back with it. hook runs in the transaction (audit).
+func (d *DB) ArticleRestore(ctx context.Context, sc ArticleScope, id int64, notBefore time.Time, hook func(*sql.Tx, *Article) error) (*Article, error) {
+	var a *Article
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		org := any(sc.OrgID)
+		if sc.OrgID == 0 {
+			org = nil
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE articles SET deleted_at = NULL WHERE id = ? AND deleted_at >= ? AND org_id IS ?`,
+			id, notBefore.Unix(), org)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if a, err = scanArticle(tx.QueryRowContext(ctx, `SELECT `+articleCols+` FROM articles a WHERE a.id = ?`, id)); err != nil {
+			return err
+		}
+		if hook != nil {
+			return hook(tx, a)
+		}
+		return nil
+	})
+	return a, err
 }
 
 // ArticleRevision is one saved state of a document.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -31,6 +32,33 @@ type Attachment struct {
 	HasThumb    bool
 	CreatedAt   time.Time
 	CreatedBy   string
+	OnArticle   bool // a file on a document (ItemID is then the document's id)
+}
+
+// FileOwner is what a file hangs on: an item, or a document (OnArticle).
+type FileOwner struct {
+	OnArticle bool
+	ID        int64
+}
+
+// OnItem is the owner of an item's files.
+func OnItem(id int64) FileOwner { return FileOwner{ID: id} }
+
+// OnArticle is the owner of a document's files.
+func OnArticle(id int64) FileOwner { return FileOwner{OnArticle: true, ID: id} }
+
+// articleFiles turns a statement on items' files into the same statement on documents' files: the two
+// schemas are the same but for their names (0032_article_attachments.sql), and a document has the
+// org_id, staff_only and deleted_at columns the statements read of an item.
+var articleFiles = strings.NewReplacer("doc_attachment_chunks", "article_attachment_chunks", "doc_attachment_thumbs", "article_attachment_thumbs",
+	"doc_attachments", "article_attachments", "doc_items", "articles", "item_id", "article_id")
+
+// fq is a statement for the files of the owner's kind.
+func fq(onArticle bool, q string) string {
+	if onArticle {
+		return articleFiles.Replace(q)
+	}
+	return q
 }
 
 // chunkAEAD is the cipher of attachment chunks: AES-256-GCM under a key of its own (HKDF purpose), so
@@ -46,12 +74,12 @@ func (s *Sealer) chunkAEAD() (cipher.AEAD, error) {
 // chunkAD binds a chunk to its attachment, its position and whether it is the last: a chunk moved to
 // another file or position does not open, and a file cut after any chunk but its last has no chunk that
 // opens as final (truncation), while chunks appended after the final one are refused.
-func chunkAD(attID int64, n int, final bool) []byte {
+func chunkAD(onArticle bool, attID int64, n int, final bool) []byte {
 	f := "0"
 	if final {
 		f = "1"
 	}
-	return []byte("doc_attachment_chunks\x00" + strconv.FormatInt(attID, 10) + "\x00" + strconv.Itoa(n) + "\x00" + f)
+	return []byte(fq(onArticle, "doc_attachment_chunks") + "\x00" + strconv.FormatInt(attID, 10) + "\x00" + strconv.Itoa(n) + "\x00" + f)
 }
 
 // staleUpload is how long an unfinished upload (the process stopped during it) is left before it is
@@ -60,7 +88,8 @@ const staleUpload = time.Hour
 
 // AttachmentUpload is a file to store on an item.
 type AttachmentUpload struct {
-	ItemID    int64
+	ItemID    int64 // the item's, or with OnArticle the document's id
+	OnArticle bool
 	Name      string
 	StaffOnly bool
 	Max       int64 // bytes; larger files are refused with ErrTooLarge
@@ -107,16 +136,21 @@ func (d *DB) AttachmentStore(ctx context.Context, s *Sealer, sc DocScope, up Att
 		return nil, err
 	}
 	now := d.Now()
-	a := &Attachment{OrgID: sc.OrgID, ItemID: up.ItemID, Name: up.Name, ContentType: ct, StaffOnly: up.StaffOnly, CreatedAt: now, CreatedBy: by.Name}
+	a := &Attachment{OrgID: sc.OrgID, ItemID: up.ItemID, Name: up.Name, ContentType: ct, StaffOnly: up.StaffOnly, CreatedAt: now, CreatedBy: by.Name,
+		OnArticle: up.OnArticle}
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM doc_attachments WHERE complete = 0 AND created_at < ?`, now.Add(-staleUpload).Unix()); err != nil {
+		if _, err := tx.ExecContext(ctx, fq(a.OnArticle, `DELETE FROM doc_attachments WHERE complete = 0 AND created_at < ?`), now.Add(-staleUpload).Unix()); err != nil {
 			return err
 		}
-		if _, _, _, err := liveInScope(ctx, tx, sc, up.ItemID); err != nil {
+		if up.OnArticle {
+			if _, _, err := articleInScope(ctx, tx, sc, up.ItemID); err != nil {
+				return err
+			}
+		} else if _, _, _, err := liveInScope(ctx, tx, sc, up.ItemID); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO doc_attachments(org_id, item_id, name, content_type, staff_only, created_at, created_by_name)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, sc.OrgID, up.ItemID, up.Name, ct, up.StaffOnly, now.Unix(), by.Name).Scan(&a.ID)
+		return tx.QueryRowContext(ctx, fq(a.OnArticle, `INSERT INTO doc_attachments(org_id, item_id, name, content_type, staff_only, created_at, created_by_name)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), sc.OrgID, up.ItemID, up.Name, ct, up.StaffOnly, now.Unix(), by.Name).Scan(&a.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -147,8 +181,8 @@ func (d *DB) AttachmentStore(ctx context.Context, s *Sealer, sc DocScope, up Att
 		if _, err := io.ReadFull(rand.Reader, sealed[1:]); err != nil {
 			return nil, err
 		}
-		sealed = aead.Seal(sealed, sealed[1:1+aead.NonceSize()], cur, chunkAD(a.ID, i, final))
-		if _, err := d.W.ExecContext(ctx, `INSERT INTO doc_attachment_chunks(attachment_id, n, sealed) VALUES (?, ?, ?)`, a.ID, i, sealed); err != nil {
+		sealed = aead.Seal(sealed, sealed[1:1+aead.NonceSize()], cur, chunkAD(a.OnArticle, a.ID, i, final))
+		if _, err := d.W.ExecContext(ctx, fq(a.OnArticle, `INSERT INTO doc_attachment_chunks(attachment_id, n, sealed) VALUES (?, ?, ?)`), a.ID, i, sealed); err != nil {
 			return nil, err
 		}
 		if final {
@@ -164,7 +198,7 @@ func (d *DB) AttachmentStore(ctx context.Context, s *Sealer, sc DocScope, up Att
 func (d *DB) AttachmentFinish(ctx context.Context, a *Attachment, staffOnly bool, hook func(*sql.Tx, *Attachment) error) error {
 	a.StaffOnly = staffOnly
 	return d.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE doc_attachments SET complete = 1, size = ?, staff_only = ? WHERE id = ? AND complete = 0`,
+		res, err := tx.ExecContext(ctx, fq(a.OnArticle, `UPDATE doc_attachments SET complete = 1, size = ?, staff_only = ? WHERE id = ? AND complete = 0`),
 			a.Size, staffOnly, a.ID)
 		if err != nil {
 			return err
@@ -184,7 +218,7 @@ func (d *DB) AttachmentAbandon(a *Attachment) { d.abandon(context.Background(), 
 
 // abandon removes an unfinished file, also when the request's context is gone.
 func (d *DB) abandon(ctx context.Context, a *Attachment) {
-	_, _ = d.W.ExecContext(context.WithoutCancel(ctx), `DELETE FROM doc_attachments WHERE id = ? AND complete = 0`, a.ID)
+	_, _ = d.W.ExecContext(context.WithoutCancel(ctx), fq(a.OnArticle, `DELETE FROM doc_attachments WHERE id = ? AND complete = 0`), a.ID)
 }
 
 const attCols = `a.id, a.org_id, a.item_id, a.name, a.content_type, a.size, a.staff_only, a.created_at, a.created_by_name,
@@ -210,7 +244,12 @@ const attScope = ` FROM doc_attachments a JOIN doc_items i ON i.id = a.item_id
 
 // Attachments lists the files of a live item of the scope, by name.
 func (d *DB) Attachments(ctx context.Context, sc DocScope, itemID int64) ([]*Attachment, error) {
-	rows, err := d.query(ctx, `SELECT `+attCols+attScope+` ORDER BY a.name COLLATE NOCASE, a.id`, itemID, sc.OrgID, sc.StaffView)
+	return d.Files(ctx, sc, OnItem(itemID))
+}
+
+// Files lists the files of a live item or document of the scope, by name.
+func (d *DB) Files(ctx context.Context, sc DocScope, o FileOwner) ([]*Attachment, error) {
+	rows, err := d.query(ctx, fq(o.OnArticle, `SELECT `+attCols+attScope+` ORDER BY a.name COLLATE NOCASE, a.id`), o.ID, sc.OrgID, sc.StaffView)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +260,7 @@ func (d *DB) Attachments(ctx context.Context, sc DocScope, itemID int64) ([]*Att
 		if err != nil {
 			return nil, err
 		}
+		a.OnArticle = o.OnArticle
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -228,7 +268,17 @@ func (d *DB) Attachments(ctx context.Context, sc DocScope, itemID int64) ([]*Att
 
 // AttachmentGet loads one file of a live item of the scope (ErrNotFound for files the scope does not see).
 func (d *DB) AttachmentGet(ctx context.Context, sc DocScope, itemID, attID int64) (*Attachment, error) {
-	return scanAttachment(d.queryRow(ctx, `SELECT `+attCols+attScope+` AND a.id = ?4`, itemID, sc.OrgID, sc.StaffView, attID))
+	return d.FileGet(ctx, sc, OnItem(itemID), attID)
+}
+
+// FileGet loads one file of a live item or document of the scope (ErrNotFound for files the scope does
+// not see).
+func (d *DB) FileGet(ctx context.Context, sc DocScope, o FileOwner, attID int64) (*Attachment, error) {
+	a, err := scanAttachment(d.queryRow(ctx, fq(o.OnArticle, `SELECT `+attCols+attScope+` AND a.id = ?4`), o.ID, sc.OrgID, sc.StaffView, attID))
+	if err == nil {
+		a.OnArticle = o.OnArticle
+	}
+	return a, err
 }
 
 // AttachmentWrite writes a file's content to w, opening one chunk at a time (each read on its own, so no
@@ -246,7 +296,7 @@ func (d *DB) AttachmentWrite(ctx context.Context, s *Sealer, a *Attachment, w io
 	var sealed []byte
 	for i := 0; ; i++ {
 		sealed = sealed[:0]
-		err := d.queryRow(ctx, `SELECT sealed FROM doc_attachment_chunks WHERE attachment_id = ? AND n = ?`, a.ID, i).Scan(&sealed)
+		err := d.queryRow(ctx, fq(a.OnArticle, `SELECT sealed FROM doc_attachment_chunks WHERE attachment_id = ? AND n = ?`), a.ID, i).Scan(&sealed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrSealBroken // cut short: no chunk opened as the last one
 		}
@@ -257,9 +307,9 @@ func (d *DB) AttachmentWrite(ctx context.Context, s *Sealer, a *Attachment, w io
 			return ErrSealBroken
 		}
 		final := false
-		pt, err := aead.Open(buf[:0], sealed[1:1+ns], sealed[1+ns:], chunkAD(a.ID, i, false))
+		pt, err := aead.Open(buf[:0], sealed[1:1+ns], sealed[1+ns:], chunkAD(a.OnArticle, a.ID, i, false))
 		if err != nil {
-			if pt, err = aead.Open(buf[:0], sealed[1:1+ns], sealed[1+ns:], chunkAD(a.ID, i, true)); err != nil {
+			if pt, err = aead.Open(buf[:0], sealed[1:1+ns], sealed[1+ns:], chunkAD(a.OnArticle, a.ID, i, true)); err != nil {
 				return ErrSealBroken
 			}
 			final = true
@@ -270,7 +320,7 @@ func (d *DB) AttachmentWrite(ctx context.Context, s *Sealer, a *Attachment, w io
 		}
 		if final {
 			var extra int
-			if err := d.queryRow(ctx, `SELECT count(*) FROM doc_attachment_chunks WHERE attachment_id = ? AND n > ?`, a.ID, i).Scan(&extra); err != nil {
+			if err := d.queryRow(ctx, fq(a.OnArticle, `SELECT count(*) FROM doc_attachment_chunks WHERE attachment_id = ? AND n > ?`), a.ID, i).Scan(&extra); err != nil {
 				return err
 			}
 			if extra > 0 || written != a.Size {
@@ -288,39 +338,56 @@ func (d *DB) AttachmentWrite(ctx context.Context, s *Sealer, a *Attachment, w io
 
 // AttachmentSetThumb stores a picture's preview (a re-encoded PNG), sealed to the attachment.
 func (d *DB) AttachmentSetThumb(ctx context.Context, s *Sealer, attID int64, png []byte) error {
-	sealed, err := s.Seal("doc_attachment_thumbs", "png", attID, png)
+	return d.FileSetThumb(ctx, s, &Attachment{ID: attID}, png)
+}
+
+// FileSetThumb stores a picture's preview (a re-encoded PNG), sealed to the file.
+func (d *DB) FileSetThumb(ctx context.Context, s *Sealer, a *Attachment, png []byte) error {
+	sealed, err := s.Seal(fq(a.OnArticle, "doc_attachment_thumbs"), "png", a.ID, png)
 	if err != nil {
 		return err
 	}
-	_, err = d.W.ExecContext(ctx, `INSERT INTO doc_attachment_thumbs(attachment_id, sealed) VALUES (?, ?)
-		ON CONFLICT(attachment_id) DO UPDATE SET sealed = excluded.sealed`, attID, sealed)
+	_, err = d.W.ExecContext(ctx, fq(a.OnArticle, `INSERT INTO doc_attachment_thumbs(attachment_id, sealed) VALUES (?, ?)
+		ON CONFLICT(attachment_id) DO UPDATE SET sealed = excluded.sealed`), a.ID, sealed)
 	return err
 }
 
 // AttachmentThumb opens the preview of a file the scope sees.
 func (d *DB) AttachmentThumb(ctx context.Context, s *Sealer, sc DocScope, itemID, attID int64) ([]byte, error) {
+	return d.FileThumb(ctx, s, sc, OnItem(itemID), attID)
+}
+
+// FileThumb opens the preview of a file of an item or document the scope sees.
+func (d *DB) FileThumb(ctx context.Context, s *Sealer, sc DocScope, o FileOwner, attID int64) ([]byte, error) {
 	var sealed []byte
-	err := d.queryRow(ctx, `SELECT t.sealed FROM doc_attachment_thumbs t WHERE t.attachment_id = ?4
-		AND EXISTS (SELECT 1`+attScope+` AND a.id = ?4)`, itemID, sc.OrgID, sc.StaffView, attID).Scan(&sealed)
+	err := d.queryRow(ctx, fq(o.OnArticle, `SELECT t.sealed FROM doc_attachment_thumbs t WHERE t.attachment_id = ?4
+		AND EXISTS (SELECT 1`+attScope+` AND a.id = ?4)`), o.ID, sc.OrgID, sc.StaffView, attID).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.Open("doc_attachment_thumbs", "png", attID, sealed)
+	return s.Open(fq(o.OnArticle, "doc_attachment_thumbs"), "png", attID, sealed)
 }
 
 // AttachmentSetStaffOnly hides a file from customers or shows it again; hook runs in the transaction.
 func (d *DB) AttachmentSetStaffOnly(ctx context.Context, sc DocScope, itemID, attID int64, staffOnly bool, hook func(*sql.Tx, *Attachment) error) error {
+	return d.FileSetStaffOnly(ctx, sc, OnItem(itemID), attID, staffOnly, hook)
+}
+
+// FileSetStaffOnly hides a file of an item or document from customers or shows it again; hook runs in
+// the transaction.
+func (d *DB) FileSetStaffOnly(ctx context.Context, sc DocScope, o FileOwner, attID int64, staffOnly bool, hook func(*sql.Tx, *Attachment) error) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
-		a, err := scanAttachment(tx.QueryRowContext(ctx, `UPDATE doc_attachments SET staff_only = ?5
+		a, err := scanAttachment(tx.QueryRowContext(ctx, fq(o.OnArticle, `UPDATE doc_attachments SET staff_only = ?5
 			WHERE id = ?4 AND ?3 AND EXISTS (SELECT 1`+attScope+` AND a.id = ?4)
-			RETURNING id, org_id, item_id, name, content_type, size, staff_only, created_at, created_by_name, 0`,
-			itemID, sc.OrgID, sc.StaffView, attID, staffOnly))
+			RETURNING id, org_id, item_id, name, content_type, size, staff_only, created_at, created_by_name, 0`),
+			o.ID, sc.OrgID, sc.StaffView, attID, staffOnly))
 		if err != nil {
 			return err
 		}
+		a.OnArticle = o.OnArticle
 		if hook != nil {
 			return hook(tx, a)
 		}
@@ -330,12 +397,18 @@ func (d *DB) AttachmentSetStaffOnly(ctx context.Context, sc DocScope, itemID, at
 
 // AttachmentDelete removes a file with its chunks for good (files are large; the audit entry remains).
 func (d *DB) AttachmentDelete(ctx context.Context, sc DocScope, itemID, attID int64, hook func(*sql.Tx, *Attachment) error) error {
+	return d.FileDelete(ctx, sc, OnItem(itemID), attID, hook)
+}
+
+// FileDelete removes a file of an item or document with its chunks for good.
+func (d *DB) FileDelete(ctx context.Context, sc DocScope, o FileOwner, attID int64, hook func(*sql.Tx, *Attachment) error) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
-		a, err := scanAttachment(tx.QueryRowContext(ctx, `SELECT `+attCols+attScope+` AND a.id = ?4`, itemID, sc.OrgID, sc.StaffView, attID))
+		a, err := scanAttachment(tx.QueryRowContext(ctx, fq(o.OnArticle, `SELECT `+attCols+attScope+` AND a.id = ?4`), o.ID, sc.OrgID, sc.StaffView, attID))
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM doc_attachments WHERE id = ?`, a.ID); err != nil {
+		a.OnArticle = o.OnArticle
+		if _, err := tx.ExecContext(ctx, fq(o.OnArticle, `DELETE FROM doc_attachments WHERE id = ?`), a.ID); err != nil {
 			return err
 		}
 		if hook != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -56,28 +57,103 @@ func (d *DB) Audit(ctx context.Context, x execer, e AuditEntry) error {
 // same person has one of the same action, item and field within the window; it reports whether it wrote.
 // Check and insert are one statement on the single writer connection, so parallel requests leave one
 // entry. e.Target must start with "<item id>:" (see RecentReveal).
+//
+// It returns once the entry is on disk, like any commit. Entries of requests arriving together are
+// committed together (auditBatch): one transaction and one sync for all of them, instead of one each
+// queued on the writer, which under load made detail pages and reveals wait for dozens of syncs.
 func (d *DB) AuditOnce(ctx context.Context, e AuditEntry, itemID int64, window time.Duration) (bool, error) {
 	if e.At.IsZero() {
 		e.At = d.Now()
 	}
-	if len(e.UserAgent) > 300 {
-		e.UserAgent = e.UserAgent[:300]
+	r := &onceReq{e: e, itemID: itemID, window: window, wake: make(chan struct{})}
+	d.auditOnce.mu.Lock()
+	d.auditOnce.pending = append(d.auditOnce.pending, r)
+	lead := !d.auditOnce.busy
+	d.auditOnce.busy = true
+	d.auditOnce.mu.Unlock()
+	if !lead {
+		<-r.wake
+		if !r.lead {
+			return r.wrote, r.err
+		}
 	}
-	var org any
-	if e.OrgID != 0 {
-		org = e.OrgID
+	// This request leads: commit what is pending (its own entry among it), then hand the lead to the
+	// first request that arrived meanwhile, so no request commits batches for others for long.
+	d.auditOnce.mu.Lock()
+	batch := d.auditOnce.pending
+	d.auditOnce.pending = nil
+	d.auditOnce.mu.Unlock()
+	d.commitOnce(context.WithoutCancel(ctx), batch)
+	for _, o := range batch {
+		if o != r {
+			close(o.wake)
+		}
 	}
-	prefix := strconv.FormatInt(itemID, 10)
-	res, err := d.W.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, field, ip, user_agent, staff_only)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM audit WHERE actor_id = ? AND action = ?
-		AND target >= ? AND target < ? AND at > ? AND field = ?)`,
-		e.At.Unix(), e.ActorID, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly,
-		e.ActorID, e.Action, prefix+":", prefix+";", e.At.Add(-window).Unix(), e.Field)
-	if err != nil {
-		return false, err
+	d.auditOnce.mu.Lock()
+	if len(d.auditOnce.pending) > 0 {
+		next := d.auditOnce.pending[0]
+		next.lead = true
+		close(next.wake)
+	} else {
+		d.auditOnce.busy = false
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	d.auditOnce.mu.Unlock()
+	return r.wrote, r.err
+}
+
+// auditBatch is the group commit of AuditOnce: the requests waiting, and whether one of them is leading.
+type auditBatch struct {
+	mu      sync.Mutex
+	pending []*onceReq
+	busy    bool
+}
+
+type onceReq struct {
+	e      AuditEntry
+	itemID int64
+	window time.Duration
+	wake   chan struct{} // closed when the result is in, or when this request is to lead
+	lead   bool
+	wrote  bool
+	err    error
+}
+
+// commitOnce writes a batch in one transaction. Within it the entries are checked and inserted in
+// arrival order, so two requests of the same person, item and field in one batch still leave one entry.
+// If the transaction fails, every request of the batch gets the error (nothing of it was written).
+func (d *DB) commitOnce(ctx context.Context, batch []*onceReq) {
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, o := range batch {
+			e := o.e
+			if len(e.UserAgent) > 300 {
+				e.UserAgent = e.UserAgent[:300]
+			}
+			var org any
+			if e.OrgID != 0 {
+				org = e.OrgID
+			}
+			prefix := strconv.FormatInt(o.itemID, 10)
+			res, err := tx.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, field, ip, user_agent, staff_only)
+				SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM audit WHERE actor_id = ? AND action = ?
+				AND target >= ? AND target < ? AND at > ? AND field = ?)`,
+				e.At.Unix(), e.ActorID, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly,
+				e.ActorID, e.Action, prefix+":", prefix+";", e.At.Add(-o.window).Unix(), e.Field)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			o.wrote = n == 1
+		}
+		return nil
+	})
+	for _, o := range batch {
+		if err != nil {
+			o.wrote, o.err = false, err
+		}
+	}
 }
 
 // AuditFilter narrows the audit list.

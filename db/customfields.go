@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,13 +20,14 @@ type CustomField struct {
 	InList    bool
 	Expiry    bool
 	Position  int
+	Version   int // raised by every change; an update names the version its editor saw
 	CreatedAt time.Time
 }
 
 // CustomFields lists the live custom fields of every area in their order. It is read on every
 // documentation page, hence the prepared statement.
 func (d *DB) CustomFields(ctx context.Context) ([]CustomField, error) {
-	rows, err := d.query(ctx, `SELECT id, area, label, kind, options, in_list, expiry, position, created_at FROM custom_fields
+	rows, err := d.query(ctx, `SELECT id, area, label, kind, options, in_list, expiry, position, version, created_at FROM custom_fields
 		WHERE deleted_at IS NULL ORDER BY area, position, id`)
 	if err != nil {
 		return nil, err
@@ -35,7 +38,7 @@ func (d *DB) CustomFields(ctx context.Context) ([]CustomField, error) {
 		var f CustomField
 		var opts string
 		var created int64
-		if err := rows.Scan(&f.ID, &f.Area, &f.Label, &f.Kind, &opts, &f.InList, &f.Expiry, &f.Position, &created); err != nil {
+		if err := rows.Scan(&f.ID, &f.Area, &f.Label, &f.Kind, &opts, &f.InList, &f.Expiry, &f.Position, &f.Version, &created); err != nil {
 			return nil, err
 		}
 		if opts != "" {
@@ -71,12 +74,24 @@ func (d *DB) CustomFieldCreate(ctx context.Context, f CustomField, hook func(*sq
 	return id, err
 }
 
+// ErrOptionInUse: a choice list change would drop a choice that live entries hold. The edit form offers
+// only the listed choices, so the next save of each such entry — by anyone, about anything — would erase
+// its value without a word.
+var ErrOptionInUse = errors.New("choice in use")
+
 // CustomFieldUpdate changes a field's label, options and where it shows; its area and kind stay (stored
-// values were validated and sealed as that kind).
+// values were validated and sealed as that kind). A choice list keeps every choice a live entry holds
+// (ErrOptionInUse), checked in the transaction of the change. f.Version is the version the editor saw:
+// ErrConflict when another administrator saved meanwhile.
 func (d *DB) CustomFieldUpdate(ctx context.Context, f CustomField, hook func(*sql.Tx) error) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE custom_fields SET label = ?, options = ?, in_list = ?, expiry = ?
-			WHERE id = ? AND deleted_at IS NULL`, f.Label, strings.Join(f.Options, "\n"), f.InList, f.Expiry, f.ID)
+		if f.Kind == "choice" {
+			if err := optionsCover(ctx, tx, f); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE custom_fields SET label = ?, options = ?, in_list = ?, expiry = ?, version = version + 1
+			WHERE id = ? AND version = ? AND deleted_at IS NULL`, f.Label, strings.Join(f.Options, "\n"), f.InList, f.Expiry, f.ID, f.Version)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
 				return ErrLabelTaken
@@ -84,6 +99,10 @@ func (d *DB) CustomFieldUpdate(ctx context.Context, f CustomField, hook func(*sq
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			var live bool
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM custom_fields WHERE id = ? AND deleted_at IS NULL`, f.ID).Scan(&live); err == nil {
+				return ErrConflict
+			}
 			return ErrNotFound
 		}
 		if hook != nil {
@@ -91,6 +110,27 @@ func (d *DB) CustomFieldUpdate(ctx context.Context, f CustomField, hook func(*sq
 		}
 		return nil
 	})
+}
+
+// optionsCover checks that the choices of f include every value its live entries hold.
+func optionsCover(ctx context.Context, tx *sql.Tx, f CustomField) error {
+	path := "$.cf_" + strconv.FormatInt(f.ID, 10)
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT json_extract(fields, ?) FROM doc_items
+		WHERE area = ? AND deleted_at IS NULL AND COALESCE(json_extract(fields, ?), '') != ''`, path, f.Area, path)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		if !slices.Contains(f.Options, v) {
+			return ErrOptionInUse
+		}
+	}
+	return rows.Err()
 }
 
 // CustomFieldDelete hides a field: pages, lists and exports no longer show it. Its values stay in each

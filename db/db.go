@@ -27,14 +27,15 @@ var (
 // writer at a time anyway; giving it a single connection turns lock contention (SQLITE_BUSY) into an ordinary
 // wait in database/sql's pool, while readers in WAL mode never block and are never blocked.
 type DB struct {
-	W    *sql.DB // the only connection that writes; transactions start with BEGIN IMMEDIATE
+	W    *Writer // the only connection that writes; transactions start with BEGIN IMMEDIATE (writer.go)
 	R    *sql.DB // read-only connections
 	Path string
 	Now  func() time.Time
 
-	gens  gens                       // generations of cached data (gens.go)
-	terms atomic.Pointer[termsCache] // the current terms, while their generation holds
-	stmts stmts                      // prepared statements of the hot reads (stmts.go)
+	gens      gens                       // generations of cached data (gens.go)
+	terms     atomic.Pointer[termsCache] // the current terms, while their generation holds
+	stmts     stmts                      // prepared statements of the hot reads (stmts.go)
+	auditOnce auditBatch                 // the group commit of AuditOnce (audit.go)
 }
 
 // dsn builds the connection string. modernc applies pragmas per connection, so they must be in the DSN for
@@ -95,7 +96,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	}
 	// The file may be new: make sure only the service user can read it.
 	_ = os.Chmod(path, 0o600)
-	d := &DB{W: w, Path: path, Now: time.Now}
+	d := &DB{W: &Writer{DB: w}, Path: path, Now: time.Now}
 	if err := d.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -105,7 +106,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	n := max(2, runtime.NumCPU())
+	// As many readers as the server's page gate lets requests run at once (two per core, handlers/admit.go),
+	// so that an admitted request does not wait for a connection.
+	n := max(4, 2*runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
@@ -135,5 +138,5 @@ func (d *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return d.W.commit(ctx, tx)
 }

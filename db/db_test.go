@@ -115,119 +115,6 @@ func TestTxRollsBackOnError(t *testing.T) {
 	}
 }
 
-func TestKeyFileCreatedOnceWith0600(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "secret.key")
-	k1, err := LoadOrCreateKey(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := os.Stat(path)
-	if st.Mode().Perm() != 0o600 || len(k1) != KeySize {
-		t.Fatalf("mode %v len %d", st.Mode().Perm(), len(k1))
-	}
-	k2, err := LoadOrCreateKey(path)
-	if err != nil || !bytes.Equal(k1, k2) {
-		t.Fatal("key changed on second load")
-	}
-	os.WriteFile(path, []byte("short"), 0o600)
-	if _, err := LoadOrCreateKey(path); err == nil {
-		t.Fatal("accepted a short key file")
-	}
-}
-
-func TestSealBindsToRowAndDetectsTampering(t *testing.T) {
-	key := bytes.Repeat([]byte{7}, KeySize)
-	s, err := NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret := []byte("WLAN-Schlüssel: Korrekt-Pferd-Batterie")
-	c1, err := s.Seal("wireless", "key", 42, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c2, _ := s.Seal("wireless", "key", 42, secret)
-	if bytes.Equal(c1, c2) {
-		t.Fatal("same ciphertext twice: nonce not random")
-	}
-	if bytes.Contains(c1, secret) || c1[0] != keyID {
-		t.Fatal("plaintext visible or key id missing")
-	}
-	pt, err := s.Open("wireless", "key", 42, c1)
-	if err != nil || !bytes.Equal(pt, secret) {
-		t.Fatalf("open: %v", err)
-	}
-	for name, open := range map[string]func() ([]byte, error){
-		"other row":    func() ([]byte, error) { return s.Open("wireless", "key", 43, c1) },
-		"other column": func() ([]byte, error) { return s.Open("wireless", "notes", 42, c1) },
-		"other table":  func() ([]byte, error) { return s.Open("vpn", "key", 42, c1) },
-		"flipped byte": func() ([]byte, error) {
-			c := bytes.Clone(c1)
-			c[len(c)/2] ^= 1
-			return s.Open("wireless", "key", 42, c)
-		},
-		"truncated": func() ([]byte, error) { return s.Open("wireless", "key", 42, c1[:10]) },
-		"other key": func() ([]byte, error) {
-			s2, _ := NewSealer(bytes.Repeat([]byte{8}, KeySize))
-			return s2.Open("wireless", "key", 42, c1)
-		},
-	} {
-		pt, err := open()
-		if !errors.Is(err, ErrSealBroken) || pt != nil {
-			t.Errorf("%s: %q %v", name, pt, err)
-		}
-	}
-	if bytes.Equal(s.PurposeKey("a"), s.PurposeKey("b")) || len(s.PurposeKey("a")) != 32 {
-		t.Fatal("purpose keys not independent")
-	}
-}
-
-func TestBackupUnderConcurrentWrites(t *testing.T) {
-	d := openTemp(t)
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := d.SetSetting(ctx, "n", string(rune('a'+i%26))); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
-	out := filepath.Join(t.TempDir(), "backup.db")
-	err := Backup(ctx, d.Path, out)
-	close(stop)
-	wg.Wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := IntegrityCheck(ctx, out); err != nil {
-		t.Fatal(err)
-	}
-	st, _ := os.Stat(out)
-	if st.Mode().Perm() != 0o600 {
-		t.Fatalf("backup mode %v", st.Mode().Perm())
-	}
-	// A damaged file fails the check.
-	bad := filepath.Join(t.TempDir(), "bad.db")
-	b, _ := os.ReadFile(out)
-	for i := 100; i < len(b) && i < 4096; i++ {
-		b[i] = 0xff
-	}
-	os.WriteFile(bad, b, 0o600)
-	if err := IntegrityCheck(ctx, bad); err == nil {
-		t.Fatal("damaged database passed integrity_check")
-	}
-}
-
 func TestMigrationNumberedBelowTheNewestIsStillApplied(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "portier.db")
 	ctx := context.Background()
@@ -252,4 +139,69 @@ func TestMigrationNumberedBelowTheNewestIsStillApplied(t *testing.T) {
 	if err := d.R.QueryRow(`SELECT count(*) FROM pragma_table_info('audit') WHERE name = 'staff_only'`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("gap migration not applied: %d %v", n, err)
 	}
+}
+
+// newUser makes a person without a password.
+func newUser(t *testing.T, d *DB, email string) int64 {
+	t.Helper()
+	var id int64
+	if err := d.Tx(context.Background(), func(tx *sql.Tx) (err error) {
+		id, _, err = EnsureUser(context.Background(), tx, d.Now(), email, "", "de")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func testSealer(t *testing.T) *Sealer {
+	t.Helper()
+	s, err := NewSealer(bytes.Repeat([]byte{5}, KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// notInFiles fails when secret is in the database's files in the clear (the main file after a checkpoint,
+// and the write-ahead log).
+func notInFiles(t *testing.T, d *DB, secret string) {
+	t.Helper()
+	if _, err := d.W.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{d.Path, d.Path + "-wal"} {
+		raw, _ := os.ReadFile(p)
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Fatalf("%s holds %q in the clear", filepath.Base(p), secret)
+		}
+	}
+}
+
+// race runs fn n times at once and returns how many calls reported success.
+func race(t *testing.T, n int, fn func(i int) (bool, error)) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			ok, err := fn(i)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	return won
 }

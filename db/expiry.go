@@ -255,6 +255,31 @@ func (d *DB) DueExpiryDigests(ctx context.Context, since time.Time) ([]ExpiryDig
 	return out, rows.Err()
 }
 
+// ExpiryDigestReach keeps the recipients the organisation's digest may still reach, in order: an address
+// that belongs to no account (a shared office mailbox the organisation named), or to an enabled account of
+// MSP staff or of a member of the organisation. A person who was disabled, or whose account belongs to
+// another organisation only, gets nothing — whoever typed their address, and however long ago. Asked in
+// the transaction that claims the digest, so the answer is the one at sending time.
+func ExpiryDigestReach(ctx context.Context, tx *sql.Tx, orgID int64, addrs []string) ([]string, error) {
+	var out []string
+	for _, a := range addrs {
+		var ok bool
+		err := tx.QueryRowContext(ctx, `SELECT u.disabled_at IS NULL AND (u.staff_role IS NOT NULL AND u.staff_role != ''
+			OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.org_id = ?)) FROM users u WHERE u.email = ?`,
+			orgID, NormalizeEmail(a)).Scan(&ok)
+		if errors.Is(err, sql.ErrNoRows) {
+			ok, err = true, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
 // ClaimExpiryDigest marks the organisation's digest as sent now, if it was still last sent at
 // dg.LastSent, and runs send (which queues the mails) in the same transaction. The conditional UPDATE's
 // row count decides: two schedulers (or a restart mid-run) send one digest, not two. It reports whether

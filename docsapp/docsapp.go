@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"portier/admit"
 	"portier/db"
 	"portier/docs"
 	"portier/i18n"
@@ -74,9 +75,17 @@ func (v *Viewer) CanImport() bool { return v.Staff }
 // CanSeeHistory: earlier versions, with their secrets, are for MSP staff only.
 func (v *Viewer) CanSeeHistory() bool { return v.Staff }
 
+// orgID is the route's organisation; 0 in the staff area (the MSP's templates).
+func (v *Viewer) orgID() int64 {
+	if v.Org == nil {
+		return 0
+	}
+	return v.Org.ID
+}
+
 // entry is an audit entry of this viewer's action in the organisation.
 func (v *Viewer) entry(action, target string) db.AuditEntry {
-	return db.AuditEntry{OrgID: v.Org.ID, Action: action, Target: target, IP: v.IP, UserAgent: v.UserAgent, ActorID: v.ID, ActorName: v.Name}
+	return db.AuditEntry{OrgID: v.orgID(), Action: action, Target: target, IP: v.IP, UserAgent: v.UserAgent, ActorID: v.ID, ActorName: v.Name}
 }
 
 // ItemTarget is the audit target of an entry about a documentation item: "<id>:<area>:<name>", or
@@ -167,4 +176,13 @@ func (s *Service) item(ctx context.Context, v *Viewer, area *docs.Area, id int64
 // Item is one live item of the viewer's organisation and area.
 func (s *Service) Item(ctx context.Context, v *Viewer, area *docs.Area, id int64) (*db.DocItem, error) {
 	return s.item(ctx, v, area, id)
+}
+
+// auditOnce appends e unless the person has the same entry within AuditWindow (db.AuditOnce). The wait
+// is for the audit log's group commit, that is for the disk, so it happens outside the page gate (package
+// admit): meanwhile the place goes to the next page.
+func (s *Service) auditOnce(ctx context.Context, e db.AuditEntry, itemID int64) error {
+	var err error
+	admit.Outside(ctx, func() { _, err = s.db.AuditOnce(ctx, e, itemID, AuditWindow) })
+	return err
 }

@@ -35,7 +35,7 @@ func (s *Service) Detail(ctx context.Context, v *Viewer, area *docs.Area, id int
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.db.AuditOnce(ctx, v.secretEntry("docs.view", area, it, ""), it.ID, AuditWindow); err != nil {
+	if err := s.auditOnce(ctx, v.secretEntry("docs.view", area, it, ""), it.ID); err != nil {
 		// Looking at an item (no secret) stays possible while the disk is full or read-only; only the
 		// access-log line is missing then. Reveals and copies still refuse without their audit entry.
 		if !db.StorageTrouble(err) {

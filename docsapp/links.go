@@ -10,9 +10,6 @@ import (
 // ErrSameItem: an item cannot be related to itself.
 var ErrSameItem = db.ErrSameItem
 
-// LinkSep joins the two items of a link's audit target; the log's reader shows each side translated.
-const LinkSep = " ↔ "
-
 // linkEntry is the audit entry of a link between two items, staff-only when either of them is.
 func (v *Viewer) linkEntry(action string, ch db.DocLinkChange) db.AuditEntry {
 	e := v.entry(action, ItemTarget(ch.AID, ch.AArea, "", ch.AName)+LinkSep+ItemTarget(ch.BID, ch.BArea, "", ch.BName))

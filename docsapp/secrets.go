@@ -64,7 +64,7 @@ func (s *Service) Reveal(ctx context.Context, v *Viewer, area *docs.Area, id int
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.db.AuditOnce(ctx, v.secretEntry("docs.reveal", area, it, f.Name), it.ID, AuditWindow); err != nil {
+	if err := s.auditOnce(ctx, v.secretEntry("docs.reveal", area, it, f.Name), it.ID); err != nil {
 		return nil, err
 	}
 	return sec, nil
@@ -110,7 +110,7 @@ func (s *Service) Copied(ctx context.Context, v *Viewer, area *docs.Area, id int
 	if !fetched {
 		return ErrConflict
 	}
-	_, err = s.db.AuditOnce(ctx, v.secretEntry("docs.copy", area, it, f.Name), it.ID, AuditWindow)
+	err = s.auditOnce(ctx, v.secretEntry("docs.copy", area, it, f.Name), it.ID)
 	return err
 }
 
@@ -156,7 +156,7 @@ func (s *Service) QR(ctx context.Context, v *Viewer, area *docs.Area, id int64) 
 		// Too much for a QR code (a long configuration): the input's fault, not the server's.
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if _, err := s.db.AuditOnce(ctx, v.secretEntry("docs.reveal", area, it, qr.Field), it.ID, AuditWindow); err != nil {
+	if err := s.auditOnce(ctx, v.secretEntry("docs.reveal", area, it, qr.Field), it.ID); err != nil {
 		return nil, err
 	}
 	return qr, nil

@@ -37,7 +37,7 @@ func (s *Service) Conf(ctx context.Context, v *Viewer, area *docs.Area, id int64
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.db.AuditOnce(ctx, v.secretEntry("docs.download_conf", area, it, "config"), it.ID, AuditWindow); err != nil {
+	if err := s.auditOnce(ctx, v.secretEntry("docs.download_conf", area, it, "config"), it.ID); err != nil {
 		return nil, err
 	}
 	if !strings.HasSuffix(conf, "\n") {

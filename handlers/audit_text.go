@@ -31,7 +31,7 @@ var auditActions = []string{
 	"org.create", "settings.update", "idp.save", "idp.test", "idp.delete", "idp.link", "idp.unlink",
 	"docs.create", "docs.update", "docs.delete", "docs.restore", "docs.view", "docs.reveal", "docs.reveal_old", "docs.copy", "docs.download_conf",
 	"docs.export", "docs.import", "docs.handbook_secrets", "docs.handbook_reveal",
-	"articles.create", "articles.update", "articles.delete", "articles.copy", "templates.create", "templates.update", "templates.delete",
+	"articles.create", "articles.update", "articles.delete", "articles.restore", "articles.copy", "templates.create", "templates.update", "templates.delete",
 	"fields.create", "fields.update", "fields.delete", "expiry.create", "expiry.delete", "expiry.digest",
 	"docs.link", "docs.unlink", "docs.attach", "docs.download", "docs.attachment_hidden", "docs.attachment_shown", "docs.attachment_delete",
 }
@@ -86,6 +86,10 @@ func auditTargetText(l *i18n.Localizer, action, target string) string {
 			return auditTargetText(l, "docs.view", a) + docsapp.LinkSep + auditTargetText(l, "docs.view", b)
 		}
 	case strings.HasPrefix(action, "docs."):
+		// A document's side of a link, or a document's file (docsapp.DocumentTarget).
+		if m := articleRE.FindStringSubmatch(target); m != nil {
+			return l.T("articles.title") + ": " + m[1]
+		}
 		if m := docTargetRE.FindStringSubmatch(target); m != nil {
 			s := l.T("docs.area."+m[1]) + ": " + m[3]
 			if m[2] != "" {

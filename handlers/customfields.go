@@ -79,7 +79,7 @@ func (s *Server) customFieldsPage(c *echo.Context) error {
 
 func (s *Server) newFieldForm(cf db.CustomField, errs map[string]string, errKey string) views.CustomFieldForm {
 	f := views.CustomFieldForm{Action: "/staff/fields", Area: cf.Area, Kind: cf.Kind, Label: cf.Label, Options: strings.Join(cf.Options, "\n"),
-		InList: cf.InList, Expiry: cf.Expiry, Errors: errs, ErrorKey: errKey}
+		InList: cf.InList, Expiry: cf.Expiry, Version: cf.Version, Errors: errs, ErrorKey: errKey}
 	for _, a := range docs.Areas {
 		f.Areas = append(f.Areas, views.FilterOption{Value: a.Name, LabelKey: a.TitleKey(), Selected: a.Name == cf.Area})
 	}
@@ -124,6 +124,8 @@ func (s *Server) readFieldForm(c *echo.Context, cf db.CustomField, isNew bool) (
 	cf.Label = strings.TrimSpace(c.FormValue("label"))
 	if e := docs.CustomLabelOK(cf.Label, s.isMessageKey); e != "" {
 		errs["label"] = e
+	} else if s.builtinLabel(cf.Area, cf.Label) {
+		errs["label"] = "fields.err.label_taken"
 	}
 	cf.Options = nil
 	if cf.Kind == "choice" {
@@ -139,9 +141,32 @@ func (s *Server) readFieldForm(c *echo.Context, cf db.CustomField, isNew bool) (
 			}
 		}
 	}
+	if !isNew {
+		// The version the editor saw; a form without one (or a stale one) is a conflict, never a blind write.
+		cf.Version, _ = strconv.Atoi(c.FormValue("version"))
+	}
 	cf.InList = c.FormValue("in_list") != "" && cf.Kind != "secret"
 	cf.Expiry = c.FormValue("expiry") != "" && cf.Kind == "date"
 	return cf, errs
+}
+
+// builtinLabel reports whether label names one of the area's own fields, by its name or its English or
+// German label. A CSV column is matched to a field by exactly these, and the custom fields stand before
+// the notes: a custom field called "Notes" would take the notes column of every import, one called
+// "Password" would put a plain-text column of that name beside the sealed one.
+func (s *Server) builtinLabel(area, label string) bool {
+	a, ok := docs.ByName(area)
+	if !ok {
+		return false
+	}
+	en, de := s.i18n.For("en", ""), s.i18n.For("de", "")
+	for _, f := range a.Fields {
+		key := f.LabelKey(a.Name)
+		if strings.EqualFold(label, f.Name) || strings.EqualFold(label, en.T(key)) || strings.EqualFold(label, de.T(key)) {
+			return true
+		}
+	}
+	return false
 }
 
 // isMessageKey reports whether a text is one of the translation keys (a label that would be translated).
@@ -220,6 +245,18 @@ func (s *Server) customFieldUpdate(c *echo.Context) error {
 	})
 	if errors.Is(err, db.ErrLabelTaken) {
 		return s.renderFieldEdit(c, http.StatusUnprocessableEntity, s.editFieldForm(cf, map[string]string{"label": "fields.err.label_taken"}, "docs.fix_errors"))
+	}
+	if errors.Is(err, db.ErrConflict) {
+		// Keep what this administrator typed, at the version now stored, and say so.
+		cur, gerr := s.customField(c)
+		if gerr != nil {
+			return gerr
+		}
+		cf.Version = cur.Version
+		return s.renderFieldEdit(c, http.StatusConflict, s.editFieldForm(cf, nil, "fields.conflict"))
+	}
+	if errors.Is(err, db.ErrOptionInUse) {
+		return s.renderFieldEdit(c, http.StatusUnprocessableEntity, s.editFieldForm(cf, map[string]string{"options": "fields.err.option_in_use"}, "docs.fix_errors"))
 	}
 	if err != nil {
 		return err

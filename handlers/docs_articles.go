@@ -2,24 +2,24 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v5"
 
 	"portier/db"
+	"portier/docsapp"
 	"portier/i18n"
 	"portier/markdown"
 	"portier/views"
 )
 
 // Documents: an organisation's Markdown articles (procedures and notes) in folders, with revisions and a
-// diff, staff-only or visible to the customer, printable, and in the emergency handbook when marked so.
-// MSP staff write them; MSP-wide templates are written in the staff area and copied into organisations.
+// diff, staff-only or visible to the customer, printable, in the emergency handbook when marked so, linked
+// to items and carrying files. The rules live in docsapp (documents.go); these handlers parse, call one
+// method and render. Reading is here; writing in docs_articles_edit.go, templates in docs_templates.go,
+// links and files in docs_links.go, docs_connections.go and docs_attachments.go (shared with items).
 
 // docsNavExtra are the menu entries beside the five areas: the documents and what expires next.
 func docsNavExtra(org *db.Org, current string) []views.AreaLink {
@@ -32,39 +32,37 @@ func docsNavExtra(org *db.Org, current string) []views.AreaLink {
 
 // articleReq is an organisation's documents as the person of the request sees them.
 type articleReq struct {
-	u     *db.User
-	org   *db.Org
-	scope db.ArticleScope
-	l     *i18n.Localizer
-	base  string // /o/<slug>/articles
+	v    *docsapp.Viewer
+	org  *db.Org
+	l    *i18n.Localizer
+	base string // /o/<slug>/articles
 }
 
 func (s *Server) articleRequest(c *echo.Context) *articleReq {
-	u := currentUser(c)
-	org, _ := currentOrg(c)
-	return &articleReq{u: u, org: org, scope: db.ArticleScope{OrgID: org.ID, StaffView: u.IsStaff()},
-		l: i18n.From(c.Request().Context()), base: "/o/" + org.Slug + "/articles"}
+	v := s.viewer(c)
+	return &articleReq{v: v, org: v.Org, l: v.L, base: "/o/" + v.Org.Slug + "/articles"}
 }
 
-func (r *articleReq) href(id int64) string { return r.base + "/" + strconv.FormatInt(id, 10) }
+func (r *articleReq) href(id int64) string { return articleHref(r.org.Slug, id) }
+
+func articleHref(slug string, id int64) string {
+	return "/o/" + slug + "/articles/" + strconv.FormatInt(id, 10)
+}
+
+// routeID is the route's :id; 0 (found nowhere) when it is not a number.
+func routeID(c *echo.Context) int64 {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	return id
+}
 
 func (s *Server) articleNav(c *echo.Context, r *articleReq) (views.DocsNav, error) {
-	return s.docsNav(c, r.org, db.DocScope{OrgID: r.org.ID, StaffView: r.u.IsStaff()}, db.ArticleArea, "")
-}
-
-// article loads the route's document; a staff-only one answers 404 to customers, like a missing one.
-func (s *Server) article(c *echo.Context, sc db.ArticleScope) (*db.Article, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, echo.ErrNotFound
-	}
-	return s.db.Article(c.Request().Context(), sc, id)
+	return s.docsNav(c, r.org, r.v.Scope(), db.ArticleArea, "")
 }
 
 func (s *Server) articleList(c *echo.Context) error {
 	r := s.articleRequest(c)
 	ctx := c.Request().Context()
-	list, err := s.db.Articles(ctx, r.scope, false)
+	list, err := s.docs.Documents(ctx, r.v, false)
 	if err != nil {
 		return err
 	}
@@ -81,9 +79,9 @@ func (s *Server) articleList(c *echo.Context) error {
 		f.Articles = append(f.Articles, views.ArticleRow{Title: a.Title, Href: r.href(a.ID), StaffOnly: a.StaffOnly, Emergency: a.Emergency,
 			Updated: r.l.Date(a.UpdatedAt.In(r.l.TZ))})
 	}
-	if r.u.IsStaff() {
+	if r.v.Staff {
 		v.NewHref, v.CopyAction = r.base+"/new", r.base+"/copy"
-		tpls, err := s.db.Articles(ctx, db.ArticleScope{StaffView: true}, false)
+		tpls, err := s.docs.Templates(ctx, r.v)
 		if err != nil {
 			return err
 		}
@@ -93,13 +91,18 @@ func (s *Server) articleList(c *echo.Context) error {
 	}
 	if key := s.sm.PopString(ctx, keyFlash); strings.HasPrefix(key, "articles.") {
 		v.FlashKey, v.FlashArgs = key, []any{"name", s.sm.PopString(ctx, "flash_name")}
+		if undo := s.sm.GetInt64(ctx, "undo_article"); key == "articles.deleted" && undo > 0 && r.v.Staff {
+			v.UndoAction = r.href(undo) + "/restore"
+		}
+		s.sm.Remove(ctx, "undo_article")
 	}
 	return s.render(c, http.StatusOK, views.ArticleList(s.shell(c, r.l.T("articles.title")), v), nil)
 }
 
 func (s *Server) articleDetail(c *echo.Context) error {
 	r := s.articleRequest(c)
-	a, err := s.article(c, r.scope)
+	ctx := c.Request().Context()
+	a, err := s.docs.Document(ctx, r.v, routeID(c))
 	if err != nil {
 		return err
 	}
@@ -116,227 +119,30 @@ func (s *Server) articleDetail(c *echo.Context) error {
 	if v.UpdatedBy == "" {
 		v.UpdatedBy = "—"
 	}
-	if r.u.IsStaff() {
+	if r.v.Staff {
 		base := r.href(a.ID)
 		v.EditHref, v.HistoryHref, v.DeleteHref = base+"/edit", base+"/history", base+"/delete"
+	}
+	if v.Connections, err = s.articleConnections(c, &connReq{v: r.v, org: r.org, staff: r.v.Staff, scope: r.v.Scope(), l: r.l,
+		doc: a, base: r.href(a.ID)}); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, views.Article(s.shell(c, a.Title), v), nil)
 }
 
-// articleForm reads and checks a document form. Titles and folders are one line; the body is Markdown
-// of at most markdown.MaxLen bytes.
-func articleForm(c *echo.Context, template bool) (db.ArticleChange, map[string]string, error) {
-	form, err := c.FormValues()
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return db.ArticleChange{}, nil, err
-		}
-		return db.ArticleChange{}, nil, echo.ErrBadRequest
-	}
-	for _, vs := range form {
-		if len(vs) > 1 {
-			return db.ArticleChange{}, nil, echo.ErrBadRequest
-		}
-	}
-	ch := db.ArticleChange{Title: strings.TrimSpace(form.Get("title")), Folder: strings.TrimSpace(form.Get("folder")),
-		Body: strings.ReplaceAll(form.Get("body"), "\r\n", "\n"), Emergency: form.Get("emergency") != "",
-		StaffOnly: !template && form.Get("staff_only") != ""}
-	ch.Version, _ = strconv.Atoi(form.Get("version"))
-	errs := map[string]string{}
-	line := func(name, v string, max int, required bool) {
-		switch {
-		case v == "" && required:
-			errs[name] = "docs.err.required"
-		case !utf8.ValidString(v):
-			errs[name] = "docs.err.utf8"
-		case strings.ContainsFunc(v, unicode.IsControl):
-			errs[name] = "docs.err.control"
-		case utf8.RuneCountInString(v) > max:
-			errs[name] = "docs.err.too_long"
-		}
-	}
-	line("title", ch.Title, 200, true)
-	line("folder", ch.Folder, 100, false)
-	switch {
-	case !utf8.ValidString(ch.Body):
-		errs["body"] = "docs.err.utf8"
-	case strings.ContainsFunc(ch.Body, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
-		errs["body"] = "docs.err.control"
-	case len(ch.Body) > markdown.MaxLen:
-		errs["body"] = "docs.err.too_long"
-	}
-	return ch, errs, nil
-}
-
-func (s *Server) articleNew(c *echo.Context) error {
-	r := s.articleRequest(c)
-	return s.renderArticleForm(c, r, http.StatusOK, nil, db.ArticleChange{}, nil, "", false)
-}
-
-// renderArticleForm shows the form of a new (a nil) or existing document; preview renders the body below.
-func (s *Server) renderArticleForm(c *echo.Context, r *articleReq, status int, a *db.Article, ch db.ArticleChange, errs map[string]string, errKey string, preview bool) error {
-	ctx := c.Request().Context()
-	nav, err := s.articleNav(c, r)
-	if err != nil {
-		return err
-	}
-	folders, err := s.db.ArticleFolders(ctx, r.scope)
-	if err != nil {
-		return err
-	}
-	v := views.ArticleFormView{Nav: &nav, Heading: r.l.T("articles.new_heading"), Action: r.base, CancelHref: r.base,
-		Folder: ch.Folder, Title: ch.Title, Body: ch.Body, StaffOnly: ch.StaffOnly, Emergency: ch.Emergency, Version: ch.Version,
-		Folders: folders, Errors: errs, ErrorKey: errKey, MaxBody: markdown.MaxLen}
-	if a != nil {
-		v.Action, v.CancelHref = r.href(a.ID), r.href(a.ID)
-		v.Heading = r.l.T("docs.edit_heading", "name", a.Title)
-	}
-	if preview && errs["body"] == "" {
-		if v.PreviewHTML, err = markdown.Render(ch.Body); err != nil {
-			return err
-		}
-		v.HasPreview = true
-	}
-	return s.render(c, status, views.ArticleForm(s.shell(c, v.Heading), v), nil)
-}
-
-func articleTarget(id int64, title string) string {
-	return strconv.FormatInt(id, 10) + ":" + db.ArticleArea + ":" + title
-}
-
-func (s *Server) articleCreate(c *echo.Context) error {
-	r := s.articleRequest(c)
-	ch, errs, err := articleForm(c, false)
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		return s.renderArticleForm(c, r, http.StatusUnprocessableEntity, nil, ch, errs, "docs.fix_errors", false)
-	}
-	if c.FormValue("preview") != "" {
-		return s.renderArticleForm(c, r, http.StatusOK, nil, ch, nil, "", true)
-	}
-	ctx := c.Request().Context()
-	id, err := s.db.ArticleCreate(ctx, r.org.ID, ch, db.DocActor{ID: r.u.ID, Name: r.u.DisplayName()}, func(tx dbTx, id int64) error {
-		e := s.auditEntry(c, r.org.ID, "articles.create", articleTarget(id, ch.Title))
-		e.StaffOnly = ch.StaffOnly
-		return s.db.Audit(ctx, tx, e)
-	})
-	if err != nil {
-		return err
-	}
-	return s.redirect(c, r.href(id))
-}
-
-func (s *Server) articleEdit(c *echo.Context) error {
-	r := s.articleRequest(c)
-	a, err := s.article(c, r.scope)
-	if err != nil {
-		return err
-	}
-	ch := db.ArticleChange{Folder: a.Folder, Title: a.Title, Body: a.Body, StaffOnly: a.StaffOnly, Emergency: a.Emergency, Version: a.Version}
-	return s.renderArticleForm(c, r, http.StatusOK, a, ch, nil, "", false)
-}
-
-func (s *Server) articleUpdate(c *echo.Context) error {
-	r := s.articleRequest(c)
-	a, err := s.article(c, r.scope)
-	if err != nil {
-		return err
-	}
-	ch, errs, err := articleForm(c, false)
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		return s.renderArticleForm(c, r, http.StatusUnprocessableEntity, a, ch, errs, "docs.fix_errors", false)
-	}
-	if c.FormValue("preview") != "" {
-		return s.renderArticleForm(c, r, http.StatusOK, a, ch, nil, "", true)
-	}
-	ctx := c.Request().Context()
-	err = s.db.ArticleUpdate(ctx, r.scope, a.ID, ch, db.DocActor{ID: r.u.ID, Name: r.u.DisplayName()}, func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "articles.update", articleTarget(a.ID, ch.Title))
-		e.StaffOnly = ch.StaffOnly || a.StaffOnly
-		return s.db.Audit(ctx, tx, e)
-	})
-	if errors.Is(err, db.ErrConflict) {
-		// Someone saved meanwhile: keep what this person typed, at the newer version, and say so.
-		cur, gerr := s.db.Article(ctx, r.scope, a.ID)
-		if gerr != nil {
-			return gerr
-		}
-		ch.Version = cur.Version
-		return s.renderArticleForm(c, r, http.StatusConflict, cur, ch, nil, "docs.conflict", false)
-	}
-	if err != nil {
-		return err
-	}
-	return s.redirect(c, r.href(a.ID))
-}
-
-func (s *Server) articleDelete(c *echo.Context) error {
-	r := s.articleRequest(c)
-	a, err := s.article(c, r.scope)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	err = s.db.ArticleDelete(ctx, r.scope, a.ID, func(tx dbTx) error {
-		e := s.auditEntry(c, r.org.ID, "articles.delete", articleTarget(a.ID, a.Title))
-		e.StaffOnly = a.StaffOnly
-		return s.db.Audit(ctx, tx, e)
-	})
-	if err != nil {
-		return err
-	}
-	s.sm.Put(ctx, keyFlash, "articles.deleted")
-	s.sm.Put(ctx, "flash_name", a.Title)
-	return s.redirect(c, r.base)
-}
-
-// articleCopy copies an MSP-wide template into the organisation as a new document (staff-only until
-// staff decide otherwise: a template may name things the customer should not read before it is adapted).
-func (s *Server) articleCopy(c *echo.Context) error {
-	r := s.articleRequest(c)
-	id, err := strconv.ParseInt(c.FormValue("template"), 10, 64)
-	if err != nil {
-		return echo.ErrNotFound
-	}
-	ctx := c.Request().Context()
-	t, err := s.db.Article(ctx, db.ArticleScope{StaffView: true}, id)
-	if err != nil {
-		return err
-	}
-	ch := db.ArticleChange{Folder: t.Folder, Title: t.Title, Body: t.Body, Emergency: t.Emergency, StaffOnly: true}
-	nid, err := s.db.ArticleCreate(ctx, r.org.ID, ch, db.DocActor{ID: r.u.ID, Name: r.u.DisplayName()}, func(tx dbTx, nid int64) error {
-		e := s.auditEntry(c, r.org.ID, "articles.copy", articleTarget(nid, ch.Title))
-		e.StaffOnly = true
-		return s.db.Audit(ctx, tx, e)
-	})
-	if err != nil {
-		return err
-	}
-	return s.redirect(c, r.href(nid)+"/edit")
-}
-
 func (s *Server) articleHistory(c *echo.Context) error {
 	r := s.articleRequest(c)
-	a, err := s.article(c, r.scope)
+	h, err := s.docs.DocumentHistory(c.Request().Context(), r.v, routeID(c))
 	if err != nil {
 		return err
 	}
-	revs, err := s.db.ArticleRevisions(c.Request().Context(), r.scope, a.ID)
-	if err != nil {
-		return err
-	}
+	a := h.Document
 	nav, err := s.articleNav(c, r)
 	if err != nil {
 		return err
 	}
-	v := views.ArticleHistoryView{Nav: nav, Title: a.Title, BackHref: r.href(a.ID)}
-	for _, rev := range revs {
+	v := views.ArticleHistoryView{Nav: nav, Title: a.Title, BackHref: r.href(a.ID), Links: linkEvents(r.l, h.Links)}
+	for _, rev := range h.Revisions {
 		row := views.ArticleRevisionRow{Version: rev.Version, At: r.l.DateTime(rev.At), By: rev.By, Title: rev.Title}
 		if rev.Version > 1 {
 			row.DiffHref = r.href(a.ID) + "/diff?from=" + strconv.Itoa(rev.Version-1) + "&to=" + strconv.Itoa(rev.Version)
@@ -349,22 +155,19 @@ func (s *Server) articleHistory(c *echo.Context) error {
 // articleDiff compares two revisions (?from=&to=, version numbers) line by line.
 func (s *Server) articleDiff(c *echo.Context) error {
 	r := s.articleRequest(c)
-	a, err := s.article(c, r.scope)
+	h, err := s.docs.DocumentHistory(c.Request().Context(), r.v, routeID(c))
 	if err != nil {
 		return err
 	}
-	revs, err := s.db.ArticleRevisions(c.Request().Context(), r.scope, a.ID)
-	if err != nil {
-		return err
-	}
+	a := h.Document
 	find := func(q string) (*db.ArticleRevision, error) {
 		n, err := strconv.Atoi(q)
 		if err != nil {
 			return nil, echo.ErrNotFound
 		}
-		for i := range revs {
-			if revs[i].Version == n {
-				return &revs[i], nil
+		for i := range h.Revisions {
+			if h.Revisions[i].Version == n {
+				return &h.Revisions[i], nil
 			}
 		}
 		return nil, echo.ErrNotFound
@@ -398,8 +201,8 @@ func (s *Server) articleDiff(c *echo.Context) error {
 }
 
 // handbookProcedures renders the organisation's emergency procedures the viewer may see, for the handbook.
-func (s *Server) handbookProcedures(ctx context.Context, orgID int64, staff bool) ([]views.HandbookProcedure, error) {
-	list, err := s.db.Articles(ctx, db.ArticleScope{OrgID: orgID, StaffView: staff}, true)
+func (s *Server) handbookProcedures(ctx context.Context, v *docsapp.Viewer) ([]views.HandbookProcedure, error) {
+	list, err := s.docs.Documents(ctx, v, true)
 	if err != nil {
 		return nil, err
 	}
@@ -415,146 +218,14 @@ func (s *Server) handbookProcedures(ctx context.Context, orgID int64, staff bool
 }
 
 // emergencyLinks are the organisation's emergency procedures the viewer may read (its start page).
-func (s *Server) emergencyLinks(ctx context.Context, org *db.Org, staff bool) ([]views.ArticleRow, error) {
-	list, err := s.db.Articles(ctx, db.ArticleScope{OrgID: org.ID, StaffView: staff}, true)
+func (s *Server) emergencyLinks(ctx context.Context, v *docsapp.Viewer) ([]views.ArticleRow, error) {
+	list, err := s.docs.Documents(ctx, v, true)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]views.ArticleRow, 0, len(list))
 	for _, a := range list {
-		out = append(out, views.ArticleRow{Title: a.Title, Href: "/o/" + org.Slug + "/articles/" + strconv.FormatInt(a.ID, 10), StaffOnly: a.StaffOnly})
+		out = append(out, views.ArticleRow{Title: a.Title, Href: articleHref(v.Org.Slug, a.ID), StaffOnly: a.StaffOnly})
 	}
 	return out, nil
-}
-
-// Templates: MSP-wide documents in the staff area.
-
-var templateScope = db.ArticleScope{StaffView: true}
-
-func (s *Server) templateList(c *echo.Context) error {
-	ctx := c.Request().Context()
-	l := i18n.From(ctx)
-	list, err := s.db.Articles(ctx, templateScope, false)
-	if err != nil {
-		return err
-	}
-	v := views.TemplatesView{Nav: staffNav(c, "templates"), NewHref: "/staff/templates/new"}
-	if key := s.sm.PopString(ctx, keyFlash); strings.HasPrefix(key, "templates.") {
-		v.FlashKey = key
-	}
-	for _, a := range list {
-		v.Rows = append(v.Rows, views.ArticleRow{Title: a.Title, Href: "/staff/templates/" + strconv.FormatInt(a.ID, 10), Emergency: a.Emergency,
-			Updated: l.Date(a.UpdatedAt.In(l.TZ))})
-	}
-	return s.render(c, http.StatusOK, views.Templates(s.shell(c, l.T("templates.title")), v), nil)
-}
-
-func (s *Server) renderTemplateForm(c *echo.Context, status int, a *db.Article, ch db.ArticleChange, errs map[string]string, errKey string, preview bool) error {
-	ctx := c.Request().Context()
-	l := i18n.From(ctx)
-	folders, err := s.db.ArticleFolders(ctx, templateScope)
-	if err != nil {
-		return err
-	}
-	v := views.ArticleFormView{StaffNav: staffNav(c, "templates"), Heading: l.T("templates.new"), Action: "/staff/templates",
-		CancelHref: "/staff/templates", Folder: ch.Folder, Title: ch.Title, Body: ch.Body, Emergency: ch.Emergency, Version: ch.Version,
-		Folders: folders, Errors: errs, ErrorKey: errKey, MaxBody: markdown.MaxLen}
-	if a != nil {
-		v.Action = "/staff/templates/" + strconv.FormatInt(a.ID, 10)
-		v.Heading = l.T("docs.edit_heading", "name", a.Title)
-	}
-	if preview || a != nil && errs == nil && errKey == "" {
-		if v.PreviewHTML, err = markdown.Render(ch.Body); err != nil {
-			return err
-		}
-		v.HasPreview = true
-	}
-	return s.render(c, status, views.ArticleForm(s.shell(c, v.Heading), v), nil)
-}
-
-func (s *Server) templateNew(c *echo.Context) error {
-	return s.renderTemplateForm(c, http.StatusOK, nil, db.ArticleChange{}, nil, "", false)
-}
-
-func (s *Server) templateCreate(c *echo.Context) error {
-	ch, errs, err := articleForm(c, true)
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		return s.renderTemplateForm(c, http.StatusUnprocessableEntity, nil, ch, errs, "docs.fix_errors", false)
-	}
-	if c.FormValue("preview") != "" {
-		return s.renderTemplateForm(c, http.StatusOK, nil, ch, nil, "", true)
-	}
-	ctx := c.Request().Context()
-	u := currentUser(c)
-	_, err = s.db.ArticleCreate(ctx, 0, ch, db.DocActor{ID: u.ID, Name: u.DisplayName()}, func(tx dbTx, id int64) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "templates.create", articleTarget(id, ch.Title)))
-	})
-	if err != nil {
-		return err
-	}
-	s.sm.Put(ctx, keyFlash, "templates.saved")
-	return s.redirect(c, "/staff/templates")
-}
-
-func (s *Server) templateEdit(c *echo.Context) error {
-	a, err := s.article(c, templateScope)
-	if err != nil {
-		return err
-	}
-	ch := db.ArticleChange{Folder: a.Folder, Title: a.Title, Body: a.Body, Emergency: a.Emergency, Version: a.Version}
-	return s.renderTemplateForm(c, http.StatusOK, a, ch, nil, "", false)
-}
-
-func (s *Server) templateUpdate(c *echo.Context) error {
-	a, err := s.article(c, templateScope)
-	if err != nil {
-		return err
-	}
-	ch, errs, err := articleForm(c, true)
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		return s.renderTemplateForm(c, http.StatusUnprocessableEntity, a, ch, errs, "docs.fix_errors", false)
-	}
-	if c.FormValue("preview") != "" {
-		return s.renderTemplateForm(c, http.StatusOK, a, ch, nil, "", true)
-	}
-	ctx := c.Request().Context()
-	u := currentUser(c)
-	err = s.db.ArticleUpdate(ctx, templateScope, a.ID, ch, db.DocActor{ID: u.ID, Name: u.DisplayName()}, func(tx dbTx) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "templates.update", articleTarget(a.ID, ch.Title)))
-	})
-	if errors.Is(err, db.ErrConflict) {
-		cur, gerr := s.db.Article(ctx, templateScope, a.ID)
-		if gerr != nil {
-			return gerr
-		}
-		ch.Version = cur.Version
-		return s.renderTemplateForm(c, http.StatusConflict, cur, ch, nil, "docs.conflict", false)
-	}
-	if err != nil {
-		return err
-	}
-	s.sm.Put(ctx, keyFlash, "templates.saved")
-	return s.redirect(c, "/staff/templates")
-}
-
-func (s *Server) templateDelete(c *echo.Context) error {
-	a, err := s.article(c, templateScope)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	err = s.db.ArticleDelete(ctx, templateScope, a.ID, func(tx dbTx) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "templates.delete", articleTarget(a.ID, a.Title)))
-	})
-	if err != nil {
-		return err
-	}
-	s.sm.Put(ctx, keyFlash, "templates.deleted")
-	return s.redirect(c, "/staff/templates")
 }

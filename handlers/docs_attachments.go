@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v5"
@@ -33,12 +34,13 @@ func (s *Server) attachmentMax() int64 {
 const uploadOverhead = 64 << 10
 
 // cleanFileName keeps the last element of what the browser sent as the file's name, without control
-// characters, at most 200 characters.
+// characters, at most 200 characters. Format characters go too: a right-to-left override makes
+// "Rechnung<RLO>fdp.zip" read "Rechnungpiz.pdf" in the list and in the browser's download bar.
 func cleanFileName(name string) string {
 	name = strings.ReplaceAll(name, "\\", "/")
 	name = path.Base(name)
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '/' || r == utf8.RuneError {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '/' || r == utf8.RuneError {
 			return -1
 		}
 		return r
@@ -125,7 +127,7 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 			if att != nil {
 				return echo.ErrBadRequest
 			}
-			up := db.AttachmentUpload{ItemID: r.it.ID, Name: cleanFileName(p.FileName()), Max: s.attachmentMax(), Check: docs.FileType}
+			up := db.AttachmentUpload{ItemID: r.owner().ID, OnArticle: r.doc != nil, Name: cleanFileName(p.FileName()), Max: s.attachmentMax(), Check: docs.FileType}
 			att, err = s.db.AttachmentStore(ctx, s.cfg.Sealer, r.scope, up, io.TeeReader(p, thumb), r.actor())
 			var mbe *http.MaxBytesError
 			switch {
@@ -143,8 +145,8 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 		return s.uploadRefused(c, r, "files.err.none")
 	}
 	err = s.db.AttachmentFinish(ctx, att, staffOnly, func(tx dbTx, a *db.Attachment) error {
-		e := s.auditEntry(c, r.org.ID, "docs.attach", itemTarget(r.it.ID, r.area.Name, r.it.Name)+" ("+a.Name+")")
-		e.StaffOnly = r.it.StaffOnly || a.StaffOnly
+		e := s.auditEntry(c, r.org.ID, "docs.attach", r.target()+" ("+a.Name+")")
+		e.StaffOnly = r.ownerStaffOnly() || a.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
 	if err != nil {
@@ -155,7 +157,7 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 		// A preview is a re-encoded picture; a picture that cannot be made into one (too many pixels, a
 		// format the decoder refuses, too many decodes at once) is simply shown without.
 		if png, err := s.avatars.Process(ctx, thumb.buf.Bytes()); err == nil {
-			if err := s.db.AttachmentSetThumb(ctx, s.cfg.Sealer, att.ID, png); err != nil {
+			if err := s.db.FileSetThumb(ctx, s.cfg.Sealer, att, png); err != nil {
 				s.log.Warn("attachment preview not stored", "err", err)
 			}
 		}
@@ -163,7 +165,7 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 	return s.redirect(c, r.base)
 }
 
-// uploadRefused shows the item again with why the file was not taken.
+// uploadRefused shows the item or document again with why the file was not taken.
 func (s *Server) uploadRefused(c *echo.Context, r *connReq, key string) error {
 	s.sm.Put(c.Request().Context(), "files_error", key)
 	// The rest of a refused body is not read: the connection is closed after the answer.
@@ -181,7 +183,7 @@ func (s *Server) attachment(c *echo.Context) (*connReq, *db.Attachment, error) {
 	if err != nil || aid <= 0 {
 		return nil, nil, echo.ErrNotFound
 	}
-	a, err := s.db.AttachmentGet(c.Request().Context(), r.scope, r.it.ID, aid)
+	a, err := s.db.FileGet(c.Request().Context(), r.scope, r.owner(), aid)
 	return r, a, err
 }
 
@@ -210,8 +212,8 @@ func (s *Server) attachmentView(c *echo.Context) error {
 // and a picture's CSP allow nothing, a PDF's sandbox gives it an opaque origin.
 func (s *Server) sendAttachment(c *echo.Context, r *connReq, a *db.Attachment, disposition string) error {
 	ctx := c.Request().Context()
-	e := s.auditEntry(c, r.org.ID, "docs.download", itemTarget(r.it.ID, r.area.Name, r.it.Name)+" ("+a.Name+")")
-	e.StaffOnly = r.it.StaffOnly || a.StaffOnly
+	e := s.auditEntry(c, r.org.ID, "docs.download", r.target()+" ("+a.Name+")")
+	e.StaffOnly = r.ownerStaffOnly() || a.StaffOnly
 	if err := s.db.Audit(ctx, nil, e); err != nil {
 		return err // no download without its audit entry
 	}
@@ -255,7 +257,7 @@ func (s *Server) attachmentThumb(c *echo.Context) error {
 	if err != nil || aid <= 0 {
 		return echo.ErrNotFound
 	}
-	png, err := s.db.AttachmentThumb(c.Request().Context(), s.cfg.Sealer, r.scope, r.it.ID, aid)
+	png, err := s.db.FileThumb(c.Request().Context(), s.cfg.Sealer, r.scope, r.owner(), aid)
 	if err != nil {
 		return err
 	}
@@ -274,13 +276,13 @@ func (s *Server) attachmentStaffOnly(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	on := c.FormValue("staff_only") != ""
-	err = s.db.AttachmentSetStaffOnly(ctx, r.scope, r.it.ID, aid, on, func(tx dbTx, a *db.Attachment) error {
+	err = s.db.FileSetStaffOnly(ctx, r.scope, r.owner(), aid, on, func(tx dbTx, a *db.Attachment) error {
 		action := "docs.attachment_shown"
 		if on {
 			action = "docs.attachment_hidden"
 		}
-		e := s.auditEntry(c, r.org.ID, action, itemTarget(r.it.ID, r.area.Name, r.it.Name)+" ("+a.Name+")")
-		e.StaffOnly = r.it.StaffOnly || on
+		e := s.auditEntry(c, r.org.ID, action, r.target()+" ("+a.Name+")")
+		e.StaffOnly = r.ownerStaffOnly() || on
 		return s.db.Audit(ctx, tx, e)
 	})
 	if err != nil {
@@ -299,9 +301,9 @@ func (s *Server) attachmentDelete(c *echo.Context) error {
 		return echo.ErrNotFound
 	}
 	ctx := c.Request().Context()
-	err = s.db.AttachmentDelete(ctx, r.scope, r.it.ID, aid, func(tx dbTx, a *db.Attachment) error {
-		e := s.auditEntry(c, r.org.ID, "docs.attachment_delete", itemTarget(r.it.ID, r.area.Name, r.it.Name)+" ("+a.Name+")")
-		e.StaffOnly = r.it.StaffOnly || a.StaffOnly
+	err = s.db.FileDelete(ctx, r.scope, r.owner(), aid, func(tx dbTx, a *db.Attachment) error {
+		e := s.auditEntry(c, r.org.ID, "docs.attachment_delete", r.target()+" ("+a.Name+")")
+		e.StaffOnly = r.ownerStaffOnly() || a.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
 	if err != nil {

@@ -30,7 +30,7 @@ func (s *Server) handbook(c *echo.Context) error {
 	now := s.now()
 	v := views.HandbookView{OrgName: r.org.Name, Generated: r.l.DateTime(now), WithSecrets: withSecrets, Action: "/o/" + r.org.Slug + "/handbook",
 		CSS: s.assets.URL("handbook.css"), JS: s.assets.URL("handbook.js")}
-	if v.Procedures, err = s.handbookProcedures(ctx, r.org.ID, r.v.Staff); err != nil {
+	if v.Procedures, err = s.handbookProcedures(ctx, r.v); err != nil {
 		return err
 	}
 	for _, hs := range h.Sections {

@@ -19,39 +19,85 @@ import (
 // themselves (connItem) from the route and the signed-in person, so they depend on nothing of the
 // documentation handlers but the detail and history pages' hooks (detailConnections, linkHistory).
 
-// attachmentRoute is the upload's route: limitBody gives it the attachment size limit.
-const attachmentRoute = "/o/:slug/docs/:area/:id/attachments"
+// attachmentRoute and articleAttachmentRoute are the uploads' routes: limitBody gives them the attachment
+// size limit.
+const (
+	attachmentRoute        = "/o/:slug/docs/:area/:id/attachments"
+	articleAttachmentRoute = "/o/:slug/articles/:id/attachments"
+)
 
-// connReq is a request about one live item the signed-in person sees in the route's organisation.
+// connReq is a request about one live item or document (doc) the signed-in person sees in the route's
+// organisation.
 type connReq struct {
+	v     *docsapp.Viewer
 	u     *db.User
 	org   *db.Org
 	staff bool
 	scope db.DocScope
 	l     *i18n.Localizer
-	area  *docs.Area
-	it    *db.DocItem
-	base  string // /o/<slug>/docs/<area>/<id>
+	area  *docs.Area  // an item's area; nil for a document
+	it    *db.DocItem // the item, or
+	doc   *db.Article // the document
+	base  string      // /o/<slug>/docs/<area>/<id> or /o/<slug>/articles/<id>
 }
 
+// connItem resolves the route's item (/docs/:area/:id/…) or, on a document's route (/articles/:id/…), its
+// document.
 func (s *Server) connItem(c *echo.Context) (*connReq, error) {
-	u := currentUser(c)
-	org, _ := currentOrg(c)
-	area, ok := docs.ByName(c.Param("area"))
-	if !ok {
-		return nil, echo.ErrNotFound
-	}
+	v := s.viewer(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return nil, echo.ErrNotFound
 	}
-	r := &connReq{u: u, org: org, staff: u.IsStaff(), scope: db.DocScope{OrgID: org.ID, StaffView: u.IsStaff()},
-		l: i18n.From(c.Request().Context()), area: area}
-	if r.it, err = s.db.DocGet(c.Request().Context(), r.scope, area.Name, id); err != nil {
+	r := &connReq{v: v, u: currentUser(c), org: v.Org, staff: v.Staff, scope: v.Scope(), l: v.L}
+	ctx := c.Request().Context()
+	if c.Param("area") == "" {
+		if r.doc, err = s.docs.Document(ctx, v, id); err != nil {
+			return nil, err
+		}
+		r.base = articleHref(r.org.Slug, id)
+		return r, nil
+	}
+	area, ok := docs.ByName(c.Param("area"))
+	if !ok {
+		return nil, echo.ErrNotFound
+	}
+	r.area = area
+	if r.it, err = s.db.DocGet(ctx, r.scope, area.Name, id); err != nil {
 		return nil, err
 	}
-	r.base = itemHref(org.Slug, area.Name, id)
+	r.base = itemHref(r.org.Slug, area.Name, id)
 	return r, nil
+}
+
+// owner is what the request's files hang on.
+func (r *connReq) owner() db.FileOwner {
+	if r.doc != nil {
+		return db.OnArticle(r.doc.ID)
+	}
+	return db.OnItem(r.it.ID)
+}
+
+// target names the item or document in audit entries.
+func (r *connReq) target() string {
+	if r.doc != nil {
+		return docsapp.DocumentTarget(r.doc.ID, r.doc.Title)
+	}
+	return itemTarget(r.it.ID, r.area.Name, r.it.Name)
+}
+
+func (r *connReq) ownerStaffOnly() bool {
+	if r.doc != nil {
+		return r.doc.StaffOnly
+	}
+	return r.it.StaffOnly
+}
+
+func (r *connReq) ownerName() string {
+	if r.doc != nil {
+		return r.doc.Title
+	}
+	return r.it.Name
 }
 
 // staffItem is connItem for what only MSP staff do (linking, uploading, changing files): anyone else gets
@@ -73,84 +119,6 @@ func (r *connReq) actor() db.DocActor { return db.DocActor{ID: r.u.ID, Name: r.u
 func itemTarget(id int64, area, name string) string {
 	return docsapp.ItemTarget(id, area, "", name)
 }
-
-// detailConnections is the detail page's hook: the item's related items grouped by area and its files,
-// as the viewer may see them.
-func (s *Server) detailConnections(c *echo.Context, it *db.DocItem) (*views.Connections, error) {
-	u := currentUser(c)
-	org, _ := currentOrg(c)
-	sc := db.DocScope{OrgID: org.ID, StaffView: u.IsStaff()}
-	ctx := c.Request().Context()
-	links, err := s.db.DocLinks(ctx, sc, it.ID)
-	if err != nil {
-		return nil, err
-	}
-	files, err := s.db.Attachments(ctx, sc, it.ID)
-	if err != nil {
-		return nil, err
-	}
-	l := i18n.From(ctx)
-	base := itemHref(org.Slug, it.Area, it.ID)
-	v := &views.Connections{MaxMB: s.attachmentMax() >> 20}
-	if u.IsStaff() {
-		v.AddHref = base + "/links/new"
-		v.UploadAction = base + "/attachments"
-	}
-	if key := s.sm.PopString(ctx, "files_error"); strings.HasPrefix(key, "files.") || strings.HasPrefix(key, "links.") {
-		v.ErrorKey = key
-	}
-	for _, a := range docs.Areas {
-		g := views.LinkGroup{AreaKey: a.TitleKey()}
-		for _, ln := range links {
-			if ln.Area != a.Name {
-				continue
-			}
-			row := views.LinkRow{ID: strconv.FormatInt(ln.OtherID, 10), Href: itemHref(org.Slug, ln.Area, ln.OtherID), Name: ln.Name,
-				Label: ln.Label, StaffOnly: ln.StaffOnly}
-			if u.IsStaff() {
-				row.RemoveAction = base + "/links/" + row.ID + "/delete"
-			}
-			g.Links = append(g.Links, row)
-		}
-		if len(g.Links) > 0 {
-			v.Groups = append(v.Groups, g)
-		}
-	}
-	for _, f := range files {
-		id := strconv.FormatInt(f.ID, 10)
-		fr := views.FileRow{ID: id, Name: f.Name, Href: base + "/attachments/" + id, Size: fileSize(l.Lang, f.Size), TypeKey: docs.FileTypeKey(f.ContentType),
-			StaffOnly: f.StaffOnly, Meta: f.CreatedBy + " · " + l.Date(f.CreatedAt)}
-		if docs.InlineType(f.ContentType) {
-			fr.ViewHref = fr.Href + "/view"
-		}
-		if f.HasThumb {
-			fr.ThumbHref = fr.Href + "/thumb"
-		}
-		if u.IsStaff() {
-			fr.ToggleAction, fr.DeleteAction = fr.Href+"/staff-only", fr.Href+"/delete"
-		}
-		v.Files = append(v.Files, fr)
-	}
-	return v, nil
-}
-
-// linkHistory is the history page's hook: the item's link changes.
-func (s *Server) linkHistory(c *echo.Context, it *db.DocItem) ([]views.LinkEvent, error) {
-	org, _ := currentOrg(c)
-	l := i18n.From(c.Request().Context())
-	evs, err := s.db.DocLinkEvents(c.Request().Context(), db.DocScope{OrgID: org.ID, StaffView: currentUser(c).IsStaff()}, it.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]views.LinkEvent, 0, len(evs))
-	for _, e := range evs {
-		out = append(out, views.LinkEvent{ChangeKey: "links.change." + e.Change, Other: e.OtherName, Label: e.Label, At: l.DateTime(e.At), By: e.By})
-	}
-	return out, nil
-}
-
-// maxLinkLabel is the longest label a link takes (runes).
-const maxLinkLabel = 100
 
 func (s *Server) linkPicker(c *echo.Context) error {
 	r, err := s.staffItem(c)
@@ -181,13 +149,22 @@ func (s *Server) renderPicker(c *echo.Context, r *connReq, bulk *bulkReq, status
 			v.Keep = append(v.Keep, strconv.FormatInt(id, 10))
 		}
 	} else {
-		sc, org, l, self = r.scope, r.org, r.l, r.it.ID
-		v = views.LinkPickerView{Heading: l.T("links.heading", "name", r.it.Name), BackHref: r.base, SearchURL: r.base + "/links/new",
+		sc, org, l = r.scope, r.org, r.l
+		if r.it != nil {
+			self = r.it.ID
+		}
+		v = views.LinkPickerView{Heading: l.T("links.heading", "name", r.ownerName()), BackHref: r.base, SearchURL: r.base + "/links/new",
 			Action: r.base + "/links"}
 	}
 	v.Query, v.ErrorKey, v.Label = q, errKey, c.FormValue("label")
 	if q != "" {
-		found, err := s.db.DocLinkCandidates(ctx, sc, self, q, 30)
+		var found []*db.DocItem
+		var err error
+		if r != nil && r.doc != nil {
+			found, err = s.docs.DocumentLinkCandidates(ctx, r.v, r.doc.ID, q)
+		} else {
+			found, err = s.db.DocLinkCandidates(ctx, sc, self, q, 30)
+		}
 		if err != nil {
 			return err
 		}
@@ -204,6 +181,17 @@ func (s *Server) renderPicker(c *echo.Context, r *connReq, bulk *bulkReq, status
 			a, _ := docs.ByName(it.Area)
 			v.Results = append(v.Results, views.PickResult{ID: strconv.FormatInt(it.ID, 10), Name: it.Name, AreaKey: a.TitleKey(), StaffOnly: it.StaffOnly})
 		}
+		if r != nil && r.it != nil {
+			// An item also links to the organisation's documents (ids "d…", see linkRowID).
+			found, err := s.docs.ItemDocumentCandidates(ctx, r.v, r.it.ID, q)
+			if err != nil {
+				return err
+			}
+			for _, a := range found {
+				v.Results = append(v.Results, views.PickResult{ID: "d" + strconv.FormatInt(a.ID, 10), Name: a.Title, AreaKey: "articles.title",
+					StaffOnly: a.StaffOnly})
+			}
+		}
 	}
 	nav, err := s.docsNav(c, org, sc, "", "")
 	if err != nil {
@@ -213,17 +201,28 @@ func (s *Server) renderPicker(c *echo.Context, r *connReq, bulk *bulkReq, status
 	return s.render(c, status, views.LinkPicker(s.shell(c, v.Heading), v), views.PickResults(v))
 }
 
-// linkForm reads the chosen item and the label of a picker form.
-func linkForm(c *echo.Context) (other int64, label string, errKey string) {
-	other, err := strconv.ParseInt(c.FormValue("other"), 10, 64)
+// pickForm reads the chosen item or document ("d<id>", see linkRowID) and the label of a picker form.
+func pickForm(c *echo.Context) (doc bool, other int64, label string, errKey string) {
+	raw := c.FormValue("other")
+	doc = strings.HasPrefix(raw, "d")
+	other, err := strconv.ParseInt(strings.TrimPrefix(raw, "d"), 10, 64)
 	if err != nil || other <= 0 {
-		return 0, "", "links.err.choose"
+		return false, 0, "", "links.err.choose"
 	}
 	label = strings.TrimSpace(c.FormValue("label"))
-	if len([]rune(label)) > maxLinkLabel || strings.ContainsFunc(label, func(r rune) bool { return r < 0x20 }) {
-		return 0, "", "links.err.label"
+	if k := docsapp.CheckLinkLabel(label); k != "" {
+		return false, 0, "", k
 	}
-	return other, label, ""
+	return doc, other, label, ""
+}
+
+// linkForm reads a picker form that links items only (the bulk link from a list).
+func linkForm(c *echo.Context) (other int64, label string, errKey string) {
+	doc, other, label, errKey := pickForm(c)
+	if doc {
+		return 0, "", "links.err.choose"
+	}
+	return other, label, errKey
 }
 
 func (s *Server) linkAdd(c *echo.Context) error {
@@ -231,33 +230,54 @@ func (s *Server) linkAdd(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	other, label, errKey := linkForm(c)
+	doc, other, label, errKey := pickForm(c)
+	if errKey == "" && doc && r.doc != nil {
+		errKey = "links.err.choose" // documents link to items, not to each other
+	}
 	if errKey != "" {
 		return s.renderPicker(c, r, nil, http.StatusUnprocessableEntity, errKey)
 	}
-	err = s.docs.Link(c.Request().Context(), s.viewer(c), r.it.ID, other, label)
+	ctx := c.Request().Context()
+	switch {
+	case r.doc != nil:
+		err = s.docs.LinkDocument(ctx, r.v, r.doc.ID, other, label)
+	case doc:
+		err = s.docs.LinkDocument(ctx, r.v, other, r.it.ID, label)
+	default:
+		err = s.docs.Link(ctx, r.v, r.it.ID, other, label)
+	}
 	switch {
 	case errors.Is(err, docsapp.ErrConflict):
 		return s.renderPicker(c, r, nil, http.StatusConflict, "links.err.exists")
 	case errors.Is(err, docsapp.ErrSameItem):
 		return s.renderPicker(c, r, nil, http.StatusUnprocessableEntity, "links.err.self")
 	case err != nil:
-		return err // another organisation's item or a missing one: 404
+		return err // another organisation's item or document, or a missing one: 404
 	}
 	return s.redirect(c, r.base)
 }
 
-// addLink links two items with the audit entry in the same transaction: one entry, naming both.
 func (s *Server) linkRemove(c *echo.Context) error {
 	r, err := s.staffItem(c)
 	if err != nil {
 		return err
 	}
-	other, err := strconv.ParseInt(c.Param("other"), 10, 64)
-	if err != nil || other <= 0 {
+	raw := c.Param("other")
+	doc := strings.HasPrefix(raw, "d")
+	other, err := strconv.ParseInt(strings.TrimPrefix(raw, "d"), 10, 64)
+	if err != nil || other <= 0 || doc && r.doc != nil {
 		return echo.ErrNotFound
 	}
-	if err := s.docs.Unlink(c.Request().Context(), s.viewer(c), r.it.ID, other); err != nil {
+	ctx := c.Request().Context()
+	switch {
+	case r.doc != nil:
+		err = s.docs.UnlinkDocument(ctx, r.v, r.doc.ID, other)
+	case doc:
+		err = s.docs.UnlinkDocument(ctx, r.v, other, r.it.ID)
+	default:
+		err = s.docs.Unlink(ctx, r.v, r.it.ID, other)
+	}
+	if err != nil {
 		return err
 	}
 	return s.redirect(c, r.base)

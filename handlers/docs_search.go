@@ -36,7 +36,26 @@ func (s *Server) docsSearch(c *echo.Context) error {
 	for _, it := range items {
 		v.Results = append(v.Results, searchResult(it, q))
 	}
+	found, err := s.docs.SearchDocuments(c.Request().Context(), r.v, q, false)
+	if err != nil {
+		return err
+	}
+	v.Results = append(v.Results, documentResults(found, q)...)
 	return s.render(c, http.StatusOK, views.Search(s.shell(c, r.l.T("docs.search.title")), v), nil)
+}
+
+// documentResults are the documents a search found, after the items, each with the body's line that
+// matched.
+func documentResults(found []*db.ArticleHit, q string) []views.SearchResult {
+	out := make([]views.SearchResult, 0, len(found))
+	for _, a := range found {
+		res := views.SearchResult{Href: articleHref(a.OrgSlug, a.ID), Name: a.Title, AreaKey: "articles.title", OrgName: a.OrgName}
+		if db.SearchHits(a.Body, q) {
+			res.Matches = []views.SearchMatch{{LabelKey: "articles.field.body", Text: excerpt(a.Body, q)}}
+		}
+		out = append(out, res)
+	}
+	return out
 }
 
 // staffSearch searches every organisation (staff only).
@@ -53,6 +72,11 @@ func (s *Server) staffSearch(c *echo.Context) error {
 	for _, it := range items {
 		v.Results = append(v.Results, searchResult(it, q))
 	}
+	found, err := s.docs.SearchDocuments(c.Request().Context(), r.v, q, true)
+	if err != nil {
+		return err
+	}
+	v.Results = append(v.Results, documentResults(found, q)...)
 	return s.render(c, http.StatusOK, views.Search(s.shell(c, r.l.T("docs.search.title")), v), nil)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/admit"
 	"portier/db"
 	"portier/docsapp"
 	"portier/i18n"
@@ -30,6 +31,9 @@ func errorKind(err error) views.ErrorView {
 		// A full or read-only disk: nothing was stored, viewing still works, and writes work again once
 		// there is space. Say so, instead of "something went wrong".
 		return views.ErrorView{Status: http.StatusServiceUnavailable, TitleKey: "error.storage.title", TextKey: "error.storage.text"}
+	}
+	if errors.Is(err, admit.ErrBusy) {
+		return views.ErrorView{Status: http.StatusServiceUnavailable, TitleKey: "error.busy.title", TextKey: "error.busy.text"}
 	}
 	switch {
 	case errors.Is(err, db.ErrNotFound):
@@ -100,6 +104,9 @@ func (s *Server) handleError(c *echo.Context, err error) {
 		if st, _ := c.Get(ctxSessionState).(*sessionState); st != nil {
 			st.committed = true
 		}
+	}
+	if errors.Is(err, admit.ErrBusy) {
+		c.Response().Header().Set("Retry-After", "2")
 	}
 	var tm *tooMany
 	if errors.As(err, &tm) {

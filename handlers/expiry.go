@@ -58,12 +58,14 @@ func (s *Server) expiryEntries(ctx context.Context, sc db.ExpiryScope, loc *time
 	return entries, labels, err
 }
 
-// daysUntil counts calendar days from today to the date, in the viewer's time zone.
+// daysUntil counts calendar days from today to the date, in the viewer's time zone. In whole Unix days,
+// not through Sub: a time.Duration spans only 292 years, and a date field takes 0001-01-01 to 9999-12-31.
 func daysUntil(now, date time.Time, loc *time.Location) int {
-	y, m, d := now.In(loc).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	y, m, d = date.In(loc).Date()
-	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(today).Hours() / 24)
+	day := func(t time.Time) int64 {
+		y, m, d := t.In(loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	}
+	return int(day(date) - day(now))
 }
 
 // filterExpiries keeps the entries of a window: "30" and "90" (days ahead, the expired included, since

@@ -69,11 +69,17 @@ func (s *Server) SendExpiryDigests(ctx context.Context) (int, error) {
 		}
 		entries = filterExpiries(entries, "30", now, l.TZ)
 		sortExpiries(entries, "date", false, nil)
-		sent, err := s.db.ClaimExpiryDigest(ctx, dg, func(tx dbTx) error {
+		n := 0
+		_, err = s.db.ClaimExpiryDigest(ctx, dg, func(tx dbTx) error {
 			if len(entries) == 0 {
 				return nil
 			}
-			for _, to := range dg.Recipients {
+			to, err := db.ExpiryDigestReach(ctx, tx, org.ID, dg.Recipients)
+			if err != nil {
+				return err
+			}
+			n = len(to)
+			for _, to := range to {
 				m, l := s.mails.Start(dg.Lang, "", "mail.expiry_digest.subject", "org", org.Name)
 				m.Paragraphs = append(m.Paragraphs, l.N(pluralDigestIntro, len(entries), "org", org.Name))
 				for _, e := range entries {
@@ -91,9 +97,7 @@ func (s *Server) SendExpiryDigests(ctx context.Context) (int, error) {
 		if err != nil {
 			return queued, err
 		}
-		if sent && len(entries) > 0 {
-			queued += len(dg.Recipients)
-		}
+		queued += n
 	}
 	if queued > 0 {
 		s.wakeMailer()

@@ -96,7 +96,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		// Only the upload forms take more; any other form sent as multipart keeps the form limit.
 		if isMultipart(r.Header.Get("Content-Type")) && uploadRoutes[c.Path()] {
 			limit = maxUploadBody
-			if c.Path() == attachmentRoute {
+			if c.Path() == attachmentRoute || c.Path() == articleAttachmentRoute {
 				limit = s.attachmentMax() + uploadOverhead // only the attachment upload takes files this large
 			}
 		}
@@ -118,8 +118,10 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // uploadRoutes are the routes whose forms carry a file: the profile picture, the CSV import, the MSP's
-// logo in the setup step, and an item's attachment (which takes the attachment size limit instead).
-var uploadRoutes = map[string]bool{"/profile/avatar": true, "/o/:slug/import/:area": true, "/staff/welcome": true, attachmentRoute: true}
+// logo in the setup step, and an item's or document's attachment (which take the attachment size limit
+// instead).
+var uploadRoutes = map[string]bool{"/profile/avatar": true, "/o/:slug/import/:area": true, "/staff/welcome": true, attachmentRoute: true,
+	articleAttachmentRoute: true}
 
 func isMultipart(ct string) bool {
 	return len(ct) >= 19 && ct[:19] == "multipart/form-data"

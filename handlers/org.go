@@ -7,6 +7,7 @@ import (
 
 	"portier/access"
 	"portier/db"
+	"portier/docsapp"
 	"portier/views"
 )
 
@@ -55,7 +56,7 @@ func (s *Server) orgHome(c *echo.Context) error {
 		v.Areas = append(v.Areas, views.OrgArea{Name: a.Name, LabelKey: a.TitleKey, Href: a.Href, Count: a.Count})
 		v.DocsTotal += a.Count
 	}
-	if v.Emergency, err = s.emergencyLinks(ctx, o, u.IsStaff()); err != nil {
+	if v.Emergency, err = s.emergencyLinks(ctx, &docsapp.Viewer{ID: u.ID, Name: u.DisplayName(), Staff: u.IsStaff(), Org: o, Role: role}); err != nil {
 		return err
 	}
 	if access.ManagesOrg(orgActor(c)) { // the people pages' own rule (orgManagers)

@@ -7,8 +7,9 @@ import "github.com/labstack/echo/v5"
 func (s *Server) routes() {
 	e := s.e
 	// Outermost first: log (and turn errors into pages), headers, language, cross-site check, body limit,
+	// the gate (a few requests at a time, the rest in arrival order; unqueued routes in admit.go skip it),
 	// session, the signed-in person.
-	e.Use(s.logRequests, s.securityHeaders, s.locale, s.crossOrigin, s.limitBody, s.sessionMiddleware, s.loadUser)
+	e.Use(s.logRequests, s.securityHeaders, s.locale, s.crossOrigin, s.limitBody, s.admitted, s.sessionMiddleware, s.loadUser)
 
 	// Anyone. The one-time links' tokens are their authorisation.
 	e.GET("/", s.welcome)
@@ -102,15 +103,27 @@ func (s *Server) routes() {
 	// Documents (docs_articles.go) and what expires next (expiry.go): members read, staff write.
 	orgStaff := []echo.MiddlewareFunc{s.complete, s.orgAccess, s.staffOnly}
 	e.GET("/o/:slug/articles", s.articleList, org...)
-	e.GET("/o/:slug/articles/new", s.articleNew, orgStaff...)
-	e.POST("/o/:slug/articles", s.articleCreate, orgStaff...)
+	e.GET("/o/:slug/articles/new", s.articleEdit, orgStaff...)
+	e.POST("/o/:slug/articles", s.articleSave, orgStaff...)
 	e.POST("/o/:slug/articles/copy", s.articleCopy, orgStaff...)
 	e.GET("/o/:slug/articles/:id", s.articleDetail, org...)
 	e.GET("/o/:slug/articles/:id/edit", s.articleEdit, orgStaff...)
-	e.POST("/o/:slug/articles/:id", s.articleUpdate, orgStaff...)
+	e.POST("/o/:slug/articles/:id", s.articleSave, orgStaff...)
 	e.POST("/o/:slug/articles/:id/delete", s.articleDelete, orgStaff...)
 	e.GET("/o/:slug/articles/:id/history", s.articleHistory, orgStaff...)
 	e.GET("/o/:slug/articles/:id/diff", s.articleDiff, orgStaff...)
+	// A document's undo (docs_articles_edit.go), linked items and files (docs_links.go, docs_attachments.go,
+	// shared with items): members read and download, staff change.
+	e.POST("/o/:slug/articles/:id/restore", s.articleRestore, orgStaff...)
+	e.GET("/o/:slug/articles/:id/links/new", s.linkPicker, orgStaff...)
+	e.POST("/o/:slug/articles/:id/links", s.linkAdd, orgStaff...)
+	e.POST("/o/:slug/articles/:id/links/:other/delete", s.linkRemove, orgStaff...)
+	e.POST("/o/:slug/articles/:id/attachments", s.attachmentUpload, orgStaff...) // articleAttachmentRoute
+	e.GET("/o/:slug/articles/:id/attachments/:aid", s.attachmentDownload, org...)
+	e.GET("/o/:slug/articles/:id/attachments/:aid/view", s.attachmentView, org...)
+	e.GET("/o/:slug/articles/:id/attachments/:aid/thumb", s.attachmentThumb, org...)
+	e.POST("/o/:slug/articles/:id/attachments/:aid/staff-only", s.attachmentStaffOnly, orgStaff...)
+	e.POST("/o/:slug/articles/:id/attachments/:aid/delete", s.attachmentDelete, orgStaff...)
 	e.GET("/o/:slug/expiry", s.expiryPage, org...)
 	e.POST("/o/:slug/expiry", s.expiryAdd, orgStaff...)
 	e.POST("/o/:slug/expiry/:id/delete", s.expiryDelete, orgStaff...)
@@ -134,10 +147,10 @@ func (s *Server) routes() {
 	e.GET("/staff/people", s.peopleList, staff...)
 	e.POST("/staff/users/:id/mfa-reset", s.personMFAReset, staff...)
 	e.GET("/staff/templates", s.templateList, staff...)
-	e.GET("/staff/templates/new", s.templateNew, staff...)
-	e.POST("/staff/templates", s.templateCreate, staff...)
+	e.GET("/staff/templates/new", s.templateEdit, staff...)
+	e.POST("/staff/templates", s.templateSave, staff...)
 	e.GET("/staff/templates/:id", s.templateEdit, staff...)
-	e.POST("/staff/templates/:id", s.templateUpdate, staff...)
+	e.POST("/staff/templates/:id", s.templateSave, staff...)
 	e.POST("/staff/templates/:id/delete", s.templateDelete, staff...)
 	e.GET("/staff/expiry", s.staffExpiry, staff...)
 	e.GET("/staff/search", s.staffSearch, staff...) // across every organisation's documentation

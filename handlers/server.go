@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/accounts"
+	"portier/admit"
 	"portier/audit"
 	"portier/auth"
 	"portier/avatar"
@@ -68,6 +69,7 @@ type Mailer interface{ Wake() }
 // Server holds the dependencies of every handler. It is built once by New and is safe for concurrent use.
 type Server struct {
 	cfg      Config
+	gate     *admit.Gate // page work, in arrival order (admit.go)
 	db       *db.DB
 	i18n     *i18n.Bundle
 	assets   *static.Assets
@@ -123,8 +125,11 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets, svc S
 	if svc.MSP == nil || svc.Mails == nil || svc.Accounts == nil || svc.Signin == nil || svc.Audit == nil || svc.Docs == nil {
 		return nil, errors.New("handlers: every application service but Passkeys is required")
 	}
+	// Waits for the single writer happen outside the page gate (db/writer.go, admit.go).
+	d.SetOutside(admit.Outside)
 	s := &Server{
 		cfg:      cfg,
+		gate:     admit.New(gateSlots(), gateMaxWait),
 		db:       d,
 		i18n:     bundle,
 		assets:   assets,

@@ -12,6 +12,45 @@ import (
 	"portier/i18n"
 )
 
+// The documentation menu and the copy button in both languages.
+func TestDocsMenuAndCopyInBothLanguages(t *testing.T) {
+	checkPages(t, []pageCase{
+		{
+			name: "menu",
+			render: func(Shell) component {
+				n := testNav("passwords")
+				n.Extra = []AreaLink{{Name: "expiry", TitleKey: "expiry.title", Href: "/o/alpha/expiry"}}
+				n.Search = "nas"
+				return DocsMenu(n)
+			},
+			want:   wants{"docs-menu": tr("docs.search.submit"), "area-passwords": tr("docs.area.passwords"), "count-passwords": lit("12"), "area-expiry": tr("expiry.title")},
+			absent: []string{"count-expiry"},
+			more: func(t *testing.T, lang string, d *goquery.Document) {
+				if d.Find(`[aria-current="page"]`).AttrOr("data-testid", "") != "area-passwords" || d.Find("#docs-q").AttrOr("value", "") != "nas" {
+					t.Errorf("%s: current area or search", lang)
+				}
+			},
+		},
+		{
+			name: "copy buttons: a secret in a list, a text",
+			render: func(Shell) component {
+				return templ.Join(Copy(CopyButton{ID: "password-7", LabelKey: "docs.passwords.password", ItemName: "NAS", URL: "/c", ConfirmURL: "/cc"}),
+					Copy(CopyButton{ID: "ip", LabelKey: "docs.configurations.ip", Text: "192.0.2.1"}))
+			},
+			want: wants{"copy-password-7": tr("docs.copy"), "copy-status-password-7": exists, "copy-ip": exists},
+			more: func(t *testing.T, lang string, d *goquery.Document) {
+				secret := d.Find(`[data-testid="copy-password-7"]`)
+				if _, hidden := secret.Attr("hidden"); !hidden || secret.AttrOr("data-copy-url", "") != "/c" || secret.AttrOr("data-copy-text", "none") != "none" {
+					t.Errorf("%s: a secret's copy button", lang)
+				}
+				if d.Find(`[data-testid="copy-ip"]`).AttrOr("data-copy-text", "") != "192.0.2.1" || d.Find(`[data-testid="copy-status-ip"]`).AttrOr("role", "") != "status" {
+					t.Errorf("%s: a text's copy button", lang)
+				}
+			},
+		},
+	})
+}
+
 // page is one rendering of a documentation page: what must be there (data-testid → text it contains, ""
 // for presence only), what must not, and what must hold besides.
 type page struct {

@@ -12,6 +12,60 @@ import (
 	"portier/i18n"
 )
 
+// The picker's results, an item's link history, and the bulk bar with its row boxes, in both languages.
+func TestLinkFragmentsInBothLanguages(t *testing.T) {
+	checkPages(t, []pageCase{
+		{
+			name: "results",
+			render: func(Shell) component {
+				return PickResults(LinkPickerView{Query: "hot", Results: []PickResult{{ID: "7", Name: "Hotline", AreaKey: "docs.area.contacts", StaffOnly: true}, {ID: "8", Name: "Hotel-WLAN", AreaKey: "docs.area.wireless"}}})
+			},
+			want:   wants{"pick-results": tr("links.choose"), "pick-7": tr("docs.staff_only_badge"), "pick-8": tr("docs.area.wireless")},
+			absent: []string{"pick-none"},
+			more: func(t *testing.T, lang string, d *goquery.Document) {
+				if _, ok := d.Find(`[data-testid="pick-7"] input`).Attr("checked"); !ok {
+					t.Errorf("%s: the first result is not chosen", lang)
+				}
+			},
+		},
+		{
+			name:   "no match",
+			render: func(Shell) component { return PickResults(LinkPickerView{Query: "xyz"}) },
+			want:   wants{"pick-none": tr("links.no_match")},
+		},
+		{
+			name:   "nothing typed",
+			render: func(Shell) component { return PickResults(LinkPickerView{}) },
+			want:   wants{"pick-results": tr("links.type_to_search")},
+			absent: []string{"pick-none"},
+		},
+		{
+			name: "link history",
+			render: func(Shell) component {
+				return LinkHistory([]LinkEvent{{ChangeKey: "links.change.link", Other: "Hotline", Label: "Provider", At: "1.2.2026", By: "Toni"}})
+			},
+			want: wants{"link-history": tr("links.change.link", "name", "Hotline")},
+		},
+		{
+			name:   "no link history",
+			render: func(Shell) component { return LinkHistory(nil) },
+			absent: []string{"link-history"},
+		},
+		{
+			name: "bulk bar and a row box",
+			render: func(Shell) component {
+				return join(BulkActions(BulkBar{Action: "/o/alpha/docs/contacts/bulk"}), BulkCheck("7", "Anna"))
+			},
+			want: wants{"bulk-form": tr("bulk.with_selected"), "bulk-action": tr("bulk.delete"), "bulk-submit": tr("bulk.apply"), "select-7": exists},
+			more: func(t *testing.T, lang string, d *goquery.Document) {
+				if d.Find(`[data-testid="select-7"]`).AttrOr("form", "") != d.Find(`[data-testid="bulk-form"]`).AttrOr("id", "x") {
+					t.Errorf("%s: the row box does not belong to the bulk form", lang)
+				}
+			},
+		},
+	})
+}
+
 // Related entries, files and the link picker in both languages: every text translated (no key shows),
 // a customer's view (no actions) has no form, and a staff view offers linking, upload and removal.
 func TestConnectionsInBothLanguages(t *testing.T) {

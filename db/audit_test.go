@@ -1,0 +1,189 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A reveal is logged once per person, item and field within the window, also when requests come at once;
+// item 1 is not item 17 (the target prefix), another field or a later time is a new entry.
+func TestAuditOnceDeduplicates(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	kim, lou := newUser(t, d, "kim@alpha.example"), newUser(t, d, "lou@alpha.example")
+	reveal := func(actor, item int64, field string) AuditEntry {
+		return AuditEntry{ActorID: actor, ActorName: "x", Action: "docs.reveal", Target: fmt.Sprintf("%d:NAS", item), Field: field}
+	}
+	if won := race(t, 8, func(int) (bool, error) { return d.AuditOnce(ctx, reveal(kim, 17, "password"), 17, time.Minute) }); won != 1 {
+		t.Fatalf("%d entries for one reveal", won)
+	}
+	for name, c := range map[string]struct {
+		e    AuditEntry
+		item int64
+		want bool
+	}{
+		"same again":     {reveal(kim, 17, "password"), 17, false},
+		"item 1":         {reveal(kim, 1, "password"), 1, true},
+		"another field":  {reveal(kim, 17, "totp"), 17, true},
+		"another person": {reveal(lou, 17, "password"), 17, true},
+	} {
+		if ok, err := d.AuditOnce(ctx, c.e, c.item, time.Minute); ok != c.want || err != nil {
+			t.Errorf("%s: wrote=%v %v", name, ok, err)
+		}
+	}
+	later := time.Now().Add(2 * time.Minute)
+	d.Now = func() time.Time { return later }
+	if ok, _ := d.AuditOnce(ctx, reveal(kim, 17, "password"), 17, time.Minute); !ok {
+		t.Fatal("a reveal after the window was not logged")
+	}
+}
+
+// The audit list keeps to an organisation, hides staff-only entries from customers, matches an action as
+// a prefix (with _ and % taken literally) or whole, and pages newest first without gaps or repeats; an
+// entry written in a transaction that fails is not there.
+func TestAuditListScopesFiltersAndPages(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	a, _ := d.CreateOrg(ctx, "Alpha GmbH", "alpha")
+	b, _ := d.CreateOrg(ctx, "Beta AG", "beta")
+	for _, e := range []AuditEntry{
+		{OrgID: a.ID, Action: "docs.reveal", Target: "1:NAS"},
+		{OrgID: a.ID, Action: "docs.reveal_old", Target: "1:NAS"},
+		{OrgID: a.ID, Action: "docs.view", Target: "2:Hidden", StaffOnly: true},
+		{OrgID: b.ID, Action: "docs.reveal", Target: "3:Beta"},
+		{Action: "login.ok"},
+		{Action: "loginXok"},
+	} {
+		if err := d.Audit(ctx, nil, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failed := errors.New("rolled back")
+	if err := d.Tx(ctx, func(tx *sql.Tx) error {
+		d.Audit(ctx, tx, AuditEntry{OrgID: a.ID, Action: "docs.delete", Target: "9:Gone"})
+		return failed
+	}); !errors.Is(err, failed) {
+		t.Fatal(err)
+	}
+	actions := func(f AuditFilter) []string {
+		t.Helper()
+		l, err := d.AuditList(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range l {
+			out = append(out, e.Action)
+		}
+		return out
+	}
+	for name, c := range map[string]struct {
+		f    AuditFilter
+		want string
+	}{
+		"alpha for staff":    {AuditFilter{OrgID: a.ID}, "[docs.view docs.reveal_old docs.reveal]"},
+		"alpha for customer": {AuditFilter{OrgID: a.ID, CustomerView: true}, "[docs.reveal_old docs.reveal]"},
+		"exact action":       {AuditFilter{Action: "docs.reveal", ActionExact: true}, "[docs.reveal docs.reveal]"},
+		"prefix":             {AuditFilter{OrgID: a.ID, Action: "docs.reveal"}, "[docs.reveal_old docs.reveal]"},
+		"underscore literal": {AuditFilter{Action: "login_"}, "[]"},
+		"percent literal":    {AuditFilter{Action: "%"}, "[]"},
+	} {
+		if got := fmt.Sprint(actions(c.f)); got != c.want {
+			t.Errorf("%s: %s, want %s", name, got, c.want)
+		}
+	}
+	all, _ := d.AuditList(ctx, AuditFilter{})
+	if len(all) != 6 || all[0].Action != "loginXok" || all[5].OrgName != "Alpha GmbH" {
+		t.Fatalf("all: %d entries, first %q", len(all), all[0].Action)
+	}
+	var paged []int64
+	for before := int64(0); ; {
+		page, _ := d.AuditList(ctx, AuditFilter{Limit: 4, Before: before})
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			paged = append(paged, e.ID)
+		}
+		before = page[len(page)-1].ID
+	}
+	if len(paged) != 6 || paged[0] != all[0].ID || paged[5] != all[5].ID {
+		t.Fatalf("paging gave %v", paged)
+	}
+}
+
+// Parallel reveals of the same secret by the same person leave one entry, whichever batch of the group
+// commit they land in; reveals of different items each leave theirs; and every call returns only after
+// its batch is committed (the entry is readable from another connection when the call returns).
+func TestParallelAuditOnceLeavesOneEntryPerPersonItemAndField(t *testing.T) {
+	d, _ := openTest(t)
+	ctx := context.Background()
+	var wrote atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 120 {
+		wg.Go(func() {
+			item := int64(1 + i%3) // three items, 40 requests each
+			e := AuditEntry{ActorID: 7, ActorName: "Eva", Action: "docs.reveal", Target: fmt.Sprintf("%d:Router", item), Field: "password"}
+			ok, err := d.AuditOnce(ctx, e, item, 5*time.Minute)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				wrote.Add(1)
+				// Committed before returning: another connection sees it.
+				var n int
+				if err := d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit WHERE target = ?`, e.Target).Scan(&n); err != nil || n != 1 {
+					t.Errorf("right after AuditOnce returned: %d entries for %s (err %v), want 1", n, e.Target, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var n int
+	if err := d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit WHERE action = 'docs.reveal'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || wrote.Load() != 3 {
+		t.Fatalf("%d entries, %d calls reported writing; want 3 and 3", n, wrote.Load())
+	}
+	// Another field of the same item, and the same field after the window, are new entries.
+	if ok, err := d.AuditOnce(ctx, AuditEntry{ActorID: 7, Action: "docs.reveal", Target: "1:Router", Field: "pin"}, 1, 5*time.Minute); err != nil || !ok {
+		t.Fatalf("another field: wrote %v, err %v", ok, err)
+	}
+	if ok, err := d.AuditOnce(ctx, AuditEntry{At: time.Now().Add(6 * time.Minute), ActorID: 7, Action: "docs.reveal", Target: "1:Router", Field: "password"}, 1, 5*time.Minute); err != nil || !ok {
+		t.Fatalf("after the window: wrote %v, err %v", ok, err)
+	}
+}
+
+// When the batch's transaction fails, every request in it gets the error: a reveal then shows nothing.
+func TestAuditOnceReportsAFailedCommitToEveryRequest(t *testing.T) {
+	d, _ := openTest(t)
+	ctx := context.Background()
+	if _, err := d.W.ExecContext(ctx, `CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`); err != nil {
+		t.Fatal(err)
+	}
+	var failed atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() {
+			_, err := d.AuditOnce(ctx, AuditEntry{ActorID: int64(i), Action: "docs.view", Target: "1:Router"}, 1, time.Minute)
+			if err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 30 {
+		t.Fatalf("%d of 30 requests saw the failure", failed.Load())
+	}
+	if d.auditOnce.busy || len(d.auditOnce.pending) != 0 {
+		t.Fatal("the group commit is stuck after a failure")
+	}
+}

@@ -1,0 +1,79 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+)
+
+// Organisations: a slug is taken once (also by parallel creations), lists are by name regardless of case
+// with their member counts, and a person's role is answered per organisation only.
+func TestOrgsSlugsListsAndRoles(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	created := race(t, 4, func(int) (bool, error) {
+		_, err := d.CreateOrg(ctx, "Alpha GmbH", "alpha")
+		if errors.Is(err, ErrConflict) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if created != 1 {
+		t.Fatalf("slug alpha created %d times", created)
+	}
+	a, _ := d.OrgBySlug(ctx, "alpha")
+	b, err := d.CreateOrg(ctx, "  beta AG ", "beta")
+	if err != nil || b.Name != "beta AG" {
+		t.Fatalf("name not trimmed: %q %v", b.Name, err)
+	}
+	c, _ := d.CreateOrg(ctx, "Gamma KG", "gamma")
+	kim, lou := newUser(t, d, "kim@alpha.example"), newUser(t, d, "lou@alpha.example")
+	d.Tx(ctx, func(tx *sql.Tx) error {
+		SetMembership(ctx, tx, d.Now(), kim, a.ID, "viewer")
+		SetMembership(ctx, tx, d.Now(), kim, a.ID, "manager") // a second call changes the role
+		SetMembership(ctx, tx, d.Now(), lou, a.ID, "viewer")
+		return SetMembership(ctx, tx, d.Now(), kim, b.ID, "viewer")
+	})
+	orgs, _ := d.Orgs(ctx)
+	if len(orgs) != 3 || orgs[0].Slug != "alpha" || orgs[1].Slug != "beta" || orgs[2].Slug != "gamma" || orgs[0].People != 2 || orgs[2].People != 0 {
+		t.Fatalf("orgs %+v", orgs)
+	}
+	if r, _ := d.MemberRole(ctx, kim, a.ID); r != "manager" {
+		t.Fatalf("role %q", r)
+	}
+	if _, err := d.MemberRole(ctx, lou, b.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a non-member has a role: %v", err)
+	}
+	o, role, n, err := d.OrgAndRole(ctx, "gamma", kim)
+	if err != nil || o.ID != c.ID || role != "" || n != 2 {
+		t.Fatalf("outsider: %v %q %d %v", o, role, n, err)
+	}
+	if _, role, _, _ := d.OrgAndRole(ctx, "alpha", kim); role != "manager" {
+		t.Fatalf("member role %q", role)
+	}
+	if _, _, _, err := d.OrgAndRole(ctx, "nope", kim); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown slug: %v", err)
+	}
+	ms, _ := d.Memberships(ctx, kim)
+	if len(ms) != 2 || ms[0].Org.Slug != "alpha" || ms[1].Role != "viewer" {
+		t.Fatalf("memberships %+v", ms)
+	}
+	people, _ := d.OrgPeople(ctx, b.ID)
+	if len(people) != 1 || people[0].UserID != kim || people[0].Role != "viewer" || people[0].Active {
+		t.Fatalf("people of beta %+v", people)
+	}
+}
+
+func TestSlugify(t *testing.T) {
+	for in, want := range map[string]string{
+		"Müller & Söhne GmbH": "mueller-soehne-gmbh",
+		"  --Café  Zürich-- ": "cafe-zuerich",
+		"ÄÖÜ ß":               "aeoeue-ss",
+		"日本":                  "",
+	} {
+		if got := Slugify(in); got != want || (got != "" && !ValidSlug(got)) {
+			t.Errorf("Slugify(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"sync/atomic"
+)
+
+// Writer is the single connection that writes. Waiting for it means waiting for other requests' commits,
+// each a sync to disk: time spent on the disk, not the processor. The server runs page work through a
+// gate of a few places (handlers/admit.go); a request that waits here must not hold one of them, or a
+// burst of sign-ins (each a few small writes) would keep the pages out. So every wait for the writer, and
+// every commit, runs through the function given to SetOutside (the gate's admit.Outside), which gives the
+// place back meanwhile. Without one, they simply run.
+type Writer struct {
+	*sql.DB
+	outside atomic.Pointer[func(context.Context, func())]
+}
+
+// SetOutside sets the function every wait for the writer and every commit runs through.
+func (d *DB) SetOutside(f func(ctx context.Context, wait func())) { d.W.outside.Store(&f) }
+
+func (w *Writer) run(ctx context.Context, f func()) {
+	if o := w.outside.Load(); o != nil {
+		(*o)(ctx, f)
+		return
+	}
+	f()
+}
+
+// ExecContext runs a statement on the writer (autocommit: waiting for the connection and the commit).
+func (w *Writer) ExecContext(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	w.run(ctx, func() { res, err = w.DB.ExecContext(ctx, query, args...) })
+	return res, err
+}
+
+// QueryContext runs a query on the writer (an INSERT … RETURNING, or a read that must see the newest
+// commit).
+func (w *Writer) QueryContext(ctx context.Context, query string, args ...any) (rows *sql.Rows, err error) {
+	w.run(ctx, func() { rows, err = w.DB.QueryContext(ctx, query, args...) })
+	return rows, err
+}
+
+// QueryRowContext is QueryContext for one row.
+func (w *Writer) QueryRowContext(ctx context.Context, query string, args ...any) (row *sql.Row) {
+	w.run(ctx, func() { row = w.DB.QueryRowContext(ctx, query, args...) })
+	return row
+}
+
+// BeginTx waits for the writer and begins a transaction (BEGIN IMMEDIATE).
+func (w *Writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (tx *sql.Tx, err error) {
+	w.run(ctx, func() { tx, err = w.DB.BeginTx(ctx, opts) })
+	return tx, err
+}
+
+// commit commits tx (the sync to disk) through the same function.
+func (w *Writer) commit(ctx context.Context, tx *sql.Tx) (err error) {
+	w.run(ctx, func() { err = tx.Commit() })
+	return err
+}

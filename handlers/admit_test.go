@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"portier/admit"
+)
+
+// While every place at the gate is taken, a page waits its turn and, after the longest wait, is told in
+// the person's language to try again (503 with Retry-After); health checks and static files never wait.
+func TestBusyGateAnswersPagesInTheirLanguageAndNeverHoldsUpHealthChecks(t *testing.T) {
+	e := newTestEnv(t)
+	e.srv.gate = admit.New(1, 50*time.Millisecond)
+	_, leave, err := e.srv.gate.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []struct{ accept, want string }{{"de", "stark ausgelastet"}, {"en", "Very busy right now"}} {
+		resp, body := e.get("/login", map[string]string{"Accept-Language": lang.accept})
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "2" || !strings.Contains(body, lang.want) {
+			t.Fatalf("%s: a page at a full gate: %d, Retry-After %q, page %q…", lang.accept, resp.StatusCode, resp.Header.Get("Retry-After"), body[:min(len(body), 200)])
+		}
+		if strings.Contains(body, "error.busy") {
+			t.Fatal("a translation key reached the page")
+		}
+	}
+	_, page := e.get("/login", nil) // 503 again, but it names the stylesheet
+	href := doc(t, page).Find(`link[rel=stylesheet]`).AttrOr("href", "")
+	for _, path := range []string{"/healthz", "/readyz", href} {
+		resp, _ := e.get(path, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s behind a full gate: %d, want 200", path, resp.StatusCode)
+		}
+	}
+	leave()
+	if resp, _ := e.get("/login", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the place came free: %d", resp.StatusCode)
+	}
+}
+
+// A burst far larger than the gate's places is served completely, one place at a time, and leaves every
+// place free afterwards.
+func TestParallelPagesThroughANarrowGate(t *testing.T) {
+	e := newTestEnv(t)
+	e.srv.gate = admit.New(1, 0)
+	var failed atomic.Int32
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			resp, err := e.client.Get(e.URL("/login"))
+			if err != nil || resp.StatusCode != http.StatusOK {
+				failed.Add(1)
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Fatalf("%d of 40 pages failed", failed.Load())
+	}
+	if e.srv.gate.Waiting() != 0 {
+		t.Fatalf("%d still waiting", e.srv.gate.Waiting())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, leave, err := e.srv.gate.Enter(ctx)
+	if err != nil {
+		t.Fatalf("the place was not given back: %v", err)
+	}
+	leave()
+}
