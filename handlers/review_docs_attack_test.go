@@ -1,0 +1,110 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"portier/db"
+)
+
+// gateReader gives its first part, then waits for open before giving the rest: an upload that is still
+// arriving while something else happens to its item or document.
+type gateReader struct {
+	head, rest io.Reader
+	open       chan struct{}
+	waited     bool
+}
+
+func (g *gateReader) Read(p []byte) (int, error) {
+	if n, err := g.head.Read(p); n > 0 || err != io.EOF {
+		return n, err
+	}
+	if !g.waited {
+		<-g.open
+		g.waited = true
+	}
+	return g.rest.Read(p)
+}
+
+// slowUpload starts an upload whose body stops after its first chunk until release is called; it
+// returns once the server stored that chunk (the file exists, unfinished), and done gives the status.
+func slowUpload(t *testing.T, e *testEnv, owner, table, name string, content []byte) (release func(), done <-chan int) {
+	t.Helper()
+	g := &gateReader{head: bytes.NewReader(content[:db.AttachmentChunk+100]), rest: bytes.NewReader(content[db.AttachmentChunk+100:]),
+		open: make(chan struct{})}
+	body, ct := uploadBody(name, g, false)
+	req, err := http.NewRequest(http.MethodPost, e.URL(owner+"/attachments"), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ct)
+	status := make(chan int, 1)
+	go func() {
+		resp, err := e.client.Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	for i := 0; countRows(t, e, `SELECT count(*) FROM `+table+` WHERE complete = 0`) == 0; i++ {
+		if i > 500 {
+			t.Fatal("the upload never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return func() { close(g.open) }, status
+}
+
+// A document (or item) made staff-only while a file is still being uploaded to it: the upload's audit
+// line names the file and the owner, so it is staff-only too — a customer's access log does not learn
+// what was attached to something they can no longer see. Before, the line took the owner's state from
+// the start of the upload.
+func TestUploadFinishingAfterTheOwnerBecameStaffOnly(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	f.as(f.tech)
+	proc := createArticle(t, e, url.Values{"title": {"Personalakte"}, "body": {"x"}})
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("Abmahnung "), 20000)...)
+	release, done := slowUpload(t, e, proc, "article_attachments", "Abmahnung Mueller.pdf", pdf)
+	// Meanwhile another technician hides the document.
+	if err := e.db.ArticleUpdate(context.Background(), db.ArticleScope{OrgID: f.a.ID, StaffView: true}, docID(t, proc),
+		db.ArticleChange{Title: "Personalakte", Body: "x", StaffOnly: true, Version: 1}, db.DocActor{Name: "Tina"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if st := <-done; st != 303 {
+		t.Fatalf("upload: %d", st)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'docs.attach' AND staff_only = 0`); n != 0 {
+		t.Fatalf("attach audit lines customers read: %d", n)
+	}
+	f.as(f.mgr)
+	if _, body := e.get("/o/alpha/audit", nil); strings.Contains(body, "Abmahnung") {
+		t.Fatal("the customer's access log names the file on the now staff-only document")
+	}
+
+	// An item deleted while its file arrives gets no file (it would come back with an undo nobody meant).
+	f.as(f.tech)
+	fw := fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"])
+	release, done = slowUpload(t, e, fw, "doc_attachments", "late.pdf", pdf)
+	if resp, _ := e.post(fw+"/delete", nil, nil); resp.StatusCode != 303 {
+		t.Fatalf("delete item: %d", resp.StatusCode)
+	}
+	release()
+	if st := <-done; st != 404 {
+		t.Fatalf("upload onto a deleted item: %d", st)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM doc_attachments WHERE name = 'late.pdf'`); n != 0 {
+		t.Fatalf("file stored on the deleted item: %d", n)
+	}
+}
