@@ -108,3 +108,81 @@ func TestUploadFinishingAfterTheOwnerBecameStaffOnly(t *testing.T) {
 		t.Fatalf("file stored on the deleted item: %d", n)
 	}
 }
+
+// A document and an item linked from both sides at once, the link removed and the document restored at
+// once: each happens once — one link, one entry in the access log and the histories, one restore.
+func TestParallelDocumentLinkUnlinkAndRestore(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	f.as(f.tech)
+	fw := fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"])
+	proc := createArticle(t, e, url.Values{"title": {"Notfallplan"}, "body": {"x"}})
+	d := fmt.Sprintf("d%d", docID(t, proc))
+	as := e.fire(16, func(i int) (answer, error) {
+		if i%2 == 0 {
+			return e.postAs(e.client, proc+"/links", url.Values{"other": {fmt.Sprint(f.items["configurations"])}})
+		}
+		return e.postAs(e.client, fw+"/links", url.Values{"other": {d}})
+	})
+	if countStatus(as, 303) != 1 || countStatus(as, 409) != 15 {
+		t.Fatalf("link answers %v", as)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM article_links`); n != 1 || len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.link")) != 1 ||
+		countRows(t, e, `SELECT count(*) FROM article_link_events`) != 1 {
+		t.Fatalf("%d links, %d audit entries", n, len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.link")))
+	}
+	as = e.fire(16, func(i int) (answer, error) {
+		if i%2 == 0 {
+			return e.postAs(e.client, proc+"/links/"+fmt.Sprint(f.items["configurations"])+"/delete", nil)
+		}
+		return e.postAs(e.client, fw+"/links/"+d+"/delete", nil)
+	})
+	if countStatus(as, 303) != 1 || countStatus(as, 404) != 15 {
+		t.Fatalf("unlink answers %v", as)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM article_link_events WHERE change = 'unlink'`); n != 1 || len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.unlink")) != 1 {
+		t.Fatalf("%d unlink events", n)
+	}
+	if resp, _ := e.post(proc+"/delete", nil, nil); resp.StatusCode != 303 {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	as = e.fire(16, func(int) (answer, error) { return e.postAs(e.client, proc+"/restore", nil) })
+	if countStatus(as, 303) != 1 || countStatus(as, 404) != 15 {
+		t.Fatalf("restore answers %v", as)
+	}
+	if n := len(auditOf(t, e, f.a.ID, f.tech.ID, "articles.restore")); n != 1 {
+		t.Fatalf("%d restore entries", n)
+	}
+}
+
+// Item files and document files are counted apart, so the same number names a file of each: the item's
+// route opens only the item's file and the document's route only the document's, whatever the number;
+// one that is only the other kind's answers 404.
+func TestFileNumbersNeverCrossBetweenItemsAndDocuments(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	f.as(f.tech)
+	fw := fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"])
+	proc := createArticle(t, e, url.Values{"title": {"Notfallplan"}, "body": {"x"}})
+	up := func(owner, name, content string) {
+		if resp, _ := e.upload(owner, name, []byte(content), false); resp.StatusCode != 303 {
+			t.Fatalf("upload %s: %d", name, resp.StatusCode)
+		}
+	}
+	up(proc, "doc1.txt", "document file one\n")
+	up(fw, "item1.txt", "item file one\n")
+	up(proc, "doc2.txt", "document file two\n")
+	for _, u := range []*db.User{f.tech, f.viewer} {
+		f.as(u)
+		for path, want := range map[string]string{
+			fw + "/attachments/1": "item file one\n", proc + "/attachments/1": "document file one\n",
+			proc + "/attachments/2": "document file two\n", fw + "/attachments/2": "",
+			fw + "/attachments/2/view": "", fw + "/attachments/2/thumb": "",
+		} {
+			resp, body := e.get(path, nil)
+			if want == "" && resp.StatusCode != 404 || want != "" && (resp.StatusCode != 200 || body != want) {
+				t.Errorf("%s GET %s: %d %q", u.Email, path, resp.StatusCode, body)
+			}
+		}
+	}
+}
