@@ -186,3 +186,39 @@ func TestFileNumbersNeverCrossBetweenItemsAndDocuments(t *testing.T) {
 		}
 	}
 }
+
+// What a customer types into the search box is words, never FTS5 syntax: column filters ("org:",
+// "title:"), NEAR, OR, quotes, brackets and stars neither fail the page nor reach another organisation's,
+// a staff-only or a template document.
+func TestDocumentSearchTakesNoQuerySyntax(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	f.as(f.tech)
+	createArticle(t, e, url.Values{"title": {"Alpha Drucker"}, "body": {"Toner wechseln"}})
+	createArticle(t, e, url.Values{"title": {"Alpha Intern Drucker"}, "body": {"Toner Lieferant Rabatt"}, "staff_only": {"1"}})
+	if resp, _ := e.post("/o/beta/articles", url.Values{"title": {"Beta Drucker"}, "body": {"Toner Beta"}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("beta document: %d", resp.StatusCode)
+	}
+	if resp, _ := e.post("/staff/templates", url.Values{"title": {"Vorlage Drucker"}, "body": {"Toner Vorlage"}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("template: %d", resp.StatusCode)
+	}
+	f.as(f.viewer)
+	orgB := fmt.Sprintf("o%d", f.b.ID)
+	for _, q := range []string{"toner", "org:" + orgB + " toner", "org:" + orgB, "title:drucker", "{title body org}: toner", `toner" OR "beta`,
+		"toner OR beta", "NEAR(toner beta)", "toner*", "^toner", "-toner", `"`, "(", "toner) OR (org:" + orgB, "rabatt", "vorlage", "beta"} {
+		resp, body := e.get("/o/alpha/search?q="+url.QueryEscape(q), nil)
+		if resp.StatusCode != 200 {
+			t.Errorf("q=%q: %d", q, resp.StatusCode)
+			continue
+		}
+		res := doc(t, body).Find(`[data-testid="search-results"]`).Text()
+		if q == "toner" && !strings.Contains(res, "Alpha Drucker") {
+			t.Fatalf("the customer's own document is not found: %q", res)
+		}
+		for _, leak := range []string{"Beta Drucker", "Intern", "Vorlage"} {
+			if strings.Contains(res, leak) {
+				t.Errorf("q=%q finds %q", q, leak)
+			}
+		}
+	}
+}
