@@ -85,8 +85,8 @@ func TestUploadFinishingAfterTheOwnerBecameStaffOnly(t *testing.T) {
 	if st := <-done; st != 303 {
 		t.Fatalf("upload: %d", st)
 	}
-	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'docs.attach' AND staff_only = 0`); n != 0 {
-		t.Fatalf("attach audit lines customers read: %d", n)
+	if got := auditOf(t, e, f.a.ID, f.tech.ID, "docs.attach"); len(got) != 1 || !got[0].StaffOnly {
+		t.Fatalf("attach audit: %+v", got)
 	}
 	f.as(f.mgr)
 	if _, body := e.get("/o/alpha/audit", nil); strings.Contains(body, "Abmahnung") {
