@@ -160,3 +160,35 @@ func TestAccountCommandsUseTheApplicationLayer(t *testing.T) {
 		}
 	}
 }
+
+// The handlers are handed the application services (handlers.Services); main builds them (services.go),
+// the same way for the web and the command line. A handler building one would be a second construction
+// path with its own dependencies.
+func TestHandlersBuildNoServices(t *testing.T) {
+	constructors := map[string]bool{"accounts.New": true, "signin.New": true, "signin.NewPasskeys": true, "audit.New": true,
+		"docsapp.New": true, "mailtext.New": true, "mailtext.LoadCurrentMSP": true}
+	files, err := filepath.Glob("handlers/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if pkg, ok := sel.X.(*ast.Ident); ok && constructors[pkg.Name+"."+sel.Sel.Name] {
+				t.Errorf("%s: handlers call %s.%s: main builds the application services", fset.Position(sel.Pos()), pkg.Name, sel.Sel.Name)
+			}
+			return true
+		})
+	}
+}

@@ -13,8 +13,6 @@ import (
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
-	"portier/mailtext"
-	"portier/views"
 )
 
 // The account commands: the first administrator, organisations and invitations from the command line.
@@ -202,14 +200,12 @@ func english(key string) string {
 	return b.For("en", "").T(key)
 }
 
-// accounts is the application layer for the account commands, with the MSP's mail texts as the portal
-// writes them.
+// accounts is the application layer for the account commands, built as the server builds it (services.go),
+// with the MSP's mail texts as the portal writes them.
 func (a *app) accounts(ctx context.Context) (*accounts.Accounts, error) {
-	defaults := views.MSP{Name: a.cfg.MSPName, SupportEmail: a.cfg.SupportEmail, SupportPhone: a.cfg.SupportPhone}
-	msp, err := mailtext.LoadMSP(ctx, a.db, defaults)
+	svc, err := a.services(ctx, auth.NewHasher(1), nil)
 	if err != nil {
 		return nil, err
 	}
-	mails := mailtext.New(a.i18n, a.cfg.BaseURL, func() views.MSP { return msp })
-	return accounts.New(a.db, a.sealer, auth.NewHasher(1), mails, accounts.Config{Logger: a.log}), nil
+	return svc.accounts, nil
 }

@@ -26,7 +26,6 @@ import (
 	"portier/i18n"
 	"portier/mail"
 	"portier/static"
-	"portier/views"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=... -X main.date=...".
@@ -266,32 +265,42 @@ func (a *app) mailSender() mail.Sender {
 	return &mail.SMTP{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom}
 }
 
-// server builds the HTTP handlers; the administrative commands use it too, so they share every rule.
-func (a *app) server(mailer handlers.Mailer) (*handlers.Server, error) {
+// server builds the HTTP handlers on the application services (services.go), which the account commands
+// build the same way.
+func (a *app) server(ctx context.Context, mailer *mail.Worker) (*handlers.Server, *services, error) {
 	assets, err := static.Load()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	// Half the cores hash passwords at most, so a flood of sign-ins leaves the other half to people
+	// already signed in (measured with `portier bench`: with every core hashing, list pages during a
+	// flood were 20× slower).
+	svc, err := a.services(ctx, auth.NewHasher(max(1, runtime.NumCPU()/2)), mailer.Wake)
+	if err != nil {
+		return nil, nil, err
+	}
+	if svc.passkeysOff != nil {
+		a.log.Warn("passkeys are not available with this base URL", "err", svc.passkeysOff)
 	}
 	cfg := a.cfg
-	return handlers.New(handlers.Config{
+	srv, err := handlers.New(handlers.Config{
 		BaseURL:         cfg.BaseURL,
-		MSP:             views.MSP{Name: cfg.MSPName, SupportEmail: cfg.SupportEmail, SupportPhone: cfg.SupportPhone},
 		TrustedProxies:  cfg.TrustedProxies,
 		SessionIdle:     cfg.SessionIdle,
 		SessionLifetime: cfg.SessionLifetime,
 		Logger:          a.log,
 		Sealer:          a.sealer,
-		// Half the cores hash passwords at most, so a flood of sign-ins leaves the other half to people
-		// already signed in (measured with `portier bench`: with every core hashing, list pages during a
-		// flood were 20× slower).
-		Hasher:         auth.NewHasher(max(1, runtime.NumCPU()/2)),
-		PasswordPolicy: cfg.PasswordPolicy,
-		Mailer:         mailer,
-		NoMailServer:   cfg.SMTPURL == nil,
-		IdPEndpoints:   cfg.IdPEndpoints,
-		AttachmentMax:  cfg.AttachmentMax,
-		Replicas:       a.replicaStates(),
-	}, a.db, a.i18n, assets)
+		PasswordPolicy:  cfg.PasswordPolicy,
+		Mailer:          mailer,
+		NoMailServer:    cfg.SMTPURL == nil,
+		IdPEndpoints:    cfg.IdPEndpoints,
+		AttachmentMax:   cfg.AttachmentMax,
+		Replicas:        a.replicaStates(),
+	}, a.db, a.i18n, assets, handlers.Services{
+		MSP: svc.msp, Mails: svc.mails, Accounts: svc.accounts, Signin: svc.signin, Passkeys: svc.passkeys,
+		Audit: svc.audit, Docs: svc.docs,
+	})
+	return srv, svc, err
 }
 
 // readHeaderTimeout is how long a client may take to send its request headers (security.md: 10 s); the
@@ -331,7 +340,7 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		}
 	}
 	worker := &mail.Worker{DB: a.db, Sealer: a.sealer, Sender: a.mailSender(), Log: logger}
-	srv, err := a.server(worker)
+	srv, svc, err := a.server(ctx, worker)
 	if err != nil {
 		return err
 	}
@@ -359,7 +368,7 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	// A stop signal right after start cancels ctx while the link is looked up: that is a shutdown, not an error.
-	link, err := srv.Accounts().FirstAdminLink(ctx)
+	link, err := svc.accounts.FirstAdminLink(ctx)
 	if err != nil && ctx.Err() == nil {
 		return err
 	}

@@ -220,43 +220,63 @@ func jpegBytes(b []byte, w, h int) (int64, bool) {
 
 // make decodes, cuts the centred square, resamples it to Size and encodes it as PNG.
 func (h header) make(data []byte) ([]byte, error) {
+	img, err := decode(h.format, data)
+	if err != nil {
+		return nil, err
+	}
+	thumb := thumbnail(img, Size)
+	if h.format == "jpeg" {
+		// Phones store pictures as the sensor saw them and note the way up in EXIF; apply it, since the
+		// EXIF block itself is not kept.
+		thumb = orient(thumb, jpegOrientation(data))
+	}
+	return encode(thumb)
+}
+
+// decode runs the decoder of the sniffed format (no other decoder is ever called) and narrows the
+// picture for the resampler.
+func decode(format string, data []byte) (image.Image, error) {
 	var img image.Image
 	var err error
-	switch h.format {
+	switch format {
 	case "png":
 		img, err = png.Decode(bytes.NewReader(data))
 	case "jpeg":
 		img, err = jpeg.Decode(bytes.NewReader(data))
 	case "gif":
 		img, err = gif.Decode(bytes.NewReader(data))
+	default:
+		return nil, ErrFormat
 	}
 	if err != nil {
 		return nil, ErrFormat
 	}
-	thumb := thumbnail(narrow(img), Size)
-	if h.format == "jpeg" {
-		// Phones store pictures as the sensor saw them and note the way up in EXIF; apply it, since the
-		// EXIF block itself is not kept.
-		thumb = orient(thumb, jpegOrientation(data))
-	}
+	return narrow(img), nil
+}
+
+// encode writes the result as PNG: nothing of the upload but its pixels.
+func encode(img image.Image) ([]byte, error) {
 	var out bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	if err := enc.Encode(&out, thumb); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, img); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil
 }
 
-// thumbnail cuts the largest centred square out of src and resamples it to size×size with Catmull-Rom
-// (golang.org/x/image/draw widens the kernel when shrinking, so every source pixel counts: a true
-// average, no aliasing). It works on premultiplied alpha, so transparent pixels do not darken their
-// neighbours.
+// thumbnail cuts the largest centred square out of src and resamples it to size×size.
 func thumbnail(src image.Image, size int) *image.RGBA {
 	b := src.Bounds()
 	side := min(b.Dx(), b.Dy())
 	sq := image.Rect(0, 0, side, side).Add(image.Pt(b.Min.X+(b.Dx()-side)/2, b.Min.Y+(b.Dy()-side)/2))
-	dst := image.NewRGBA(image.Rect(0, 0, size, size))
-	xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, sq, xdraw.Src, nil)
+	return scale(src, sq, size, size)
+}
+
+// scale resamples the part r of src to w×h with Catmull-Rom (golang.org/x/image/draw widens the kernel
+// when shrinking, so every source pixel counts: a true average, no aliasing). It works on premultiplied
+// alpha, so transparent pixels do not darken their neighbours.
+func scale(src image.Image, r image.Rectangle, w, h int) *image.RGBA {
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, r, xdraw.Src, nil)
 	return dst
 }
 

@@ -1,15 +1,6 @@
 package avatar
 
-import (
-	"bytes"
-	"context"
-	"image"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
-
-	xdraw "golang.org/x/image/draw"
-)
+import "context"
 
 // A logo (the MSP's, shown in the header) fits inside LogoWidth × LogoHeight with its proportions kept:
 // a wide word mark must not be cut to a square like a profile picture. It is never enlarged.
@@ -36,26 +27,11 @@ func (p *Processor) Logo(ctx context.Context, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer release()
-	var img image.Image
-	switch h.format {
-	case "png":
-		img, err = png.Decode(bytes.NewReader(data))
-	case "jpeg":
-		img, err = jpeg.Decode(bytes.NewReader(data))
-	case "gif":
-		img, err = gif.Decode(bytes.NewReader(data))
-	}
+	img, err := decode(h.format, data)
 	if err != nil {
-		return nil, ErrFormat
-	}
-	src := narrow(img)
-	dst := image.NewRGBA(image.Rect(0, 0, w, ht))
-	xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), xdraw.Src, nil)
-	var out bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, dst); err != nil {
 		return nil, err
 	}
-	return out.Bytes(), nil
+	return encode(scale(img, img.Bounds(), w, ht))
 }
 
 // logoSize fits w × h inside the logo box, keeping the proportions, never enlarging.

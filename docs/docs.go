@@ -316,6 +316,11 @@ func (f Field) Clean(v string) (string, string) {
 			return "", "docs.err.number"
 		}
 		v = strconv.FormatFloat(n, 'f', -1, 64)
+		if len(v) > 24 {
+			// 1e308 written out has 309 digits: longer than a value may be, so an export could not be
+			// imported again. Very large and very small numbers keep their exponent.
+			v = strconv.FormatFloat(n, 'g', -1, 64)
+		}
 	case Contact:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {

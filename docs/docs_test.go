@@ -112,3 +112,18 @@ func TestDateAcceptsGermanAndISO(t *testing.T) {
 		}
 	}
 }
+
+// A number keeps a form that reads back as the same number and fits a value's length, however large or
+// small: 1e308 written out would be 309 digits, and an export could not be imported again.
+func TestNumbersStayShortEnoughToImportAgain(t *testing.T) {
+	f := Field{Name: "n", Kind: Number}
+	for in, want := range map[string]string{"12,5": "12.5", "1e308": "1e+308", "-2.5e-300": "-2.5e-300", "123456789012": "123456789012"} {
+		got, key := f.Clean(in)
+		if key != "" || got != want {
+			t.Errorf("%s: %q %q, want %q", in, got, key, want)
+		}
+		if again, key := f.Clean(got); key != "" || again != got {
+			t.Errorf("%s: cleaning %q again gave %q %q", in, got, again, key)
+		}
+	}
+}

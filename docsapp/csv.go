@@ -25,34 +25,16 @@ func (s *Service) Export(ctx context.Context, v *Viewer, area *docs.Area, sep st
 	buf.WriteString(docs.CSVBOM)
 	w := csv.NewWriter(&buf)
 	w.Comma = docs.CSVComma(v.L.Lang, sep)
-	var header []string
-	for _, f := range area.Fields {
-		if !f.IsSecret() {
-			header = append(header, v.L.T(f.LabelKey(area.Name)))
-		}
-	}
-	if err := w.Write(header); err != nil {
+	if err := w.Write(exportHeader(v, area)); err != nil {
 		return nil, err
 	}
 	contacts, err := s.contactNames(ctx, v, area)
 	if err != nil {
 		return nil, err
 	}
+	contact := func(ref string) string { return contacts[ref] }
 	err = s.eachItem(ctx, v, area, func(it *db.DocItem) error {
-		var rec []string
-		for _, f := range area.Fields {
-			switch {
-			case f.IsSecret():
-				continue
-			case f.Name == "name":
-				rec = append(rec, docs.CSVSafe(it.Name))
-			case f.Kind == docs.Contact:
-				rec = append(rec, docs.CSVSafe(contacts[it.Fields[f.Name]]))
-			default:
-				rec = append(rec, docs.CSVSafe(it.Fields[f.Name]))
-			}
-		}
-		return w.Write(rec)
+		return w.Write(exportRecord(area, it, contact))
 	})
 	if err != nil {
 		return nil, err
@@ -65,6 +47,37 @@ func (s *Service) Export(ctx context.Context, v *Viewer, area *docs.Area, sep st
 		s.log.Error("audit", "action", "docs.export", "err", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// exportHeader is the export's first row: the labels of the area's fields but the secret ones, in the
+// viewer's language.
+func exportHeader(v *Viewer, area *docs.Area) []string {
+	var header []string
+	for _, f := range area.Fields {
+		if !f.IsSecret() {
+			header = append(header, v.L.T(f.LabelKey(area.Name)))
+		}
+	}
+	return header
+}
+
+// exportRecord is an item's row under exportHeader, each cell made safe for spreadsheets; contact names
+// the contact an item's contact field refers to.
+func exportRecord(area *docs.Area, it *db.DocItem, contact func(ref string) string) []string {
+	var rec []string
+	for _, f := range area.Fields {
+		switch {
+		case f.IsSecret():
+			continue
+		case f.Name == "name":
+			rec = append(rec, docs.CSVSafe(it.Name))
+		case f.Kind == docs.Contact:
+			rec = append(rec, docs.CSVSafe(contact(it.Fields[f.Name])))
+		default:
+			rec = append(rec, docs.CSVSafe(it.Fields[f.Name]))
+		}
+	}
+	return rec
 }
 
 // ImportProblem is one problem of a refused import. Column is a field's translation key, or an unknown

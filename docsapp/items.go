@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"math/big"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -213,11 +212,13 @@ type History struct {
 	Contacts map[string]string // names of the organisation's contacts by id, for contact fields
 }
 
-// HistoryEntry is one version and what changed from the one before it.
+// HistoryEntry is one version and what changed from the one before it: the one comparison of two
+// versions (the history page words it).
 type HistoryEntry struct {
 	db.DocVersion
-	Changes []Change // non-secret fields, the name and the staff-only mark; nothing for the first version
-	Secrets []string // secret fields with a value in this version, sorted
+	Prev    *db.DocVersion // the version before; nil for the first
+	Changes []Change       // non-secret fields (the name too) in the area's order, then the staff-only mark; none for the first version
+	Secrets []SecretChange // secret fields set, changed or removed in this version, in the area's order
 }
 
 // Change is one changed value. Field is a field's name, or StaffOnlyChange ("1" or "" then).
@@ -228,6 +229,22 @@ type Change struct {
 
 // StaffOnlyChange is the Field of a change of the staff-only mark.
 const StaffOnlyChange = "staff_only"
+
+// A secret is never compared by value on a page: a version says it was set, changed or removed, and each
+// side is opened only on request (RevealVersion, audited).
+const (
+	SecretSet     = "secret_set"
+	SecretChanged = "secret_changed"
+	SecretRemoved = "secret_removed"
+)
+
+// SecretChange is a secret field that changed in a version.
+type SecretChange struct {
+	Field   string
+	State   string // SecretSet, SecretChanged or SecretRemoved
+	Version int64  // the version that holds the new value (its id); 0 when removed
+	PrevVer int64  // the version that holds the old value (its id); 0 when newly set
+}
 
 // History lists an item's versions (MSP staff only).
 func (s *Service) History(ctx context.Context, v *Viewer, area *docs.Area, id int64) (*History, error) {
@@ -246,29 +263,58 @@ func (s *Service) History(ctx context.Context, v *Viewer, area *docs.Area, id in
 	if h.Contacts, err = s.contactNames(ctx, v, area); err != nil {
 		return nil, err
 	}
-	for i, ver := range versions {
-		e := HistoryEntry{DocVersion: ver}
+	for i := range versions {
+		var prev *db.DocVersion
 		if i+1 < len(versions) {
-			prev := versions[i+1]
+			prev = &versions[i+1]
+		}
+		h.Entries = append(h.Entries, compareVersions(area, prev, &versions[i]))
+	}
+	return h, nil
+}
+
+// compareVersions is what changed from prev (nil for the first version, whose secrets count as set) to ver.
+func compareVersions(area *docs.Area, prev, ver *db.DocVersion) HistoryEntry {
+	e := HistoryEntry{DocVersion: *ver, Prev: prev}
+	inVersion := map[string]bool{}
+	for _, f := range ver.Secrets {
+		inVersion[f] = true
+	}
+	for _, f := range area.Fields {
+		switch {
+		case f.IsSecret():
+			had := prev != nil && prev.HasSecret[f.Name]
+			has := ver.HasSecret[f.Name]
+			if (!inVersion[f.Name] && had == has) || (!has && !had) {
+				continue
+			}
+			sc := SecretChange{Field: f.Name, State: SecretChanged}
+			switch {
+			case !has:
+				sc.State = SecretRemoved
+			case !had:
+				sc.State = SecretSet
+			}
+			if has {
+				sc.Version = ver.ID
+			}
+			if had {
+				sc.PrevVer = prev.ID
+			}
+			e.Secrets = append(e.Secrets, sc)
+		case prev == nil:
+		case f.Name == "name":
 			if prev.Name != ver.Name {
 				e.Changes = append(e.Changes, Change{Field: "name", Old: prev.Name, New: ver.Name})
 			}
-			for _, f := range area.Fields {
-				if !f.IsSecret() && f.Name != "name" && prev.Fields[f.Name] != ver.Fields[f.Name] {
-					e.Changes = append(e.Changes, Change{Field: f.Name, Old: prev.Fields[f.Name], New: ver.Fields[f.Name]})
-				}
-			}
-			if prev.StaffOnly != ver.StaffOnly {
-				e.Changes = append(e.Changes, Change{Field: StaffOnlyChange, Old: flag(prev.StaffOnly), New: flag(ver.StaffOnly)})
-			}
+		case prev.Fields[f.Name] != ver.Fields[f.Name]:
+			e.Changes = append(e.Changes, Change{Field: f.Name, Old: prev.Fields[f.Name], New: ver.Fields[f.Name]})
 		}
-		for f := range ver.HasSecret {
-			e.Secrets = append(e.Secrets, f)
-		}
-		sort.Strings(e.Secrets)
-		h.Entries = append(h.Entries, e)
 	}
-	return h, nil
+	if prev != nil && prev.StaffOnly != ver.StaffOnly {
+		e.Changes = append(e.Changes, Change{Field: StaffOnlyChange, Old: flag(prev.StaffOnly), New: flag(ver.StaffOnly)})
+	}
+	return e
 }
 
 func flag(b bool) string {

@@ -60,15 +60,26 @@ func (s *Service) Reveal(ctx context.Context, v *Viewer, area *docs.Area, id int
 	if err != nil {
 		return nil, err
 	}
+	sec, err := s.shown(it, f, val)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.auditOnce(ctx, v.secretEntry("docs.reveal", area, it, f.Name), it.ID); err != nil {
+		return nil, err
+	}
+	return sec, nil
+}
+
+// shown is what a reveal shows of the value val of field f: the value itself, but for a TOTP seed (also
+// an earlier version's) only its current code — the seed never leaves the server.
+func (s *Service) shown(it *db.DocItem, f docs.Field, val string) (*Secret, error) {
 	sec := &Secret{Item: it, Field: f, Value: val}
 	if f.Kind == docs.TOTPSeed {
+		var err error
 		if sec.Value, sec.Remaining, err = s.currentCode(val); err != nil {
 			return nil, err
 		}
 		sec.TOTP = true
-	}
-	if err := s.auditOnce(ctx, v.secretEntry("docs.reveal", area, it, f.Name), it.ID); err != nil {
-		return nil, err
 	}
 	return sec, nil
 }
@@ -207,13 +218,9 @@ func (s *Service) RevealVersion(ctx context.Context, v *Viewer, area *docs.Area,
 	if err != nil {
 		return nil, err
 	}
-	sec := &Secret{Item: it, Field: f, Value: val}
-	if f.Kind == docs.TOTPSeed {
-		// An earlier seed is a seed too: never shown, only its current code (as Reveal does).
-		if sec.Value, sec.Remaining, err = s.currentCode(val); err != nil {
-			return nil, err
-		}
-		sec.TOTP = true
+	sec, err := s.shown(it, f, val)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.db.Audit(ctx, nil, v.secretEntry("docs.reveal_old", area, it, f.Name)); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 
 	"portier/db"
 	"portier/docs"
+	"portier/docsapp"
 	"portier/i18n"
 )
 
@@ -81,8 +82,8 @@ func auditTargetText(l *i18n.Localizer, action, target string) string {
 	switch {
 	case action == "docs.link" || action == "docs.unlink":
 		// Both items of the link, each as an item target (docs_links.go).
-		if a, b, ok := strings.Cut(target, linkSep); ok {
-			return auditTargetText(l, "docs.view", a) + linkSep + auditTargetText(l, "docs.view", b)
+		if a, b, ok := strings.Cut(target, docsapp.LinkSep); ok {
+			return auditTargetText(l, "docs.view", a) + docsapp.LinkSep + auditTargetText(l, "docs.view", b)
 		}
 	case strings.HasPrefix(action, "docs."):
 		// A document's side of a link, or a document's file (docsapp.DocumentTarget).

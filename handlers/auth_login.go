@@ -23,7 +23,7 @@ func (s *Server) loginPage(c *echo.Context) error {
 
 func (s *Server) renderLogin(c *echo.Context, status int, v views.LoginView) error {
 	l := i18n.From(c.Request().Context())
-	if s.wa != nil {
+	if s.passkeys != nil {
 		v.PasskeyJS = s.assets.URL("passkey.js") // "sign in with a passkey", no password
 	}
 	v.IdPs = s.idpButtons(c) // "Continue with Microsoft/Google" (oidc.go)

@@ -66,7 +66,7 @@ func TestAccountLockSurvivesRestartAndCorrectPasswordDoesNotUnlock(t *testing.T)
 		t.Fatalf("correct password during lock: %d", resp.StatusCode)
 	}
 	// A new server on the same database file (a restart) still knows the lock.
-	s2, err := New(e.srv.cfg, e.db, e.srv.i18n, e.srv.assets)
+	s2, err := newServer(e.tc, e.db, e.srv.i18n, e.srv.assets)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,37 +15,6 @@ import (
 	"portier/views"
 )
 
-// docsRoutes registers the documentation pages of an organisation, and staff search across all.
-func (s *Server) docsRoutes() {
-	g := s.e.Group("/o/:slug", s.complete, s.orgAccess)
-	g.GET("/search", s.docsSearch)
-	g.GET("/docs/:area", s.docsList)
-	g.GET("/docs/:area/new", s.docsNew)
-	g.POST("/docs/:area", s.docsCreate)
-	g.GET("/docs/:area/:id", s.docsDetail)
-	g.GET("/docs/:area/:id/edit", s.docsEdit)
-	g.POST("/docs/:area/:id", s.docsUpdate)
-	g.POST("/docs/:area/:id/delete", s.docsDelete)
-	g.POST("/docs/:area/:id/restore", s.docsRestore)
-	g.GET("/docs/:area/:id/history", s.docsHistory)
-	g.POST("/docs/:area/:id/secret/:field", s.docsReveal)
-	g.POST("/docs/:area/:id/copy/:field", s.docsCopy)
-	g.POST("/docs/:area/:id/copied/:field", s.docsCopied)
-	g.POST("/docs/:area/:id/qr", s.docsQR)
-	g.POST("/docs/:area/:id/versions/:vid/secret/:field", s.docsRevealVersion)
-	s.e.GET("/staff/search", s.staffSearch, s.complete, s.staffOnly)
-}
-
-// docsIORoutes registers CSV export/import and the printable emergency handbook.
-func (s *Server) docsIORoutes() {
-	g := s.e.Group("/o/:slug", s.complete, s.orgAccess)
-	g.GET("/export/:area", s.docsExport)
-	g.GET("/import/:area", s.docsImportPage)
-	g.POST("/import/:area", s.docsImport)
-	g.GET("/handbook", s.handbook)
-	g.POST("/handbook", s.handbook)
-}
-
 // dbTx is the transaction that db's write functions hand to the audit callback of a handler.
 type dbTx = *sql.Tx
 

@@ -19,24 +19,6 @@ import (
 // themselves (connItem) from the route and the signed-in person, so they depend on nothing of the
 // documentation handlers but the detail and history pages' hooks (detailConnections, linkHistory).
 
-// connectRoutes registers links, attachments and the lists' bulk actions.
-func (s *Server) connectRoutes() {
-	g := s.e.Group("/o/:slug", s.complete, s.orgAccess)
-	g.GET("/docs/:area/:id/links/new", s.linkPicker)
-	g.POST("/docs/:area/:id/links", s.linkAdd)
-	g.POST("/docs/:area/:id/links/:other/delete", s.linkRemove)
-	g.POST(strings.TrimPrefix(attachmentRoute, "/o/:slug"), s.attachmentUpload)
-	g.GET("/docs/:area/:id/attachments/:aid", s.attachmentDownload)
-	g.GET("/docs/:area/:id/attachments/:aid/view", s.attachmentView)
-	g.GET("/docs/:area/:id/attachments/:aid/thumb", s.attachmentThumb)
-	g.POST("/docs/:area/:id/attachments/:aid/staff-only", s.attachmentStaffOnly)
-	g.POST("/docs/:area/:id/attachments/:aid/delete", s.attachmentDelete)
-	g.POST("/docs/:area/bulk", s.bulkAction)
-	g.GET("/docs/:area/bulk/link", s.bulkLinkPicker)
-	g.POST("/docs/:area/bulk/link", s.bulkLink)
-	g.POST("/docs/:area/bulk/restore", s.bulkRestore)
-}
-
 // attachmentRoute and articleAttachmentRoute are the uploads' routes: limitBody gives them the attachment
 // size limit.
 const (
@@ -159,7 +141,7 @@ func (s *Server) renderPicker(c *echo.Context, r *connReq, bulk *bulkReq, status
 	var org *db.Org
 	var l *i18n.Localizer
 	if bulk != nil {
-		sc, org, l = bulk.scope, bulk.org, bulk.l
+		sc, org, l = bulk.v.Scope(), bulk.v.Org, bulk.v.L
 		list := "/o/" + org.Slug + "/docs/" + bulk.area.Name
 		v = views.LinkPickerView{Heading: l.N("links.bulk_heading", len(bulk.ids)), BackHref: list,
 			SearchURL: list + "/bulk/link", Action: list + "/bulk/link"}
@@ -262,34 +244,17 @@ func (s *Server) linkAdd(c *echo.Context) error {
 	case doc:
 		err = s.docs.LinkDocument(ctx, r.v, other, r.it.ID, label)
 	default:
-		err = s.addLink(c, r.scope, r.it.ID, other, label, r.actor())
+		err = s.docs.Link(ctx, r.v, r.it.ID, other, label)
 	}
 	switch {
-	case errors.Is(err, db.ErrConflict):
+	case errors.Is(err, docsapp.ErrConflict):
 		return s.renderPicker(c, r, nil, http.StatusConflict, "links.err.exists")
-	case errors.Is(err, db.ErrSameItem):
+	case errors.Is(err, docsapp.ErrSameItem):
 		return s.renderPicker(c, r, nil, http.StatusUnprocessableEntity, "links.err.self")
 	case err != nil:
 		return err // another organisation's item or document, or a missing one: 404
 	}
 	return s.redirect(c, r.base)
-}
-
-// addLink links two items with the audit entry in the same transaction: one entry, naming both.
-func (s *Server) addLink(c *echo.Context, sc db.DocScope, x, y int64, label string, by db.DocActor) error {
-	ctx := c.Request().Context()
-	return s.db.DocLinkAdd(ctx, sc, x, y, label, by, func(tx dbTx, ch db.DocLinkChange) error {
-		return s.db.Audit(ctx, tx, linkAudit(s, c, sc.OrgID, "docs.link", ch))
-	})
-}
-
-// linkSep joins the two sides of a link's audit target (auditTargetText shows each side translated).
-const linkSep = docsapp.LinkSep
-
-func linkAudit(s *Server, c *echo.Context, orgID int64, action string, ch db.DocLinkChange) db.AuditEntry {
-	e := s.auditEntry(c, orgID, action, itemTarget(ch.AID, ch.AArea, ch.AName)+linkSep+itemTarget(ch.BID, ch.BArea, ch.BName))
-	e.StaffOnly = ch.StaffOnly
-	return e
 }
 
 func (s *Server) linkRemove(c *echo.Context) error {
@@ -310,9 +275,7 @@ func (s *Server) linkRemove(c *echo.Context) error {
 	case doc:
 		err = s.docs.UnlinkDocument(ctx, r.v, other, r.it.ID)
 	default:
-		err = s.db.DocLinkRemove(ctx, r.scope, r.it.ID, other, r.actor(), func(tx dbTx, ch db.DocLinkChange) error {
-			return s.db.Audit(ctx, tx, linkAudit(s, c, r.org.ID, "docs.unlink", ch))
-		})
+		err = s.docs.Unlink(ctx, r.v, r.it.ID, other)
 	}
 	if err != nil {
 		return err

@@ -22,15 +22,21 @@ const (
 // docsReveal shows a secret for 30 seconds (or a stored password's current one-time code while it is
 // valid), audited.
 func (s *Server) docsReveal(c *echo.Context) error {
-	r, err := s.docRequest(c)
-	if err != nil {
-		return err
-	}
-	sec, err := s.docs.Reveal(c.Request().Context(), r.v, r.area, itemID(c), c.Param("field"))
+	r, sec, err := s.reveal(c)
 	if err != nil {
 		return err
 	}
 	return s.showSecret(c, sec.Item.Name, secretView(sec, r.itemHref(sec.Item.ID)))
+}
+
+// reveal opens the secret the route names for the viewer: docsapp.Reveal, audited.
+func (s *Server) reveal(c *echo.Context) (*docReq, *docsapp.Secret, error) {
+	r, err := s.docRequest(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	sec, err := s.docs.Reveal(c.Request().Context(), r.v, r.area, itemID(c), c.Param("field"))
+	return r, sec, err
 }
 
 // secretView shows a revealed secret for revealSeconds, or a one-time code (in two halves) while it is
@@ -47,11 +53,7 @@ func secretView(sec *docsapp.Secret, back string) views.SecretView {
 // docsCopy returns the plain secret (for a TOTP seed: the current code) for the copy button's script;
 // audited as a reveal (see docsapp.Service.Reveal).
 func (s *Server) docsCopy(c *echo.Context) error {
-	r, err := s.docRequest(c)
-	if err != nil {
-		return err
-	}
-	sec, err := s.docs.Reveal(c.Request().Context(), r.v, r.area, itemID(c), c.Param("field"))
+	_, sec, err := s.reveal(c)
 	if err != nil {
 		return err
 	}

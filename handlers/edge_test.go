@@ -56,7 +56,7 @@ func TestSecurityHeadersOnEveryHTMLResponse(t *testing.T) {
 }
 
 func TestHSTSAndSecureCookieWithHTTPSBaseURL(t *testing.T) {
-	e := newTestEnv(t, func(c *Config) { c.BaseURL, _ = url.Parse("https://portal.example.com") })
+	e := newTestEnv(t, func(c *testConfig) { c.BaseURL, _ = url.Parse("https://portal.example.com") })
 	if e.srv.sm.Cookie.Name != "__Host-portier_session" || !e.srv.sm.Cookie.Secure {
 		t.Fatalf("cookie %q secure=%v", e.srv.sm.Cookie.Name, e.srv.sm.Cookie.Secure)
 	}

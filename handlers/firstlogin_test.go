@@ -163,7 +163,7 @@ func TestInviteAcceptSetsPasswordAndSignsIn(t *testing.T) {
 	if u.Name != "Anna Beispiel" || u.PasswordHash == "" || !u.EmailConfirmed || u.TermsVersion != 1 || u.Lang != "en" {
 		t.Fatalf("user after accepting: %+v", u)
 	}
-	if ok, _, _ := e.srv.cfg.Hasher.Verify(context.Background(), u.PasswordHash, goodPassword); !ok {
+	if ok, _, _ := e.tc.Hasher.Verify(context.Background(), u.PasswordHash, goodPassword); !ok {
 		t.Fatal("stored hash does not verify")
 	}
 	var ip string

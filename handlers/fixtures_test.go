@@ -30,7 +30,7 @@ func (e *testEnv) createOrg(name, slug string) *db.Org {
 func (e *testEnv) createUser(email, name, staffRole string, memberships map[int64]string) *db.User {
 	e.t.Helper()
 	ctx := context.Background()
-	phc, err := e.srv.cfg.Hasher.Hash(ctx, testPassword)
+	phc, err := e.tc.Hasher.Hash(ctx, testPassword)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,8 +18,14 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"portier/accounts"
+	"portier/audit"
+	"portier/auth"
 	"portier/db"
+	"portier/docsapp"
 	"portier/i18n"
+	"portier/mailtext"
+	"portier/signin"
 	"portier/static"
 	"portier/views"
 )
@@ -26,6 +33,7 @@ import (
 // testEnv is the real router on a temp SQLite file, served on loopback, with a cookie-jar client.
 type testEnv struct {
 	t      *testing.T
+	tc     testConfig // what srv was built from (newServer builds another on it: a restart)
 	srv    *Server
 	db     *db.DB
 	ts     *httptest.Server
@@ -57,7 +65,43 @@ func (c *clock) Advance(d time.Duration)  { c.mu.Lock(); c.t = c.t.Add(d); c.mu.
 func newClock() *clock                    { return &clock{t: time.Now()} }
 func (e *testEnv) URL(path string) string { return e.ts.URL + path }
 
-type envOption func(*Config)
+// testConfig is the server's Config with what the application services are built from.
+type testConfig struct {
+	Config
+	MSP    views.MSP    // the MSP until an administrator saves other values
+	Hasher *auth.Hasher // nil: auth.NewHasher(0)
+}
+
+type envOption func(*testConfig)
+
+// newServer builds the application services as main does (services.go: the same constructors, the same
+// dependencies) and the server on them: the one way the tests build a Server.
+func newServer(tc testConfig, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Server, error) {
+	ctx := context.Background()
+	if tc.Hasher == nil {
+		tc.Hasher = auth.NewHasher(0)
+	}
+	var wake func()
+	if tc.Mailer != nil {
+		wake = tc.Mailer.Wake
+	}
+	msp, err := mailtext.LoadCurrentMSP(ctx, d, tc.MSP)
+	if err != nil {
+		return nil, err
+	}
+	mails := mailtext.New(bundle, tc.BaseURL, msp.Get)
+	si := signin.New(d, tc.Sealer, tc.Hasher, mails, signin.Config{Now: tc.Now, Wake: wake, Logger: tc.Logger})
+	passkeys, err := signin.NewPasskeys(d, si, signin.PasskeyConfig{BaseURL: tc.BaseURL, DisplayName: msp.Get().Name, Now: tc.Now, Logger: tc.Logger})
+	if err != nil && !errors.Is(err, signin.ErrNoPasskeys) {
+		return nil, err
+	}
+	return New(tc.Config, d, bundle, assets, Services{
+		MSP: msp, Mails: mails, Signin: si, Passkeys: passkeys,
+		Accounts: accounts.New(d, tc.Sealer, tc.Hasher, mails, accounts.Config{Now: tc.Now, Wake: wake, Logger: tc.Logger}),
+		Audit:    audit.New(d, tc.Logger),
+		Docs:     docsapp.New(d, tc.Sealer, tc.Now, bundle, tc.Logger),
+	})
+}
 
 func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
@@ -84,17 +128,19 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{
+	cfg := testConfig{Config: Config{
 		Sealer:  sealer,
 		BaseURL: base,
-		MSP:     views.MSP{Name: "Muster IT", SupportEmail: "support@muster-it.example", SupportPhone: "+49 30 1234567"},
 		Logger:  slog.New(slog.NewTextHandler(io.MultiWriter(logBuf), nil)),
 		Now:     ck.Now,
-	}
+	}, MSP: views.MSP{Name: "Muster IT", SupportEmail: "support@muster-it.example", SupportPhone: "+49 30 1234567"}}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s, err := New(cfg, d, bundle, assets)
+	if cfg.Hasher == nil {
+		cfg.Hasher = auth.NewHasher(0)
+	}
+	s, err := newServer(cfg, d, bundle, assets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +150,7 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Cleanup(ts.Close)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &testEnv{t: t, srv: s, db: d, ts: ts, client: client, logBuf: logBuf, clock: ck}
+	return &testEnv{t: t, tc: cfg, srv: s, db: d, ts: ts, client: client, logBuf: logBuf, clock: ck}
 }
 
 // do sends a request with the env's cookie jar and returns status, headers and body.

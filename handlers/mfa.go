@@ -222,7 +222,7 @@ func normalizeCode(code string) string {
 // mfaAssets are the extra files of the second-factor pages.
 func (s *Server) mfaAssets(passkeys bool) views.MFAAssets {
 	a := views.MFAAssets{CSS: s.assets.URL("mfa.css")}
-	if passkeys && s.wa != nil {
+	if passkeys && s.passkeys != nil {
 		a.PasskeyJS = s.assets.URL("passkey.js")
 	}
 	return a
@@ -238,7 +238,7 @@ func (s *Server) mfaSetupPage(c *echo.Context) error {
 	v := views.MFASetupView{
 		First:            len(methods) == 0,
 		EmailAvailable:   !s.cfg.NoMailServer,
-		PasskeyAvailable: s.wa != nil,
+		PasskeyAvailable: s.passkeys != nil,
 		PasskeyName:      passkeyNameFor(l, c.Request().UserAgent()),
 		Assets:           s.mfaAssets(true),
 	}

@@ -69,10 +69,10 @@ func (s *Server) emailCodesOffered(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// passkeysOffered: browsers refuse passkeys when the base URL is an IP address (s.wa is nil then).
+// passkeysOffered: browsers refuse passkeys when the base URL is an IP address (s.passkeys is nil then).
 func (s *Server) passkeysOffered(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		if s.wa == nil {
+		if s.passkeys == nil {
 			return errNoWebAuthn
 		}
 		return next(c)

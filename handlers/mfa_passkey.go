@@ -1,15 +1,9 @@
 package handlers
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"time"
 
-	"github.com/go-webauthn/webauthn/protocol"
-	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/labstack/echo/v5"
 
 	"portier/db"
@@ -17,134 +11,18 @@ import (
 	"portier/signin"
 )
 
-// Passkeys (WebAuthn): the relying party is the base URL (RP ID = its host, origin = the base URL).
-// Registration asks for a resident key, so the same passkey signs in without a password; user
-// verification is preferred; attestation none; no restriction of the authenticator attachment, so
-// platform authenticators, security keys and password-manager extensions all work. The ceremony data lives
-// in the session and is deleted when used. A sign-count regression (a cloned authenticator) is refused.
+// Passkeys (WebAuthn). The ceremonies are signin.Passkeys'; these handlers keep a started ceremony in the
+// session (deleted when it comes back), hand the browser's answer over and answer static/passkey.js.
 
-// ceremonyTTL bounds how long a started ceremony may be finished (the options' timeout is 5 minutes).
-const ceremonyTTL = 5 * time.Minute
-
-// newWebAuthn builds the relying party from the base URL. Browsers refuse passkeys on IP addresses, and so
-// does the library: then passkeys are simply not offered.
-func (s *Server) newWebAuthn() *webauthn.WebAuthn {
-	base := s.cfg.BaseURL
-	rk := true
-	wa, err := webauthn.New(&webauthn.Config{
-		RPID:                  base.Hostname(),
-		RPDisplayName:         s.msp.Load().Name,
-		RPOrigins:             []string{base.Scheme + "://" + base.Host},
-		AttestationPreference: protocol.PreferNoAttestation,
-		AuthenticatorSelection: protocol.AuthenticatorSelection{
-			ResidentKey:        protocol.ResidentKeyRequirementRequired,
-			RequireResidentKey: &rk,
-			UserVerification:   protocol.VerificationPreferred,
-		},
-	})
-	if err != nil {
-		s.log.Warn("passkeys are not available with this base URL", "err", err)
-		return nil
-	}
-	return wa
+// putCeremony keeps a started ceremony in the session.
+func (s *Server) putCeremony(c *echo.Context, cer string) {
+	s.sm.Put(c.Request().Context(), keyWebAuthn, cer)
 }
 
-// waUser is a person as the WebAuthn library sees them.
-type waUser struct {
-	u      *db.User
-	handle []byte
-	creds  []webauthn.Credential
-	ids    []int64 // method id of each credential
-}
-
-func (w *waUser) WebAuthnID() []byte                         { return w.handle }
-func (w *waUser) WebAuthnName() string                       { return w.u.Email }
-func (w *waUser) WebAuthnDisplayName() string                { return w.u.DisplayName() }
-func (w *waUser) WebAuthnCredentials() []webauthn.Credential { return w.creds }
-
-// methodID returns the method id of a credential.
-func (w *waUser) methodID(credID []byte) int64 {
-	for i, c := range w.creds {
-		if bytes.Equal(c.ID, credID) {
-			return w.ids[i]
-		}
-	}
-	return 0
-}
-
-func (s *Server) loadWAUser(c *echo.Context, u *db.User) (*waUser, error) {
-	ctx := c.Request().Context()
-	h, err := s.db.WebAuthnHandle(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	methods, err := s.db.MFAMethods(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	w := &waUser{u: u, handle: h}
-	for _, m := range methods {
-		if m.Kind != db.MFAPasskey {
-			continue
-		}
-		cred := webauthn.Credential{
-			ID:                m.CredentialID,
-			PublicKey:         m.PublicKey,
-			AttestationFormat: m.AttestationFormat,
-			Flags:             webauthn.NewCredentialFlags(protocol.AuthenticatorFlags(m.Flags)),
-			Authenticator:     webauthn.Authenticator{AAGUID: m.AAGUID, SignCount: m.SignCount},
-		}
-		for _, t := range m.Transports {
-			cred.Transport = append(cred.Transport, protocol.AuthenticatorTransport(t))
-		}
-		w.creds = append(w.creds, cred)
-		w.ids = append(w.ids, m.ID)
-	}
-	return w, nil
-}
-
-// ceremony is what the session keeps between the start and the end of a WebAuthn ceremony.
-type ceremony struct {
-	Kind    string               `json:"k"` // "register", "mfa" or "login"
-	UID     int64                `json:"u"`
-	Name    string               `json:"n,omitempty"`
-	Started int64                `json:"t"`
-	Data    webauthn.SessionData `json:"d"`
-}
-
-func (s *Server) putCeremony(c *echo.Context, cer ceremony) error {
-	cer.Started = s.now().Unix()
-	b, err := json.Marshal(cer)
-	if err != nil {
-		return err
-	}
-	s.sm.Put(c.Request().Context(), keyWebAuthn, string(b))
-	return nil
-}
-
-// takeCeremony returns the session's ceremony of this kind and deletes it: each challenge is used once.
-//
-// Popping it from the session is not enough: parallel requests of one session all read it before any of
-// them saves the session without it. So the challenge is also spent in the database, where one answer per
-// challenge wins (db.SpendChallenge); the signature counter cannot tell a replay of a passkey that keeps
-// it at 0.
-func (s *Server) takeCeremony(c *echo.Context, kind string, uid int64) (*ceremony, bool, error) {
-	ctx := c.Request().Context()
-	raw := s.sm.PopString(ctx, keyWebAuthn)
-	if raw == "" {
-		return nil, false, nil
-	}
-	var cer ceremony
-	if json.Unmarshal([]byte(raw), &cer) != nil || cer.Kind != kind || cer.UID != uid ||
-		s.now().Sub(time.Unix(cer.Started, 0)) > ceremonyTTL || cer.Data.Challenge == "" {
-		return nil, false, nil
-	}
-	sum := sha256.Sum256([]byte(cer.Data.Challenge))
-	spent, err := s.db.SpendChallenge(ctx, sum[:], time.Unix(cer.Started, 0).Add(ceremonyTTL))
-	if err != nil || !spent {
-		return nil, false, err
-	}
-	return &cer, true, nil
+// popCeremony takes the session's ceremony out of it: each is finished at most once (signin also spends
+// its challenge in the database, for parallel requests of one session).
+func (s *Server) popCeremony(c *echo.Context) string {
+	return s.sm.PopString(c.Request().Context(), keyWebAuthn)
 }
 
 // passkeyJSON is the answer of the ceremony endpoints to static/passkey.js.
@@ -170,65 +48,26 @@ func (s *Server) passkeyError(c *echo.Context, key string) error {
 // ---- registration ----
 
 func (s *Server) passkeyRegisterBegin(c *echo.Context) error {
-	u := currentUser(c)
-	wu, err := s.loadWAUser(c, u)
-	if err != nil {
-		return err
-	}
-	var exclude []protocol.CredentialDescriptor
-	for _, cr := range wu.creds {
-		exclude = append(exclude, cr.Descriptor())
-	}
-	creation, sd, err := s.wa.BeginRegistration(wu, webauthn.WithExclusions(exclude))
-	if err != nil {
-		return err
-	}
 	l := i18n.From(c.Request().Context())
 	name := cleanName(c.FormValue("name"), l.T("mfa.passkey.default_name"))
-	if err := s.putCeremony(c, ceremony{Kind: "register", UID: u.ID, Name: name, Data: *sd}); err != nil {
+	creation, cer, err := s.passkeys.BeginRegistration(c.Request().Context(), currentUser(c), name)
+	if err != nil {
 		return err
 	}
+	s.putCeremony(c, cer)
 	return s.jsonAnswer(c, http.StatusOK, creation)
 }
 
 func (s *Server) passkeyRegisterFinish(c *echo.Context) error {
-	ctx := c.Request().Context()
 	u := currentUser(c)
 	methods := enrolMethods(c)
-	cer, ok, err := s.takeCeremony(c, "register", u.ID)
-	if err != nil {
-		return err
-	}
-	if !ok {
+	err := s.passkeys.FinishRegistration(c.Request().Context(), u, s.popCeremony(c), c.Request().Body, s.auditEntry(c, 0, "", ""))
+	switch {
+	case errors.Is(err, signin.ErrCeremony), errors.Is(err, signin.ErrPasskeyRefused):
 		return s.passkeyError(c, "mfa.passkey.failed")
-	}
-	parsed, err := protocol.ParseCredentialCreationResponseBody(c.Request().Body)
-	if err != nil {
-		s.log.Info("passkey registration: unreadable answer", "err", err)
-		return s.passkeyError(c, "mfa.passkey.failed")
-	}
-	wu, err := s.loadWAUser(c, u)
-	if err != nil {
-		return err
-	}
-	cred, err := s.wa.CreateCredential(wu, cer.Data, parsed)
-	if err != nil {
-		s.log.Info("passkey registration refused", "err", err)
-		return s.passkeyError(c, "mfa.passkey.failed")
-	}
-	p := db.Passkey{
-		Name: cer.Name, CredentialID: cred.ID, PublicKey: cred.PublicKey, SignCount: cred.Authenticator.SignCount,
-		Flags: byte(cred.Flags.ProtocolValue()), BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState,
-		AAGUID: cred.Authenticator.AAGUID, AttestationFormat: cred.AttestationFormat,
-	}
-	for _, t := range cred.Transport {
-		p.Transports = append(p.Transports, string(t))
-	}
-	err = s.signin.EnrolPasskey(ctx, u, p, s.auditEntry(c, 0, "", ""))
-	if errors.Is(err, signin.ErrPasskeyExists) {
+	case errors.Is(err, signin.ErrPasskeyExists):
 		return s.passkeyError(c, "mfa.passkey.exists")
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	dest, err := s.enrolled(c, u, len(methods) == 0, db.MFAPasskey)
@@ -241,45 +80,28 @@ func (s *Server) passkeyRegisterFinish(c *echo.Context) error {
 // ---- second factor after the password ----
 
 func (s *Server) mfaPasskeyBegin(c *echo.Context) error {
-	u := currentUser(c)
-	wu, err := s.loadWAUser(c, u)
-	if err != nil {
-		return err
-	}
-	if len(wu.creds) == 0 {
+	assertion, cer, err := s.passkeys.BeginSecondFactor(c.Request().Context(), currentUser(c))
+	if errors.Is(err, signin.ErrNoPasskey) {
 		return s.passkeyError(c, "mfa.passkey.none")
 	}
-	assertion, sd, err := s.wa.BeginLogin(wu)
 	if err != nil {
 		return err
 	}
-	if err := s.putCeremony(c, ceremony{Kind: "mfa", UID: u.ID, Data: *sd}); err != nil {
-		return err
-	}
+	s.putCeremony(c, cer)
 	return s.jsonAnswer(c, http.StatusOK, assertion)
 }
 
 func (s *Server) mfaPasskeyFinish(c *echo.Context) error {
 	u := currentUser(c)
-	cer, ok, err := s.takeCeremony(c, "mfa", u.ID)
-	if err != nil {
-		return err
-	}
-	if !ok {
+	res, err := s.passkeys.FinishSecondFactor(c.Request().Context(), u, s.popCeremony(c), c.Request().Body,
+		s.mfaAttempt(c, u), c.RealIP(), s.auditEntry(c, 0, "", ""))
+	if errors.Is(err, signin.ErrCeremony) {
 		return s.passkeyError(c, "mfa.passkey.failed")
-	}
-	parsed, err := protocol.ParseCredentialRequestResponseBody(c.Request().Body)
-	if err != nil {
-		return s.passkeyError(c, "mfa.passkey.failed")
-	}
-	res, err := s.reserveCode(c, u)
-	if err != nil {
-		return err
 	}
 	if res.Refused == db.RefusedIP {
 		return &tooMany{retryAfter: res.RetryAfter}
 	}
-	fail := func(key string) error {
+	if key := passkeyRefusal(err, res); key != "" {
 		voided, err := s.mfaFailed(c, db.MFAPasskey, res)
 		if err != nil {
 			return err
@@ -289,22 +111,8 @@ func (s *Server) mfaPasskeyFinish(c *echo.Context) error {
 		}
 		return s.passkeyError(c, key)
 	}
-	if res.Refused != db.NotRefused {
-		return fail("mfa.failed")
-	}
-	wu, err := s.loadWAUser(c, u)
 	if err != nil {
 		return err
-	}
-	cred, err := s.wa.ValidateLogin(wu, cer.Data, parsed)
-	if err != nil {
-		s.log.Info("passkey assertion refused", "err", err)
-		return fail("mfa.passkey.failed")
-	}
-	if ok, err := s.acceptAssertion(c, wu, cred); err != nil {
-		return err
-	} else if !ok {
-		return fail("mfa.passkey.cloned")
 	}
 	if err := s.passMFA(c, u, db.MFAPasskey, res); err != nil {
 		return err
@@ -316,22 +124,17 @@ func (s *Server) mfaPasskeyFinish(c *echo.Context) error {
 	return s.jsonAnswer(c, http.StatusOK, passkeyJSON{Redirect: next})
 }
 
-// acceptAssertion stores the result of a verified assertion. It refuses (false) a signature counter that
-// did not grow: the library flags it, and the conditional UPDATE catches two racing assertions.
-func (s *Server) acceptAssertion(c *echo.Context, wu *waUser, cred *webauthn.Credential) (bool, error) {
-	id := wu.methodID(cred.ID)
-	if id == 0 {
-		return false, errors.New("verified credential without a method")
+// passkeyRefusal is the message key of a refused second-factor passkey: "" when it was not refused.
+func passkeyRefusal(err error, res db.Reservation) string {
+	switch {
+	case errors.Is(err, signin.ErrPasskeyRefused) && res.Refused != db.NotRefused:
+		return "mfa.failed" // locked, or the attempt is void: refused before anything was checked
+	case errors.Is(err, signin.ErrPasskeyRefused):
+		return "mfa.passkey.failed"
+	case errors.Is(err, signin.ErrPasskeyCloned):
+		return "mfa.passkey.cloned"
 	}
-	if cred.Authenticator.CloneWarning {
-		s.audit(c, 0, "mfa.passkey.cloned", "#"+itoa64(id))
-		return false, nil
-	}
-	ok, err := s.db.UsePasskey(c.Request().Context(), id, cred.Authenticator.SignCount, byte(cred.Flags.ProtocolValue()), cred.Flags.BackupState)
-	if err == nil && !ok {
-		s.audit(c, 0, "mfa.passkey.cloned", "#"+itoa64(id))
-	}
-	return ok, err
+	return ""
 }
 
 // passkeyNameFor suggests a name for a new passkey from the browser: "Chrome on Windows".

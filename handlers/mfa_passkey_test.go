@@ -173,7 +173,7 @@ func (e *testEnv) postJSON(path string, body []byte) (*http.Response, passkeyJSO
 
 // withLocalhost makes the base URL http://localhost:PORT: browsers and the WebAuthn library refuse IP
 // addresses as relying party.
-func withLocalhost(c *Config) {
+func withLocalhost(c *testConfig) {
 	u := *c.BaseURL
 	u.Host = strings.Replace(u.Host, "127.0.0.1", "localhost", 1)
 	c.BaseURL = &u
@@ -351,7 +351,7 @@ func TestPasskeyCeremonyBoundToPerson(t *testing.T) {
 // whose only factor is a passkey is told why it cannot work here (and offered the recovery codes).
 func TestPasskeysUnavailableOnIPAddress(t *testing.T) {
 	e := newTestEnv(t)
-	if e.srv.wa != nil {
+	if e.srv.passkeys != nil {
 		t.Fatal("relying party built for an IP address")
 	}
 	_, body := e.get("/login", en2(nil))

@@ -14,7 +14,7 @@ import (
 )
 
 // withoutMailServer builds the server as `portier serve` does when PORTIER_SMTP_URL is not set.
-func withoutMailServer(c *Config) { c.NoMailServer = true }
+func withoutMailServer(c *testConfig) { c.NoMailServer = true }
 
 // sendOutboxWithoutServer runs the mail worker as `portier serve` does without a mail server, logging into
 // the server's log, and returns the mails it was given (decrypted, as they were queued).

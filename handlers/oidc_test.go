@@ -36,7 +36,7 @@ func newIdPEnv(t *testing.T) *idpEnv {
 	p.EntraTenant(tenantA)
 	p.EntraTenant(tenantB)
 	google := p.Issuer("/google")
-	e := newTestEnv(t, func(c *Config) {
+	e := newTestEnv(t, func(c *testConfig) {
 		c.IdPEndpoints = idp.Endpoints{EntraAuthority: p.Base(), GoogleIssuer: google}
 	})
 	p.Client("portier-app", "s3cret-value", e.URL("/oidc/callback"))

@@ -21,7 +21,7 @@ const burst = 40
 
 // cheapHashing makes password hashing as cheap as the hasher allows, so that bursts of sign-ins stay fast
 // under -race. What is counted does not depend on the cost.
-func cheapHashing(c *Config) {
+func cheapHashing(c *testConfig) {
 	p := auth.DefaultParams()
 	p.Memory, p.Time = 8*1024, 1
 	h, err := auth.NewHasherParams(p, 0)

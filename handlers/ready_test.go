@@ -70,7 +70,7 @@ func TestReadyzReplicas(t *testing.T) {
 		{N: 1, Scheme: "s3", Lag: 300 * time.Millisecond, OK: true},
 		{N: 2, Scheme: "sftp", OK: true},
 	}
-	e := newTestEnv(t, func(c *Config) {
+	e := newTestEnv(t, func(c *testConfig) {
 		c.Replicas = func() []ReplicaState { mu.Lock(); defer mu.Unlock(); return append([]ReplicaState(nil), states...) }
 	})
 	resp, body := e.get("/readyz", nil)

@@ -508,11 +508,11 @@ func TestFailedSignInLooksTheSameForEveryAddress(t *testing.T) {
 	try := func(addr string) result {
 		var r result
 		e.newClient()
-		before := e.srv.cfg.Hasher.Derivations()
+		before := e.tc.Hasher.Derivations()
 		start := time.Now()
 		resp, body := e.post("/login", url.Values{"email": {addr}, "password": {"Falsch-Passwort#1"}}, map[string]string{"Accept-Language": "en"})
 		r.dur = time.Since(start)
-		r.kdfs = e.srv.cfg.Hasher.Derivations() - before
+		r.kdfs = e.tc.Hasher.Derivations() - before
 		r.status, r.cookies = resp.StatusCode, len(resp.Cookies())
 		r.page = nonceAttr.ReplaceAllString(strings.ReplaceAll(body, addr, "ADDR"), "")
 		return r

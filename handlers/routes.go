@@ -2,10 +2,8 @@ package handlers
 
 import "github.com/labstack/echo/v5"
 
-// routes is the route table, grouped by who may call it, with the middleware of each route in its line.
-// The documentation routes (/o/:slug/docs…, /search, /export, /import, /handbook, /staff/search) are
-// still registered by docsRoutes, docsIORoutes and connectRoutes (docs.go, docs_links.go), next to the
-// per-flow handlers of the docsapp layer.
+// routes is the whole route table, grouped by who may call it, with the middleware of each route in its
+// line. No other file registers a route (TestRouteTableIsComplete).
 func (s *Server) routes() {
 	e := s.e
 	// Outermost first: log (and turn errors into pages), headers, language, cross-site check, body limit,
@@ -155,6 +153,7 @@ func (s *Server) routes() {
 	e.POST("/staff/templates/:id", s.templateSave, staff...)
 	e.POST("/staff/templates/:id/delete", s.templateDelete, staff...)
 	e.GET("/staff/expiry", s.staffExpiry, staff...)
+	e.GET("/staff/search", s.staffSearch, staff...) // across every organisation's documentation
 
 	// MSP administrators.
 	admin := []echo.MiddlewareFunc{s.complete, s.staffOnly, s.adminOnly}
@@ -180,13 +179,50 @@ func (s *Server) routes() {
 	e.POST("/staff/fields/:id", s.customFieldUpdate, admin...)
 	e.POST("/staff/fields/:id/delete", s.customFieldDelete, admin...)
 
-	// Documentation, for members of the organisation and staff (see the comment above).
-	s.docsRoutes()
-	s.docsIORoutes()
+	// The documentation of an organisation, for its members and MSP staff. Who may write, reveal or see
+	// staff-only things is docsapp's rule (docsapp.Viewer), asked by each handler.
+	e.GET("/o/:slug/search", s.docsSearch, org...)
+	e.GET("/o/:slug/docs/:area", s.docsList, org...)
+	e.GET("/o/:slug/docs/:area/new", s.docsNew, org...)
+	e.POST("/o/:slug/docs/:area", s.docsCreate, org...)
+	e.GET("/o/:slug/docs/:area/:id", s.docsDetail, org...)
+	e.GET("/o/:slug/docs/:area/:id/edit", s.docsEdit, org...)
+	e.POST("/o/:slug/docs/:area/:id", s.docsUpdate, org...)
+	e.POST("/o/:slug/docs/:area/:id/delete", s.docsDelete, org...)
+	e.POST("/o/:slug/docs/:area/:id/restore", s.docsRestore, org...)
+	e.GET("/o/:slug/docs/:area/:id/history", s.docsHistory, org...)
+	e.POST("/o/:slug/docs/:area/:id/secret/:field", s.docsReveal, org...)
+	e.POST("/o/:slug/docs/:area/:id/copy/:field", s.docsCopy, org...)
+	e.POST("/o/:slug/docs/:area/:id/copied/:field", s.docsCopied, org...)
+	e.POST("/o/:slug/docs/:area/:id/qr", s.docsQR, org...)
+	e.POST("/o/:slug/docs/:area/:id/versions/:vid/secret/:field", s.docsRevealVersion, org...)
 	e.POST("/o/:slug/docs/:area/:id/conf", s.docsConfDownload, org...)
+	// Related items and attachments (docs_links.go, docs_attachments.go); limitBody gives the upload
+	// (attachmentRoute) the attachment size limit.
+	e.GET("/o/:slug/docs/:area/:id/links/new", s.linkPicker, org...)
+	e.POST("/o/:slug/docs/:area/:id/links", s.linkAdd, org...)
+	e.POST("/o/:slug/docs/:area/:id/links/:other/delete", s.linkRemove, org...)
+	e.POST(attachmentRoute, s.attachmentUpload, org...)
+	e.GET("/o/:slug/docs/:area/:id/attachments/:aid", s.attachmentDownload, org...)
+	e.GET("/o/:slug/docs/:area/:id/attachments/:aid/view", s.attachmentView, org...)
+	e.GET("/o/:slug/docs/:area/:id/attachments/:aid/thumb", s.attachmentThumb, org...)
+	e.POST("/o/:slug/docs/:area/:id/attachments/:aid/staff-only", s.attachmentStaffOnly, org...)
+	e.POST("/o/:slug/docs/:area/:id/attachments/:aid/delete", s.attachmentDelete, org...)
+	// The lists' bulk actions (docs_bulk.go).
+	e.POST("/o/:slug/docs/:area/bulk", s.bulkAction, org...)
+	e.GET("/o/:slug/docs/:area/bulk/link", s.bulkLinkPicker, org...)
+	e.POST("/o/:slug/docs/:area/bulk/link", s.bulkLink, org...)
+	e.POST("/o/:slug/docs/:area/bulk/restore", s.bulkRestore, org...)
+	// CSV export and import, the printable emergency handbook.
+	e.GET("/o/:slug/export/:area", s.docsExport, org...)
+	e.GET("/o/:slug/import/:area", s.docsImportPage, org...)
+	e.POST("/o/:slug/import/:area", s.docsImport, org...)
 	e.GET("/o/:slug/import/:area/template", s.docsImportTemplate, org...)
 	e.POST("/o/:slug/import/:area/confirm", s.docsImportConfirm, org...)
-	// Related items, attachments and bulk actions live under /o/:slug/docs/ and are registered with the
-	// documentation routes until those move into this table.
-	s.connectRoutes() // docs_links.go
+	e.GET("/o/:slug/handbook", s.handbook, org...)
+	e.POST("/o/:slug/handbook", s.handbook, org...)
+	// A path under an organisation that names no page passes the same checks before its 404, so a
+	// signed-out visitor is sent to sign in and a stranger learns nothing about which paths exist.
+	e.RouteNotFound("/o/:slug", nil, org...)
+	e.RouteNotFound("/o/:slug/*", nil, org...)
 }

@@ -48,7 +48,7 @@ func (s *Server) renderSecurity(c *echo.Context, status int, problemKey string) 
 		RecoveryLeft:     left,
 		RecoveryLow:      left <= signin.RecoveryLow,
 		ErrorKey:         problemKey,
-		PasskeyAvailable: s.wa != nil,
+		PasskeyAvailable: s.passkeys != nil,
 		EmailAvailable:   !s.cfg.NoMailServer,
 		PasskeyName:      passkeyNameFor(l, c.Request().UserAgent()),
 		Assets:           s.mfaAssets(true),

@@ -3,18 +3,15 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/labstack/echo/v5"
 
 	"portier/accounts"
@@ -29,31 +26,23 @@ import (
 	"portier/mailtext"
 	"portier/signin"
 	"portier/static"
-	"portier/views"
 )
 
 // Config is what the server needs to know about its deployment.
 type Config struct {
 	BaseURL         *url.URL
-	MSP             views.MSP // defaults until an administrator stores other values
 	TrustedProxies  []netip.Prefix
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 	Logger          *slog.Logger
 	Now             func() time.Time
 
-	Sealer         *db.Sealer
-	Hasher         *auth.Hasher
+	Sealer         *db.Sealer // the session's sealed values, attachments, identity providers' secrets, the outbox
 	PasswordPolicy auth.Policy
 	Mailer         Mailer // wakes the mail worker after an enqueue; may be nil
 	// NoMailServer: no mail server is configured, so no mail reaches anyone. E-mail codes are not offered
 	// as a second factor, and staff who invite are shown the link to pass on.
 	NoMailServer bool
-	// Link lifetimes; accounts.New sets the defaults (7 days, 60 minutes, 24 hours). Administrators can
-	// change the invitation's in the portal.
-	InviteTTL    time.Duration
-	ResetTTL     time.Duration
-	ConfirmTTL   time.Duration
 	IdPEndpoints idp.Endpoints // where Microsoft and Google sign in; default: their public clouds
 	// AttachmentMax is the largest file that can be attached to an item (default 25 MB).
 	AttachmentMax int64
@@ -62,24 +51,36 @@ type Config struct {
 	Replicas func() []ReplicaState
 }
 
+// Services are the application layer the handlers call. main builds them (the command line builds the
+// same ones the same way) and hands them in; the handlers build none of them.
+type Services struct {
+	MSP      *mailtext.CurrentMSP // the MSP's name, contact and logo as last saved
+	Mails    *mailtext.Composer   // every mail's words and links
+	Accounts *accounts.Accounts   // invitations, organisations, the access policy's facts
+	Signin   *signin.Signin       // the password step, second factors, the password change
+	Passkeys *signin.Passkeys     // the WebAuthn ceremonies; nil when the base URL is an IP address
+	Audit    *audit.Log
+	Docs     *docsapp.Service // the documentation of every organisation
+}
+
 // Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
 type Mailer interface{ Wake() }
 
 // Server holds the dependencies of every handler. It is built once by New and is safe for concurrent use.
 type Server struct {
-	cfg    Config
-	gate   *admit.Gate // page work, in arrival order (admit.go)
-	db     *db.DB
-	i18n   *i18n.Bundle
-	assets *static.Assets
-	sm     *scs.SessionManager
-	store  *sessionStore
-	log    *slog.Logger
-	now    func() time.Time
-	msp    atomic.Pointer[views.MSP]
-	cop    *http.CrossOriginProtection
-	wa     *webauthn.WebAuthn // the passkey relying party; nil when the base URL is an IP address
-	docs   *docsapp.Service   // the documentation of every organisation
+	cfg      Config
+	gate     *admit.Gate // page work, in arrival order (admit.go)
+	db       *db.DB
+	i18n     *i18n.Bundle
+	assets   *static.Assets
+	sm       *scs.SessionManager
+	store    *sessionStore
+	log      *slog.Logger
+	now      func() time.Time
+	msp      *mailtext.CurrentMSP // the MSP as last saved
+	cop      *http.CrossOriginProtection
+	passkeys *signin.Passkeys // the WebAuthn ceremonies; nil when the base URL is an IP address
+	docs     *docsapp.Service // the documentation of every organisation
 	// avatars makes profile pictures: two decodes at a time (each within avatar.MaxDecodeBytes), a
 	// picture waits at most a second for its turn.
 	avatars *avatar.Processor
@@ -95,8 +96,8 @@ type Server struct {
 	cookieTheme string
 }
 
-// New builds the server and its route table.
-func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Server, error) {
+// New builds the server and its route table on the application services svc.
+func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets, svc Services) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -108,9 +109,6 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	}
 	if cfg.SessionLifetime == 0 {
 		cfg.SessionLifetime = 12 * time.Hour
-	}
-	if cfg.Hasher == nil {
-		cfg.Hasher = auth.NewHasher(0)
 	}
 	if cfg.PasswordPolicy.Name == "" {
 		cfg.PasswordPolicy = auth.DefaultPolicy()
@@ -124,34 +122,30 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	if cfg.Sealer == nil {
 		return nil, errors.New("handlers: a Sealer is required")
 	}
+	if svc.MSP == nil || svc.Mails == nil || svc.Accounts == nil || svc.Signin == nil || svc.Audit == nil || svc.Docs == nil {
+		return nil, errors.New("handlers: every application service but Passkeys is required")
+	}
 	// Waits for the single writer happen outside the page gate (db/writer.go, admit.go).
 	d.SetOutside(admit.Outside)
 	s := &Server{
-		cfg:     cfg,
-		gate:    admit.New(gateSlots(), gateMaxWait),
-		db:      d,
-		i18n:    bundle,
-		assets:  assets,
-		log:     cfg.Logger,
-		now:     cfg.Now,
-		secure:  cfg.BaseURL.Scheme == "https",
-		docs:    docsapp.New(d, cfg.Sealer, cfg.Now, bundle, cfg.Logger),
-		avatars: avatar.New(2, time.Second),
+		cfg:      cfg,
+		gate:     admit.New(gateSlots(), gateMaxWait),
+		db:       d,
+		i18n:     bundle,
+		assets:   assets,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		secure:   cfg.BaseURL.Scheme == "https",
+		msp:      svc.MSP,
+		mails:    svc.Mails,
+		accounts: svc.Accounts,
+		signin:   svc.Signin,
+		passkeys: svc.Passkeys,
+		audits:   svc.Audit,
+		docs:     svc.Docs,
+		avatars:  avatar.New(2, time.Second),
 	}
 	s.cookieLang, s.cookieTheme = "portier_lang", "portier_theme"
-
-	msp, err := mailtext.LoadMSP(context.Background(), d, cfg.MSP)
-	if err != nil {
-		return nil, err
-	}
-	s.msp.Store(&msp)
-	s.mails = mailtext.New(bundle, cfg.BaseURL, func() views.MSP { return *s.msp.Load() })
-	s.accounts = accounts.New(d, cfg.Sealer, cfg.Hasher, s.mails, accounts.Config{
-		Now: cfg.Now, InviteTTL: cfg.InviteTTL, ResetTTL: cfg.ResetTTL, ConfirmTTL: cfg.ConfirmTTL,
-		Wake: s.wakeMailer, Logger: cfg.Logger,
-	})
-	s.audits = audit.New(d, cfg.Logger)
-	s.signin = signin.New(d, cfg.Sealer, cfg.Hasher, s.mails, signin.Config{Now: cfg.Now, Wake: s.wakeMailer, Logger: cfg.Logger})
 
 	s.store = newSessionStore(d, s.log)
 	s.sm = scs.New()
@@ -182,14 +176,9 @@ func New(cfg Config, d *db.DB, bundle *i18n.Bundle, assets *static.Assets) (*Ser
 	s.e.Logger = s.log
 	s.e.HTTPErrorHandler = s.handleError
 	s.e.IPExtractor = s.ipExtractor()
-	s.wa = s.newWebAuthn()
 	s.routes()
 	return s, nil
 }
-
-// Accounts is the application layer for people that the handlers use (main asks it for the first
-// administrator's setup link).
-func (s *Server) Accounts() *accounts.Accounts { return s.accounts }
 
 // Handler returns the HTTP handler of the whole application.
 func (s *Server) Handler() http.Handler { return s.e }

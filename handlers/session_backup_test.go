@@ -129,7 +129,7 @@ func getWithSession(t *testing.T, e *testEnv, path, token, page string) (int, st
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(e.srv.cfg, d, bundle, assets)
+	s, err := newServer(e.tc, d, bundle, assets)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,3 +48,28 @@ func TestSessionCodecRoundTrip(t *testing.T) {
 		t.Fatal("garbage accepted")
 	}
 }
+
+// The codec earns its place: decoding a typical session (every request with a cookie does) takes under a
+// microsecond and 16 allocations here, against about 40 µs and 226 allocations with scs's gob codec
+// (go test ./handlers -run XXX -bench SessionDecode; 2 vCPUs, 2026-11-29), a tenth of a list page's CPU.
+func BenchmarkSessionDecode(b *testing.B) {
+	vals := map[string]any{"uid": int64(42), "epoch": int64(3), "seen": int64(1764400000), "mfa_ok": true, "lang": "de",
+		"csrf": "abcdefghijklmnopqrstuvwxyz012345", "org": int64(7), "auth_at": int64(1764400000)}
+	for _, c := range []struct {
+		name  string
+		codec scs.Codec
+	}{{"portier", sessionCodec{}}, {"gob", scs.GobCodec{}}} {
+		enc, err := c.codec.Encode(time.Now().Add(time.Hour), vals)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := c.codec.Decode(enc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -255,7 +255,7 @@ func TestSignInRacingPasswordChangeIsEnded(t *testing.T) {
 	e := newTestEnv(t)
 	anna := e.createUser("anna@muster.example", "Anna", "", nil)
 	ctx := context.Background()
-	phc, err := e.srv.cfg.Hasher.Hash(ctx, "Kaffee-Tasse#7391")
+	phc, err := e.tc.Hasher.Hash(ctx, "Kaffee-Tasse#7391")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"portier/accounts"
 	"portier/db"
 	"portier/i18n"
-	"portier/mailtext"
 	"portier/views"
 )
 
@@ -64,12 +63,7 @@ func (s *Server) saveSettings(c *echo.Context, v accounts.Settings) error {
 	if err != nil {
 		return err
 	}
-	m, err := mailtext.LoadMSP(ctx, s.db, s.cfg.MSP)
-	if err != nil {
-		return err
-	}
-	s.msp.Store(&m)
-	return nil
+	return s.msp.Reload(ctx)
 }
 
 func (s *Server) mspSetupPage(c *echo.Context) error {

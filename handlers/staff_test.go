@@ -223,7 +223,7 @@ func TestSettingsChangeNameContactAndInvitationLifetime(t *testing.T) {
 		t.Errorf("invitation valid for %v", d)
 	}
 	// A new server (a restart) reads the stored values.
-	s2, err := New(e.srv.cfg, e.db, e.srv.i18n, e.srv.assets)
+	s2, err := newServer(e.tc, e.db, e.srv.i18n, e.srv.assets)
 	if err != nil {
 		t.Fatal(err)
 	}

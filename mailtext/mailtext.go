@@ -9,6 +9,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"portier/db"
 	"portier/i18n"
@@ -51,6 +52,37 @@ func LoadMSP(ctx context.Context, d *db.DB, defaults views.MSP) (views.MSP, erro
 		m.LogoURL = "/msp-logo/" + logo
 	}
 	return m, nil
+}
+
+// CurrentMSP is the MSP as the portal shows it now: read from the settings at start and again whenever
+// an administrator saves them (Reload), so every page and the next mail show the change. Safe for
+// concurrent use.
+type CurrentMSP struct {
+	d        *db.DB
+	defaults views.MSP
+	p        atomic.Pointer[views.MSP]
+}
+
+// LoadCurrentMSP reads the MSP's settings (LoadMSP) with defaults from the configuration.
+func LoadCurrentMSP(ctx context.Context, d *db.DB, defaults views.MSP) (*CurrentMSP, error) {
+	c := &CurrentMSP{d: d, defaults: defaults}
+	return c, c.Reload(ctx)
+}
+
+// Load is the MSP as last read; the caller does not change it.
+func (c *CurrentMSP) Load() *views.MSP { return c.p.Load() }
+
+// Get is Load's value, for New.
+func (c *CurrentMSP) Get() views.MSP { return *c.p.Load() }
+
+// Reload reads the settings again after a change was stored.
+func (c *CurrentMSP) Reload(ctx context.Context) error {
+	m, err := LoadMSP(ctx, c.d, c.defaults)
+	if err != nil {
+		return err
+	}
+	c.p.Store(&m)
+	return nil
 }
 
 // Link is the absolute URL of path under the configured base URL.

@@ -6,9 +6,9 @@ import (
 	"portier/db"
 )
 
-// Signing in with a passkey and no password. The WebAuthn ceremony is the web's (handlers/login_passkey.go);
-// the account becomes known only inside it, just before the signature is checked, and the attempt is
-// reserved there with ReserveSecondFactor (attempt ""), like a code.
+// Signing in with a passkey and no password (Passkeys.FinishLogin): the account becomes known only inside
+// the ceremony, just before the signature is checked, and the attempt is reserved there with
+// ReserveSecondFactor (attempt ""), like a code.
 
 // PasskeyFailed counts and audits a refused passkey sign-in. reserved reports whether the attempt was
 // reserved (the account was known); one refused before that is counted against the client address only.
