@@ -140,7 +140,7 @@ const demoInternetDown = `Wenn im Büro niemand ins Internet kommt:
 
 1. **Router prüfen:** Leuchtet an der Firewall *FW-01* im Serverraum die Status-LED grün?
 2. **Neu starten:** Netzstecker der Firewall ziehen, 30 Sekunden warten, wieder einstecken. Der Start dauert etwa 5 Minuten.
-3. **Provider anrufen:** Telekom Geschäftskunden-Hotline **0800 330 1300**, Kundennummer 4711-0815.
+3. **Provider anrufen:** Telekom Geschäftskunden-Hotline **0800 330 1172**, Kundennummer 4711-0815.
 4. **Uns anrufen**, wenn es nach 15 Minuten nicht wieder geht — auch außerhalb der Bürozeiten.
 
 | Was | Wo |

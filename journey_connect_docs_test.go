@@ -253,7 +253,7 @@ func TestJourneyDemoEmergencyProcedure(t *testing.T) {
 	}
 	shoot(t, b, "demo-procedure-de")
 	b.Navigate(p.BaseURL + "/o/muster/handbook")
-	if got := b.Text(`[data-testid="handbook-procedures"]`); !strings.Contains(got, "Internet ist ausgefallen") || !strings.Contains(got, "0800 330 1300") {
+	if got := b.Text(`[data-testid="handbook-procedures"]`); !strings.Contains(got, "Internet ist ausgefallen") || !strings.Contains(got, "0800 330 1172") {
 		t.Errorf("handbook procedures: %s", got)
 	}
 	b.Navigate(p.BaseURL + "/o/muster/expiry?window=30")

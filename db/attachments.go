@@ -33,6 +33,9 @@ type Attachment struct {
 	CreatedAt   time.Time
 	CreatedBy   string
 	OnArticle   bool // a file on a document (ItemID is then the document's id)
+	// OwnerStaffOnly: the item or document was staff-only when AttachmentFinish made the file visible
+	// (set for its hook, whose audit entry must not outlive a change made while the file arrived).
+	OwnerStaffOnly bool
 }
 
 // FileOwner is what a file hangs on: an item, or a document (OnArticle).
@@ -195,9 +198,19 @@ func (d *DB) AttachmentStore(ctx context.Context, s *Sealer, sc DocScope, up Att
 }
 
 // AttachmentFinish makes a stored file visible, staff-only or not, in one transaction with hook (audit).
+// A large upload takes minutes: its item or document is looked at again here, so a file does not land on
+// one deleted meanwhile (ErrNotFound), and the hook sees whether the owner is staff-only now.
 func (d *DB) AttachmentFinish(ctx context.Context, a *Attachment, staffOnly bool, hook func(*sql.Tx, *Attachment) error) error {
 	a.StaffOnly = staffOnly
 	return d.Tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, fq(a.OnArticle, `SELECT staff_only FROM doc_items WHERE id = ? AND org_id = ? AND deleted_at IS NULL`),
+			a.ItemID, a.OrgID).Scan(&a.OwnerStaffOnly)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, fq(a.OnArticle, `UPDATE doc_attachments SET complete = 1, size = ?, staff_only = ? WHERE id = ? AND complete = 0`),
 			a.Size, staffOnly, a.ID)
 		if err != nil {

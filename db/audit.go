@@ -174,7 +174,7 @@ func (d *DB) AuditList(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 		f.Limit = 100
 	}
 	q := `SELECT a.id, a.at, COALESCE(a.actor_id, 0), a.actor_name, COALESCE(a.org_id, 0), COALESCE(o.name, ''),
-		a.action, a.target, a.field, a.ip, a.user_agent FROM audit a LEFT JOIN orgs o ON o.id = a.org_id WHERE 1=1`
+		a.action, a.target, a.field, a.ip, a.user_agent, a.staff_only FROM audit a LEFT JOIN orgs o ON o.id = a.org_id WHERE 1=1`
 	var args []any
 	if f.OrgID != 0 {
 		q += ` AND a.org_id = ?`
@@ -205,7 +205,7 @@ func (d *DB) AuditList(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	for rows.Next() {
 		var e AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.ActorID, &e.ActorName, &e.OrgID, &e.OrgName, &e.Action, &e.Target, &e.Field, &e.IP, &e.UserAgent); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.ActorID, &e.ActorName, &e.OrgID, &e.OrgName, &e.Action, &e.Target, &e.Field, &e.IP, &e.UserAgent, &e.StaffOnly); err != nil {
 			return nil, err
 		}
 		e.At = time.Unix(at, 0)

@@ -102,6 +102,12 @@ func TestAuditListScopesFiltersAndPages(t *testing.T) {
 	if len(all) != 6 || all[0].Action != "loginXok" || all[5].OrgName != "Alpha GmbH" {
 		t.Fatalf("all: %d entries, first %q", len(all), all[0].Action)
 	}
+	// An entry reads back as staff-only exactly when it was written so (tests judge entries by it).
+	for _, e := range all {
+		if e.StaffOnly != (e.Action == "docs.view") {
+			t.Errorf("%s read back with StaffOnly %v", e.Action, e.StaffOnly)
+		}
+	}
 	var paged []int64
 	for before := int64(0); ; {
 		page, _ := d.AuditList(ctx, AuditFilter{Limit: 4, Before: before})

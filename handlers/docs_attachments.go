@@ -146,7 +146,7 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 	}
 	err = s.db.AttachmentFinish(ctx, att, staffOnly, func(tx dbTx, a *db.Attachment) error {
 		e := s.auditEntry(c, r.org.ID, "docs.attach", r.target()+" ("+a.Name+")")
-		e.StaffOnly = r.ownerStaffOnly() || a.StaffOnly
+		e.StaffOnly = r.ownerStaffOnly() || a.OwnerStaffOnly || a.StaffOnly
 		return s.db.Audit(ctx, tx, e)
 	})
 	if err != nil {
