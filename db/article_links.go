@@ -4,13 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
-	"time"
 )
 
-// Links between documents and items (0031_article_links.sql). A link joins two things of one
-// organisation: both sides are looked up in the scope's organisation inside the linking transaction, so
-// an id of another organisation is as missing as an id that does not exist.
+// Links between documents and items (0031_article_links.sql): side a is the document, side b the item.
+// The functions and rules are those of item links (links.go).
+var (
+	articleLinks          = newLinkKind("article_links", "article_link_events", "article_id", "item_id", "article_title", "item_name", articleSide, itemSide)
+	articleLinksOfArticle = articleLinks.view(fromA)
+	articleLinksOfItem    = articleLinks.view(fromB)
+)
 
 // articleInScope loads the title of a live document of the scope's organisation (staff-only ones only
 // for staff) inside a write transaction.
@@ -34,155 +36,47 @@ type ArticleLinkChange struct {
 	StaffOnly    bool
 }
 
-func articleLinkChange(ctx context.Context, tx *sql.Tx, sc DocScope, articleID, itemID int64) (ArticleLinkChange, error) {
-	ch := ArticleLinkChange{ArticleID: articleID, ItemID: itemID}
-	var aStaff, iStaff bool
-	var err error
-	if ch.ArticleTitle, aStaff, err = articleInScope(ctx, tx, sc, articleID); err != nil {
-		return ch, err
-	}
-	if ch.ItemArea, ch.ItemName, iStaff, err = liveInScope(ctx, tx, sc, itemID); err != nil {
-		return ch, err
-	}
-	ch.StaffOnly = aStaff || iStaff
-	return ch, nil
-}
-
-func articleLinkEvent(ctx context.Context, tx *sql.Tx, ch ArticleLinkChange, change string, now int64, by DocActor) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO article_link_events(article_id, item_id, change, article_title, item_name, label, at, by_name)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ch.ArticleID, ch.ItemID, change, ch.ArticleTitle, ch.ItemName, ch.Label, now, by.Name)
-	return err
+func (e linkEnds) article() ArticleLinkChange {
+	return ArticleLinkChange{ArticleID: e.a, ArticleTitle: e.aName, ItemID: e.b, ItemArea: e.bArea, ItemName: e.bName, Label: e.label, StaffOnly: e.staffOnly}
 }
 
 // ArticleLinkAdd links a live document and a live item of the scope's organisation with a label and
 // records it in both histories; hook runs in the transaction (audit). ErrNotFound when either is not in
 // the scope, ErrConflict when they are linked already.
 func (d *DB) ArticleLinkAdd(ctx context.Context, sc DocScope, articleID, itemID int64, label string, by DocActor, hook func(*sql.Tx, ArticleLinkChange) error) error {
-	now := d.Now().Unix()
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		ch, err := articleLinkChange(ctx, tx, sc, articleID, itemID)
-		if err != nil {
-			return err
-		}
-		ch.Label = label
-		res, err := tx.ExecContext(ctx, `INSERT INTO article_links(org_id, article_id, item_id, label, created_at, created_by_name)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(article_id, item_id) DO NOTHING`, sc.OrgID, articleID, itemID, label, now, by.Name)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrConflict
-		}
-		if err := articleLinkEvent(ctx, tx, ch, "link", now, by); err != nil {
-			return err
-		}
-		if hook != nil {
-			return hook(tx, ch)
-		}
-		return nil
-	})
+	return linkWrite(ctx, d, articleLinks, "link", sc, articleID, itemID, label, by, linkEnds.article, hook)
 }
 
 // ArticleLinkRemove removes the link between a live document and a live item of the scope and records it
 // in both histories. ErrNotFound when there is no such link for this scope.
 func (d *DB) ArticleLinkRemove(ctx context.Context, sc DocScope, articleID, itemID int64, by DocActor, hook func(*sql.Tx, ArticleLinkChange) error) error {
-	now := d.Now().Unix()
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		ch, err := articleLinkChange(ctx, tx, sc, articleID, itemID)
-		if err != nil {
-			return err
-		}
-		err = tx.QueryRowContext(ctx, `DELETE FROM article_links WHERE article_id = ? AND item_id = ? AND org_id = ? RETURNING label`,
-			articleID, itemID, sc.OrgID).Scan(&ch.Label)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := articleLinkEvent(ctx, tx, ch, "unlink", now, by); err != nil {
-			return err
-		}
-		if hook != nil {
-			return hook(tx, ch)
-		}
-		return nil
-	})
+	return linkWrite(ctx, d, articleLinks, "unlink", sc, articleID, itemID, "", by, linkEnds.article, hook)
 }
 
 // ArticleLinkedItems lists the live items the scope sees that are linked to a live document of the scope,
 // by area and name. A customer's list has no trace of a staff-only item; a deleted item's links are
 // hidden until it is restored.
 func (d *DB) ArticleLinkedItems(ctx context.Context, sc DocScope, articleID int64) ([]DocLink, error) {
-	rows, err := d.query(ctx, `SELECT l.id, i.id, i.area, i.name, i.staff_only, l.label
-		FROM article_links l JOIN doc_items i ON i.id = l.item_id
-		WHERE l.article_id = ?1 AND l.org_id = ?2 AND i.org_id = ?2 AND i.deleted_at IS NULL AND (?3 OR i.staff_only = 0)
-		AND EXISTS (SELECT 1 FROM articles a WHERE a.id = ?1 AND a.org_id = ?2 AND a.deleted_at IS NULL AND (?3 OR a.staff_only = 0))
-		ORDER BY i.area, i.name COLLATE NOCASE, i.id`, articleID, sc.OrgID, sc.StaffView)
-	if err != nil {
-		return nil, err
-	}
-	return scanLinks(rows)
+	return d.links(ctx, articleLinksOfArticle, sc, articleID)
 }
 
 // ItemLinkedArticles lists the live documents the scope sees that are linked to a live item of the scope,
 // by title (Area is ArticleArea).
 func (d *DB) ItemLinkedArticles(ctx context.Context, sc DocScope, itemID int64) ([]DocLink, error) {
-	rows, err := d.query(ctx, `SELECT l.id, a.id, '`+ArticleArea+`', a.title, a.staff_only, l.label
-		FROM article_links l JOIN articles a ON a.id = l.article_id
-		WHERE l.item_id = ?1 AND l.org_id = ?2 AND a.org_id = ?2 AND a.deleted_at IS NULL AND (?3 OR a.staff_only = 0)
-		AND EXISTS (SELECT 1 FROM doc_items i WHERE i.id = ?1 AND i.org_id = ?2 AND i.deleted_at IS NULL AND (?3 OR i.staff_only = 0))
-		ORDER BY a.title COLLATE NOCASE, a.id`, itemID, sc.OrgID, sc.StaffView)
-	if err != nil {
-		return nil, err
-	}
-	return scanLinks(rows)
-}
-
-func scanLinks(rows *sql.Rows) ([]DocLink, error) {
-	defer rows.Close()
-	var out []DocLink
-	for rows.Next() {
-		var l DocLink
-		if err := rows.Scan(&l.ID, &l.OtherID, &l.Area, &l.Name, &l.StaffOnly, &l.Label); err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return d.links(ctx, articleLinksOfItem, sc, itemID)
 }
 
 // ArticleLinkEvents lists the link changes of a document of the scope's organisation, newest first
-// (history is for staff: callers check). OtherID is the item.
+// (history is for staff: callers check; unlike DocLinkEvents, a customer scope is not narrowed to what
+// it sees). OtherID is the item.
 func (d *DB) ArticleLinkEvents(ctx context.Context, sc DocScope, articleID int64) ([]DocLinkEvent, error) {
-	return d.articleLinkEvents(ctx, `SELECT e.change, e.item_id, e.item_name, e.label, e.at, e.by_name FROM article_link_events e
-		JOIN articles a ON a.id = e.article_id WHERE e.article_id = ? AND a.org_id = ? ORDER BY e.at DESC, e.id DESC`, articleID, sc.OrgID)
+	return d.linkEvents(ctx, articleLinksOfArticle, sc.OrgID, true, articleID)
 }
 
 // ItemArticleLinkEvents lists the document link changes of an item of the scope's organisation, newest
-// first. OtherID is the document.
+// first (as ArticleLinkEvents). OtherID is the document.
 func (d *DB) ItemArticleLinkEvents(ctx context.Context, sc DocScope, itemID int64) ([]DocLinkEvent, error) {
-	return d.articleLinkEvents(ctx, `SELECT e.change, e.article_id, e.article_title, e.label, e.at, e.by_name FROM article_link_events e
-		JOIN doc_items i ON i.id = e.item_id WHERE e.item_id = ? AND i.org_id = ? ORDER BY e.at DESC, e.id DESC`, itemID, sc.OrgID)
-}
-
-func (d *DB) articleLinkEvents(ctx context.Context, q string, id, org int64) ([]DocLinkEvent, error) {
-	rows, err := d.R.QueryContext(ctx, q, id, org)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DocLinkEvent
-	for rows.Next() {
-		var ev DocLinkEvent
-		var at int64
-		if err := rows.Scan(&ev.Change, &ev.OtherID, &ev.OtherName, &ev.Label, &at, &ev.By); err != nil {
-			return nil, err
-		}
-		ev.At = time.Unix(at, 0)
-		out = append(out, ev)
-	}
-	return out, rows.Err()
+	return d.linkEvents(ctx, articleLinksOfItem, sc.OrgID, true, itemID)
 }
 
 // ArticleLinkCandidates finds live items of the scope to link to a document by what was typed, without
@@ -196,13 +90,7 @@ func (d *DB) ArticleLinkCandidates(ctx context.Context, sc DocScope, articleID i
 	if err != nil {
 		return nil, err
 	}
-	var out []*DocItem
-	for _, it := range found {
-		if !slices.ContainsFunc(linked, func(l DocLink) bool { return l.OtherID == it.ID }) && len(out) < limit {
-			out = append(out, it)
-		}
-	}
-	return out, nil
+	return notLinked(found, func(it *DocItem) int64 { return it.ID }, linked, limit), nil
 }
 
 // ItemArticleCandidates finds live documents of the scope to link to an item by what was typed, without
@@ -216,13 +104,7 @@ func (d *DB) ItemArticleCandidates(ctx context.Context, sc DocScope, itemID int6
 	if err != nil {
 		return nil, err
 	}
-	var out []*ArticleHit
-	for _, a := range found {
-		if !slices.ContainsFunc(linked, func(l DocLink) bool { return l.OtherID == a.ID }) && len(out) < limit {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	return notLinked(found, func(a *ArticleHit) int64 { return a.ID }, linked, limit), nil
 }
 
 // ArticleHit is a document found by a search.
