@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -76,4 +78,37 @@ func TestParallelPagesThroughANarrowGate(t *testing.T) {
 		t.Fatalf("the place was not given back: %v", err)
 	}
 	leave()
+}
+
+// A form body that arrives slowly is read before the gate, whatever its encoding: a multipart form (or
+// any body) sent byte by byte to an ordinary route must not hold a place while the handler reads it, or a
+// few such connections would keep every page out until the server's read timeout.
+func TestSlowBodiesAreReadBeforeTheGate(t *testing.T) {
+	e := newTestEnv(t)
+	e.srv.gate = admit.New(1, 300*time.Millisecond)
+	var pipes []*io.PipeWriter
+	defer func() {
+		for _, pw := range pipes {
+			pw.CloseWithError(errors.New("test over"))
+		}
+	}()
+	for _, ct := range []string{"multipart/form-data; boundary=XYZ", "application/json"} {
+		pr, pw := io.Pipe()
+		pipes = append(pipes, pw)
+		req, err := http.NewRequest(http.MethodPost, e.URL("/login"), pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", ct)
+		go func() {
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		go pw.Write([]byte("--XYZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na")) // and then nothing
+	}
+	time.Sleep(200 * time.Millisecond)
+	if resp, _ := e.get("/login", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a page behind two half-sent forms: %d, want 200", resp.StatusCode)
+	}
 }
