@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -83,23 +84,36 @@ func (d *DB) AuditOnce(ctx context.Context, e AuditEntry, itemID int64, window t
 	batch := d.auditOnce.pending
 	d.auditOnce.pending = nil
 	d.auditOnce.mu.Unlock()
-	d.commitOnce(context.WithoutCancel(ctx), batch)
-	for _, o := range batch {
-		if o != r {
-			close(o.wake)
+	// Deferred, so that a panic in the commit (it goes on in this request) still answers the batch, with
+	// an error: nothing of it is known to be written, so no reveal of it may go ahead as audited. And the
+	// lead still passes on: a group commit left busy would hold every later view and reveal forever.
+	committed := false
+	defer func() {
+		for _, o := range batch {
+			if !committed {
+				o.wrote, o.err = false, errAuditAborted
+			}
+			if o != r {
+				close(o.wake)
+			}
 		}
-	}
-	d.auditOnce.mu.Lock()
-	if len(d.auditOnce.pending) > 0 {
-		next := d.auditOnce.pending[0]
-		next.lead = true
-		close(next.wake)
-	} else {
-		d.auditOnce.busy = false
-	}
-	d.auditOnce.mu.Unlock()
+		d.auditOnce.mu.Lock()
+		if len(d.auditOnce.pending) > 0 {
+			next := d.auditOnce.pending[0]
+			next.lead = true
+			close(next.wake)
+		} else {
+			d.auditOnce.busy = false
+		}
+		d.auditOnce.mu.Unlock()
+	}()
+	d.commitOnce(context.WithoutCancel(ctx), batch)
+	committed = true
 	return r.wrote, r.err
 }
+
+// errAuditAborted is what the requests of a batch whose commit panicked get.
+var errAuditAborted = errors.New("db: audit commit aborted")
 
 // auditBatch is the group commit of AuditOnce: the requests waiting, and whether one of them is leading.
 type auditBatch struct {
