@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // AuditEntry is one line of the append-only audit log.
@@ -46,12 +48,27 @@ func (d *DB) Audit(ctx context.Context, x execer, e AuditEntry) error {
 	if e.ActorID != 0 {
 		actor = e.ActorID
 	}
-	if len(e.UserAgent) > 300 {
-		e.UserAgent = e.UserAgent[:300]
-	}
+	e.UserAgent = auditUserAgent(e.UserAgent)
 	_, err := x.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, field, ip, user_agent, staff_only)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.At.Unix(), actor, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly)
 	return err
+}
+
+// maxUserAgent bounds the user agent an entry keeps, in bytes.
+const maxUserAgent = 300
+
+// auditUserAgent is what an entry keeps of a client's user agent: valid text (a client may send any
+// bytes), cut between characters.
+func auditUserAgent(ua string) string {
+	ua = strings.ToValidUTF8(ua, "\uFFFD")
+	if len(ua) <= maxUserAgent {
+		return ua
+	}
+	i := maxUserAgent
+	for i > 0 && !utf8.RuneStart(ua[i]) {
+		i--
+	}
+	return ua[:i]
 }
 
 // AuditOnce appends an entry about an item's secret (or, with Field "", a view of the item) unless the
@@ -139,9 +156,7 @@ func (d *DB) commitOnce(ctx context.Context, batch []*onceReq) {
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
 		for _, o := range batch {
 			e := o.e
-			if len(e.UserAgent) > 300 {
-				e.UserAgent = e.UserAgent[:300]
-			}
+			e.UserAgent = auditUserAgent(e.UserAgent)
 			var org any
 			if e.OrgID != 0 {
 				org = e.OrgID

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // A reveal is logged once per person, item and field within the window, also when requests come at once;
@@ -264,5 +266,39 @@ func TestAPanicInTheGroupCommitFailsItsBatchAndLeavesNothingStuck(t *testing.T) 
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the group commit is stuck after a panic")
+	}
+}
+
+// Whatever a client sends as its user agent (bytes that are no UTF-8, a NUL, far too much) is stored as
+// valid text of at most 300 bytes, cut between characters, and never fails the other entries of its
+// batch.
+func TestAuditUserAgentsAreCutAsTextAndFailNoBatch(t *testing.T) {
+	d, _ := openTest(t)
+	ctx := context.Background()
+	agents := []string{strings.Repeat("a", 299) + "ä and more", "bad \xff\xfe bytes", "nul \x00 inside", strings.Repeat("€", 5000), "Mozilla/5.0"}
+	var wg sync.WaitGroup
+	for i, ua := range agents {
+		wg.Go(func() {
+			e := AuditEntry{ActorID: int64(i + 1), Action: "docs.reveal", Target: "1:Router", Field: "password", UserAgent: ua}
+			if ok, err := d.AuditOnce(ctx, e, 1, time.Minute); err != nil || !ok {
+				t.Errorf("agent %d: wrote %v, err %v", i, ok, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := d.Audit(ctx, nil, AuditEntry{Action: "login.failed", UserAgent: strings.Repeat("b", 299) + "ö"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := d.AuditList(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != len(agents)+1 {
+		t.Fatalf("%d entries, want %d", len(list), len(agents)+1)
+	}
+	for _, e := range list {
+		if !utf8.ValidString(e.UserAgent) || len(e.UserAgent) > 300 {
+			t.Fatalf("stored user agent %q (%d bytes): not valid text of at most 300 bytes", e.UserAgent, len(e.UserAgent))
+		}
 	}
 }
