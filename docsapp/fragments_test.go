@@ -187,13 +187,20 @@ func TestFragmentCacheIsBounded(t *testing.T) {
 	f.svc.SetCacheBytes(10 << 10)
 	big := func(p *Page, w io.Writer) error { _, err := w.Write(make([]byte, 3000)); return err }
 	v := f.customer(f.a, "viewer")
-	for page := 1; page <= 20; page++ {
-		if _, err := f.svc.ListHTML(context.Background(), v, docs.Passwords, ListQuery{Page: page}, big); err != nil {
-			t.Fatal(err)
+	lists := 0
+	for _, area := range docs.Areas { // first pages of every area, both ways: keys enough to overflow it
+		for _, desc := range []bool{false, true} {
+			if _, err := f.svc.ListHTML(context.Background(), v, area, ListQuery{Desc: desc}, big); err != nil {
+				t.Fatal(err)
+			}
+			lists++
+			if n, size := f.svc.frags.stats(); size > 10<<10 || n == 0 {
+				t.Fatalf("after %s: %d entries of %d bytes, bound %d", area.Name, n, size, 10<<10)
+			}
 		}
-		if n, size := f.svc.frags.stats(); size > 10<<10 || n == 0 {
-			t.Fatalf("after page %d: %d entries of %d bytes, bound %d", page, n, size, 10<<10)
-		}
+	}
+	if n, _ := f.svc.frags.stats(); lists*3000 <= 10<<10 || n >= lists {
+		t.Fatalf("%d of %d lists kept: the bound was never reached", n, lists)
 	}
 	// Too large for the bound's share: rendered, not kept.
 	huge := func(p *Page, w io.Writer) error { _, err := w.Write(make([]byte, 1<<20)); return err }
@@ -260,5 +267,32 @@ func TestFragmentWaitersSurviveAPanickingRender(t *testing.T) {
 	wg.Wait()
 	if err != nil {
 		t.Fatalf("waiter after a panic: %v", err)
+	}
+}
+
+// Pages past the last are read and rendered for their request, never kept: any reader may ask for pages
+// up to a million, each a key of its own, and keeping them would let one customer of a small organisation
+// push every other organisation's lists out of the cache. The last page, and page 1 of an empty list,
+// are kept.
+func TestFragmentPagesPastTheLastAreNotKept(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, f.a.ID, "passwords", "Router admin", nil, nil, false)
+	v := f.customer(f.a, "viewer")
+	for page := 2; page <= 200; page++ {
+		b, err := f.svc.ListHTML(context.Background(), v, docs.Passwords, ListQuery{Page: page}, names)
+		if err != nil || strings.Contains(string(b), "Router admin") {
+			t.Fatalf("page %d: %q %v", page, b, err)
+		}
+	}
+	if n, _ := f.svc.frags.stats(); n != 0 {
+		t.Fatalf("%d pages past the last were kept", n)
+	}
+	for _, v := range []*Viewer{v, f.customer(f.b, "viewer")} { // the last page; an empty list's only page
+		if _, err := f.svc.ListHTML(context.Background(), v, docs.Passwords, ListQuery{Page: 1}, names); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := f.svc.frags.stats(); n != 2 {
+		t.Fatalf("%d entries, want the two first pages", n)
 	}
 }
