@@ -112,3 +112,24 @@ func TestSlowBodiesAreReadBeforeTheGate(t *testing.T) {
 		t.Fatalf("a page behind two half-sent forms: %d, want 200", resp.StatusCode)
 	}
 }
+
+// Only the sending of an upload skips the gate: the pages of the upload forms (the CSV import, the
+// profile picture) are pages like any other and wait their turn.
+func TestUploadFormPagesWaitAtTheGate(t *testing.T) {
+	e := newTestEnv(t)
+	org := e.createOrg("Kunde A", "kunde-a")
+	e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	e.login("admin@msp.example", testPassword)
+	if resp, _ := e.get("/o/"+org.Slug+"/import/passwords", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the import page: %d", resp.StatusCode)
+	}
+	e.srv.gate = admit.New(1, 50*time.Millisecond)
+	_, leave, err := e.srv.gate.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leave()
+	if resp, _ := e.get("/o/"+org.Slug+"/import/passwords", nil); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("the import page at a full gate: %d, want 503", resp.StatusCode)
+	}
+}
