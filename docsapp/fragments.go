@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 
+	"portier/admit"
 	"portier/db"
 )
 
@@ -82,10 +83,19 @@ func (fc *fragCache) get(ctx context.Context, d *db.DB, org int64, key string, r
 	}
 	if l, busy := fc.loading[key]; busy && l.gen == gen {
 		fc.mu.Unlock()
-		select {
-		case <-l.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		// Outside the page gate: this request does nothing until the render is done, and holding a place
+		// meanwhile would keep another page out (or, were the render ever to step outside the gate and
+		// come back, keep the render itself out).
+		var err error
+		admit.Outside(ctx, func() {
+			select {
+			case <-l.done:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		})
+		if err != nil {
+			return nil, err
 		}
 		if l.err == nil {
 			return l.html, nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"portier/admit"
 	"portier/docs"
 )
 
@@ -295,4 +296,51 @@ func TestFragmentPagesPastTheLastAreNotKept(t *testing.T) {
 	if n, _ := f.svc.frags.stats(); n != 2 {
 		t.Fatalf("%d entries, want the two first pages", n)
 	}
+}
+
+// A request waiting for another's render of the same page waits outside the page gate (package admit):
+// it does nothing meanwhile, and holding a place would keep other pages out for as long as the render
+// takes, or for good if the render ever had to step outside itself and come back.
+func TestFragmentWaitersHoldNoPlaceAtTheGate(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, f.a.ID, "passwords", "Alpha visible", nil, nil, false)
+	v := f.customer(f.a, "viewer")
+	g := admit.New(2, 0)
+	enter := func() (context.Context, func()) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		in, leave, err := g.Enter(ctx)
+		if err != nil {
+			t.Fatalf("no place at the gate: %v", err)
+		}
+		return context.WithoutCancel(in), leave
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	leaderCtx, leaveLeader := enter()
+	wg.Go(func() {
+		defer leaveLeader()
+		_, err := f.svc.ListHTML(leaderCtx, v, docs.Passwords, ListQuery{}, func(p *Page, w io.Writer) error {
+			close(started)
+			<-release
+			return names(p, w)
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	<-started
+	waiterCtx, leaveWaiter := enter()
+	wg.Go(func() {
+		defer leaveWaiter()
+		if b, err := f.svc.ListHTML(waiterCtx, v, docs.Passwords, ListQuery{}, names); err != nil || !strings.Contains(string(b), "Alpha visible") {
+			t.Errorf("waiter: %q %v", b, err)
+		}
+	})
+	time.Sleep(50 * time.Millisecond) // the waiter waits for the leader's render
+	_, leave := enter()               // another page gets the waiter's place
+	leave()
+	close(release)
+	wg.Wait()
 }
