@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v5"
+
 	"portier/admit"
 )
 
@@ -131,5 +133,25 @@ func TestUploadFormPagesWaitAtTheGate(t *testing.T) {
 	defer leave()
 	if resp, _ := e.get("/o/"+org.Slug+"/import/passwords", nil); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("the import page at a full gate: %d, want 503", resp.StatusCode)
+	}
+}
+
+// A handler that panics gives its place back (the panic unwinds through the gate's middleware), and so
+// does one that panics while outside the gate, waiting for the writer or a hash.
+func TestAPanickingHandlerGivesItsPlaceBack(t *testing.T) {
+	e := newTestEnv(t)
+	e.srv.gate = admit.New(1, 200*time.Millisecond)
+	e.srv.e.GET("/test-panic", func(c *echo.Context) error { panic("handler bug") })
+	e.srv.e.GET("/test-panic-outside", func(c *echo.Context) error {
+		admit.Outside(c.Request().Context(), func() { panic("bug while waiting") })
+		return nil
+	})
+	for _, path := range []string{"/test-panic", "/test-panic-outside", "/test-panic"} {
+		if resp, err := e.client.Get(e.URL(path)); err == nil {
+			resp.Body.Close()
+		}
+		if resp, _ := e.get("/login", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("after a panic in %s: %d", path, resp.StatusCode)
+		}
 	}
 }
