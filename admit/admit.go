@@ -64,6 +64,7 @@ type ticket struct {
 	g    *Gate
 	mu   sync.Mutex
 	held bool
+	done bool // leave ran: the request is over, and whatever still runs with its context takes no slot
 }
 
 // Enter waits for a slot in arrival order. It returns a context that carries the slot (for Outside) and
@@ -85,7 +86,7 @@ func (g *Gate) Enter(ctx context.Context) (context.Context, func(), error) {
 	leave := func() {
 		t.mu.Lock()
 		held := t.held
-		t.held = false
+		t.held, t.done = false, true
 		t.mu.Unlock()
 		if held {
 			g.release()
@@ -113,10 +114,20 @@ func Outside(ctx context.Context, f func()) {
 	}
 	t.g.release()
 	defer func() {
-		if t.g.acquire(ctx, true) == nil {
-			t.mu.Lock()
-			t.held = true
-			t.mu.Unlock()
+		// Not after leave: work that outlived its request (with context.WithoutCancel, say) would take a
+		// slot that nobody gives back.
+		t.mu.Lock()
+		done := t.done
+		t.mu.Unlock()
+		if done || t.g.acquire(ctx, true) != nil {
+			return
+		}
+		t.mu.Lock()
+		done = t.done
+		t.held = !done
+		t.mu.Unlock()
+		if done {
+			t.g.release()
 		}
 	}()
 	f()

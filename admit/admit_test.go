@@ -189,3 +189,28 @@ func TestParallelCancellationsLoseNoSlot(t *testing.T) {
 		t.Fatalf("after the races: %d free, %d waiting; want 2 and 0", g.free, g.Waiting())
 	}
 }
+
+// Work that outlives its request (a goroutine given the request's context without its cancellation, as
+// context.WithoutCancel does) and comes back from Outside after the request gave its place back must not
+// take a place again: nobody would ever give it back, and after a few such the gate would be shut.
+func TestOutsideAfterLeaveTakesNoPlace(t *testing.T) {
+	g := New(1, 0)
+	ctx, leave, _ := g.Enter(context.Background())
+	inside, back := make(chan struct{}), make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		Outside(context.WithoutCancel(ctx), func() { close(inside); <-back })
+		close(done)
+	}()
+	<-inside
+	leave() // the request is over
+	close(back)
+	<-done
+	wctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, leave2, err := g.Enter(wctx)
+	if err != nil {
+		t.Fatalf("the only place is gone: %v", err)
+	}
+	leave2()
+}

@@ -3,9 +3,12 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // AuditEntry is one line of the append-only audit log.
@@ -45,12 +48,27 @@ func (d *DB) Audit(ctx context.Context, x execer, e AuditEntry) error {
 	if e.ActorID != 0 {
 		actor = e.ActorID
 	}
-	if len(e.UserAgent) > 300 {
-		e.UserAgent = e.UserAgent[:300]
-	}
+	e.UserAgent = auditUserAgent(e.UserAgent)
 	_, err := x.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, field, ip, user_agent, staff_only)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.At.Unix(), actor, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly)
 	return err
+}
+
+// maxUserAgent bounds the user agent an entry keeps, in bytes.
+const maxUserAgent = 300
+
+// auditUserAgent is what an entry keeps of a client's user agent: valid text (a client may send any
+// bytes), cut between characters.
+func auditUserAgent(ua string) string {
+	ua = strings.ToValidUTF8(ua, "\uFFFD")
+	if len(ua) <= maxUserAgent {
+		return ua
+	}
+	i := maxUserAgent
+	for i > 0 && !utf8.RuneStart(ua[i]) {
+		i--
+	}
+	return ua[:i]
 }
 
 // AuditOnce appends an entry about an item's secret (or, with Field "", a view of the item) unless the
@@ -83,23 +101,36 @@ func (d *DB) AuditOnce(ctx context.Context, e AuditEntry, itemID int64, window t
 	batch := d.auditOnce.pending
 	d.auditOnce.pending = nil
 	d.auditOnce.mu.Unlock()
-	d.commitOnce(context.WithoutCancel(ctx), batch)
-	for _, o := range batch {
-		if o != r {
-			close(o.wake)
+	// Deferred, so that a panic in the commit (it goes on in this request) still answers the batch, with
+	// an error: nothing of it is known to be written, so no reveal of it may go ahead as audited. And the
+	// lead still passes on: a group commit left busy would hold every later view and reveal forever.
+	committed := false
+	defer func() {
+		for _, o := range batch {
+			if !committed {
+				o.wrote, o.err = false, errAuditAborted
+			}
+			if o != r {
+				close(o.wake)
+			}
 		}
-	}
-	d.auditOnce.mu.Lock()
-	if len(d.auditOnce.pending) > 0 {
-		next := d.auditOnce.pending[0]
-		next.lead = true
-		close(next.wake)
-	} else {
-		d.auditOnce.busy = false
-	}
-	d.auditOnce.mu.Unlock()
+		d.auditOnce.mu.Lock()
+		if len(d.auditOnce.pending) > 0 {
+			next := d.auditOnce.pending[0]
+			next.lead = true
+			close(next.wake)
+		} else {
+			d.auditOnce.busy = false
+		}
+		d.auditOnce.mu.Unlock()
+	}()
+	d.commitOnce(context.WithoutCancel(ctx), batch)
+	committed = true
 	return r.wrote, r.err
 }
+
+// errAuditAborted is what the requests of a batch whose commit panicked get.
+var errAuditAborted = errors.New("db: audit commit aborted")
 
 // auditBatch is the group commit of AuditOnce: the requests waiting, and whether one of them is leading.
 type auditBatch struct {
@@ -125,9 +156,7 @@ func (d *DB) commitOnce(ctx context.Context, batch []*onceReq) {
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
 		for _, o := range batch {
 			e := o.e
-			if len(e.UserAgent) > 300 {
-				e.UserAgent = e.UserAgent[:300]
-			}
+			e.UserAgent = auditUserAgent(e.UserAgent)
 			var org any
 			if e.OrgID != 0 {
 				org = e.OrgID

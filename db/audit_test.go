@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // A reveal is logged once per person, item and field within the window, also when requests come at once;
@@ -191,5 +193,112 @@ func TestAuditOnceReportsAFailedCommitToEveryRequest(t *testing.T) {
 	}
 	if d.auditOnce.busy || len(d.auditOnce.pending) != 0 {
 		t.Fatal("the group commit is stuck after a failure")
+	}
+}
+
+// A panic while a batch commits (a bug in the driver, say) neither leaves the group commit stuck, so
+// that every later view and reveal would wait forever, nor lets the batch's other requests return as if
+// nothing had gone wrong: they get an error (a reveal then shows nothing), and the next requests lead.
+func TestAPanicInTheGroupCommitFailsItsBatchAndLeavesNothingStuck(t *testing.T) {
+	d, _ := openTest(t)
+	ctx := context.Background()
+	var calls atomic.Int32
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	d.SetOutside(func(_ context.Context, f func()) {
+		switch calls.Add(1) {
+		case 1: // the first batch holds the writer while the next requests queue up
+			close(entered)
+			<-proceed
+		case 2: // the second batch panics
+			panic("driver bug")
+		}
+		f()
+	})
+	call := func(actor int64) (panicked bool, err error) {
+		defer func() { panicked = recover() != nil }()
+		_, err = d.AuditOnce(ctx, AuditEntry{ActorID: actor, Action: "docs.reveal", Target: "1:Router", Field: "password"}, 1, time.Minute)
+		return false, err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if p, err := call(1); p || err != nil {
+			t.Errorf("the first batch: panicked %v, err %v", p, err)
+		}
+	})
+	<-entered
+	var panics, failures atomic.Int32
+	for actor := range int64(3) {
+		wg.Go(func() {
+			p, err := call(10 + actor)
+			if p {
+				panics.Add(1)
+			} else if err != nil {
+				failures.Add(1)
+			}
+		})
+	}
+	for {
+		d.auditOnce.mu.Lock()
+		n := len(d.auditOnce.pending)
+		d.auditOnce.mu.Unlock()
+		if n == 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(proceed)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("requests of the batch that panicked never returned")
+	}
+	if panics.Load() != 1 || failures.Load() != 2 {
+		t.Fatalf("%d panics and %d errors in the batch, want 1 and 2 (no request may pass as audited)", panics.Load(), failures.Load())
+	}
+	next := make(chan error, 1)
+	go func() { _, err := call(99); next <- err }()
+	select {
+	case err := <-next:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the group commit is stuck after a panic")
+	}
+}
+
+// Whatever a client sends as its user agent (bytes that are no UTF-8, a NUL, far too much) is stored as
+// valid text of at most 300 bytes, cut between characters, and never fails the other entries of its
+// batch.
+func TestAuditUserAgentsAreCutAsTextAndFailNoBatch(t *testing.T) {
+	d, _ := openTest(t)
+	ctx := context.Background()
+	agents := []string{strings.Repeat("a", 299) + "ä and more", "bad \xff\xfe bytes", "nul \x00 inside", strings.Repeat("€", 5000), "Mozilla/5.0"}
+	var wg sync.WaitGroup
+	for i, ua := range agents {
+		wg.Go(func() {
+			e := AuditEntry{ActorID: int64(i + 1), Action: "docs.reveal", Target: "1:Router", Field: "password", UserAgent: ua}
+			if ok, err := d.AuditOnce(ctx, e, 1, time.Minute); err != nil || !ok {
+				t.Errorf("agent %d: wrote %v, err %v", i, ok, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := d.Audit(ctx, nil, AuditEntry{Action: "login.failed", UserAgent: strings.Repeat("b", 299) + "ö"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := d.AuditList(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != len(agents)+1 {
+		t.Fatalf("%d entries, want %d", len(list), len(agents)+1)
+	}
+	for _, e := range list {
+		if !utf8.ValidString(e.UserAgent) || len(e.UserAgent) > 300 {
+			t.Fatalf("stored user agent %q (%d bytes): not valid text of at most 300 bytes", e.UserAgent, len(e.UserAgent))
+		}
 	}
 }

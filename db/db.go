@@ -129,14 +129,12 @@ func (d *DB) Ping(ctx context.Context) error {
 }
 
 // Tx runs fn in a write transaction (BEGIN IMMEDIATE): committed if fn returns nil, rolled back otherwise.
-func (d *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := d.W.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return d.W.commit(ctx, tx)
+//
+// The whole transaction, from the wait for the writer to the commit, runs outside the page gate
+// (Writer.run): taking a place back between BEGIN and COMMIT would hold the writer while waiting for a
+// page to finish, and every other write would wait with it. The body of a transaction is a few
+// statements, work for the disk more than for the processor.
+func (d *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	d.W.run(ctx, func() { err = d.W.tx(ctx, fn) })
+	return err
 }

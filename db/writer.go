@@ -11,7 +11,8 @@ import (
 // gate of a few places (handlers/admit.go); a request that waits here must not hold one of them, or a
 // burst of sign-ins (each a few small writes) would keep the pages out. So every wait for the writer, and
 // every commit, runs through the function given to SetOutside (the gate's admit.Outside), which gives the
-// place back meanwhile. Without one, they simply run.
+// place back meanwhile; a transaction (DB.Tx) does so as a whole, so that it never waits for a place
+// while it holds the writer. Without one, they simply run.
 type Writer struct {
 	*sql.DB
 	outside atomic.Pointer[func(context.Context, func())]
@@ -53,8 +54,16 @@ func (w *Writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (tx *sql.Tx, 
 	return tx, err
 }
 
-// commit commits tx (the sync to disk) through the same function.
-func (w *Writer) commit(ctx context.Context, tx *sql.Tx) (err error) {
-	w.run(ctx, func() { err = tx.Commit() })
-	return err
+// tx runs fn in a transaction on the writer, committed if fn returns nil; DB.Tx runs it through the
+// function given to SetOutside, as a whole.
+func (w *Writer) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := w.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

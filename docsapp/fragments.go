@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 
+	"portier/admit"
 	"portier/db"
 )
 
@@ -60,13 +61,15 @@ func newFragCache(max int) *fragCache {
 }
 
 // get returns the fragment under key at the organisation's current generation, rendering it with render
-// when there is none. The bytes returned are shared: callers write them and never change them.
+// when there is none. The bytes returned are shared: callers write them and never change them. render
+// reports whether what it wrote is worth keeping (a page past the last is not, see ListHTML).
 //
 // One render per key at a time: the others wait for it rather than all reading and rendering the same
 // rows. A waiter whose leader failed (its client went away, say) renders for itself, without the cache.
-func (fc *fragCache) get(ctx context.Context, d *db.DB, org int64, key string, render func(w io.Writer) error) ([]byte, error) {
+func (fc *fragCache) get(ctx context.Context, d *db.DB, org int64, key string, render func(w io.Writer) (keep bool, err error)) ([]byte, error) {
+	once := func(w io.Writer) error { _, err := render(w); return err }
 	if fc.max <= 0 {
-		return renderBytes(render)
+		return renderBytes(once)
 	}
 	gen := d.DocsGen(org) // before reading: a write during the render leaves this entry outdated
 	fc.mu.Lock()
@@ -80,32 +83,45 @@ func (fc *fragCache) get(ctx context.Context, d *db.DB, org int64, key string, r
 	}
 	if l, busy := fc.loading[key]; busy && l.gen == gen {
 		fc.mu.Unlock()
-		select {
-		case <-l.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		// Outside the page gate: this request does nothing until the render is done, and holding a place
+		// meanwhile would keep another page out (or, were the render ever to step outside the gate and
+		// come back, keep the render itself out).
+		var err error
+		admit.Outside(ctx, func() {
+			select {
+			case <-l.done:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		})
+		if err != nil {
+			return nil, err
 		}
 		if l.err == nil {
 			return l.html, nil
 		}
-		return renderBytes(render)
+		return renderBytes(once)
 	}
 	l := &fragLoad{done: make(chan struct{}), gen: gen, err: errRenderFailed}
 	fc.loading[key] = l
 	fc.mu.Unlock()
+	keep := false
 	// Deferred, so that those waiting are released even if render panics (they then render for themselves).
 	defer func() {
 		fc.mu.Lock()
 		if fc.loading[key] == l {
 			delete(fc.loading, key)
 		}
-		if l.err == nil {
+		if l.err == nil && keep {
 			fc.store(key, gen, l.html)
 		}
 		fc.mu.Unlock()
 		close(l.done)
 	}()
-	l.html, l.err = renderBytes(render)
+	l.html, l.err = renderBytes(func(w io.Writer) (err error) {
+		keep, err = render(w)
+		return err
+	})
 	return l.html, l.err
 }
 
@@ -148,12 +164,12 @@ func (s *Service) MenuHTML(ctx context.Context, v *Viewer, current string, rende
 	// The organisation (links carry its slug), the class of viewer (counts with or without staff-only
 	// items), the language and the page's entry. No dates, so no time zone or day.
 	key := "menu\x00" + strconv.FormatInt(v.Org.ID, 10) + "\x00" + v.Org.Slug + "\x00" + v.fragClass(nil) + "\x00" + lang + "\x00" + current
-	return s.frags.get(ctx, s.db, v.Org.ID, key, func(w io.Writer) error {
+	return s.frags.get(ctx, s.db, v.Org.ID, key, func(w io.Writer) (bool, error) {
 		counts, err := s.db.DocCounts(ctx, v.Scope())
 		if err != nil {
-			return err
+			return false, err
 		}
-		return render(counts, w)
+		return true, render(counts, w)
 	})
 }
 

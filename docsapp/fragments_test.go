@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"portier/admit"
 	"portier/docs"
 )
 
@@ -187,13 +188,20 @@ func TestFragmentCacheIsBounded(t *testing.T) {
 	f.svc.SetCacheBytes(10 << 10)
 	big := func(p *Page, w io.Writer) error { _, err := w.Write(make([]byte, 3000)); return err }
 	v := f.customer(f.a, "viewer")
-	for page := 1; page <= 20; page++ {
-		if _, err := f.svc.ListHTML(context.Background(), v, docs.Passwords, ListQuery{Page: page}, big); err != nil {
-			t.Fatal(err)
+	lists := 0
+	for _, area := range docs.Areas { // first pages of every area, both ways: keys enough to overflow it
+		for _, desc := range []bool{false, true} {
+			if _, err := f.svc.ListHTML(context.Background(), v, area, ListQuery{Desc: desc}, big); err != nil {
+				t.Fatal(err)
+			}
+			lists++
+			if n, size := f.svc.frags.stats(); size > 10<<10 || n == 0 {
+				t.Fatalf("after %s: %d entries of %d bytes, bound %d", area.Name, n, size, 10<<10)
+			}
 		}
-		if n, size := f.svc.frags.stats(); size > 10<<10 || n == 0 {
-			t.Fatalf("after page %d: %d entries of %d bytes, bound %d", page, n, size, 10<<10)
-		}
+	}
+	if n, _ := f.svc.frags.stats(); lists*3000 <= 10<<10 || n >= lists {
+		t.Fatalf("%d of %d lists kept: the bound was never reached", n, lists)
 	}
 	// Too large for the bound's share: rendered, not kept.
 	huge := func(p *Page, w io.Writer) error { _, err := w.Write(make([]byte, 1<<20)); return err }
@@ -261,4 +269,78 @@ func TestFragmentWaitersSurviveAPanickingRender(t *testing.T) {
 	if err != nil {
 		t.Fatalf("waiter after a panic: %v", err)
 	}
+}
+
+// Pages past the last are read and rendered for their request, never kept: any reader may ask for pages
+// up to a million, each a key of its own, and keeping them would let one customer of a small organisation
+// push every other organisation's lists out of the cache. The last page, and page 1 of an empty list,
+// are kept.
+func TestFragmentPagesPastTheLastAreNotKept(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, f.a.ID, "passwords", "Router admin", nil, nil, false)
+	v := f.customer(f.a, "viewer")
+	for page := 2; page <= 200; page++ {
+		b, err := f.svc.ListHTML(context.Background(), v, docs.Passwords, ListQuery{Page: page}, names)
+		if err != nil || strings.Contains(string(b), "Router admin") {
+			t.Fatalf("page %d: %q %v", page, b, err)
+		}
+	}
+	if n, _ := f.svc.frags.stats(); n != 0 {
+		t.Fatalf("%d pages past the last were kept", n)
+	}
+	for _, v := range []*Viewer{v, f.customer(f.b, "viewer")} { // the last page; an empty list's only page
+		if _, err := f.svc.ListHTML(context.Background(), v, docs.Passwords, ListQuery{Page: 1}, names); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := f.svc.frags.stats(); n != 2 {
+		t.Fatalf("%d entries, want the two first pages", n)
+	}
+}
+
+// A request waiting for another's render of the same page waits outside the page gate (package admit):
+// it does nothing meanwhile, and holding a place would keep other pages out for as long as the render
+// takes, or for good if the render ever had to step outside itself and come back.
+func TestFragmentWaitersHoldNoPlaceAtTheGate(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, f.a.ID, "passwords", "Alpha visible", nil, nil, false)
+	v := f.customer(f.a, "viewer")
+	g := admit.New(2, 0)
+	enter := func() (context.Context, func()) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		in, leave, err := g.Enter(ctx)
+		if err != nil {
+			t.Fatalf("no place at the gate: %v", err)
+		}
+		return context.WithoutCancel(in), leave
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	leaderCtx, leaveLeader := enter()
+	wg.Go(func() {
+		defer leaveLeader()
+		_, err := f.svc.ListHTML(leaderCtx, v, docs.Passwords, ListQuery{}, func(p *Page, w io.Writer) error {
+			close(started)
+			<-release
+			return names(p, w)
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	<-started
+	waiterCtx, leaveWaiter := enter()
+	wg.Go(func() {
+		defer leaveWaiter()
+		if b, err := f.svc.ListHTML(waiterCtx, v, docs.Passwords, ListQuery{}, names); err != nil || !strings.Contains(string(b), "Alpha visible") {
+			t.Errorf("waiter: %q %v", b, err)
+		}
+	})
+	time.Sleep(50 * time.Millisecond) // the waiter waits for the leader's render
+	_, leave := enter()               // another page gets the waiter's place
+	leave()
+	close(release)
+	wg.Wait()
 }

@@ -103,19 +103,21 @@ func (s *Service) list(ctx context.Context, v *Viewer, area *docs.Area, q db.Doc
 // name, no CSRF token, no CSP nonce, no flash). The bytes returned are shared and must not be changed.
 //
 // A list with a search term is read and rendered for the request alone: such pages are rarely asked for
-// twice, and keeping them would push the plain lists, which are, out of the cache.
+// twice, and keeping them would push the plain lists, which are, out of the cache. So is a page past the
+// last: anybody may ask for a million of them, and keeping them would let one reader of a small
+// organisation push every organisation's lists out.
 func (s *Service) ListHTML(ctx context.Context, v *Viewer, area *docs.Area, lq ListQuery, render func(p *Page, w io.Writer) error) ([]byte, error) {
 	now := s.now()
 	q, page, warranty := s.listQuery(v, area, lq, now)
-	renderPage := func(w io.Writer) error {
+	renderPage := func(w io.Writer) (keep bool, err error) {
 		p, err := s.list(ctx, v, area, q, page, warranty, now)
 		if err != nil {
-			return err
+			return false, err
 		}
-		return render(p, w)
+		return p.Page <= max(p.Pages, 1), render(p, w)
 	}
 	if q.Search != "" {
-		return renderBytes(renderPage)
+		return renderBytes(func(w io.Writer) error { _, err := renderPage(w); return err })
 	}
 	return s.frags.get(ctx, s.db, v.Org.ID, listKey(v, area, q, page, warranty, now), renderPage)
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"net/http"
 	"runtime"
 	"time"
 
@@ -33,10 +34,11 @@ var unqueued = map[string]bool{
 }
 
 // admitted holds each request that is not unqueued at the gate until its turn, and gives the place back
-// when the answer is written.
+// when the answer is written. Of an upload route only the sending skips it (a POST); its form page is a
+// page.
 func (s *Server) admitted(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		if unqueued[c.Path()] || uploadRoutes[c.Path()] {
+		if unqueued[c.Path()] || uploadRoutes[c.Path()] && c.Request().Method == http.MethodPost {
 			return next(c)
 		}
 		r := c.Request()

@@ -2,12 +2,16 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v5"
 
 	"portier/admit"
 )
@@ -76,4 +80,78 @@ func TestParallelPagesThroughANarrowGate(t *testing.T) {
 		t.Fatalf("the place was not given back: %v", err)
 	}
 	leave()
+}
+
+// A form body that arrives slowly is read before the gate, whatever its encoding: a multipart form (or
+// any body) sent byte by byte to an ordinary route must not hold a place while the handler reads it, or a
+// few such connections would keep every page out until the server's read timeout.
+func TestSlowBodiesAreReadBeforeTheGate(t *testing.T) {
+	e := newTestEnv(t)
+	e.srv.gate = admit.New(1, 300*time.Millisecond)
+	var pipes []*io.PipeWriter
+	defer func() {
+		for _, pw := range pipes {
+			pw.CloseWithError(errors.New("test over"))
+		}
+	}()
+	for _, ct := range []string{"multipart/form-data; boundary=XYZ", "application/json"} {
+		pr, pw := io.Pipe()
+		pipes = append(pipes, pw)
+		req, err := http.NewRequest(http.MethodPost, e.URL("/login"), pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", ct)
+		go func() {
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		go pw.Write([]byte("--XYZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na")) // and then nothing
+	}
+	time.Sleep(200 * time.Millisecond)
+	if resp, _ := e.get("/login", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a page behind two half-sent forms: %d, want 200", resp.StatusCode)
+	}
+}
+
+// Only the sending of an upload skips the gate: the pages of the upload forms (the CSV import, the
+// profile picture) are pages like any other and wait their turn.
+func TestUploadFormPagesWaitAtTheGate(t *testing.T) {
+	e := newTestEnv(t)
+	org := e.createOrg("Kunde A", "kunde-a")
+	e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	e.login("admin@msp.example", testPassword)
+	if resp, _ := e.get("/o/"+org.Slug+"/import/passwords", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the import page: %d", resp.StatusCode)
+	}
+	e.srv.gate = admit.New(1, 50*time.Millisecond)
+	_, leave, err := e.srv.gate.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leave()
+	if resp, _ := e.get("/o/"+org.Slug+"/import/passwords", nil); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("the import page at a full gate: %d, want 503", resp.StatusCode)
+	}
+}
+
+// A handler that panics gives its place back (the panic unwinds through the gate's middleware), and so
+// does one that panics while outside the gate, waiting for the writer or a hash.
+func TestAPanickingHandlerGivesItsPlaceBack(t *testing.T) {
+	e := newTestEnv(t)
+	e.srv.gate = admit.New(1, 200*time.Millisecond)
+	e.srv.e.GET("/test-panic", func(c *echo.Context) error { panic("handler bug") })
+	e.srv.e.GET("/test-panic-outside", func(c *echo.Context) error {
+		admit.Outside(c.Request().Context(), func() { panic("bug while waiting") })
+		return nil
+	})
+	for _, path := range []string{"/test-panic", "/test-panic-outside", "/test-panic"} {
+		if resp, err := e.client.Get(e.URL(path)); err == nil {
+			resp.Body.Close()
+		}
+		if resp, _ := e.get("/login", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("after a panic in %s: %d", path, resp.StatusCode)
+		}
+	}
 }

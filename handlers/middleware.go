@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -104,6 +106,21 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			return echo.ErrStatusRequestEntityTooLarge
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		if !uploadRoutes[c.Path()] {
+			// Every other body (a multipart form, a passkey's JSON) is read whole here as well, before the
+			// gate (admit.go): read by the handler, a body sent slowly would hold a place at the gate until
+			// the server's read timeout, and a few such requests would keep every page out. It is at most
+			// maxFormBody, as an URL-encoded form read below.
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					return err
+				}
+				return echo.ErrBadRequest.Wrap(err)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
 		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) == "application/x-www-form-urlencoded" {
 			if err := r.ParseForm(); err != nil {
 				var mbe *http.MaxBytesError
