@@ -51,6 +51,7 @@ type Viewer struct {
 	ID        int64
 	Name      string
 	Staff     bool    // MSP staff: every organisation, staff-only items, editing, history, import
+	Admin     bool    // an MSP administrator: custom fields
 	Org       *db.Org // the organisation of the route; every read and write is scoped to it
 	Role      string  // the customer role in Org ("manager", "viewer"); "" for staff
 	L         *i18n.Localizer
