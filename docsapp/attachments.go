@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"io"
-	"net/http"
 	"strings"
 
 	"portier/db"
@@ -92,7 +91,7 @@ func (t *thumbSource) Write(p []byte) (int, error) {
 	}
 	before := t.buf.Len()
 	t.buf.Write(p)
-	if before < 512 && t.buf.Len() >= 512 && !strings.HasPrefix(http.DetectContentType(t.buf.Bytes()), "image/") {
+	if before < 512 && t.buf.Len() >= 512 && !docs.IsPicture(t.buf.Bytes()) {
 		t.over, t.buf = true, bytes.Buffer{}
 	}
 	return len(p), nil

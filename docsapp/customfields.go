@@ -92,10 +92,11 @@ type CustomFieldInput struct {
 	Version    int
 }
 
-// FieldInvalidError is a custom field that was not stored: a translation key per form field.
+// FieldInvalidError is an input that was not stored (a custom field, a dated thing, the digest's
+// recipients): a translation key per form field.
 type FieldInvalidError struct{ Fields map[string]string }
 
-func (e *FieldInvalidError) Error() string        { return "docsapp: invalid custom field" }
+func (e *FieldInvalidError) Error() string        { return "docsapp: invalid input fields" }
 func (e *FieldInvalidError) Is(target error) bool { return target == ErrInvalid }
 
 // checkField settles what of the input a field of its kind keeps and names what is wrong with it.
