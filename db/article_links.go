@@ -277,9 +277,6 @@ func (d *DB) ArticleSearch(ctx context.Context, sc DocScope, allOrgs bool, text 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	words := searchWords(text)
-	slices.SortStableFunc(out, func(a, b *ArticleHit) int {
-		return cmpBool(nameMatches(b.Title, words), nameMatches(a.Title, words))
-	})
+	out = nameMatchesFirst(out, func(h *ArticleHit) string { return h.Title }, text)
 	return out[:min(len(out), limit)], nil
 }

@@ -654,21 +654,24 @@ func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text stri
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	words := searchWords(text)
-	slices.SortStableFunc(out, func(a, b *DocItem) int {
-		return cmpBool(nameMatches(b.Name, words), nameMatches(a.Name, words))
-	})
+	out = nameMatchesFirst(out, func(it *DocItem) string { return it.Name }, text)
 	return out[:min(len(out), limit)], nil
 }
 
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
+// nameMatchesFirst puts the results whose name matches every typed word first, each group in the order
+// it came (by name): each name is folded once, not once per comparison of a sort.
+func nameMatchesFirst[T any](out []T, name func(T) string, text string) []T {
+	words := searchWords(text)
+	first := make([]T, 0, len(out))
+	var rest []T
+	for _, x := range out {
+		if nameMatches(name(x), words) {
+			first = append(first, x)
+		} else {
+			rest = append(rest, x)
+		}
 	}
-	return -1
+	return append(first, rest...)
 }
 
 // searchWords splits typed text into lower-case words without accents, as the index's tokenizer does.
@@ -677,6 +680,16 @@ func searchWords(s string) []string {
 }
 
 func foldText(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii { // nothing to decompose: most values are plain ASCII
+		return strings.ToLower(s)
+	}
 	var b strings.Builder
 	for _, r := range norm.NFD.String(strings.ToLower(s)) {
 		if !unicode.Is(unicode.Mn, r) {

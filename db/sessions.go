@@ -48,28 +48,30 @@ func (d *DB) FindSession(ctx context.Context, token string) ([]byte, bool, error
 // their list of sessions, and only while the listed epoch is the person's current one. u is nil for a
 // session that belongs to nobody: an anonymous one (data then comes from FindSession), or one whose person
 // ended it, which the caller must not accept as signed in.
-func (d *DB) FindSessionUser(ctx context.Context, token string) (data []byte, found bool, u *User, err error) {
+func (d *DB) FindSessionUser(ctx context.Context, token string) (data []byte, found bool, u *User, factors int, err error) {
 	h := SessionHash(token)
-	u, err = scanUser(prefixScanner{d.queryRow(ctx, `SELECT s.data, x.* FROM sessions s JOIN user_sessions us ON us.hash = s.hash
+	// The person's number of second factors comes along: the enrolment gate asks for it on every page.
+	u, err = scanUser(prefixScanner{d.queryRow(ctx, `SELECT s.data, (SELECT count(*) FROM mfa_methods m WHERE m.user_id = x.id), x.*
+		FROM sessions s JOIN user_sessions us ON us.hash = s.hash
 		JOIN (SELECT `+userCols+` FROM users) x ON x.id = us.user_id AND x.session_epoch = us.epoch
-		WHERE s.hash = ? AND julianday('now') < s.expiry`, h), &data})
+		WHERE s.hash = ? AND julianday('now') < s.expiry`, h), []any{&data, &factors}})
 	if err == nil {
-		return data, true, u, nil
+		return data, true, u, factors, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return nil, false, nil, err
+		return nil, false, nil, 0, err
 	}
 	data, found, err = d.FindSession(ctx, token)
-	return data, found, nil, err
+	return data, found, nil, 0, err
 }
 
 // prefixScanner scans extra columns in front of what its caller asks for.
 type prefixScanner struct {
 	r      scanner
-	before any
+	before []any
 }
 
-func (p prefixScanner) Scan(dest ...any) error { return p.r.Scan(append([]any{p.before}, dest...)...) }
+func (p prefixScanner) Scan(dest ...any) error { return p.r.Scan(append(p.before, dest...)...) }
 
 // InsertSession stores the data of a session whose token was issued in this request. A plain INSERT: a
 // token is never stored twice, and an existing row is never replaced.

@@ -173,7 +173,9 @@ func (s *Server) complete(next echo.HandlerFunc) echo.HandlerFunc {
 		if u == nil {
 			return s.toLogin(c)
 		}
+		c.Set(ctxBeforeHandler, true)
 		step, err := s.nextStep(c, u)
+		c.Set(ctxBeforeHandler, false)
 		if err != nil {
 			return err
 		}

@@ -85,19 +85,18 @@ func menuNav(org *db.Org, counts map[string]int, current, search string) views.D
 	return n
 }
 
-// docsMenu is the menu of a documentation page as rendered HTML, from the cache of fragments: its counts
-// are read only when it is rendered. A menu showing a search is rendered for its request.
+// docsMenu is the menu of a documentation page: its list of areas with their counts from the cache of
+// fragments (the counts are read only when it is rendered), and the search form with the request's search.
 func (s *Server) docsMenu(c *echo.Context, org *db.Org, scope db.DocScope, current, search string) (views.DocsNav, error) {
-	if search != "" {
-		return s.docsNav(c, org, scope, current, search)
-	}
 	ctx := c.Request().Context()
-	// The menu depends on the scope alone (staff see staff-only items counted): a viewer of it.
+	// The list depends on the scope alone (staff see staff-only items counted): a viewer of it.
 	v := &docsapp.Viewer{Staff: scope.StaffView, Org: org, L: i18n.From(ctx)}
 	html, err := s.docs.MenuHTML(ctx, v, current, func(counts map[string]int, w io.Writer) error {
-		return views.DocsMenu(menuNav(org, counts, current, "")).Render(ctx, w)
+		return views.DocsMenuList(menuNav(org, counts, current, "")).Render(ctx, w)
 	})
-	return views.DocsNav{HTML: html}, err
+	n := menuNav(org, nil, current, search)
+	n.Areas, n.Extra, n.HTML = nil, nil, html
+	return n, err
 }
 
 // nav is the menu of a documentation page.

@@ -319,3 +319,29 @@ func TestDocsMenuFragment(t *testing.T) {
 	f.as(f.viewer)
 	count(detail, "2")
 }
+
+// The search page's menu comes from the cache of fragments too, but its search box shows the request's
+// own words (escaped), never another request's, and its counts follow the viewer.
+func TestSearchMenuShowsItsOwnSearch(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	for _, who := range []struct {
+		as    *db.User
+		count string
+	}{{f.tech, "2"}, {f.viewer, "1"}, {f.tech, "2"}} {
+		f.as(who.as)
+		for _, q := range []string{"Router", `"><script>x</script>`, "Konto"} {
+			resp, body := e.get("/o/alpha/search?q="+url.QueryEscape(q), nil)
+			d := doc(t, body)
+			if got := d.Find(`#docs-q`).AttrOr("value", "?"); resp.StatusCode != 200 || got != q {
+				t.Fatalf("search %q: %d, the menu's box shows %q", q, resp.StatusCode, got)
+			}
+			if strings.Contains(body, "<script>x") {
+				t.Fatalf("search %q reached the page unescaped", q)
+			}
+			if c := d.Find(`[data-testid="count-passwords"]`).Text(); c != who.count {
+				t.Fatalf("search %q as %s: password count %q, want %q", q, who.as.Email, c, who.count)
+			}
+		}
+	}
+}

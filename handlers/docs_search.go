@@ -26,10 +26,17 @@ func (s *Server) docsSearch(c *echo.Context) error {
 		return err
 	}
 	v := views.SearchView{Nav: &nav, Query: q, Action: "/o/" + r.org.Slug + "/search"}
-	for _, a := range docs.AreasFor(q) {
-		for _, link := range nav.Areas {
-			if link.Name == a.Name {
-				v.Areas = append(v.Areas, link)
+	// Words that name an area ("Passwörter", "VPN") lead to it, with its count (read only then).
+	if named := docs.AreasFor(q); len(named) > 0 {
+		counts, err := s.docs.Counts(c.Request().Context(), r.v.Scope())
+		if err != nil {
+			return err
+		}
+		for _, a := range named {
+			for _, link := range menuNav(r.org, counts, "", "").Areas {
+				if link.Name == a.Name {
+					v.Areas = append(v.Areas, link)
+				}
 			}
 		}
 	}

@@ -51,8 +51,9 @@ func newSessionStore(d *db.DB, log *slog.Logger) *sessionStore {
 // middleware: the token it found (so a save knows whether its token is the loaded one or was issued in
 // this request) and the person the session is listed for.
 type sessionLoad struct {
-	token string   // the token found in the store ("" when the cookie named none, or a dead one)
-	user  *db.User // the person whose list holds the session at its current epoch; nil otherwise
+	token   string   // the token found in the store ("" when the cookie named none, or a dead one)
+	user    *db.User // the person whose list holds the session at its current epoch; nil otherwise
+	factors int      // that person's number of second factors when the session was read (factorsAtStart)
 }
 
 type sessionLoadKey struct{}
@@ -74,9 +75,9 @@ func (s *sessionStore) Delete(token string) error { return s.DeleteCtx(context.B
 // FindCtx reads the session and the person it belongs to in one query, and leaves both in the request's
 // sessionLoad: loadUser takes the person from there (one query per request fewer).
 func (s *sessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	b, found, u, err := s.d.FindSessionUser(ctx, token)
+	b, found, u, factors, err := s.d.FindSessionUser(ctx, token)
 	if l := loadOf(ctx); l != nil && err == nil && found {
-		l.token, l.user = token, u
+		l.token, l.user, l.factors = token, u, factors
 	}
 	return b, found, err
 }
