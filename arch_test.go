@@ -33,9 +33,9 @@ var allowedPortier = map[string][]string{
 	"portier/handlers": {"portier/access", "portier/accounts", "portier/admit", "portier/audit", "portier/auth", "portier/avatar", "portier/db", "portier/docs", "portier/docsapp", "portier/i18n", "portier/idp", "portier/mail", "portier/mailtext", "portier/markdown", "portier/signin", "portier/static", "portier/views"},
 	"portier/accounts": {"portier/access", "portier/audit", "portier/auth", "portier/db", "portier/mail"},
 	"portier/audit":    {"portier/access", "portier/admit", "portier/db"},
-	"portier/docsapp":  {"portier/admit", "portier/db", "portier/docs", "portier/i18n", "portier/markdown"}, // the documentation's rules and transactions (markdown: a document body's limit and preview)
+	"portier/docsapp":  {"portier/admit", "portier/db", "portier/docs", "portier/i18n", "portier/mail", "portier/markdown"}, // the documentation's rules and transactions (markdown: a document body's limit and preview; mail: the digest's message type)
 	"portier/signin":   {"portier/audit", "portier/auth", "portier/db", "portier/mail"},
-	"portier/mailtext": {"portier/db", "portier/i18n", "portier/mail", "portier/views"},
+	"portier/mailtext": {"portier/db", "portier/docsapp", "portier/i18n", "portier/mail", "portier/views"}, // docsapp: the expiry digest's content, as docsapp.Mails hands it over
 	"portier/mail":     {"portier/db"},
 	"portier/views":    {"portier/i18n"},
 	"portier/bench":    {"portier/auth", "portier/avatar", "portier/db", "portier/docs"},

@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// digestSender is what the scheduler needs of the server: send every weekly expiry digest that is due.
+// digestSender is what the scheduler needs of the documentation (docsapp.Service): send every weekly
+// expiry digest that is due.
 type digestSender interface {
 	SendExpiryDigests(ctx context.Context) (int, error)
 }

@@ -351,7 +351,7 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	defer func() { stopWorker(); <-workerDone }()
 	stopBackups := startBackups(cfg, logger)
 	defer stopBackups()
-	stopDigests := startDigests(srv, logger)
+	stopDigests := startDigests(svc.docs, logger)
 	defer stopDigests()
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -43,6 +43,6 @@ func (a *app) services(ctx context.Context, hasher *auth.Hasher, wake func()) (*
 	if s.passkeysOff != nil && !errors.Is(s.passkeysOff, signin.ErrNoPasskeys) {
 		return nil, s.passkeysOff
 	}
-	s.docs = docsapp.New(a.db, a.sealer, nil, a.i18n, a.log)
+	s.docs = docsapp.New(a.db, a.sealer, nil, a.i18n, a.log, s.mails, wake)
 	return s, nil
 }

@@ -39,6 +39,9 @@ func FileType(head []byte) (string, error) {
 	return ct, nil
 }
 
+// IsPicture reports whether a file's first bytes (512 are enough) sniff as a picture, as FileType judges.
+func IsPicture(head []byte) bool { return strings.HasPrefix(http.DetectContentType(head), "image/") }
+
 // FileTypeKey is the translation key naming a stored content type's kind.
 func FileTypeKey(ct string) string {
 	if k, ok := fileTypes[ct]; ok {

@@ -31,18 +31,21 @@ type Service struct {
 	labels *i18n.Bundle // the English and German column names an import accepts
 	log    *slog.Logger
 	frags  *fragCache // the one cache (fragments.go)
+	mails  Mails      // the words of the expiry digest
+	wake   func()     // nudges the mail worker after a transaction that queued mail committed; may be nil
 }
 
-// New builds the service. now is the clock of undo windows and one-time codes; log receives what must
-// not reach a page (a secret that no longer opens, an audit entry that could not be written).
-func New(d *db.DB, sealer *db.Sealer, now func() time.Time, labels *i18n.Bundle, log *slog.Logger) *Service {
+// New builds the service. now is the clock of undo windows, one-time codes and digests; log receives what
+// must not reach a page (a secret that no longer opens, an audit entry that could not be written); mails
+// words the expiry digest and wake nudges the mail worker (nil when none runs).
+func New(d *db.DB, sealer *db.Sealer, now func() time.Time, labels *i18n.Bundle, log *slog.Logger, mails Mails, wake func()) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: d, sealer: sealer, now: now, labels: labels, log: log, frags: newFragCache(maxFragmentBytes)}
+	return &Service{db: d, sealer: sealer, now: now, labels: labels, log: log, frags: newFragCache(maxFragmentBytes), mails: mails, wake: wake}
 }
 
 // Viewer is who asks: the person, the organisation the request is about and their role in it, the
@@ -51,6 +54,7 @@ type Viewer struct {
 	ID        int64
 	Name      string
 	Staff     bool    // MSP staff: every organisation, staff-only items, editing, history, import
+	Admin     bool    // an MSP administrator: custom fields
 	Org       *db.Org // the organisation of the route; every read and write is scoped to it
 	Role      string  // the customer role in Org ("manager", "viewer"); "" for staff
 	L         *i18n.Localizer

@@ -51,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{svc: New(d, sealer, ck.Now, bundle, slog.New(slog.NewTextHandler(io.Discard, nil))), db: d, sealer: sealer, clock: ck,
+	f := &fixture{svc: New(d, sealer, ck.Now, bundle, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil), db: d, sealer: sealer, clock: ck,
 		en: bundle.For("en", "")}
 	if f.a, err = d.CreateOrg(ctx, "Alpha GmbH", "alpha"); err != nil {
 		t.Fatal(err)

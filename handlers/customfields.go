@@ -11,6 +11,7 @@ import (
 
 	"portier/db"
 	"portier/docs"
+	"portier/docsapp"
 	"portier/i18n"
 	"portier/views"
 )
@@ -19,46 +20,14 @@ import (
 // through areaFor, which returns the built-in definition extended by the custom fields; from there on the
 // form, detail page, list, search, CSV and handbook treat them like any other field.
 
-// customDocFields turns stored custom fields into field definitions, by area.
-func customDocFields(cfs []db.CustomField) map[string][]docs.Field {
-	out := map[string][]docs.Field{}
-	for _, cf := range cfs {
-		kind, ok := docs.CustomKind(cf.Kind)
-		if !ok {
-			continue
-		}
-		out[cf.Area] = append(out[cf.Area], docs.Field{Name: docs.CustomFieldName(cf.ID), Kind: kind, Custom: true, Label: cf.Label,
-			Options: cf.Options, InList: cf.InList && kind != docs.Secret, Filter: kind == docs.Enum && cf.InList,
-			Expiry: cf.Expiry && kind == docs.Date})
-	}
-	return out
-}
-
 // areaFor is the named area with the MSP's custom fields.
 func (s *Server) areaFor(ctx context.Context, name string) (*docs.Area, bool, error) {
-	a, ok := docs.ByName(name)
-	if !ok {
-		return nil, false, nil
-	}
-	cfs, err := s.db.CustomFields(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	return a.WithCustom(customDocFields(cfs)[name]), true, nil
+	return s.docs.Area(ctx, name)
 }
 
 // areasFor is every area with the MSP's custom fields, in menu order.
 func (s *Server) areasFor(ctx context.Context) ([]*docs.Area, error) {
-	cfs, err := s.db.CustomFields(ctx)
-	if err != nil {
-		return nil, err
-	}
-	by := customDocFields(cfs)
-	out := make([]*docs.Area, 0, len(docs.Areas))
-	for _, a := range docs.Areas {
-		out = append(out, a.WithCustom(by[a.Name]))
-	}
-	return out, nil
+	return s.docs.Areas(ctx)
 }
 
 // fieldLabelKey is the label of a field of the area by its name, also for a custom field; a field the
@@ -91,7 +60,7 @@ func (s *Server) newFieldForm(cf db.CustomField, errs map[string]string, errKey 
 
 func (s *Server) renderCustomFields(c *echo.Context, status int, form views.CustomFieldForm) error {
 	ctx := c.Request().Context()
-	cfs, err := s.db.CustomFields(ctx)
+	cfs, err := s.docs.CustomFields(ctx)
 	if err != nil {
 		return err
 	}
@@ -109,106 +78,42 @@ func (s *Server) renderCustomFields(c *echo.Context, status int, form views.Cust
 	return s.render(c, status, views.CustomFields(s.shell(c, l.T("fields.title")), v), nil)
 }
 
-// readFieldForm validates the administrator's form; area and kind only for a new field.
-func (s *Server) readFieldForm(c *echo.Context, cf db.CustomField, isNew bool) (db.CustomField, map[string]string) {
-	errs := map[string]string{}
-	if isNew {
-		cf.Area, cf.Kind = c.FormValue("area"), c.FormValue("kind")
-		if _, ok := docs.ByName(cf.Area); !ok {
-			errs["area"] = "fields.err.area"
-		}
-		if _, ok := docs.CustomKind(cf.Kind); !ok {
-			errs["kind"] = "fields.err.kind"
-		}
-	}
-	cf.Label = strings.TrimSpace(c.FormValue("label"))
-	if e := docs.CustomLabelOK(cf.Label, s.isMessageKey); e != "" {
-		errs["label"] = e
-	} else if s.builtinLabel(cf.Area, cf.Label) {
-		errs["label"] = "fields.err.label_taken"
-	}
-	cf.Options = nil
-	if cf.Kind == "choice" {
-		cf.Options = docs.ParseOptions(c.FormValue("options"))
-		if len(cf.Options) == 0 {
-			errs["options"] = "fields.err.options"
-		} else if len(cf.Options) > 50 {
-			errs["options"] = "fields.err.options_many"
-		}
-		for _, o := range cf.Options {
-			if e := docs.CustomLabelOK(o, s.isMessageKey); e != "" {
-				errs["options"] = e
-			}
-		}
-	}
-	if !isNew {
-		// The version the editor saw; a form without one (or a stale one) is a conflict, never a blind write.
-		cf.Version, _ = strconv.Atoi(c.FormValue("version"))
-	}
-	cf.InList = c.FormValue("in_list") != "" && cf.Kind != "secret"
-	cf.Expiry = c.FormValue("expiry") != "" && cf.Kind == "date"
-	return cf, errs
+// readFieldForm reads the administrator's form (docsapp settles what a field of its kind keeps).
+func readFieldForm(c *echo.Context) docsapp.CustomFieldInput {
+	in := docsapp.CustomFieldInput{Area: c.FormValue("area"), Kind: c.FormValue("kind"), Label: c.FormValue("label"),
+		Options: docs.ParseOptions(c.FormValue("options")), InList: c.FormValue("in_list") != "", Expiry: c.FormValue("expiry") != ""}
+	in.Version, _ = strconv.Atoi(c.FormValue("version"))
+	return in
 }
 
-// builtinLabel reports whether label names one of the area's own fields, by its name or its English or
-// German label. A CSV column is matched to a field by exactly these, and the custom fields stand before
-// the notes: a custom field called "Notes" would take the notes column of every import, one called
-// "Password" would put a plain-text column of that name beside the sealed one.
-func (s *Server) builtinLabel(area, label string) bool {
-	a, ok := docs.ByName(area)
-	if !ok {
-		return false
+// fieldErrors are the form's messages of a field that was not stored; ok false for any other error.
+func fieldErrors(err error) (map[string]string, bool) {
+	var inv *docsapp.FieldInvalidError
+	if errors.As(err, &inv) {
+		return inv.Fields, true
 	}
-	en, de := s.i18n.For("en", ""), s.i18n.For("de", "")
-	for _, f := range a.Fields {
-		key := f.LabelKey(a.Name)
-		if strings.EqualFold(label, f.Name) || strings.EqualFold(label, en.T(key)) || strings.EqualFold(label, de.T(key)) {
-			return true
-		}
-	}
-	return false
-}
-
-// isMessageKey reports whether a text is one of the translation keys (a label that would be translated).
-func (s *Server) isMessageKey(text string) bool {
-	_, ok := s.i18n.Keys("en")[text]
-	return ok
+	return nil, false
 }
 
 func (s *Server) customFieldCreate(c *echo.Context) error {
-	cf, errs := s.readFieldForm(c, db.CustomField{}, true)
-	if len(errs) > 0 {
+	cf, err := s.docs.CreateCustomField(c.Request().Context(), s.viewer(c), readFieldForm(c))
+	if errs, ok := fieldErrors(err); ok {
 		return s.renderCustomFields(c, http.StatusUnprocessableEntity, s.newFieldForm(cf, errs, "docs.fix_errors"))
-	}
-	ctx := c.Request().Context()
-	_, err := s.db.CustomFieldCreate(ctx, cf, func(tx dbTx, id int64) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "fields.create", strconv.FormatInt(id, 10)+":"+cf.Area+":"+cf.Label))
-	})
-	if errors.Is(err, db.ErrLabelTaken) {
-		return s.renderCustomFields(c, http.StatusUnprocessableEntity, s.newFieldForm(cf, map[string]string{"label": "fields.err.label_taken"}, "docs.fix_errors"))
 	}
 	if err != nil {
 		return err
 	}
-	s.sm.Put(ctx, keyFlash, "fields.created")
+	s.sm.Put(c.Request().Context(), keyFlash, "fields.created")
 	return s.redirect(c, "/staff/fields")
 }
 
+// customField is the route's field.
 func (s *Server) customField(c *echo.Context) (db.CustomField, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return db.CustomField{}, echo.ErrNotFound
 	}
-	cfs, err := s.db.CustomFields(c.Request().Context())
-	if err != nil {
-		return db.CustomField{}, err
-	}
-	for _, cf := range cfs {
-		if cf.ID == id {
-			return cf, nil
-		}
-	}
-	return db.CustomField{}, echo.ErrNotFound
+	return s.docs.CustomField(c.Request().Context(), id)
 }
 
 func (s *Server) editFieldForm(cf db.CustomField, errs map[string]string, errKey string) views.CustomFieldForm {
@@ -235,33 +140,18 @@ func (s *Server) customFieldUpdate(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cf, errs := s.readFieldForm(c, old, false)
-	if len(errs) > 0 {
+	cf, err := s.docs.UpdateCustomField(c.Request().Context(), s.viewer(c), old.ID, readFieldForm(c))
+	if errs, ok := fieldErrors(err); ok {
 		return s.renderFieldEdit(c, http.StatusUnprocessableEntity, s.editFieldForm(cf, errs, "docs.fix_errors"))
 	}
-	ctx := c.Request().Context()
-	err = s.db.CustomFieldUpdate(ctx, cf, func(tx dbTx) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "fields.update", strconv.FormatInt(cf.ID, 10)+":"+cf.Area+":"+cf.Label))
-	})
-	if errors.Is(err, db.ErrLabelTaken) {
-		return s.renderFieldEdit(c, http.StatusUnprocessableEntity, s.editFieldForm(cf, map[string]string{"label": "fields.err.label_taken"}, "docs.fix_errors"))
-	}
-	if errors.Is(err, db.ErrConflict) {
+	if errors.Is(err, docsapp.ErrConflict) {
 		// Keep what this administrator typed, at the version now stored, and say so.
-		cur, gerr := s.customField(c)
-		if gerr != nil {
-			return gerr
-		}
-		cf.Version = cur.Version
 		return s.renderFieldEdit(c, http.StatusConflict, s.editFieldForm(cf, nil, "fields.conflict"))
-	}
-	if errors.Is(err, db.ErrOptionInUse) {
-		return s.renderFieldEdit(c, http.StatusUnprocessableEntity, s.editFieldForm(cf, map[string]string{"options": "fields.err.option_in_use"}, "docs.fix_errors"))
 	}
 	if err != nil {
 		return err
 	}
-	s.sm.Put(ctx, keyFlash, "fields.updated")
+	s.sm.Put(c.Request().Context(), keyFlash, "fields.updated")
 	return s.redirect(c, "/staff/fields")
 }
 
@@ -270,13 +160,9 @@ func (s *Server) customFieldDelete(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	err = s.db.CustomFieldDelete(ctx, cf.ID, func(tx dbTx) error {
-		return s.db.Audit(ctx, tx, s.auditEntry(c, 0, "fields.delete", strconv.FormatInt(cf.ID, 10)+":"+cf.Area+":"+cf.Label))
-	})
-	if err != nil {
+	if err := s.docs.DeleteCustomField(c.Request().Context(), s.viewer(c), cf.ID); err != nil {
 		return err
 	}
-	s.sm.Put(ctx, keyFlash, "fields.deleted")
+	s.sm.Put(c.Request().Context(), keyFlash, "fields.deleted")
 	return s.redirect(c, "/staff/fields")
 }

@@ -33,7 +33,7 @@ type docReq struct {
 func (s *Server) viewer(c *echo.Context) *docsapp.Viewer {
 	u := currentUser(c)
 	org, role := currentOrg(c)
-	return &docsapp.Viewer{ID: u.ID, Name: u.DisplayName(), Staff: u.IsStaff(), Org: org, Role: role,
+	return &docsapp.Viewer{ID: u.ID, Name: u.DisplayName(), Staff: u.IsStaff(), Admin: u.IsAdmin(), Org: org, Role: role,
 		L: i18n.From(c.Request().Context()), IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
 }
 

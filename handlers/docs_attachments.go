@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -17,6 +16,7 @@ import (
 
 	"portier/db"
 	"portier/docs"
+	"portier/docsapp"
 )
 
 // DefaultAttachmentMax is the size limit of one file unless the configuration says otherwise.
@@ -55,33 +55,13 @@ func cleanFileName(name string) string {
 	return name
 }
 
-// thumbSource keeps up to max bytes of what passes through it when it is a picture (judged by its first
-// 512 bytes, as the upload's check does): a picture's bytes for its preview, so the upload itself still
-// streams. Other files and larger pictures are not kept.
-type thumbSource struct {
-	buf  bytes.Buffer
-	max  int
-	over bool
+// holder is what the request's files hang on, for docsapp.
+func (r *connReq) holder() docsapp.FileHolder {
+	if r.doc != nil {
+		return docsapp.OnDocument(r.doc)
+	}
+	return docsapp.OnItem(r.area.Name, r.it)
 }
-
-func (t *thumbSource) Write(p []byte) (int, error) {
-	if t.over {
-		return len(p), nil
-	}
-	if t.buf.Len()+len(p) > t.max {
-		t.over, t.buf = true, bytes.Buffer{}
-		return len(p), nil
-	}
-	before := t.buf.Len()
-	t.buf.Write(p)
-	if before < 512 && t.buf.Len() >= 512 && !strings.HasPrefix(http.DetectContentType(t.buf.Bytes()), "image/") {
-		t.over, t.buf = true, bytes.Buffer{}
-	}
-	return len(p), nil
-}
-
-// thumbMax is the largest picture a preview is made of (the avatar package bounds its decoding anyway).
-const thumbMax = 8 << 20
 
 func (s *Server) attachmentUpload(c *echo.Context) error {
 	r, err := s.staffItem(c)
@@ -99,14 +79,8 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 	// file); it becomes visible only after the whole form was read, with the staff-only choice wherever
 	// in the form it came.
 	staffOnly := false
-	var att *db.Attachment
-	finished := false
-	defer func() {
-		if att != nil && !finished {
-			s.db.AttachmentAbandon(att)
-		}
-	}()
-	thumb := &thumbSource{max: thumbMax}
+	var up *docsapp.Upload
+	defer func() { up.Abandon() }()
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -124,16 +98,16 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 			b, _ := io.ReadAll(io.LimitReader(p, 10))
 			staffOnly = len(b) > 0
 		case "file":
-			if att != nil {
+			if up != nil {
 				return echo.ErrBadRequest
 			}
-			up := db.AttachmentUpload{ItemID: r.owner().ID, OnArticle: r.doc != nil, Name: cleanFileName(p.FileName()), Max: s.attachmentMax(), Check: docs.FileType}
-			att, err = s.db.AttachmentStore(ctx, s.cfg.Sealer, r.scope, up, io.TeeReader(p, thumb), r.actor())
+			req := docsapp.UploadRequest{Name: cleanFileName(p.FileName()), Max: s.attachmentMax(), Pictures: s.avatars}
+			up, err = s.docs.StartUpload(ctx, r.v, r.holder(), req, p)
 			var mbe *http.MaxBytesError
 			switch {
-			case errors.Is(err, docs.ErrFileType):
+			case errors.Is(err, docsapp.ErrFileType):
 				return s.uploadRefused(c, r, "files.err.type")
-			case errors.Is(err, db.ErrTooLarge), errors.As(err, &mbe):
+			case errors.Is(err, docsapp.ErrTooLarge), errors.As(err, &mbe):
 				return s.uploadRefused(c, r, "files.err.too_large")
 			case err != nil:
 				return err
@@ -141,26 +115,11 @@ func (s *Server) attachmentUpload(c *echo.Context) error {
 		}
 		p.Close()
 	}
-	if att == nil {
+	if up == nil {
 		return s.uploadRefused(c, r, "files.err.none")
 	}
-	err = s.db.AttachmentFinish(ctx, att, staffOnly, func(tx dbTx, a *db.Attachment) error {
-		e := s.auditEntry(c, r.org.ID, "docs.attach", r.target()+" ("+a.Name+")")
-		e.StaffOnly = r.ownerStaffOnly() || a.OwnerStaffOnly || a.StaffOnly
-		return s.db.Audit(ctx, tx, e)
-	})
-	if err != nil {
+	if _, err := up.Finish(ctx, staffOnly); err != nil {
 		return err
-	}
-	finished = true
-	if strings.HasPrefix(att.ContentType, "image/") && !thumb.over && thumb.buf.Len() > 0 {
-		// A preview is a re-encoded picture; a picture that cannot be made into one (too many pixels, a
-		// format the decoder refuses, too many decodes at once) is simply shown without.
-		if png, err := s.avatars.Process(ctx, thumb.buf.Bytes()); err == nil {
-			if err := s.db.FileSetThumb(ctx, s.cfg.Sealer, att, png); err != nil {
-				s.log.Warn("attachment preview not stored", "err", err)
-			}
-		}
 	}
 	return s.redirect(c, r.base)
 }
@@ -173,17 +132,26 @@ func (s *Server) uploadRefused(c *echo.Context, r *connReq, key string) error {
 	return s.redirect(c, r.base)
 }
 
+// attachmentID is the route's file id; 0 (found nowhere) when it is not a number.
+func attachmentID(c *echo.Context) (int64, error) {
+	aid, err := strconv.ParseInt(c.Param("aid"), 10, 64)
+	if err != nil || aid <= 0 {
+		return 0, echo.ErrNotFound
+	}
+	return aid, nil
+}
+
 // attachment resolves the route's file on the route's item as the viewer sees it.
 func (s *Server) attachment(c *echo.Context) (*connReq, *db.Attachment, error) {
 	r, err := s.connItem(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	aid, err := strconv.ParseInt(c.Param("aid"), 10, 64)
-	if err != nil || aid <= 0 {
-		return nil, nil, echo.ErrNotFound
+	aid, err := attachmentID(c)
+	if err != nil {
+		return nil, nil, err
 	}
-	a, err := s.db.FileGet(c.Request().Context(), r.scope, r.owner(), aid)
+	a, err := s.docs.Attachment(c.Request().Context(), r.v, r.holder(), aid)
 	return r, a, err
 }
 
@@ -207,44 +175,40 @@ func (s *Server) attachmentView(c *echo.Context) error {
 	return s.sendAttachment(c, r, a, "inline")
 }
 
-// sendAttachment streams a file after writing its audit entry (every download, also by staff: the
-// customer's access log lists who fetched their files). The response can run no script: a download's
-// and a picture's CSP allow nothing, a PDF's sandbox gives it an opaque origin.
+// sendAttachment streams a file once docsapp wrote its audit entry. The response can run no script: a
+// download's and a picture's CSP allow nothing, a PDF's sandbox gives it an opaque origin.
 func (s *Server) sendAttachment(c *echo.Context, r *connReq, a *db.Attachment, disposition string) error {
-	ctx := c.Request().Context()
-	e := s.auditEntry(c, r.org.ID, "docs.download", r.target()+" ("+a.Name+")")
-	e.StaffOnly = r.ownerStaffOnly() || a.StaffOnly
-	if err := s.db.Audit(ctx, nil, e); err != nil {
-		return err // no download without its audit entry
-	}
-	h := c.Response().Header()
-	csp := "default-src 'none'; sandbox"
-	if disposition == "inline" {
-		if a.ContentType == "application/pdf" {
-			csp = "sandbox; default-src 'none'; object-src 'self'; style-src 'unsafe-inline'"
-		} else {
-			csp = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+	started, err := s.docs.Download(c.Request().Context(), r.v, r.holder(), a, func() (io.Writer, error) {
+		h := c.Response().Header()
+		csp := "default-src 'none'; sandbox"
+		if disposition == "inline" {
+			if a.ContentType == "application/pdf" {
+				csp = "sandbox; default-src 'none'; object-src 'self'; style-src 'unsafe-inline'"
+			} else {
+				csp = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+			}
 		}
-	}
-	h.Set("Content-Security-Policy", csp)
-	h.Set("Content-Type", docs.ServedType(a.ContentType))
-	cd := mime.FormatMediaType(disposition, map[string]string{"filename": a.Name})
-	if cd == "" {
-		cd = disposition + `; filename="file"` // a name FormatMediaType cannot encode; never no header (that would be inline)
-	}
-	h.Set("Content-Disposition", cd)
-	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
-	if err := s.saveSession(c); err != nil {
-		return err
-	}
-	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(10 * time.Minute))
-	c.Response().WriteHeader(http.StatusOK)
-	if err := s.db.AttachmentWrite(ctx, s.cfg.Sealer, a, c.Response()); err != nil {
+		h.Set("Content-Security-Policy", csp)
+		h.Set("Content-Type", docs.ServedType(a.ContentType))
+		cd := mime.FormatMediaType(disposition, map[string]string{"filename": a.Name})
+		if cd == "" {
+			cd = disposition + `; filename="file"` // a name FormatMediaType cannot encode; never no header (that would be inline)
+		}
+		h.Set("Content-Disposition", cd)
+		h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
+		if err := s.saveSession(c); err != nil {
+			return nil, err
+		}
+		_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(10 * time.Minute))
+		c.Response().WriteHeader(http.StatusOK)
+		return c.Response(), nil
+	})
+	if err != nil && started {
 		// The status is sent; the short body (against Content-Length) tells the client the file is broken.
 		s.log.Error("attachment download cut short", "attachment", a.ID, "err", err)
 		panic(http.ErrAbortHandler)
 	}
-	return nil
+	return err
 }
 
 // attachmentThumb sends a picture's re-encoded preview (never the uploaded bytes).
@@ -253,11 +217,11 @@ func (s *Server) attachmentThumb(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	aid, err := strconv.ParseInt(c.Param("aid"), 10, 64)
-	if err != nil || aid <= 0 {
-		return echo.ErrNotFound
+	aid, err := attachmentID(c)
+	if err != nil {
+		return err
 	}
-	png, err := s.db.FileThumb(c.Request().Context(), s.cfg.Sealer, r.scope, r.owner(), aid)
+	png, err := s.docs.Thumb(c.Request().Context(), r.v, r.holder(), aid)
 	if err != nil {
 		return err
 	}
@@ -270,22 +234,11 @@ func (s *Server) attachmentStaffOnly(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	aid, err := strconv.ParseInt(c.Param("aid"), 10, 64)
-	if err != nil || aid <= 0 {
-		return echo.ErrNotFound
-	}
-	ctx := c.Request().Context()
-	on := c.FormValue("staff_only") != ""
-	err = s.db.FileSetStaffOnly(ctx, r.scope, r.owner(), aid, on, func(tx dbTx, a *db.Attachment) error {
-		action := "docs.attachment_shown"
-		if on {
-			action = "docs.attachment_hidden"
-		}
-		e := s.auditEntry(c, r.org.ID, action, r.target()+" ("+a.Name+")")
-		e.StaffOnly = r.ownerStaffOnly() || on
-		return s.db.Audit(ctx, tx, e)
-	})
+	aid, err := attachmentID(c)
 	if err != nil {
+		return err
+	}
+	if err := s.docs.SetFileStaffOnly(c.Request().Context(), r.v, r.holder(), aid, c.FormValue("staff_only") != ""); err != nil {
 		return err
 	}
 	return s.redirect(c, r.base)
@@ -296,17 +249,11 @@ func (s *Server) attachmentDelete(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	aid, err := strconv.ParseInt(c.Param("aid"), 10, 64)
-	if err != nil || aid <= 0 {
-		return echo.ErrNotFound
-	}
-	ctx := c.Request().Context()
-	err = s.db.FileDelete(ctx, r.scope, r.owner(), aid, func(tx dbTx, a *db.Attachment) error {
-		e := s.auditEntry(c, r.org.ID, "docs.attachment_delete", r.target()+" ("+a.Name+")")
-		e.StaffOnly = r.ownerStaffOnly() || a.StaffOnly
-		return s.db.Audit(ctx, tx, e)
-	})
+	aid, err := attachmentID(c)
 	if err != nil {
+		return err
+	}
+	if err := s.docs.DeleteFile(c.Request().Context(), r.v, r.holder(), aid); err != nil {
 		return err
 	}
 	return s.redirect(c, r.base)

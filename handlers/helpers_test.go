@@ -99,7 +99,7 @@ func newServer(tc testConfig, d *db.DB, bundle *i18n.Bundle, assets *static.Asse
 		MSP: msp, Mails: mails, Signin: si, Passkeys: passkeys,
 		Accounts: accounts.New(d, tc.Sealer, tc.Hasher, mails, accounts.Config{Now: tc.Now, Wake: wake, Logger: tc.Logger}),
 		Audit:    audit.New(d, tc.Logger),
-		Docs:     docsapp.New(d, tc.Sealer, tc.Now, bundle, tc.Logger),
+		Docs:     docsapp.New(d, tc.Sealer, tc.Now, bundle, tc.Logger, mails, wake),
 	})
 }
 
