@@ -66,7 +66,14 @@ func runReplicationScenario(ctx context.Context, logw io.Writer, tmp, dataDir, b
 	listOp, revealOp, signInOp bench.Op, listOff bench.Result) (*benchReplication, []string, error) {
 	const every = time.Second
 	r := &benchReplication{SyncInterval: every.String(), ListOff: listOff}
-	replica := filepath.Join(tmp, "replica")
+	replica, restored := filepath.Join(tmp, "replica"), filepath.Join(tmp, "restored")
+	// A folder kept by --keep and used again with --reuse still holds the last run's replica and restore:
+	// start from empty ones, or the figures (and the restore) would be of two runs.
+	for _, dir := range []string{replica, restored} {
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := os.MkdirAll(replica, 0o700); err != nil { // a file:// target's folder must exist (replication.go)
 		return nil, nil, err
 	}
@@ -150,7 +157,6 @@ func runReplicationScenario(ctx context.Context, logw io.Writer, tmp, dataDir, b
 
 	// The machine is lost: restore the whole replica into an empty folder and start on it.
 	fmt.Fprintf(logw, "restoring the replica (%.1f MB) into an empty folder and starting on it ...\n", float64(r.ReplicaBytes)/1e6)
-	restored := filepath.Join(tmp, "restored")
 	if err := os.MkdirAll(restored, 0o700); err != nil {
 		return nil, logs, err
 	}
