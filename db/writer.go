@@ -31,33 +31,33 @@ func (w *Writer) run(ctx context.Context, f func()) {
 
 // ExecContext runs a statement on the writer (autocommit: waiting for the connection and the commit).
 func (w *Writer) ExecContext(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
-	w.run(ctx, func() { res, err = w.DB.ExecContext(ctx, query, args...) })
+	w.run(ctx, func() { res, err = w.DB.ExecContext(context.WithoutCancel(ctx), query, args...) }) // runToEnd (stmts.go)
 	return res, err
 }
 
 // QueryContext runs a query on the writer (an INSERT … RETURNING, or a read that must see the newest
 // commit).
 func (w *Writer) QueryContext(ctx context.Context, query string, args ...any) (rows *sql.Rows, err error) {
-	w.run(ctx, func() { rows, err = w.DB.QueryContext(ctx, query, args...) })
+	w.run(ctx, func() { rows, err = w.DB.QueryContext(context.WithoutCancel(ctx), query, args...) })
 	return rows, err
 }
 
 // QueryRowContext is QueryContext for one row.
 func (w *Writer) QueryRowContext(ctx context.Context, query string, args ...any) (row *sql.Row) {
-	w.run(ctx, func() { row = w.DB.QueryRowContext(ctx, query, args...) })
+	w.run(ctx, func() { row = w.DB.QueryRowContext(context.WithoutCancel(ctx), query, args...) })
 	return row
 }
 
 // BeginTx waits for the writer and begins a transaction (BEGIN IMMEDIATE).
 func (w *Writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (tx *sql.Tx, err error) {
-	w.run(ctx, func() { tx, err = w.DB.BeginTx(ctx, opts) })
+	w.run(ctx, func() { tx, err = w.DB.BeginTx(context.WithoutCancel(ctx), opts) })
 	return tx, err
 }
 
 // tx runs fn in a transaction on the writer, committed if fn returns nil; DB.Tx runs it through the
 // function given to SetOutside, as a whole.
 func (w *Writer) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := w.DB.BeginTx(ctx, nil)
+	tx, err := w.DB.BeginTx(context.WithoutCancel(ctx), nil) // runToEnd (stmts.go)
 	if err != nil {
 		return err
 	}
