@@ -69,7 +69,9 @@ func runReplicationScenario(ctx context.Context, logw io.Writer, tmp, dataDir, b
 	replica, restored := filepath.Join(tmp, "replica"), filepath.Join(tmp, "restored")
 	// A folder kept by --keep and used again with --reuse still holds the last run's replica and restore:
 	// start from empty ones, or the figures (and the restore) would be of two runs.
-	for _, dir := range []string{replica, restored} {
+	// Litestream's own state beside the database belongs to that old replica too.
+	stale, _ := filepath.Glob(filepath.Join(dataDir, ".*-litestream*"))
+	for _, dir := range append([]string{replica, restored}, stale...) {
 		if err := os.RemoveAll(dir); err != nil {
 			return nil, nil, err
 		}
