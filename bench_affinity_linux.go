@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"runtime"
@@ -56,18 +57,30 @@ func pinProcess(cpus []int) error {
 }
 
 // startPinned starts cmd on cpus only. The child inherits the CPU mask of the thread that forks it, so the
-// fork runs on a goroutine locked to a thread that is given that mask and never given back: the goroutine
-// ends still locked, and the runtime then ends the thread rather than reuse it. While locked, the runtime
-// starts no other thread from it (it asks its template thread instead), so the mask spreads nowhere else.
+// fork runs on a goroutine locked to a thread that is given that mask for the fork and its own mask back
+// afterwards (then unlocked): no other goroutine ever runs on the thread while it has the server's mask.
+// (Ending the goroutine still locked would not do: on the main thread the runtime keeps the thread, and
+// the process's main thread would keep the server's mask.)
 func startPinned(cmd *exec.Cmd, cpus []int) error {
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
+		var own unix.CPUSet
+		if err := unix.SchedGetaffinity(0, &own); err != nil {
+			done <- err // still locked: the runtime ends (or parks) this thread, its mask unchanged
+			return
+		}
 		if err := unix.SchedSetaffinity(0, cpuSet(cpus)); err != nil {
 			done <- err
 			return
 		}
-		done <- cmd.Start()
+		err := cmd.Start()
+		if rerr := unix.SchedSetaffinity(0, &own); rerr != nil {
+			done <- errors.Join(err, rerr) // stays locked, so the mask spreads nowhere
+			return
+		}
+		runtime.UnlockOSThread()
+		done <- err
 	}()
 	return <-done
 }
