@@ -32,8 +32,9 @@ func (s *Server) docsSearch(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
+		links := menuNav(r.org, counts, "", "").Areas
 		for _, a := range named {
-			for _, link := range menuNav(r.org, counts, "", "").Areas {
+			for _, link := range links {
 				if link.Name == a.Name {
 					v.Areas = append(v.Areas, link)
 				}
