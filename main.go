@@ -291,7 +291,6 @@ func (a *app) server(ctx context.Context, mailer *mail.Worker) (*handlers.Server
 		Logger:          a.log,
 		Sealer:          a.sealer,
 		PasswordPolicy:  cfg.PasswordPolicy,
-		Mailer:          mailer,
 		NoMailServer:    cfg.SMTPURL == nil,
 		IdPEndpoints:    cfg.IdPEndpoints,
 		AttachmentMax:   cfg.AttachmentMax,

@@ -81,10 +81,7 @@ func newServer(tc testConfig, d *db.DB, bundle *i18n.Bundle, assets *static.Asse
 	if tc.Hasher == nil {
 		tc.Hasher = auth.NewHasher(0)
 	}
-	var wake func()
-	if tc.Mailer != nil {
-		wake = tc.Mailer.Wake
-	}
+	var wake func() // the tests run no mail worker to wake
 	msp, err := mailtext.LoadCurrentMSP(ctx, d, tc.MSP)
 	if err != nil {
 		return nil, err

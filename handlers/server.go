@@ -39,7 +39,6 @@ type Config struct {
 
 	Sealer         *db.Sealer // the session's sealed values, attachments, identity providers' secrets, the outbox
 	PasswordPolicy auth.Policy
-	Mailer         Mailer // wakes the mail worker after an enqueue; may be nil
 	// NoMailServer: no mail server is configured, so no mail reaches anyone. E-mail codes are not offered
 	// as a second factor, and staff who invite are shown the link to pass on.
 	NoMailServer bool
@@ -62,9 +61,6 @@ type Services struct {
 	Audit    *audit.Log
 	Docs     *docsapp.Service // the documentation of every organisation
 }
-
-// Mailer is the part of the mail worker handlers need: a nudge to send what was just queued.
-type Mailer interface{ Wake() }
 
 // Server holds the dependencies of every handler. It is built once by New and is safe for concurrent use.
 type Server struct {
