@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
@@ -25,10 +24,4 @@ func (s *Server) expiryDigestSave(c *echo.Context) error {
 	}
 	s.sm.Put(ctx, keyFlash, "expiry.digest.saved")
 	return s.redirect(c, "/o/"+org.Slug+"/expiry")
-}
-
-// SendExpiryDigests sends the weekly digests that are due (docsapp.Service.SendExpiryDigests, which the
-// scheduler calls itself); the handlers' tests ask the server.
-func (s *Server) SendExpiryDigests(ctx context.Context) (int, error) {
-	return s.docs.SendExpiryDigests(ctx)
 }

@@ -163,7 +163,7 @@ func TestExpiryDigestWeeklyThroughSMTP(t *testing.T) {
 		t.Fatalf("digest settings: %d", resp.StatusCode)
 	}
 	ctx := context.Background()
-	n, err := e.srv.SendExpiryDigests(ctx)
+	n, err := e.srv.docs.SendExpiryDigests(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("first digest: %d mails, %v", n, err)
 	}
@@ -185,7 +185,7 @@ func TestExpiryDigestWeeklyThroughSMTP(t *testing.T) {
 		}
 	}
 	// Asked again the same week: nothing.
-	if n, _ := e.srv.SendExpiryDigests(ctx); n != 0 {
+	if n, _ := e.srv.docs.SendExpiryDigests(ctx); n != 0 {
 		t.Errorf("second run in the same week queued %d", n)
 	}
 	// A week later, five schedulers at once: one digest.
@@ -195,7 +195,7 @@ func TestExpiryDigestWeeklyThroughSMTP(t *testing.T) {
 	total := 0
 	for range 5 {
 		wg.Go(func() {
-			n, err := e.srv.SendExpiryDigests(ctx)
+			n, err := e.srv.docs.SendExpiryDigests(ctx)
 			if err != nil {
 				t.Error(err)
 			}
@@ -212,7 +212,7 @@ func TestExpiryDigestWeeklyThroughSMTP(t *testing.T) {
 	f.as(f.mgr) // the week ended the session
 	e.post("/o/alpha/expiry/digest", url.Values{"recipients": {""}, "lang": {"en"}}, nil)
 	e.clock.Advance(8 * 24 * time.Hour)
-	if n, _ := e.srv.SendExpiryDigests(ctx); n != 0 {
+	if n, _ := e.srv.docs.SendExpiryDigests(ctx); n != 0 {
 		t.Errorf("digest without recipients: %d", n)
 	}
 }

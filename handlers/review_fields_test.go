@@ -35,7 +35,7 @@ func TestExpiryDigestReachesOnlyThoseWhoStillBelong(t *testing.T) {
 	if err := e.db.SetDisabled(context.Background(), gone.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.srv.SendExpiryDigests(context.Background())
+	n, err := e.srv.docs.SendExpiryDigests(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
