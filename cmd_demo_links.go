@@ -8,6 +8,7 @@ import (
 
 	"portier/db"
 	"portier/docs"
+	"portier/handlers"
 )
 
 // demoConnections adds to the demo organisation what issue 13's 7 a.m. story needs one tap apart: the
@@ -72,7 +73,7 @@ func demoConnections(ctx context.Context, d *db.DB, s *db.Sealer, org *db.Org) e
 	})
 	for _, name := range []string{"FW-01", "Telekom Geschäftskunden-Hotline"} {
 		if _, err := d.AttachmentCreate(ctx, s, staff, db.AttachmentUpload{ItemID: ids[name],
-			Name: "Vertrag Internetanschluss Telekom.pdf", Max: 25 << 20, Check: docs.FileType}, bytes.NewReader(pdf), by, nil); err != nil {
+			Name: "Vertrag Internetanschluss Telekom.pdf", Max: handlers.DefaultAttachmentMax, Check: docs.FileType}, bytes.NewReader(pdf), by, nil); err != nil {
 			return err
 		}
 	}
@@ -107,7 +108,7 @@ func demoProcedureLinks(ctx context.Context, d *db.DB, s *db.Sealer, org *db.Org
 		}
 	}
 	_, err = d.AttachmentCreate(ctx, s, staff, db.AttachmentUpload{ItemID: proc, OnArticle: true,
-		Name: "Vertrag Internetanschluss Telekom.pdf", Max: 25 << 20, Check: docs.FileType}, bytes.NewReader(pdf), by, nil)
+		Name: "Vertrag Internetanschluss Telekom.pdf", Max: handlers.DefaultAttachmentMax, Check: docs.FileType}, bytes.NewReader(pdf), by, nil)
 	return err
 }
 

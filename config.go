@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"portier/auth"
+	"portier/handlers"
 	"portier/idp"
 	"strings"
 	"time"
@@ -107,7 +108,7 @@ func newSettings() *settings {
 	add("http-addr", "PORTIER_HTTP_ADDR", "", "with TLS on: plain-HTTP address that answers ACME challenges and redirects everything else to the https base URL (default :80; off: none)")
 	add("backup-dir", "PORTIER_BACKUP_DIR", "", "folder for scheduled backups (mount off-machine storage here); empty: no scheduled backups")
 	add("backup-interval", "PORTIER_BACKUP_INTERVAL", "24h", "time between scheduled backups")
-	add("attachment-max-mb", "PORTIER_ATTACHMENT_MAX_MB", "25", "largest file that can be attached to an item, in MB (files are stored sealed inside the database)")
+	add("attachment-max-mb", "PORTIER_ATTACHMENT_MAX_MB", strconv.Itoa(handlers.DefaultAttachmentMax>>20), "largest file that can be attached to an item, in MB (files are stored sealed inside the database)")
 	add("backup-keep", "PORTIER_BACKUP_KEEP", "14", "number of scheduled backups to keep (older ones are deleted)")
 	add("replica-url", "PORTIER_REPLICA_URL", "", "continuous replication (Litestream) to one or more comma-separated targets: file:///mnt/backup/portier, sftp://user@host[:port]/absolute/path, s3://bucket/path; empty: off")
 	add("replica-dir", "PORTIER_REPLICA_DIR", "", "older name for a file:// target: the folder receives the replica (same as PORTIER_REPLICA_URL=file:///folder)")
