@@ -6,8 +6,6 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/access"
-	"portier/db"
-	"portier/docsapp"
 	"portier/views"
 )
 
@@ -47,7 +45,8 @@ func (s *Server) orgHome(c *echo.Context) error {
 			}
 		}
 	}
-	nav, err := s.docsNav(c, o, db.DocScope{OrgID: o.ID, StaffView: u.IsStaff()}, "", "")
+	viewer := s.viewer(c)
+	nav, err := s.docsNav(c, o, viewer.Scope(), "", "")
 	if err != nil {
 		return err
 	}
@@ -56,7 +55,7 @@ func (s *Server) orgHome(c *echo.Context) error {
 		v.Areas = append(v.Areas, views.OrgArea{Name: a.Name, LabelKey: a.TitleKey, Href: a.Href, Count: a.Count})
 		v.DocsTotal += a.Count
 	}
-	if v.Emergency, err = s.emergencyLinks(ctx, &docsapp.Viewer{ID: u.ID, Name: u.DisplayName(), Staff: u.IsStaff(), Org: o, Role: role}); err != nil {
+	if v.Emergency, err = s.emergencyLinks(ctx, viewer); err != nil {
 		return err
 	}
 	if access.ManagesOrg(orgActor(c)) { // the people pages' own rule (orgManagers)
