@@ -112,7 +112,7 @@ func (s *Server) renderExpiryPage(c *echo.Context, status int, addErrs map[strin
 	if err != nil {
 		return err
 	}
-	nav, err := s.docsMenu(c, org, db.DocScope{OrgID: org.ID, StaffView: u.IsStaff()}, "expiry", "")
+	nav, err := s.docsMenu(c, org, s.viewer(c).Scope(), "expiry", "")
 	if err != nil {
 		return err
 	}
