@@ -30,18 +30,6 @@ func (s *Server) areasFor(ctx context.Context) ([]*docs.Area, error) {
 	return s.docs.Areas(ctx)
 }
 
-// fieldLabelKey is the label of a field of the area by its name, also for a custom field; a field the
-// area no longer has (a deleted custom field in an old version) is shown by its stored name.
-func fieldLabelKey(area *docs.Area, name string) string {
-	if f, ok := area.Field(name); ok {
-		return f.LabelKey(area.Name)
-	}
-	if docs.IsCustomFieldName(name) {
-		return name
-	}
-	return docs.Field{Name: name}.LabelKey(area.Name)
-}
-
 func (s *Server) customFieldsPage(c *echo.Context) error {
 	return s.renderCustomFields(c, http.StatusOK, s.newFieldForm(db.CustomField{Area: docs.Configurations.Name, Kind: "text"}, nil, ""))
 }

@@ -10,7 +10,6 @@ import (
 
 	"portier/docs"
 	"portier/docsapp"
-	"portier/views"
 )
 
 // Bulk actions are for MSP staff on a list: the ticked items of one area of one organisation. The rules,
@@ -187,12 +186,4 @@ func (s *Server) bulkLink(c *echo.Context) error {
 		return err
 	}
 	return s.bulkDone(c, b, "docs.bulk.linked", n)
-}
-
-// bulkBar is the list page's hook: the bulk form for staff, nil for everyone else.
-func bulkBar(c *echo.Context, list string) *views.BulkBar {
-	if !currentUser(c).IsStaff() {
-		return nil
-	}
-	return &views.BulkBar{Action: list + "/bulk"}
 }

@@ -86,13 +86,6 @@ func (r *connReq) target() string {
 	return itemTarget(r.it.ID, r.area.Name, r.it.Name)
 }
 
-func (r *connReq) ownerStaffOnly() bool {
-	if r.doc != nil {
-		return r.doc.StaffOnly
-	}
-	return r.it.StaffOnly
-}
-
 func (r *connReq) ownerName() string {
 	if r.doc != nil {
 		return r.doc.Title
