@@ -232,6 +232,19 @@ func TestJourneyEveryPage(t *testing.T) {
 			s.sameLine(a, "audit filter", `#audit-action`, `[data-testid="audit-filter-submit"]`)
 			s.sameLine(a, "header", `[data-testid="logout"]`, `[data-testid="lang-en"]`)
 			s.visit(a, p.BaseURL, "/staff/search?q=NAS", "staff-search", 200)
+			// Documents, what expires next, custom fields and templates (issue 13's pages).
+			s.visit(a, base, "/articles/new", "document-new", 200)
+			a.SetValue("#a-title", "Internet ist ausgefallen")
+			a.SetValue("#a-body", "## 1. Router\n\nRouter neu starten und zwei Minuten warten.\n\n| Wer | Telefon |\n| --- | --- |\n| Hotline des Anbieters | 0800 330 1172 |\n")
+			clickAndLoad(t, a, `[data-testid="article-save"]`)
+			a.WaitVisible(`[data-testid="article"]`)
+			s.check(a, "document")
+			s.visit(a, base, "/articles", "documents", 200)
+			s.visit(a, base, "/expiry", "expiry", 200)
+			s.visit(a, p.BaseURL, "/staff/expiry", "staff-expiry", 200)
+			s.visit(a, p.BaseURL, "/staff/fields", "staff-fields", 200)
+			s.visit(a, p.BaseURL, "/staff/templates", "staff-templates", 200)
+			s.visit(a, p.BaseURL, "/staff/templates/new", "staff-template-new", 200)
 			s.visit(a, p.BaseURL, "/profile", "profile", 200)
 			s.visit(a, p.BaseURL, "/security", "security", 200)
 			// Removing a factor asks first.
@@ -247,6 +260,8 @@ func TestJourneyEveryPage(t *testing.T) {
 			s.visit(m, base, "/docs/passwords", "manager-passwords", 200)
 			s.visit(m, base, "/people", "manager-people", 200)
 			s.visit(m, base, "/audit", "manager-audit", 200)
+			s.visit(m, base, "/articles", "manager-documents", 200)
+			s.visit(m, base, "/expiry", "manager-expiry", 200)
 			s.visit(m, p.BaseURL, "/security", "manager-security", 200)
 		})
 	}

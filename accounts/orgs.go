@@ -35,13 +35,14 @@ func (a *Accounts) CreateOrg(ctx context.Context, by access.Person, name, slug s
 		bad["name"] = "staff.error.org_name_invalid"
 	}
 	// A slug derived from a name that is wrong anyway is not worth a second message.
-	if s := OrgSlug(name, slug); (bad["name"] == "" || strings.TrimSpace(slug) != "") && !db.ValidSlug(s) {
+	s := OrgSlug(name, slug)
+	if (bad["name"] == "" || strings.TrimSpace(slug) != "") && !db.ValidSlug(s) {
 		bad["slug"] = "staff.error.slug_invalid"
 	}
 	if len(bad) > 0 {
 		return nil, bad
 	}
-	o, err := a.db.CreateOrg(ctx, name, OrgSlug(name, slug))
+	o, err := a.db.CreateOrg(ctx, name, s)
 	if errors.Is(err, db.ErrConflict) {
 		return nil, ErrSlugTaken
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -161,12 +160,10 @@ func (d *DB) commitOnce(ctx context.Context, batch []*onceReq) {
 			if e.OrgID != 0 {
 				org = e.OrgID
 			}
-			prefix := strconv.FormatInt(o.itemID, 10)
 			res, err := tx.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, field, ip, user_agent, staff_only)
-				SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM audit WHERE actor_id = ? AND action = ?
-				AND target >= ? AND target < ? AND at > ? AND field = ?)`,
-				e.At.Unix(), e.ActorID, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly,
-				e.ActorID, e.Action, prefix+":", prefix+";", e.At.Add(-o.window).Unix(), e.Field)
+				SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM audit WHERE `+recentEntry+`)`,
+				append([]any{e.At.Unix(), e.ActorID, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly},
+					recentEntryArgs(e.ActorID, e.Action, o.itemID, e.At.Add(-o.window), e.Field)...)...)
 			if err != nil {
 				return err
 			}

@@ -812,9 +812,17 @@ func (d *DB) DocVersionSecret(ctx context.Context, s *Sealer, sc DocScope, itemI
 // index audit_actor_target, where LIKE would visit every entry of the person in the window (each item
 // view adds one).
 func (d *DB) RecentReveal(ctx context.Context, userID, itemID int64, action, field string, window time.Duration) (bool, error) {
-	prefix := strconv.FormatInt(itemID, 10)
 	var n int
-	err := d.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM audit WHERE actor_id = ? AND action = ? AND target >= ? AND target < ?
-		AND at > ? AND field = ? LIMIT 1)`, userID, action, prefix+":", prefix+";", d.Now().Add(-window).Unix(), field).Scan(&n)
+	err := d.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM audit WHERE `+recentEntry+` LIMIT 1)`,
+		recentEntryArgs(userID, action, itemID, d.Now().Add(-window), field)...).Scan(&n)
 	return n > 0, err
+}
+
+// recentEntry matches the entries of one person, action, item and field after a time (recentEntryArgs):
+// RecentReveal asks with it, and AuditOnce inserts only where it matches nothing.
+const recentEntry = `actor_id = ? AND action = ? AND target >= ? AND target < ? AND at > ? AND field = ?`
+
+func recentEntryArgs(actorID int64, action string, itemID int64, after time.Time, field string) []any {
+	prefix := strconv.FormatInt(itemID, 10)
+	return []any{actorID, action, prefix + ":", prefix + ";", after.Unix(), field}
 }

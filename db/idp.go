@@ -293,14 +293,20 @@ func FinishProviderSignup(ctx context.Context, tx *sql.Tx, now time.Time, userID
 func (d *DB) SpendIdPState(ctx context.Context, state string, until time.Time) (bool, error) {
 	h := sha256.Sum256([]byte(state))
 	now := d.Now().Unix()
-	if _, err := d.W.ExecContext(ctx, `DELETE FROM idp_spent_states WHERE expires_at < ?`, now); err != nil {
-		return false, err
-	}
-	res, err := d.W.ExecContext(ctx, `INSERT INTO idp_spent_states(state_hash, expires_at) VALUES (?, ?)
-		ON CONFLICT(state_hash) DO NOTHING`, h[:], until.Unix())
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	first := false
+	// One transaction: one wait for the writer and one commit, not one for the clean-up and one for the insert.
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idp_spent_states WHERE expires_at < ?`, now); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO idp_spent_states(state_hash, expires_at) VALUES (?, ?)
+			ON CONFLICT(state_hash) DO NOTHING`, h[:], until.Unix())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		first = n == 1
+		return err
+	})
+	return first, err
 }

@@ -25,14 +25,16 @@ func (d *DB) Setting(ctx context.Context, key, def string) (string, error) {
 
 // SetSetting stores value under key.
 func (d *DB) SetSetting(ctx context.Context, key, value string) error {
-	_, err := d.W.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
-		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
-	return err
+	return setSetting(ctx, d.W, key, value)
 }
 
 // SetSettingTx stores value under key inside tx.
 func SetSettingTx(ctx context.Context, tx *sql.Tx, key, value string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+	return setSetting(ctx, tx, key, value)
+}
+
+func setSetting(ctx context.Context, x execer, key, value string) error {
+	_, err := x.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
 }

@@ -237,8 +237,7 @@ func (f Field) Clean(v string) (string, string) {
 	}
 	switch f.Kind {
 	case Email:
-		a, err := mail.ParseAddress(v)
-		if err != nil || a.Address != v || !strings.Contains(v[strings.LastIndexByte(v, '@'):], ".") {
+		if !PlainAddress(v) {
 			return "", "docs.err.email"
 		}
 	case Phone:
@@ -358,4 +357,11 @@ func (a *Area) Validate(values map[string]string) (map[string]string, map[string
 		clean[f.Name] = v
 	}
 	return clean, errs
+}
+
+// PlainAddress reports whether v is an e-mail address alone (no display name, no angle brackets) with a
+// dot in its domain: what an e-mail field of an item holds, and what the expiry digest is sent to.
+func PlainAddress(v string) bool {
+	a, err := mail.ParseAddress(v)
+	return err == nil && a.Address == v && strings.Contains(v[strings.LastIndexByte(v, '@'):], ".")
 }

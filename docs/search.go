@@ -20,6 +20,17 @@ var areaWords = map[*Area][]string{
 	VPN:      {"vpn", "vpns", "tunnel", "wireguard", "ipsec", "openvpn", "fernzugang", "remote access"},
 }
 
+// areaWordsFolded is areaWords folded once, as AreasFor compares them on every search.
+var areaWordsFolded = func() map[*Area][]string {
+	m := make(map[*Area][]string, len(areaWords))
+	for a, ws := range areaWords {
+		for _, w := range ws {
+			m[a] = append(m[a], foldWord(w))
+		}
+	}
+	return m
+}()
+
 // foldWord lower-cases, drops accents and keeps letters and digits only.
 func foldWord(s string) string {
 	var b strings.Builder
@@ -40,8 +51,7 @@ func AreasFor(text string) []*Area {
 	}
 	var out []*Area
 	for _, a := range Areas {
-		for _, w := range areaWords[a] {
-			fw := foldWord(w)
+		for _, fw := range areaWordsFolded[a] {
 			if q == fw || len(q) >= 3 && strings.HasPrefix(fw, q) {
 				out = append(out, a)
 				break

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/mail"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,8 +236,7 @@ func (s *Service) SetExpiryDigest(ctx context.Context, v *Viewer, lang string, r
 		dg.Lang = i18n.Default
 	}
 	for _, line := range recipients {
-		a, err := mail.ParseAddress(line)
-		if err != nil || a.Address != line || !strings.Contains(line[strings.LastIndexByte(line, '@'):], ".") {
+		if !docs.PlainAddress(line) {
 			return &FieldInvalidError{Fields: map[string]string{"recipients": "expiry.digest.err_address"}}
 		}
 		dg.Recipients = append(dg.Recipients, db.NormalizeEmail(line))
