@@ -76,13 +76,18 @@ func (s *Server) docsNav(c *echo.Context, org *db.Org, scope db.DocScope, curren
 }
 
 func menuNav(org *db.Org, counts map[string]int, current, search string) views.DocsNav {
-	n := views.DocsNav{OrgName: org.Name, SearchHref: "/o/" + org.Slug + "/search", Search: search}
+	n := navHead(org, search)
 	for _, a := range docs.Areas {
 		n.Areas = append(n.Areas, views.AreaLink{Name: a.Name, TitleKey: a.TitleKey(), Href: "/o/" + org.Slug + "/docs/" + a.Name,
 			Count: counts[a.Name], Current: a.Name == current})
 	}
 	n.Extra = docsNavExtra(org, current)
 	return n
+}
+
+// navHead is the part of the menu that is not in the cached list: the organisation and the search form.
+func navHead(org *db.Org, search string) views.DocsNav {
+	return views.DocsNav{OrgName: org.Name, SearchHref: "/o/" + org.Slug + "/search", Search: search}
 }
 
 // docsMenu is the menu of a documentation page: its list of areas with their counts from the cache of
@@ -94,8 +99,8 @@ func (s *Server) docsMenu(c *echo.Context, org *db.Org, scope db.DocScope, curre
 	html, err := s.docs.MenuHTML(ctx, v, current, func(counts map[string]int, w io.Writer) error {
 		return views.DocsMenuList(menuNav(org, counts, current, "")).Render(ctx, w)
 	})
-	n := menuNav(org, nil, current, search)
-	n.Areas, n.Extra, n.HTML = nil, nil, html
+	n := navHead(org, search)
+	n.HTML = html
 	return n, err
 }
 
