@@ -40,10 +40,7 @@ func (s *Server) expiryView(c *echo.Context, base string) (views.ExpiryView, err
 	ctx := c.Request().Context()
 	l := i18n.From(ctx)
 	v0 := s.viewer(c)
-	sc := db.ExpiryScope{StaffView: v0.Staff} // the organisation's, or with none every one (staff)
-	if v0.Org != nil {
-		sc.OrgID = v0.Org.ID
-	}
+	all := v0.Org == nil // every organisation's (staff), not one's
 	entries, labels, err := s.docs.Expiries(ctx, v0)
 	if err != nil {
 		return views.ExpiryView{}, err
@@ -54,7 +51,7 @@ func (s *Server) expiryView(c *echo.Context, base string) (views.ExpiryView, err
 		window = "90"
 	}
 	by := q.Get("sort")
-	if by != "name" && by != "kind" && !(by == "org" && sc.OrgID == 0) {
+	if by != "name" && by != "kind" && !(by == "org" && all) {
 		by = "date"
 	}
 	desc := q.Get("desc") == "1"
@@ -69,12 +66,12 @@ func (s *Server) expiryView(c *echo.Context, base string) (views.ExpiryView, err
 		}
 		return base + "?" + v.Encode()
 	}
-	v := views.ExpiryView{ShowOrg: sc.OrgID == 0}
+	v := views.ExpiryView{ShowOrg: all}
 	for _, w := range []string{"30", "90", "expired", "all"} {
 		v.Windows = append(v.Windows, views.ExpiryLink{LabelKey: "expiry.window." + w, Href: link(w, by, desc), Current: w == window})
 	}
 	sorts := []string{"date", "name", "kind"}
-	if sc.OrgID == 0 {
+	if all {
 		sorts = append(sorts, "org")
 	}
 	for _, b := range sorts {
@@ -89,7 +86,7 @@ func (s *Server) expiryView(c *echo.Context, base string) (views.ExpiryView, err
 		}
 		if e.Area != "" {
 			row.Href = "/o/" + e.OrgSlug + "/docs/" + e.Area + "/" + strconv.FormatInt(e.ItemID, 10)
-		} else if sc.StaffView && sc.OrgID != 0 {
+		} else if v0.Staff && !all {
 			row.DeleteURL = base + "/" + strconv.FormatInt(e.ItemID, 10) + "/delete"
 			v.Actions = true
 		}
