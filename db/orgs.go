@@ -95,6 +95,13 @@ type OrgSummary struct {
 	People int
 }
 
+// HasOrgs reports whether any organisation exists.
+func (d *DB) HasOrgs(ctx context.Context) (bool, error) {
+	var any bool
+	err := d.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orgs)`).Scan(&any)
+	return any, err
+}
+
 // Orgs lists every organisation with its number of people, by name.
 func (d *DB) Orgs(ctx context.Context) ([]OrgSummary, error) {
 	rows, err := d.R.QueryContext(ctx, `SELECT o.id, o.name, o.slug, o.created_at,

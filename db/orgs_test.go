@@ -77,3 +77,17 @@ func TestSlugify(t *testing.T) {
 		}
 	}
 }
+
+func TestHasOrgs(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	if any, err := d.HasOrgs(ctx); err != nil || any {
+		t.Fatalf("empty database: %v %v", any, err)
+	}
+	if _, err := d.CreateOrg(ctx, "Alpha GmbH", "alpha"); err != nil {
+		t.Fatal(err)
+	}
+	if any, err := d.HasOrgs(ctx); err != nil || !any {
+		t.Fatalf("one organisation: %v %v", any, err)
+	}
+}

@@ -27,8 +27,8 @@ func (s *Server) needsMSPSetup(c *echo.Context) (bool, error) {
 	if err != nil || done != "" {
 		return false, err
 	}
-	orgs, err := s.db.Orgs(ctx)
-	return len(orgs) == 0, err
+	any, err := s.db.HasOrgs(ctx)
+	return !any, err
 }
 
 // mspProblems checks an MSP's name and support contact (translation keys, "" for none): the one rule for
