@@ -132,7 +132,7 @@ func (d *DB) ArticleSearch(ctx context.Context, sc DocScope, allOrgs bool, text 
 	args := []any{match}
 	if !allOrgs {
 		args[0] = "org:" + ftsOrg(sc.OrgID) + " AND " + match
-		q += ` AND a.org_id = ?`
+		q += ` AND a.org_id = +?`
 		args = append(args, sc.OrgID)
 		if !sc.StaffView {
 			q += ` AND a.staff_only = 0`

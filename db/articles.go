@@ -49,7 +49,7 @@ func (sc ArticleScope) where() (string, []any) {
 	if sc.OrgID == 0 {
 		q += ` AND a.org_id IS NULL`
 	} else {
-		q += ` AND a.org_id = ?`
+		q += ` AND a.org_id = +?`
 	}
 	if !sc.StaffView {
 		q += ` AND a.staff_only = 0`

@@ -252,7 +252,7 @@ func scanAttachment(r scanner) (*Attachment, error) {
 
 // attScope: complete attachments of a live item of the scope; staff-only files only for staff.
 const attScope = ` FROM doc_attachments a JOIN doc_items i ON i.id = a.item_id
-	WHERE a.item_id = ?1 AND a.complete = 1 AND a.org_id = ?2 AND i.org_id = ?2 AND i.deleted_at IS NULL
+	WHERE a.item_id = +?1 AND a.complete = 1 AND a.org_id = +?2 AND i.org_id = +?2 AND i.deleted_at IS NULL
 	AND (?3 OR (i.staff_only = 0 AND a.staff_only = 0))`
 
 // Attachments lists the files of a live item of the scope, by name.

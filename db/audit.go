@@ -148,33 +148,41 @@ type onceReq struct {
 	err    error
 }
 
+// auditOnceInsert writes an entry unless the person has one of the same action, item and field within the
+// window (recentEntry); prepared once on the writer (stmts.go).
+const auditOnceInsert = `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, field, ip, user_agent, staff_only)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM audit WHERE ` + recentEntry + `)`
+
 // commitOnce writes a batch in one transaction. Within it the entries are checked and inserted in
 // arrival order, so two requests of the same person, item and field in one batch still leave one entry.
 // If the transaction fails, every request of the batch gets the error (nothing of it was written).
 func (d *DB) commitOnce(ctx context.Context, batch []*onceReq) {
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		for _, o := range batch {
-			e := o.e
-			e.UserAgent = auditUserAgent(e.UserAgent)
-			var org any
-			if e.OrgID != 0 {
-				org = e.OrgID
+	prepared, err := d.writerStmt(auditOnceInsert)
+	if err == nil {
+		err = d.Tx(ctx, func(tx *sql.Tx) error {
+			insert := tx.StmtContext(ctx, prepared)
+			for _, o := range batch {
+				e := o.e
+				e.UserAgent = auditUserAgent(e.UserAgent)
+				var org any
+				if e.OrgID != 0 {
+					org = e.OrgID
+				}
+				res, err := insert.ExecContext(ctx,
+					append([]any{e.At.Unix(), e.ActorID, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly},
+						recentEntryArgs(e.ActorID, e.Action, o.itemID, e.At.Add(-o.window), e.Field)...)...)
+				if err != nil {
+					return err
+				}
+				n, err := res.RowsAffected()
+				if err != nil {
+					return err
+				}
+				o.wrote = n == 1
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO audit(at, actor_id, actor_name, org_id, action, target, field, ip, user_agent, staff_only)
-				SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM audit WHERE `+recentEntry+`)`,
-				append([]any{e.At.Unix(), e.ActorID, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly},
-					recentEntryArgs(e.ActorID, e.Action, o.itemID, e.At.Add(-o.window), e.Field)...)...)
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			o.wrote = n == 1
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	for _, o := range batch {
 		if err != nil {
 			o.wrote, o.err = false, err

@@ -35,6 +35,7 @@ type DB struct {
 	gens      gens                       // generations of cached data (gens.go)
 	terms     atomic.Pointer[termsCache] // the current terms, while their generation holds
 	stmts     stmts                      // prepared statements of the hot reads (stmts.go)
+	wstmts    stmts                      // and of the hot writes, on the writer
 	auditOnce auditBatch                 // the group commit of AuditOnce (audit.go)
 }
 

@@ -425,9 +425,9 @@ type DocScope struct {
 
 func (sc DocScope) where() string {
 	if sc.StaffView {
-		return ` AND i.org_id = ?`
+		return ` AND i.org_id = +?`
 	}
-	return ` AND i.org_id = ? AND i.staff_only = 0`
+	return ` AND i.org_id = +? AND i.staff_only = 0`
 }
 
 // DocGet loads one live item of the scope's organisation and area; staff-only items do not exist for
@@ -729,7 +729,7 @@ func nameMatches(name string, words []string) bool {
 func (d *DB) DocSecret(ctx context.Context, s *Sealer, sc DocScope, area string, id int64, field string) (string, error) {
 	var sealed []byte
 	err := d.queryRow(ctx, `SELECT s.sealed FROM doc_secrets s JOIN doc_items i ON i.id = s.item_id
-		WHERE s.item_id = ? AND s.field = ? AND i.area = ? AND i.deleted_at IS NULL`+sc.where(), id, field, area, sc.OrgID).Scan(&sealed)
+		WHERE s.item_id = +? AND s.field = +? AND i.area = +? AND i.deleted_at IS NULL`+sc.where(), id, field, area, sc.OrgID).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}

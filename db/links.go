@@ -86,22 +86,22 @@ type linkView struct {
 
 func (k *linkKind) view(from linkFrom) *linkView {
 	this, other := k.aSide, k.bSide
-	match := func(t string) string { return t + "." + k.a + " = ?1" }
+	match := func(t string) string { return t + "." + k.a + " = +?1" }
 	otherID := "l." + k.b
 	switch from {
 	case fromB:
 		this, other = k.bSide, k.aSide
-		match = func(t string) string { return t + "." + k.b + " = ?1" }
+		match = func(t string) string { return t + "." + k.b + " = +?1" }
 		otherID = "l." + k.a
 	case fromEither:
-		match = func(t string) string { return "(" + t + "." + k.a + " = ?1 OR " + t + "." + k.b + " = ?1)" }
-		otherID = "CASE WHEN l." + k.a + " = ?1 THEN l." + k.b + " ELSE l." + k.a + " END"
+		match = func(t string) string { return "(" + t + "." + k.a + " = +?1 OR " + t + "." + k.b + " = +?1)" }
+		otherID = "CASE WHEN l." + k.a + " = +?1 THEN l." + k.b + " ELSE l." + k.a + " END"
 	}
 	return &linkView{from: from,
 		list: `SELECT l.id, o.id, ` + other.area + `, ` + other.name + `, o.staff_only, l.label
 			FROM ` + k.links + ` l JOIN ` + other.table + ` o ON o.id = ` + otherID + `
-			WHERE ` + match("l") + ` AND l.org_id = ?2 AND o.org_id = ?2 AND o.deleted_at IS NULL AND (?3 OR o.staff_only = 0)
-			AND EXISTS (SELECT 1 FROM ` + this.table + ` s WHERE s.id = ?1 AND s.org_id = ?2 AND s.deleted_at IS NULL AND (?3 OR s.staff_only = 0))
+			WHERE ` + match("l") + ` AND l.org_id = +?2 AND o.org_id = +?2 AND o.deleted_at IS NULL AND (?3 OR o.staff_only = 0)
+			AND EXISTS (SELECT 1 FROM ` + this.table + ` s WHERE s.id = +?1 AND s.org_id = +?2 AND s.deleted_at IS NULL AND (?3 OR s.staff_only = 0))
 			ORDER BY ` + other.order,
 		events: `SELECT e.change, e.` + k.a + `, e.` + k.b + `, e.` + k.aName + `, e.` + k.bName + `, e.label, e.at, e.by_name
 			FROM ` + k.events + ` e JOIN ` + this.table + ` s ON s.id = ?1

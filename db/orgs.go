@@ -126,7 +126,7 @@ func (d *DB) Orgs(ctx context.Context) ([]OrgSummary, error) {
 // Memberships lists the organisations a person belongs to, by name.
 func (d *DB) Memberships(ctx context.Context, userID int64) ([]Membership, error) {
 	rows, err := d.query(ctx, `SELECT o.id, o.name, o.slug, o.created_at, m.role FROM memberships m
-		JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name COLLATE NOCASE`, userID)
+		JOIN orgs o ON o.id = m.org_id WHERE m.user_id = +? ORDER BY o.name COLLATE NOCASE`, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +161,8 @@ func (d *DB) OrgAndRole(ctx context.Context, slug string, userID int64) (o *Org,
 	o = &Org{}
 	var created int64
 	err = d.queryRow(ctx, `SELECT o.id, o.name, o.slug, o.created_at, COALESCE(m.role, ''),
-		(SELECT count(*) FROM memberships WHERE user_id = ?) FROM orgs o
-		LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = ? WHERE o.slug = ?`, userID, userID, slug).
+		(SELECT count(*) FROM memberships WHERE user_id = +?) FROM orgs o
+		LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = +? WHERE o.slug = +?`, userID, userID, slug).
 		Scan(&o.ID, &o.Name, &o.Slug, &created, &role, &memberships)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", 0, ErrNotFound
