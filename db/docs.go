@@ -646,7 +646,7 @@ func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text stri
 			return nil, err
 		}
 		// The fields let the results say why an item matched.
-		if err := json.Unmarshal([]byte(fields), &it.Fields); err != nil {
+		if it.Fields, err = decodeFields(fields); err != nil {
 			return nil, err
 		}
 		out = append(out, it)
@@ -699,16 +699,41 @@ func foldText(s string) string {
 	return b.String()
 }
 
-// SearchHits reports whether any word of the typed text begins a word of value, the way the full-text
-// search matched it: which of an item's fields made it a result.
-func SearchHits(value, text string) bool {
-	vw := searchWords(value)
-	for _, w := range searchWords(text) {
-		if slices.ContainsFunc(vw, func(n string) bool { return strings.HasPrefix(n, w) }) {
+// SearchTerms are the typed words of a search as the index matched them: lower case, without accents.
+// A results page splits the typed text once and asks each shown value whether it was hit.
+type SearchTerms []string
+
+// NewSearchTerms splits typed text into the words the search looked for.
+func NewSearchTerms(text string) SearchTerms { return searchWords(text) }
+
+// Hits reports whether any typed word begins a word of value, the way the full-text search matched it:
+// which of an item's fields made it a result.
+func (t SearchTerms) Hits(value string) bool {
+	if len(t) == 0 {
+		return false
+	}
+	// The words of value as searchWords splits them, without building the list: a results page asks
+	// this of every shown field, line by line.
+	v := foldText(value)
+	start := -1
+	for i, r := range v {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && t.begin(v[start:i]) {
 			return true
 		}
+		start = -1
 	}
-	return false
+	return start >= 0 && t.begin(v[start:])
+}
+
+// begin reports whether a typed word begins word.
+func (t SearchTerms) begin(word string) bool {
+	return slices.ContainsFunc(t, func(w string) bool { return strings.HasPrefix(word, w) })
 }
 
 // nameMatches reports whether every word begins a word of the name (the search's prefix rule).

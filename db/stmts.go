@@ -19,9 +19,10 @@ import (
 // query plan"). Its planner looks at a parameter compared with a column as `col = ?` when that column's
 // table is joined or its index could give the ORDER BY; `portier bench --in-process --cpuprofile` showed
 // the detail page spending 9% of its time in _sqlite3Reprepare (item links, files), search 7% and the
-// organisation home 4%, because the organisation id changes from one request to the next. Such
-// comparisons are written `col = +?`: the unary plus makes the parameter an expression the planner does
-// not look into, the index is used as before, and the plan holds for every value (TestHotReadsKeepTheirPlan).
+// organisation home 4%, because the organisation id changes from one request to the next. In those reads
+// the comparisons are written `col = +?`: the unary plus makes the parameter an expression the planner does
+// not look into, the index is used as before, and the plan holds for every value. TestHotReadsKeepTheirPlan
+// fails for a hot read SQLite compiles again for another organisation, person or item.
 type stmts struct {
 	m sync.Map // query text → *sql.Stmt
 }

@@ -41,24 +41,25 @@ func (s *Server) docsSearch(c *echo.Context) error {
 			}
 		}
 	}
+	terms := db.NewSearchTerms(q)
 	for _, it := range items {
-		v.Results = append(v.Results, searchResult(it, q))
+		v.Results = append(v.Results, searchResult(it, terms))
 	}
 	found, err := s.docs.SearchDocuments(c.Request().Context(), r.v, q, false)
 	if err != nil {
 		return err
 	}
-	v.Results = append(v.Results, documentResults(found, q)...)
+	v.Results = append(v.Results, documentResults(found, terms)...)
 	return s.render(c, http.StatusOK, views.Search(s.shell(c, r.l.T("docs.search.title")), v), nil)
 }
 
 // documentResults are the documents a search found, after the items, each with the body's line that
 // matched.
-func documentResults(found []*db.ArticleHit, q string) []views.SearchResult {
+func documentResults(found []*db.ArticleHit, q db.SearchTerms) []views.SearchResult {
 	out := make([]views.SearchResult, 0, len(found))
 	for _, a := range found {
 		res := views.SearchResult{Href: articleHref(a.OrgSlug, a.ID), Name: a.Title, AreaKey: "articles.title", OrgName: a.OrgName}
-		if db.SearchHits(a.Body, q) {
+		if q.Hits(a.Body) {
 			res.Matches = []views.SearchMatch{{LabelKey: "articles.field.body", Text: excerpt(a.Body, q)}}
 		}
 		out = append(out, res)
@@ -77,19 +78,20 @@ func (s *Server) staffSearch(c *echo.Context) error {
 		return err
 	}
 	v := views.SearchView{Query: q, Action: "/staff/search", ShowOrg: true}
+	terms := db.NewSearchTerms(q)
 	for _, it := range items {
-		v.Results = append(v.Results, searchResult(it, q))
+		v.Results = append(v.Results, searchResult(it, terms))
 	}
 	found, err := s.docs.SearchDocuments(c.Request().Context(), r.v, q, true)
 	if err != nil {
 		return err
 	}
-	v.Results = append(v.Results, documentResults(found, q)...)
+	v.Results = append(v.Results, documentResults(found, terms)...)
 	return s.render(c, http.StatusOK, views.Search(s.shell(c, r.l.T("docs.search.title")), v), nil)
 }
 
 // searchResult is one result with the fields that matched q.
-func searchResult(it *db.DocItem, q string) views.SearchResult {
+func searchResult(it *db.DocItem, q db.SearchTerms) views.SearchResult {
 	a, _ := docs.ByName(it.Area)
 	return views.SearchResult{Href: "/o/" + it.OrgSlug + "/docs/" + it.Area + "/" + strconv.FormatInt(it.ID, 10),
 		Name: it.Name, AreaKey: a.TitleKey(), OrgName: it.OrgName, Matches: searchMatches(it, q)}

@@ -14,7 +14,7 @@ const maxMatches = 2
 // searchMatches are the fields of a result, other than its name, that contain a searched word: the
 // reason it was found (an IP address, a serial number, a line of the notes). Secrets are never searched
 // or shown; a contact is shown by its id's field only when the id itself was typed, which nobody does.
-func searchMatches(it *db.DocItem, q string) []views.SearchMatch {
+func searchMatches(it *db.DocItem, q db.SearchTerms) []views.SearchMatch {
 	a, ok := docs.ByName(it.Area)
 	if !ok {
 		return nil
@@ -25,7 +25,7 @@ func searchMatches(it *db.DocItem, q string) []views.SearchMatch {
 			continue
 		}
 		v := it.Fields[f.Name]
-		if v == "" || !db.SearchHits(v, q) {
+		if v == "" || !q.Hits(v) {
 			continue
 		}
 		out = append(out, views.SearchMatch{LabelKey: f.LabelKey(a.Name), Text: excerpt(v, q)})
@@ -37,10 +37,10 @@ func searchMatches(it *db.DocItem, q string) []views.SearchMatch {
 }
 
 // excerpt is the line of a (possibly long) value that holds a searched word, cut to 120 characters.
-func excerpt(v, q string) string {
+func excerpt(v string, q db.SearchTerms) string {
 	line := v
 	for _, l := range strings.Split(v, "\n") {
-		if db.SearchHits(l, q) {
+		if q.Hits(l) {
 			line = l
 			break
 		}
