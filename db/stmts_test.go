@@ -83,6 +83,13 @@ func TestHotReadsKeepTheirPlan(t *testing.T) {
 		{"OrgAndRole", func(o orgData) error { _, _, _, err := d.OrgAndRole(ctx, o.slug, o.user); return err }},
 		{"Memberships", func(o orgData) error { _, err := d.Memberships(ctx, o.user); return err }},
 		{"DocCounts", func(o orgData) error { _, err := d.DocCounts(ctx, o.sc); return err }},
+		{"DocNames", func(o orgData) error {
+			names, err := d.DocNames(ctx, o.sc, "passwords", []int64{o.pass, o.router})
+			if err == nil && len(names) != 1 {
+				err = fmt.Errorf("names %v", names)
+			}
+			return err
+		}},
 		{"DocGet", func(o orgData) error { _, err := d.DocGet(ctx, o.sc, "configurations", o.router); return err }},
 		{"DocLinks", func(o orgData) error { return nonEmpty(d.DocLinks(ctx, o.sc, o.router)) }},
 		{"ItemLinkedArticles", func(o orgData) error { return nonEmpty(d.ItemLinkedArticles(ctx, o.sc, o.router)) }},
