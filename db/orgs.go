@@ -97,9 +97,9 @@ type OrgSummary struct {
 
 // HasOrgs reports whether any organisation exists.
 func (d *DB) HasOrgs(ctx context.Context) (bool, error) {
-	var any bool
-	err := d.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orgs)`).Scan(&any)
-	return any, err
+	var exists bool
+	err := d.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orgs)`).Scan(&exists)
+	return exists, err
 }
 
 // Orgs lists every organisation with its number of people, by name.
