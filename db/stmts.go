@@ -17,12 +17,14 @@ import (
 // statement on its next step whenever a parameter it looked at while planning is bound to another value
 // (sqlite3_prepare_v2: "the specific value bound to a host parameter ... might influence the choice of
 // query plan"). Its planner looks at a parameter compared with a column as `col = ?` when that column's
-// table is joined or an index of it could serve the ORDER BY or GROUP BY; `portier bench --in-process --cpuprofile` showed
-// the detail page spending 9% of its time in _sqlite3Reprepare (item links, files), search 7% and the
-// organisation home 4%, because the organisation id changes from one request to the next. In those reads
-// the comparisons are written `col = +?`: the unary plus makes the parameter an expression the planner does
-// not look into, the index is used as before, and the plan holds for every value. TestHotReadsKeepTheirPlan
-// fails for a hot read SQLite compiles again for another organisation, person or item.
+// table is joined or an index of it could serve the ORDER BY or GROUP BY; `portier bench --in-process
+// --cpuprofile` showed the detail page spending 9% of its time in _sqlite3Reprepare (item links, files),
+// search 7% and the organisation home 4%, because the organisation id changes from one request to the
+// next. In those reads the comparisons are written `col = +?`: the unary plus makes the parameter an
+// expression the planner does not look into, the index is used as before, and the plan holds for every
+// value. TestHotReadsKeepTheirPlan fails for a hot read SQLite compiles again for another organisation,
+// person or item, or whose plan reads a whole table. (Texts shared with reads that are not prepared, such
+// as DocScope.where, carry the plus there too; it changes nothing for them.)
 type stmts struct {
 	m sync.Map // query text → *sql.Stmt
 }
