@@ -305,3 +305,15 @@ func TestLogHasNoQueryOrToken(t *testing.T) {
 		t.Fatalf("request not logged: %s", log)
 	}
 }
+
+// TestPagesGoWithTheirLength: a rendered page is sent whole with its Content-Length, not in chunks.
+func TestPagesGoWithTheirLength(t *testing.T) {
+	e := newTestEnv(t)
+	resp, body := e.get("/login", nil)
+	if resp.StatusCode != 200 || len(body) < 2048 {
+		t.Fatalf("status %d, %d bytes: the page must be larger than net/http's buffer to prove anything", resp.StatusCode, len(body))
+	}
+	if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Fatalf("Content-Length %d for %d bytes, transfer encoding %v", resp.ContentLength, len(body), resp.TransferEncoding)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -47,6 +48,9 @@ func (s *Server) render(c *echo.Context, status int, full, fragment templ.Compon
 	}
 	h := c.Response().Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	// The page is whole: its length goes ahead of it, so net/http sends it as it is instead of in chunks
+	// (one write to the connection fewer per page, and the client knows when it has all of it).
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	c.Response().WriteHeader(status)
 	_, err := c.Response().Write(buf.Bytes())
 	return err
