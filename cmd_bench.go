@@ -276,8 +276,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	get := func(path func(s *benchSession, n uint64) string) bench.Op {
 		return func(ctx context.Context, w int) error {
 			s := sessions[w%len(sessions)]
-			_, err := bench.Do(ctx, s.c, http.MethodGet, base+path(s, counter.Add(1)), "", http.StatusOK)
-			return err
+			return bench.Hit(ctx, s.c, http.MethodGet, base+path(s, counter.Add(1)), "", http.StatusOK)
 		}
 	}
 	q := url.QueryEscape(ds.SearchTerm)
@@ -289,8 +288,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	listOp := get(func(s *benchSession, _ uint64) string { return "/o/" + s.org.Slug + "/docs/configurations" })
 	scenarios := []scenario{
 		{"healthz", "healthz", *clients, func(ctx context.Context, _ int) error {
-			_, err := bench.Do(ctx, anon, http.MethodGet, base+"/healthz", "", http.StatusOK)
-			return err
+			return bench.Hit(ctx, anon, http.MethodGet, base+"/healthz", "", http.StatusOK)
 		}},
 		{"static", "static asset", *clients, get(func(*benchSession, uint64) string { return asset })},
 		{"home", "organisation home", *clients, get(func(s *benchSession, _ uint64) string { return "/o/" + s.org.Slug })},
@@ -303,12 +301,10 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		{"reveal", "reveal (POST)", *clients, func(ctx context.Context, w int) error {
 			s := sessions[w%len(sessions)]
 			id := s.org.Passwords[counter.Add(1)%uint64(min(20, len(s.org.Passwords)))]
-			_, err := bench.Do(ctx, s.c, http.MethodPost, base+"/o/"+s.org.Slug+"/docs/passwords/"+strconv.FormatInt(id, 10)+"/secret/password", "", http.StatusOK)
-			return err
+			return bench.Hit(ctx, s.c, http.MethodPost, base+"/o/"+s.org.Slug+"/docs/passwords/"+strconv.FormatInt(id, 10)+"/secret/password", "", http.StatusOK)
 		}},
 		{"loginpage", "sign-in page", *clients, func(ctx context.Context, _ int) error {
-			_, err := bench.Do(ctx, anon, http.MethodGet, base+"/login", "", http.StatusOK)
-			return err
+			return bench.Hit(ctx, anon, http.MethodGet, base+"/login", "", http.StatusOK)
 		}},
 		{"signin", "full sign-in (password + TOTP)", *signinClients, fullSignIn},
 	}

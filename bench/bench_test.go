@@ -203,3 +203,31 @@ func TestCapacityAgainstFakeServer(t *testing.T) {
 		t.Fatal("no rate failed: the search never found the limit")
 	}
 }
+
+// TestHitChecksWhatItThrowsAway: a measured request reads the body to its end without keeping it, and
+// still fails on another status (with the body's start) and on a body cut short of its Content-Length.
+func TestHitChecksWhatItThrowsAway(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok":
+			w.Write([]byte(strings.Repeat("x", 100_000)))
+		case "/fail":
+			http.Error(w, "Datenbank nicht erreichbar", http.StatusInternalServerError)
+		case "/short":
+			w.Header().Set("Content-Length", "1000")
+			w.Write([]byte("only a part"))
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	if err := Hit(ctx, srv.Client(), http.MethodGet, srv.URL+"/ok", "", http.StatusOK); err != nil {
+		t.Fatal(err)
+	}
+	var se *StatusError
+	if err := Hit(ctx, srv.Client(), http.MethodGet, srv.URL+"/fail", "", http.StatusOK); !errors.As(err, &se) || !strings.Contains(se.Body, "Datenbank") {
+		t.Fatalf("another status: %v", err)
+	}
+	if err := Hit(ctx, srv.Client(), http.MethodGet, srv.URL+"/short", "", http.StatusOK); err == nil {
+		t.Fatal("a body cut short passed")
+	}
+}
