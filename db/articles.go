@@ -169,6 +169,7 @@ func articleRevision(ctx context.Context, tx *sql.Tx, id, now int64, by DocActor
 // ArticleUpdate saves a new revision if the document is still at ch.Version: ErrConflict when someone
 // saved meanwhile, ErrNotFound when it is gone or not in the scope's organisation.
 func (d *DB) ArticleUpdate(ctx context.Context, sc ArticleScope, id int64, ch ArticleChange, by DocActor, hook func(*sql.Tx) error) error {
+	defer d.bumpDocs(sc.OrgID) // linked items' pages show the document's title and whether it is staff-only
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		now := d.Now().Unix()
 		w, args := ArticleScope{OrgID: sc.OrgID, StaffView: true}.where()
@@ -201,6 +202,7 @@ func (d *DB) ArticleUpdate(ctx context.Context, sc ArticleScope, id int64, ch Ar
 
 // ArticleDelete removes a document of the scope's organisation (its revisions stay until the row goes).
 func (d *DB) ArticleDelete(ctx context.Context, sc ArticleScope, id int64, hook func(*sql.Tx) error) error {
+	defer d.bumpDocs(sc.OrgID)
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		w, args := ArticleScope{OrgID: sc.OrgID, StaffView: true}.where()
 		res, err := tx.ExecContext(ctx, `UPDATE articles AS a SET deleted_at = ? WHERE a.id = ?`+w, append([]any{d.Now().Unix(), id}, args...)...)
@@ -221,6 +223,7 @@ func (d *DB) ArticleDelete(ctx context.Context, sc ArticleScope, id int64, hook 
 // undo window); its links and files come back with it. hook runs in the transaction (audit).
 func (d *DB) ArticleRestore(ctx context.Context, sc ArticleScope, id int64, notBefore time.Time, hook func(*sql.Tx, *Article) error) (*Article, error) {
 	var a *Article
+	defer d.bumpDocs(sc.OrgID)
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
 		org := any(sc.OrgID)
 		if sc.OrgID == 0 {

@@ -202,6 +202,7 @@ func (d *DB) AttachmentStore(ctx context.Context, s *Sealer, sc DocScope, up Att
 // one deleted meanwhile (ErrNotFound), and the hook sees whether the owner is staff-only now.
 func (d *DB) AttachmentFinish(ctx context.Context, a *Attachment, staffOnly bool, hook func(*sql.Tx, *Attachment) error) error {
 	a.StaffOnly = staffOnly
+	defer d.bumpDocs(a.OrgID) // the owner's page shows its files (docsapp's detail fragments)
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, fq(a.OnArticle, `SELECT staff_only FROM doc_items WHERE id = ? AND org_id = ? AND deleted_at IS NULL`),
 			a.ItemID, a.OrgID).Scan(&a.OwnerStaffOnly)
@@ -362,6 +363,7 @@ func (d *DB) FileSetThumb(ctx context.Context, s *Sealer, a *Attachment, png []b
 	}
 	_, err = d.W.ExecContext(ctx, fq(a.OnArticle, `INSERT INTO doc_attachment_thumbs(attachment_id, sealed) VALUES (?, ?)
 		ON CONFLICT(attachment_id) DO UPDATE SET sealed = excluded.sealed`), a.ID, sealed)
+	d.bumpDocs(a.OrgID) // the owner's page shows the preview
 	return err
 }
 
@@ -392,6 +394,7 @@ func (d *DB) AttachmentSetStaffOnly(ctx context.Context, sc DocScope, itemID, at
 // FileSetStaffOnly hides a file of an item or document from customers or shows it again; hook runs in
 // the transaction.
 func (d *DB) FileSetStaffOnly(ctx context.Context, sc DocScope, o FileOwner, attID int64, staffOnly bool, hook func(*sql.Tx, *Attachment) error) error {
+	defer d.bumpDocs(sc.OrgID)
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		a, err := scanAttachment(tx.QueryRowContext(ctx, fq(o.OnArticle, `UPDATE doc_attachments SET staff_only = ?5
 			WHERE id = ?4 AND ?3 AND EXISTS (SELECT 1`+attScope+` AND a.id = ?4)
@@ -415,6 +418,7 @@ func (d *DB) AttachmentDelete(ctx context.Context, sc DocScope, itemID, attID in
 
 // FileDelete removes a file of an item or document with its chunks for good.
 func (d *DB) FileDelete(ctx context.Context, sc DocScope, o FileOwner, attID int64, hook func(*sql.Tx, *Attachment) error) error {
+	defer d.bumpDocs(sc.OrgID)
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		a, err := scanAttachment(tx.QueryRowContext(ctx, fq(o.OnArticle, `SELECT `+attCols+attScope+` AND a.id = ?4`), o.ID, sc.OrgID, sc.StaffView, attID))
 		if err != nil {

@@ -8,8 +8,11 @@ import (
 // Generations let in-memory caches (docsapp/fragments.go, the terms below) tell whether what they hold is
 // still current without asking the database. A write bumps the generation after it committed; a cache
 // reads the generation before it loads and keeps the entry tagged with it, so an entry loaded while a
-// write was under way is already outdated when it is stored. Every documentation write goes through
-// DocCreate, DocCreateMany, DocUpdate and DocSetDeleted, and every terms version through PublishTerms.
+// write was under way is already outdated when it is stored. Every write that changes what a page of an
+// item shows goes through DocCreate, DocCreateMany, DocUpdate, DocSetDeleted, the bulk writes, linkWrite
+// (links between items, and between items and documents), AttachmentFinish, FileSetThumb,
+// FileSetStaffOnly, FileDelete, ArticleUpdate, ArticleDelete and ArticleRestore
+// (TestEveryWriteAnItemPageShowsBumpsItsGeneration); every terms version through PublishTerms.
 type gens struct {
 	docs  sync.Map // org id → *atomic.Uint64
 	terms atomic.Uint64

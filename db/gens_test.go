@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 // The terms stay in memory only until a new version is published.
@@ -65,5 +66,66 @@ func TestDocsGenFollowsEveryWrite(t *testing.T) {
 	bumped("import")
 	if g := d.DocsGen(b.ID); g != 0 {
 		t.Fatalf("another organisation's generation moved to %d", g)
+	}
+}
+
+// TestEveryWriteAnItemPageShowsBumpsItsGeneration: an item's page shows its fields, its links to items
+// and documents (their names, whether staff-only) and its files (previews, staff-only): each write of
+// these moves the organisation's generation on, and no other organisation's, so that a cached page of
+// the item (docsapp's detail fragments) is not served after it.
+func TestEveryWriteAnItemPageShowsBumpsItsGeneration(t *testing.T) {
+	d, s, a, b := docsFixture(t)
+	ctx := context.Background()
+	staff := DocScope{OrgID: a.ID, StaffView: true}
+	by := DocActor{Name: "Tech"}
+	router := mustCreate(t, d, s, DocChange{OrgID: a.ID, Area: "configurations", Name: "Router"})
+	pass := mustCreate(t, d, s, DocChange{OrgID: a.ID, Area: "passwords", Name: "Admin"})
+	art, err := d.ArticleCreate(ctx, a.ID, ArticleChange{Title: "Notfall"}, by, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := upload(t, d, s, staff, router, []byte("cfg"))
+	artScope := ArticleScope{OrgID: a.ID, StaffView: true}
+	writes := []struct {
+		name  string
+		write func() error
+	}{
+		{"DocUpdate", func() error {
+			it, err := d.DocGet(ctx, staff, "configurations", router)
+			if err != nil {
+				return err
+			}
+			return d.DocUpdate(ctx, s, router, DocChange{OrgID: a.ID, Area: "configurations", Name: "Router 2", Version: it.Version}, by, nil)
+		}},
+		{"DocLinkAdd", func() error { return d.DocLinkAdd(ctx, staff, router, pass, "", by, nil) }},
+		{"DocLinkRemove", func() error { return d.DocLinkRemove(ctx, staff, router, pass, by, nil) }},
+		{"ArticleLinkAdd", func() error { return d.ArticleLinkAdd(ctx, staff, art, router, "", by, nil) }},
+		{"ArticleUpdate", func() error {
+			ar, err := d.Article(ctx, artScope, art)
+			if err != nil {
+				return err
+			}
+			return d.ArticleUpdate(ctx, artScope, art, ArticleChange{Title: "Notfallplan", StaffOnly: true, Version: ar.Version}, by, nil)
+		}},
+		{"ArticleDelete", func() error { return d.ArticleDelete(ctx, artScope, art, nil) }},
+		{"ArticleRestore", func() error { _, err := d.ArticleRestore(ctx, artScope, art, time.Time{}, nil); return err }},
+		{"ArticleLinkRemove", func() error { return d.ArticleLinkRemove(ctx, staff, art, router, by, nil) }},
+		{"FileSetThumb", func() error { return d.FileSetThumb(ctx, s, file, []byte("png")) }},
+		{"FileSetStaffOnly", func() error { return d.FileSetStaffOnly(ctx, staff, OnItem(router), file.ID, true, nil) }},
+		{"FileDelete", func() error { return d.FileDelete(ctx, staff, OnItem(router), file.ID, nil) }},
+		{"AttachmentFinish", func() error { upload(t, d, s, staff, router, []byte("more")); return nil }},
+		{"DocSetDeleted", func() error { return d.DocSetDeleted(ctx, s, a.ID, pass, true, by, nil) }},
+	}
+	for _, w := range writes {
+		ga, gb := d.DocsGen(a.ID), d.DocsGen(b.ID)
+		if err := w.write(); err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		if d.DocsGen(a.ID) == ga {
+			t.Errorf("%s: the organisation's generation stayed %d", w.name, ga)
+		}
+		if d.DocsGen(b.ID) != gb {
+			t.Errorf("%s: another organisation's generation moved", w.name)
+		}
 	}
 }

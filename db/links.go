@@ -167,6 +167,7 @@ func (k *linkKind) ends(ctx context.Context, tx *sql.Tx, sc DocScope, a, b int64
 func linkWrite[C any](ctx context.Context, d *DB, k *linkKind, change string, sc DocScope, a, b int64, label string, by DocActor,
 	as func(linkEnds) C, hook func(*sql.Tx, C) error) error {
 	now := d.Now().Unix()
+	defer d.bumpDocs(sc.OrgID) // both sides' pages show their links (docsapp's detail fragments)
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		e, err := k.ends(ctx, tx, sc, a, b)
 		if err != nil {
