@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"errors"
+	"io"
 	"math/big"
 	"strconv"
 	"strings"
@@ -27,6 +29,17 @@ const AuditWindow = 5 * time.Minute
 // Detail loads an item for its page and records that the viewer looked at it (once per person and item per
 // window, so the customer's access log says who viewed what without a line per click).
 func (s *Service) Detail(ctx context.Context, v *Viewer, area *docs.Area, id int64) (*Detail, error) {
+	d, err := s.detail(ctx, v, area, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.auditView(ctx, v, area, d.Item.ID, d.Item.Name, d.Item.StaffOnly); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (s *Service) detail(ctx context.Context, v *Viewer, area *docs.Area, id int64) (*Detail, error) {
 	it, err := s.item(ctx, v, area, id)
 	if err != nil {
 		return nil, err
@@ -35,16 +48,91 @@ func (s *Service) Detail(ctx context.Context, v *Viewer, area *docs.Area, id int
 	if err != nil {
 		return nil, err
 	}
-	if err := s.auditOnce(ctx, v.secretEntry("docs.view", area, it, ""), it.ID); err != nil {
+	return &Detail{Item: it, Contacts: contacts}, nil
+}
+
+// auditView writes the access-log line of a look at an item (once per person, item and AuditWindow).
+func (s *Service) auditView(ctx context.Context, v *Viewer, area *docs.Area, id int64, name string, staffOnly bool) error {
+	e := v.itemEntry("docs.view", area, id, name, staffOnly)
+	if err := s.auditOnce(ctx, e, id); err != nil {
 		// Looking at an item (no secret) stays possible while the disk is full or read-only; only the
 		// access-log line is missing then. Reveals and copies still refuse without their audit entry.
 		if !db.StorageTrouble(err) {
-			return nil, err
+			return err
 		}
 		s.log.Warn("item view not audited: storage", "err", err)
 	}
-	return &Detail{Item: it, Contacts: contacts}, nil
+	return nil
 }
+
+// DetailPage is the content of an item's page as DetailHTML returns it, with what the page's title and
+// the access log need of the item.
+type DetailPage struct {
+	HTML      []byte // shared with the cache: write it, never change it
+	Name      string
+	StaffOnly bool
+}
+
+// DetailHTML is the content of an item's page as render writes it, from the cache of fragments when the
+// same item was rendered for the same class of viewer since the organisation's documentation last changed
+// (links, files and documents included: db moves the generation on for each). render must write only what
+// the key covers: nothing of the person or the request (no name, no flash, no CSP nonce), like ListHTML's.
+// The look is audited on every request, from the cache or not; an item the viewer may not see is
+// ErrNotFound, and nothing of it is kept.
+func (s *Service) DetailHTML(ctx context.Context, v *Viewer, area *docs.Area, id int64, render func(d *Detail, w io.Writer) error) (*DetailPage, error) {
+	if id <= 0 {
+		return nil, ErrNotFound
+	}
+	key := pageKey(v, area, s.now())
+	key.WriteString("detail\x00")
+	key.WriteString(strconv.FormatInt(id, 10))
+	raw, err := s.frags.get(ctx, s.db, v.Org.ID, key.String(), func(w io.Writer) (bool, error) {
+		d, err := s.detail(ctx, v, area, id)
+		if err != nil {
+			return false, err
+		}
+		if _, err := w.Write(detailHead(d.Item)); err != nil {
+			return false, err
+		}
+		return true, render(d, w)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p, err := splitDetailHead(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.auditView(ctx, v, area, id, p.Name, p.StaffOnly); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// detailHead goes ahead of a detail fragment's HTML: whether the item is staff-only (one byte), the
+// length of its name (uvarint) and the name.
+func detailHead(it *db.DocItem) []byte {
+	b := make([]byte, 1, 1+binary.MaxVarintLen64+len(it.Name))
+	if it.StaffOnly {
+		b[0] = 1
+	}
+	b = binary.AppendUvarint(b, uint64(len(it.Name)))
+	return append(b, it.Name...)
+}
+
+func splitDetailHead(raw []byte) (*DetailPage, error) {
+	if len(raw) < 2 {
+		return nil, errBadDetailHead
+	}
+	n, k := binary.Uvarint(raw[1:])
+	if k <= 0 || uint64(len(raw)-1-k) < n {
+		return nil, errBadDetailHead
+	}
+	name := raw[1+k : 1+k+int(n)]
+	return &DetailPage{StaffOnly: raw[0] == 1, Name: string(name), HTML: raw[1+k+int(n):]}, nil
+}
+
+var errBadDetailHead = errors.New("docsapp: detail fragment without its head")
 
 // ItemForEdit loads an item the viewer may change.
 func (s *Service) ItemForEdit(ctx context.Context, v *Viewer, area *docs.Area, id int64) (*db.DocItem, error) {

@@ -122,11 +122,31 @@ func (s *Service) ListHTML(ctx context.Context, v *Viewer, area *docs.Area, lq L
 	return s.frags.get(ctx, s.db, v.Org.ID, listKey(v, area, q, page, warranty, now), renderPage)
 }
 
-// listKey is everything a list fragment depends on besides the organisation's generation: the
-// organisation (id and slug: links carry the slug), the area and its custom fields (columns and filters),
-// the class of viewer, the language and time zone (words, dates), the day (warranty highlights), and the
-// list query as applied (sort, direction, filters, page; never a search, see ListHTML).
+// listKey is everything a list fragment depends on besides the organisation's generation: what every
+// page of the area depends on (pageKey), and the list query as applied (sort, direction, filters, page;
+// never a search, see ListHTML).
 func listKey(v *Viewer, area *docs.Area, q db.DocQuery, page int, warranty string, now time.Time) string {
+	b := pageKey(v, area, now)
+	b.WriteString(q.Sort)
+	if q.Desc {
+		b.WriteString("\x00desc")
+	}
+	b.WriteByte(0)
+	for _, k := range slices.Sorted(maps.Keys(q.Filters)) {
+		b.WriteString(k + "=" + q.Filters[k] + "\x01")
+	}
+	b.WriteByte(0)
+	b.WriteString(warranty)
+	b.WriteByte(0)
+	b.WriteString(strconv.Itoa(page))
+	return b.String()
+}
+
+// pageKey starts the key of a fragment of one of the area's pages with what all of them depend on: the
+// organisation (id and slug: links carry the slug), the area and its custom fields (columns, filters,
+// fields shown), the class of viewer, the language and time zone (words, dates), and the day (warranty
+// and expiry highlights).
+func pageKey(v *Viewer, area *docs.Area, now time.Time) *strings.Builder {
 	var b strings.Builder
 	b.Grow(128)
 	b.WriteString(strconv.FormatInt(v.Org.ID, 10))
@@ -137,7 +157,7 @@ func listKey(v *Viewer, area *docs.Area, q db.DocQuery, page int, warranty strin
 	b.WriteByte(0)
 	for _, f := range area.Fields {
 		if f.Custom {
-			// Everything of a custom field the list shows; the built-in fields are part of the binary.
+			// Everything of a custom field a page shows; the built-in fields are part of the binary.
 			b.WriteString(f.Name + "\x01" + strconv.Itoa(int(f.Kind)) + "\x01" + f.Label + "\x01" + strings.Join(f.Options, "\x02") +
 				"\x01" + strconv.FormatBool(f.InList) + strconv.FormatBool(f.Filter) + strconv.FormatBool(f.Copy) + strconv.FormatBool(f.ListCopy) + "\x03")
 		}
@@ -156,19 +176,7 @@ func listKey(v *Viewer, area *docs.Area, q db.DocQuery, page int, warranty strin
 	b.WriteByte(0)
 	b.WriteString(now.In(tz).Format(time.DateOnly))
 	b.WriteByte(0)
-	b.WriteString(q.Sort)
-	if q.Desc {
-		b.WriteString("\x00desc")
-	}
-	b.WriteByte(0)
-	for _, k := range slices.Sorted(maps.Keys(q.Filters)) {
-		b.WriteString(k + "=" + q.Filters[k] + "\x01")
-	}
-	b.WriteByte(0)
-	b.WriteString(warranty)
-	b.WriteByte(0)
-	b.WriteString(strconv.Itoa(page))
-	return b.String()
+	return &b
 }
 
 func trimSearch(q string) string {

@@ -127,6 +127,7 @@ func (s *Server) articleDetail(c *echo.Context) error {
 		doc: a, base: r.href(a.ID)}); err != nil {
 		return err
 	}
+	v.Connections.ErrorKey = s.filesError(c)
 	return s.render(c, http.StatusOK, views.Article(s.shell(c, a.Title), v), nil)
 }
 

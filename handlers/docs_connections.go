@@ -47,6 +47,16 @@ func (s *Server) articleConnections(c *echo.Context, r *connReq) (*views.Connect
 	return s.connections(c, r, links)
 }
 
+// filesError is the refused upload or link of the person's previous request, told once on the page it
+// went back to (a flash, outside the cached content of an item page).
+func (s *Server) filesError(c *echo.Context) string {
+	key := s.sm.PopString(c.Request().Context(), "files_error")
+	if strings.HasPrefix(key, "files.") || strings.HasPrefix(key, "links.") {
+		return key
+	}
+	return ""
+}
+
 // linkRowID is how a page and its forms name the other side of a link: an item by its id, a document by
 // "d" and its id (item and document ids are counted apart).
 func linkRowID(l db.DocLink) string {
@@ -69,9 +79,6 @@ func (s *Server) connections(c *echo.Context, r *connReq, links []db.DocLink) (*
 	if r.staff {
 		v.AddHref = r.base + "/links/new"
 		v.UploadAction = r.base + "/attachments"
-	}
-	if key := s.sm.PopString(ctx, "files_error"); strings.HasPrefix(key, "files.") || strings.HasPrefix(key, "links.") {
-		v.ErrorKey = key
 	}
 	groups := make([]views.LinkGroup, 0, len(docs.Areas)+1)
 	for _, a := range docs.Areas {

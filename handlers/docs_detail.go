@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v5"
@@ -15,13 +16,42 @@ func (s *Server) docsDetail(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.docs.Detail(c.Request().Context(), r.v, r.area, itemID(c))
+	ctx := c.Request().Context()
+	if !s.docs.Caching() {
+		// The uncached path: the page read and rendered in one go, as the cached path must write it too
+		// (TestDocDetailFragmentParity compares them byte for byte).
+		d, err := s.docs.Detail(ctx, r.v, r.area, itemID(c))
+		if err != nil {
+			return err
+		}
+		v, err := s.detailView(c, r, d)
+		if err != nil {
+			return err
+		}
+		v.Connections.ErrorKey = s.filesError(c)
+		return s.render(c, http.StatusOK, views.DocDetail(s.shell(c, d.Item.Name), v), nil)
+	}
+	p, err := s.docs.DetailHTML(ctx, r.v, r.area, itemID(c), func(d *docsapp.Detail, w io.Writer) error {
+		v, err := s.detailView(c, r, d)
+		if err != nil {
+			return err
+		}
+		return views.RenderDocDetailContent(ctx, w, v)
+	})
 	if err != nil {
 		return err
 	}
+	files := views.Connections{ErrorKey: s.filesError(c), MaxMB: s.attachmentMax() >> 20}
+	return s.render(c, http.StatusOK, views.DocDetailCached(s.shell(c, p.Name), p.HTML, files), nil)
+}
+
+// detailView builds the content of an item's page from the item alone (see docsapp.Service.DetailHTML:
+// nothing of the person or the request): its fields, actions by the class of viewer, related items and
+// files.
+func (s *Server) detailView(c *echo.Context, r *docReq, d *docsapp.Detail) (views.DocDetailView, error) {
 	nav, err := s.nav(c, r, "")
 	if err != nil {
-		return err
+		return views.DocDetailView{}, err
 	}
 	it := d.Item
 	itemBase := r.itemHref(it.ID)
@@ -72,7 +102,7 @@ func (s *Server) docsDetail(c *echo.Context) error {
 		v.HistoryHref = itemBase + "/history"
 	}
 	if v.Connections, err = s.detailConnections(c, it); err != nil {
-		return err
+		return views.DocDetailView{}, err
 	}
-	return s.render(c, http.StatusOK, views.DocDetail(s.shell(c, it.Name), v), nil)
+	return v, nil
 }

@@ -345,3 +345,195 @@ func TestSearchMenuShowsItsOwnSearch(t *testing.T) {
 		}
 	}
 }
+
+// seedDetailParity gives the router of org A what an item page shows in every way: a warranty about to
+// end, a contact, related items (one staff-only), documents (one staff-only), files (one staff-only).
+func seedDetailParity(t *testing.T, f *docsFixture) int64 {
+	t.Helper()
+	e, ctx := f.e, context.Background()
+	s, staff, by := e.srv.cfg.Sealer, db.DocScope{OrgID: f.a.ID, StaffView: true}, db.DocActor{Name: "Setup"}
+	router, err := e.db.DocCreate(ctx, s, db.DocChange{OrgID: f.a.ID, Area: "configurations", Name: "RT-01", Fields: map[string]string{
+		"kind": "router", "warranty_end": e.clock.Now().AddDate(0, 0, 9).Format(time.DateOnly), "contact": fmt.Sprint(f.items["contacts"]),
+		"notes": "Zeile 1\nZeile 2"}}, by, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []int64{f.items["passwords"], f.secretID, f.items["wireless"]} {
+		if err := e.db.DocLinkAdd(ctx, staff, router, other, "Zugang", by, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []struct {
+		title     string
+		staffOnly bool
+	}{{"Internet ist ausgefallen", false}, {"Interne Notiz", true}} {
+		art, err := e.db.ArticleCreate(ctx, f.a.ID, db.ArticleChange{Title: d.title, StaffOnly: d.staffOnly}, by, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.db.ArticleLinkAdd(ctx, staff, art, router, "", by, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, file := range []struct {
+		name      string
+		staffOnly bool
+	}{{"Vertrag.txt", false}, {"Root-Passwoerter.txt", true}} {
+		if _, err := e.db.AttachmentCreate(ctx, s, staff, db.AttachmentUpload{ItemID: router, Name: file.name, StaffOnly: file.staffOnly, Max: 1 << 20,
+			Check: func([]byte) (string, error) { return "text/plain; charset=utf-8", nil }}, strings.NewReader("inhalt"), by, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return router
+}
+
+// The cached path of an item's page writes exactly the bytes of the uncached one, for every area, for
+// staff, a customer's manager and a customer's reader, in German and English; cold, warm and with the
+// cache turned off. A staff-only item is 404 for customers both ways, and never kept for them.
+func TestDocDetailFragmentParity(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	router := seedDetailParity(t, f)
+	paths := []string{fmt.Sprintf("/o/alpha/docs/configurations/%d", router), fmt.Sprintf("/o/alpha/docs/passwords/%d", f.secretID),
+		"/o/alpha/docs/configurations/999999", fmt.Sprintf("/o/alpha/docs/passwords/%d", f.items["configurations"])}
+	for area, id := range f.items {
+		paths = append(paths, fmt.Sprintf("/o/alpha/docs/%s/%d", area, id))
+	}
+	svc := e.srv.docs
+	t.Cleanup(func() { svc.SetCacheBytes(32 << 20) })
+	for _, u := range []*db.User{f.tech, f.mgr, f.viewer} {
+		f.as(u)
+		for _, lang := range []string{"de", "en"} {
+			if err := e.db.SetUserLang(context.Background(), u.ID, lang); err != nil {
+				t.Fatal(err)
+			}
+			page := func(path string) (int, string) {
+				t.Helper()
+				resp, body := e.get(path, nil)
+				return resp.StatusCode, nonces.ReplaceAllString(body, `nonce=""`)
+			}
+			for _, path := range paths {
+				svc.SetCacheBytes(32 << 20)
+				s1, cold := page(path)
+				s2, warm := page(path)
+				svc.SetCacheBytes(0)
+				s3, uncached := page(path)
+				if s1 != s3 || s2 != s3 || cold != uncached || warm != uncached {
+					t.Fatalf("%s (%s, %s): cached and uncached pages differ (%d %d %d)\n%s", path, u.Email, lang, s1, s2, s3, firstDiff(uncached, cold, warm))
+				}
+				if u == f.tech {
+					continue
+				}
+				for _, hidden := range []string{"Domain admin", "Interne Notiz", "Root-Passwoerter", `data-testid="staff-only"`} {
+					if strings.Contains(uncached, hidden) {
+						t.Fatalf("%s: a customer's page shows %q", path, hidden)
+					}
+				}
+			}
+		}
+	}
+	// A refused upload is told once, in its place, on the page from the cache as without it.
+	f.as(f.tech)
+	item := fmt.Sprintf("/o/alpha/docs/configurations/%d", router)
+	refusedPage := func(cache int) string {
+		svc.SetCacheBytes(cache)
+		if resp, _ := e.upload(item, "leer.txt", nil, false); resp.StatusCode != 303 {
+			t.Fatalf("refused upload: %d", resp.StatusCode)
+		}
+		_, body := e.get(item, nil)
+		if !strings.Contains(body, `data-testid="files-error"`) {
+			t.Fatalf("cache %d: the refused upload is not told", cache)
+		}
+		if _, again := e.get(item, nil); strings.Contains(again, `data-testid="files-error"`) {
+			t.Fatalf("cache %d: told twice", cache)
+		}
+		return nonces.ReplaceAllString(body, `nonce=""`)
+	}
+	if cached, uncached := refusedPage(32<<20), refusedPage(0); cached != uncached {
+		t.Fatalf("the page with a refused upload differs\n%s", firstDiff(uncached, cached))
+	}
+}
+
+// A customer's cached item page follows every write that changes it: a file or document made
+// staff-only disappears, a new link appears, a renamed contact is named anew, a deleted item is gone.
+func TestDocDetailCacheFollowsWrites(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	ctx := context.Background()
+	router := seedDetailParity(t, f)
+	s, staff, by := e.srv.cfg.Sealer, db.DocScope{OrgID: f.a.ID, StaffView: true}, db.DocActor{Name: "Tech"}
+	item := fmt.Sprintf("/o/alpha/docs/configurations/%d", router)
+	f.as(f.viewer)
+	view := func() string {
+		t.Helper()
+		resp, body := e.get(item, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		return body
+	}
+	if body := view(); !strings.Contains(body, "Vertrag.txt") || !strings.Contains(body, "Internet ist ausgefallen") || !strings.Contains(body, "Anna Kontakt") {
+		t.Fatal("the page lacks what was seeded")
+	}
+	files, err := e.db.Files(ctx, staff, db.OnItem(router))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name       string
+		write      func() error
+		has, lacks string
+	}{
+		{"file made staff-only", func() error {
+			for _, fl := range files {
+				if fl.Name == "Vertrag.txt" {
+					return e.db.FileSetStaffOnly(ctx, staff, db.OnItem(router), fl.ID, true, nil)
+				}
+			}
+			return fmt.Errorf("no file")
+		}, "", "Vertrag.txt"},
+		{"document made staff-only", func() error {
+			docs, err := e.db.ItemLinkedArticles(ctx, staff, router)
+			if err != nil {
+				return err
+			}
+			for _, d := range docs {
+				if d.Name == "Internet ist ausgefallen" {
+					a, err := e.db.Article(ctx, db.ArticleScope{OrgID: f.a.ID, StaffView: true}, d.OtherID)
+					if err != nil {
+						return err
+					}
+					return e.db.ArticleUpdate(ctx, db.ArticleScope{OrgID: f.a.ID, StaffView: true}, a.ID,
+						db.ArticleChange{Title: a.Title, StaffOnly: true, Version: a.Version}, by, nil)
+				}
+			}
+			return fmt.Errorf("no document")
+		}, "", "Internet ist ausgefallen"},
+		{"new link", func() error { return e.db.DocLinkAdd(ctx, staff, router, f.items["vpn"], "Tunnel", by, nil) }, "Zentrale", ""},
+		{"contact renamed", func() error {
+			c, err := e.db.DocGet(ctx, staff, "contacts", f.items["contacts"])
+			if err != nil {
+				return err
+			}
+			return e.db.DocUpdate(ctx, s, c.ID, db.DocChange{OrgID: f.a.ID, Area: "contacts", Name: "Anna Neuname", Fields: c.Fields, Version: c.Version}, by, nil)
+		}, "Anna Neuname", "Anna Kontakt"},
+	}
+	for _, st := range steps {
+		if err := st.write(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		body := view()
+		if st.has != "" && !strings.Contains(body, st.has) {
+			t.Errorf("%s: the page lacks %q", st.name, st.has)
+		}
+		if st.lacks != "" && strings.Contains(body, st.lacks) {
+			t.Errorf("%s: the page still shows %q", st.name, st.lacks)
+		}
+	}
+	if err := e.db.DocSetDeleted(ctx, s, f.a.ID, router, true, by, nil); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := e.get(item, nil); resp.StatusCode != 404 {
+		t.Fatalf("a deleted item: %d", resp.StatusCode)
+	}
+}

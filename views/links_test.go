@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"context"
+	"github.com/a-h/templ"
 	"regexp"
 	"strings"
 	"testing"
@@ -85,7 +86,7 @@ func TestConnectionsInBothLanguages(t *testing.T) {
 		ctx := i18n.WithLocalizer(context.Background(), b.For(lang, ""))
 		for name, v := range map[string]Connections{"staff": staff, "customer": customer} {
 			var buf bytes.Buffer
-			if err := DetailConnections(v).Render(ctx, &buf); err != nil {
+			if err := DetailConnections(v).Render(templ.WithChildren(ctx, FilesError(v)), &buf); err != nil {
 				t.Fatal(err)
 			}
 			d, _ := goquery.NewDocumentFromReader(&buf)
