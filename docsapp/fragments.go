@@ -1,6 +1,7 @@
 package docsapp
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"errors"
@@ -139,8 +140,13 @@ func (fc *fragCache) store(key string, gen uint64, html []byte) {
 		}
 		fc.remove(el)
 	}
+	if cap(html)-len(html) > len(html)/8 {
+		// A render writes into a buffer that grows ahead of it (16 KB to start): kept as it is, an entry
+		// would hold up to twice its length, and the cache's bound would not bound its memory.
+		html = bytes.Clone(html)
+	}
 	fc.entries[key] = fc.lru.PushFront(&fragEntry{key: key, gen: gen, html: html})
-	fc.size += len(html) + len(key)
+	fc.size += cap(html) + len(key)
 	for fc.size > fc.max && fc.lru.Len() > 1 {
 		fc.remove(fc.lru.Back())
 	}
@@ -150,7 +156,7 @@ func (fc *fragCache) remove(el *list.Element) {
 	e := el.Value.(*fragEntry)
 	fc.lru.Remove(el)
 	delete(fc.entries, e.key)
-	fc.size -= len(e.html) + len(e.key)
+	fc.size -= cap(e.html) + len(e.key)
 }
 
 // MenuHTML is the documentation menu of the viewer's organisation as render writes it, with the number of

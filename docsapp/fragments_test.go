@@ -198,6 +198,17 @@ func TestFragmentCacheIsBounded(t *testing.T) {
 			if n, size := f.svc.frags.stats(); size > 10<<10 || n == 0 {
 				t.Fatalf("after %s: %d entries of %d bytes, bound %d", area.Name, n, size, 10<<10)
 			}
+			// The bound is on memory: what the entries hold, not only the length of their pages (a
+			// render's buffer grows ahead of it).
+			mem := 0
+			f.svc.frags.mu.Lock()
+			for _, el := range f.svc.frags.entries {
+				mem += cap(el.Value.(*fragEntry).html)
+			}
+			f.svc.frags.mu.Unlock()
+			if mem > 10<<10 {
+				t.Fatalf("after %s: the entries hold %d bytes, bound %d", area.Name, mem, 10<<10)
+			}
 		}
 	}
 	if n, _ := f.svc.frags.stats(); lists*3000 <= 10<<10 || n >= lists {
