@@ -82,7 +82,7 @@ func connect(ctx context.Context, d *db.DB, s *db.Sealer, orgID int64) (int64, e
 			if err != nil {
 				return 0, err
 			}
-			if err := d.AttachmentSetThumb(ctx, s, a.ID, p); err != nil {
+			if err := d.FileSetThumb(ctx, s, a, p); err != nil {
 				return 0, err
 			}
 		}

@@ -350,12 +350,9 @@ func (d *DB) AttachmentWrite(ctx context.Context, s *Sealer, a *Attachment, w io
 	}
 }
 
-// AttachmentSetThumb stores a picture's preview (a re-encoded PNG), sealed to the attachment.
-func (d *DB) AttachmentSetThumb(ctx context.Context, s *Sealer, attID int64, png []byte) error {
-	return d.FileSetThumb(ctx, s, &Attachment{ID: attID}, png)
-}
-
-// FileSetThumb stores a picture's preview (a re-encoded PNG), sealed to the file.
+// FileSetThumb stores a picture's preview (a re-encoded PNG), sealed to the file. a is the file as
+// AttachmentStore or FileGet returned it: its organisation's generation moves on (a bare id would move
+// nobody's, and the owner's cached page would go on without its preview).
 func (d *DB) FileSetThumb(ctx context.Context, s *Sealer, a *Attachment, png []byte) error {
 	sealed, err := s.Seal(fq(a.OnArticle, "doc_attachment_thumbs"), "png", a.ID, png)
 	if err != nil {
