@@ -20,6 +20,7 @@ import (
 type Detail struct {
 	Item     *db.DocItem
 	Contacts map[string]string // names of the contacts it refers to, by id
+	Now      time.Time         // the time the page is as of (warranty and expiry highlights); its day is in the cache key
 }
 
 // AuditWindow is how long one audit entry covers further views, reveals or copies of the same item (and
@@ -29,7 +30,7 @@ const AuditWindow = 5 * time.Minute
 // Detail loads an item for its page and records that the viewer looked at it (once per person and item per
 // window, so the customer's access log says who viewed what without a line per click).
 func (s *Service) Detail(ctx context.Context, v *Viewer, area *docs.Area, id int64) (*Detail, error) {
-	d, err := s.detail(ctx, v, area, id)
+	d, err := s.detail(ctx, v, area, id, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +40,7 @@ func (s *Service) Detail(ctx context.Context, v *Viewer, area *docs.Area, id int
 	return d, nil
 }
 
-func (s *Service) detail(ctx context.Context, v *Viewer, area *docs.Area, id int64) (*Detail, error) {
+func (s *Service) detail(ctx context.Context, v *Viewer, area *docs.Area, id int64, now time.Time) (*Detail, error) {
 	it, err := s.item(ctx, v, area, id)
 	if err != nil {
 		return nil, err
@@ -48,7 +49,7 @@ func (s *Service) detail(ctx context.Context, v *Viewer, area *docs.Area, id int
 	if err != nil {
 		return nil, err
 	}
-	return &Detail{Item: it, Contacts: contacts}, nil
+	return &Detail{Item: it, Contacts: contacts, Now: now}, nil
 }
 
 // auditView writes the access-log line of a look at an item (once per person, item and AuditWindow).
@@ -83,11 +84,12 @@ func (s *Service) DetailHTML(ctx context.Context, v *Viewer, area *docs.Area, id
 	if id <= 0 {
 		return nil, ErrNotFound
 	}
-	key := pageKey(v, area, s.now())
+	now := s.now()
+	key := pageKey(v, area, now)
 	key.WriteString("detail\x00")
 	key.WriteString(strconv.FormatInt(id, 10))
 	raw, err := s.frags.get(ctx, s.db, v.Org.ID, key.String(), func(w io.Writer) (bool, error) {
-		d, err := s.detail(ctx, v, area, id)
+		d, err := s.detail(ctx, v, area, id, now)
 		if err != nil {
 			return false, err
 		}

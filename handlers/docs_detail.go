@@ -60,7 +60,7 @@ func (s *Server) detailView(c *echo.Context, r *docReq, d *docsapp.Detail) (view
 	if v.UpdatedBy == "" {
 		v.UpdatedBy = "—"
 	}
-	now := s.now()
+	now := d.Now
 	for _, f := range r.area.Fields {
 		if f.Name == "name" {
 			if f.Copy {
