@@ -92,40 +92,52 @@ func TestDocListFragmentParity(t *testing.T) {
 	queries = append(queries, "configurations?page=2", "configurations?page=3", "configurations?page=9", "configurations?page=2&sort=updated",
 		"configurations?q=srv", "contacts", "contacts?f.primary=1", "contacts?f.primary=", "contacts?sort=email&desc=1",
 		"passwords", "passwords?sort=username", "wireless", "vpn")
-	svc := e.srv.docs
-	t.Cleanup(func() { svc.SetCacheBytes(32 << 20) })
+	eachViewer(t, f, func(u *db.User, lang string) {
+		for _, q := range queries {
+			path := "/o/alpha/docs/" + q
+			status, cold, warm, uncached := threeWays(e, path)
+			if status != [3]int{200, 200, 200} || !strings.Contains(uncached, `<html lang="`+lang+`"`) {
+				t.Fatalf("%s %s: %v, or not in %s", u.Email, path, status, lang)
+			}
+			if cold != uncached || warm != uncached {
+				t.Fatalf("%s (%s, %s): cached and uncached pages differ\n%s", path, u.Email, lang, firstDiff(uncached, cold, warm))
+			}
+			if u != f.tech && strings.Contains(uncached, `data-testid="staff-only"`) {
+				t.Fatalf("%s: a customer's page shows a staff-only item", path)
+			}
+		}
+	})
+}
+
+// eachViewer signs in as staff, a customer's manager and a customer's reader in turn, each in German and
+// in English.
+func eachViewer(t *testing.T, f *docsFixture, fn func(u *db.User, lang string)) {
+	t.Helper()
+	t.Cleanup(func() { f.e.srv.docs.SetCacheBytes(32 << 20) })
 	for _, u := range []*db.User{f.tech, f.mgr, f.viewer} {
 		f.as(u)
 		for _, lang := range []string{"de", "en"} {
-			if err := e.db.SetUserLang(context.Background(), u.ID, lang); err != nil {
+			if err := f.e.db.SetUserLang(context.Background(), u.ID, lang); err != nil {
 				t.Fatal(err)
 			}
-			page := func(path string) string {
-				t.Helper()
-				resp, body := e.get(path, nil)
-				if resp.StatusCode != 200 {
-					t.Fatalf("%s %s: %d", u.Email, path, resp.StatusCode)
-				}
-				if !strings.Contains(body, `<html lang="`+lang+`"`) {
-					t.Fatalf("%s: not in %s", path, lang)
-				}
-				return nonces.ReplaceAllString(body, `nonce=""`)
-			}
-			for _, q := range queries {
-				path := "/o/alpha/docs/" + q
-				svc.SetCacheBytes(32 << 20)
-				cold, warm := page(path), page(path)
-				svc.SetCacheBytes(0)
-				uncached := page(path)
-				if cold != uncached || warm != uncached {
-					t.Fatalf("%s (%s, %s): cached and uncached pages differ\n%s", path, u.Email, lang, firstDiff(uncached, cold, warm))
-				}
-				if u != f.tech && strings.Contains(uncached, `data-testid="staff-only"`) {
-					t.Fatalf("%s: a customer's page shows a staff-only item", path)
-				}
-			}
+			fn(u, lang)
 		}
 	}
+}
+
+// threeWays asks for path with an empty cache (cold), again (warm) and with the cache off: the statuses
+// and the pages, their nonces blanked (the one part that differs between two requests of a person).
+func threeWays(e *testEnv, path string) (status [3]int, cold, warm, uncached string) {
+	page := func(i int) string {
+		resp, body := e.get(path, nil)
+		status[i] = resp.StatusCode
+		return nonces.ReplaceAllString(body, `nonce=""`)
+	}
+	e.srv.docs.SetCacheBytes(32 << 20)
+	cold, warm = page(0), page(1)
+	e.srv.docs.SetCacheBytes(0)
+	uncached = page(2)
+	return status, cold, warm, uncached
 }
 
 // firstDiff shows where the pages part.
@@ -399,39 +411,23 @@ func TestDocDetailFragmentParity(t *testing.T) {
 	for area, id := range f.items {
 		paths = append(paths, fmt.Sprintf("/o/alpha/docs/%s/%d", area, id))
 	}
-	svc := e.srv.docs
-	t.Cleanup(func() { svc.SetCacheBytes(32 << 20) })
-	for _, u := range []*db.User{f.tech, f.mgr, f.viewer} {
-		f.as(u)
-		for _, lang := range []string{"de", "en"} {
-			if err := e.db.SetUserLang(context.Background(), u.ID, lang); err != nil {
-				t.Fatal(err)
+	eachViewer(t, f, func(u *db.User, lang string) {
+		for _, path := range paths {
+			status, cold, warm, uncached := threeWays(e, path)
+			if status[0] != status[2] || status[1] != status[2] || cold != uncached || warm != uncached {
+				t.Fatalf("%s (%s, %s): cached and uncached pages differ (%v)\n%s", path, u.Email, lang, status, firstDiff(uncached, cold, warm))
 			}
-			page := func(path string) (int, string) {
-				t.Helper()
-				resp, body := e.get(path, nil)
-				return resp.StatusCode, nonces.ReplaceAllString(body, `nonce=""`)
+			if u == f.tech {
+				continue
 			}
-			for _, path := range paths {
-				svc.SetCacheBytes(32 << 20)
-				s1, cold := page(path)
-				s2, warm := page(path)
-				svc.SetCacheBytes(0)
-				s3, uncached := page(path)
-				if s1 != s3 || s2 != s3 || cold != uncached || warm != uncached {
-					t.Fatalf("%s (%s, %s): cached and uncached pages differ (%d %d %d)\n%s", path, u.Email, lang, s1, s2, s3, firstDiff(uncached, cold, warm))
-				}
-				if u == f.tech {
-					continue
-				}
-				for _, hidden := range []string{"Domain admin", "Interne Notiz", "Root-Passwoerter", `data-testid="staff-only"`} {
-					if strings.Contains(uncached, hidden) {
-						t.Fatalf("%s: a customer's page shows %q", path, hidden)
-					}
+			for _, hidden := range []string{"Domain admin", "Interne Notiz", "Root-Passwoerter", `data-testid="staff-only"`} {
+				if strings.Contains(uncached, hidden) {
+					t.Fatalf("%s: a customer's page shows %q", path, hidden)
 				}
 			}
 		}
-	}
+	})
+	svc := e.srv.docs
 	// A refused upload is told once, in its place, on the page from the cache as without it.
 	f.as(f.tech)
 	item := fmt.Sprintf("/o/alpha/docs/configurations/%d", router)
