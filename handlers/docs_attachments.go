@@ -29,6 +29,9 @@ func (s *Server) attachmentMax() int64 {
 	return DefaultAttachmentMax
 }
 
+// attachmentMB is the limit as pages state it.
+func (s *Server) attachmentMB() int64 { return s.attachmentMax() >> 20 }
+
 // uploadOverhead is what a multipart request carries besides the file (boundaries, headers, the
 // staff-only field): the upload route's body limit is the file limit plus this.
 const uploadOverhead = 64 << 10

@@ -75,7 +75,7 @@ func (s *Server) connections(c *echo.Context, r *connReq, links []db.DocLink) (*
 		return nil, err
 	}
 	l := r.l
-	v := &views.Connections{MaxMB: s.attachmentMax() >> 20}
+	v := &views.Connections{MaxMB: s.attachmentMB()}
 	if r.staff {
 		v.AddHref = r.base + "/links/new"
 		v.UploadAction = r.base + "/attachments"

@@ -41,8 +41,7 @@ func (s *Server) docsDetail(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	files := views.Connections{ErrorKey: s.filesError(c), MaxMB: s.attachmentMax() >> 20}
-	return s.render(c, http.StatusOK, views.DocDetailCached(s.shell(c, p.Name), p.HTML, files), nil)
+	return s.render(c, http.StatusOK, views.DocDetailCached(s.shell(c, p.Name), p.HTML, s.filesError(c), s.attachmentMB()), nil)
 }
 
 // detailView builds the content of an item's page from the item alone (see docsapp.Service.DetailHTML:

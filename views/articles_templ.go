@@ -742,7 +742,7 @@ func Article(s Shell, v ArticleView) templ.Component {
 						}()
 					}
 					ctx = templ.InitializeContext(ctx)
-					templ_7745c5c3_Err = FilesError(*v.Connections).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = FilesError(v.Connections.ErrorKey, v.Connections.MaxMB).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

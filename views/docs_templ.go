@@ -648,7 +648,7 @@ func DocList(s Shell, v DocListView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = docListScript(s).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = copyScript(s).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -697,7 +697,7 @@ func DocListCached(s Shell, content []byte, v DocListView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = cachedContent(content, v).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = markedContent(content, flashMark, DocListFlash(v)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -705,7 +705,7 @@ func DocListCached(s Shell, content []byte, v DocListView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = docListScript(s).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = copyScript(s).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -720,7 +720,7 @@ func DocListCached(s Shell, content []byte, v DocListView) templ.Component {
 }
 
 // The script tag carries the request's CSP nonce: never part of the cached content.
-func docListScript(s Shell) templ.Component {
+func copyScript(s Shell) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1783,7 +1783,7 @@ func DocDetail(s Shell, v DocDetailView) templ.Component {
 				}
 				ctx = templ.InitializeContext(ctx)
 				if v.Connections != nil {
-					templ_7745c5c3_Err = FilesError(*v.Connections).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = FilesError(v.Connections.ErrorKey, v.Connections.MaxMB).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -1798,7 +1798,7 @@ func DocDetail(s Shell, v DocDetailView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = docListScript(s).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = copyScript(s).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1815,7 +1815,7 @@ func DocDetail(s Shell, v DocDetailView) templ.Component {
 // DocDetailCached is the item page around content, the bytes RenderDocDetailContent wrote (perhaps for an
 // earlier request of a viewer alike): the refused upload or link of this request goes where the content
 // marked its place.
-func DocDetailCached(s Shell, content []byte, files Connections) templ.Component {
+func DocDetailCached(s Shell, content []byte, filesErrorKey string, maxMB int64) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1848,7 +1848,7 @@ func DocDetailCached(s Shell, content []byte, files Connections) templ.Component
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = markedContent(content, FilesError(files)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = markedContent(content, filesMark, FilesError(filesErrorKey, maxMB)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1856,7 +1856,7 @@ func DocDetailCached(s Shell, content []byte, files Connections) templ.Component
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = docListScript(s).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = copyScript(s).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -86,7 +86,7 @@ func TestConnectionsInBothLanguages(t *testing.T) {
 		ctx := i18n.WithLocalizer(context.Background(), b.For(lang, ""))
 		for name, v := range map[string]Connections{"staff": staff, "customer": customer} {
 			var buf bytes.Buffer
-			if err := DetailConnections(v).Render(templ.WithChildren(ctx, FilesError(v)), &buf); err != nil {
+			if err := DetailConnections(v).Render(templ.WithChildren(ctx, FilesError(v.ErrorKey, v.MaxMB)), &buf); err != nil {
 				t.Fatal(err)
 			}
 			d, _ := goquery.NewDocumentFromReader(&buf)
