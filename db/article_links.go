@@ -126,17 +126,16 @@ func (d *DB) ArticleSearch(ctx context.Context, sc DocScope, allOrgs bool, text 
 	if fts == "" {
 		return nil, nil
 	}
-	match := "{title body}: (" + fts + ")"
 	q := `SELECT a.id, a.org_id, o.name, o.slug, a.title, a.body, a.staff_only FROM article_fts f
-		JOIN articles a ON a.id = f.rowid JOIN orgs o ON o.id = a.org_id WHERE article_fts MATCH ? AND a.deleted_at IS NULL`
-	args := []any{match}
-	if !allOrgs {
-		args[0] = "org:" + ftsOrg(sc.OrgID) + " AND " + match
-		q += ` AND a.org_id = +?`
-		args = append(args, sc.OrgID)
-		if !sc.StaffView {
-			q += ` AND a.staff_only = 0`
-		}
+		JOIN articles a ON a.id = f.rowid JOIN orgs o ON o.id = a.org_id WHERE article_fts MATCH ?`
+	args := []any{ftsMatch("title body", 0, fts)}
+	if allOrgs {
+		q += ` AND a.deleted_at IS NULL`
+	} else {
+		args[0] = ftsMatch("title body", sc.OrgID, fts)
+		w, wargs := ArticleScope{OrgID: sc.OrgID, StaffView: sc.StaffView}.where()
+		q += w
+		args = append(args, wargs...)
 	}
 	if limit <= 0 || limit > 200 {
 		limit = 50

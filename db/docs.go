@@ -478,7 +478,7 @@ func (d *DB) DocList(ctx context.Context, q DocQuery) ([]*DocItem, int, error) {
 	args := []any{q.Area, q.OrgID}
 	if fts := FTSQuery(q.Search); fts != "" {
 		where += ` AND i.id IN (SELECT rowid FROM doc_fts WHERE doc_fts MATCH ?)`
-		args = append(args, ftsMatch(q.OrgID, fts))
+		args = append(args, ftsMatch("name body", q.OrgID, fts))
 	}
 	keys := make([]string, 0, len(q.Filters))
 	for k := range q.Filters {
@@ -602,10 +602,11 @@ func FTSQuery(s string) string {
 // ftsOrg is the token of an organisation in the full-text index's org column.
 func ftsOrg(orgID int64) string { return "o" + strconv.FormatInt(orgID, 10) }
 
-// ftsMatch restricts the typed terms (from FTSQuery) to the name and body columns and, for orgID != 0, to
-// that organisation's rows: the index then only visits the organisation's matches.
-func ftsMatch(orgID int64, fts string) string {
-	q := "{name body}: (" + fts + ")"
+// ftsMatch restricts the typed terms (from FTSQuery) to the columns searched ("name body" of items,
+// "title body" of documents) and, for orgID != 0, to that organisation's rows: the index then only
+// visits the organisation's matches.
+func ftsMatch(columns string, orgID int64, fts string) string {
+	q := "{" + columns + "}: (" + fts + ")"
 	if orgID != 0 {
 		q = "org:" + ftsOrg(orgID) + " AND " + q
 	}
@@ -627,9 +628,9 @@ func (d *DB) DocSearch(ctx context.Context, sc DocScope, allOrgs bool, text stri
 	}
 	q := `SELECT i.id, i.org_id, i.area, i.name, i.staff_only, o.name, o.slug, i.fields FROM doc_fts f
 		JOIN doc_items i ON i.id = f.rowid JOIN orgs o ON o.id = i.org_id WHERE doc_fts MATCH ? AND i.deleted_at IS NULL`
-	args := []any{ftsMatch(0, fts)}
+	args := []any{ftsMatch("name body", 0, fts)}
 	if !allOrgs {
-		args[0] = ftsMatch(sc.OrgID, fts)
+		args[0] = ftsMatch("name body", sc.OrgID, fts)
 		q += sc.where()
 		args = append(args, sc.OrgID)
 	}
