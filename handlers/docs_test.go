@@ -201,3 +201,27 @@ func auditOf(t *testing.T, e *testEnv, org int64, actor int64, action string) []
 	}
 	return out
 }
+
+// An empty field shows a dash under its label, a multi-line one (notes) too: before, the notes of an item
+// without notes showed nothing at all under "Notes", while every other empty field showed "—".
+func TestDocDetailEmptyNotesShowADash(t *testing.T) {
+	f := newDocsFixture(t)
+	f.as(f.tech)
+	for _, lang := range []string{"en", "de"} {
+		f.e.lang(lang)
+		resp, body := f.e.get(fmt.Sprintf("/o/alpha/docs/configurations/%d", f.items["configurations"]), nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", lang, resp.StatusCode)
+		}
+		label := f.e.srv.i18n.For(lang, "").T("docs.configurations.notes")
+		i := strings.Index(body, "<dt>"+label+"</dt>")
+		if i < 0 {
+			t.Fatalf("%s: no %q field on the page", lang, label)
+		}
+		dd := body[i:]
+		dd = dd[:strings.Index(dd, "</dd>")]
+		if !strings.Contains(dd, `<span class="muted">—</span>`) {
+			t.Errorf("%s: empty notes show %q, want a dash", lang, dd)
+		}
+	}
+}
