@@ -154,26 +154,6 @@ func (d *DB) MemberRole(ctx context.Context, userID, orgID int64) (string, error
 	return role, err
 }
 
-// OrgAndRole loads the organisation with this slug, the person's role in it ("" when they are not a
-// member) and how many organisations they belong to, in one query: every organisation page needs all
-// three (OrgBySlug, MemberRole and MembershipCount in one).
-func (d *DB) OrgAndRole(ctx context.Context, slug string, userID int64) (o *Org, role string, memberships int, err error) {
-	o = &Org{}
-	var created int64
-	err = d.queryRow(ctx, `SELECT o.id, o.name, o.slug, o.created_at, COALESCE(m.role, ''),
-		(SELECT count(*) FROM memberships WHERE user_id = +?) FROM orgs o
-		LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = +? WHERE o.slug = +?`, userID, userID, slug).
-		Scan(&o.ID, &o.Name, &o.Slug, &created, &role, &memberships)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, "", 0, ErrNotFound
-	}
-	if err != nil {
-		return nil, "", 0, err
-	}
-	o.CreatedAt = unix(created)
-	return o, role, memberships, nil
-}
-
 // MembershipCount counts the organisations a person belongs to (the header offers switching when more
 // than one).
 func (d *DB) MembershipCount(ctx context.Context, userID int64) (int, error) {

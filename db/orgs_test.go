@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"testing"
+	"time"
 )
 
 // Organisations: a slug is taken once (also by parallel creations), lists are by name regardless of case
@@ -45,15 +46,42 @@ func TestOrgsSlugsListsAndRoles(t *testing.T) {
 	if _, err := d.MemberRole(ctx, lou, b.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a non-member has a role: %v", err)
 	}
-	o, role, n, err := d.OrgAndRole(ctx, "gamma", kim)
-	if err != nil || o.ID != c.ID || role != "" || n != 2 {
-		t.Fatalf("outsider: %v %q %d %v", o, role, n, err)
+	// The organisation of a page comes with the session: kim's, read for each slug.
+	if err := d.InsertSession(ctx, "kim-token", []byte("data"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
 	}
-	if _, role, _, _ := d.OrgAndRole(ctx, "alpha", kim); role != "manager" {
-		t.Fatalf("member role %q", role)
+	if err := d.AddUserSession(ctx, "kim-token", kim, 0, "127.0.0.1", "test"); err != nil {
+		t.Fatal(err)
 	}
-	if _, _, _, err := d.OrgAndRole(ctx, "nope", kim); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("unknown slug: %v", err)
+	read := func(slug string) SessionRead {
+		t.Helper()
+		r, found, err := d.FindSessionUser(ctx, "kim-token", slug)
+		if err != nil || !found || r.User == nil || r.User.ID != kim || string(r.Data) != "data" {
+			t.Fatalf("session read for %q: %+v %v %v", slug, r, found, err)
+		}
+		return r
+	}
+	if r := read("gamma"); r.Org == nil || r.Org.ID != c.ID || r.Org.Slug != "gamma" || r.Org.Name != "Gamma KG" || r.Role != "" || r.Memberships != 2 {
+		t.Fatalf("outsider: %+v %+v", r, r.Org)
+	}
+	if r := read("alpha"); r.Org == nil || r.Org.ID != a.ID || r.Role != "manager" {
+		t.Fatalf("member: %+v", r)
+	}
+	if r := read("nope"); r.Org != nil || r.Role != "" || r.Memberships != 2 {
+		t.Fatalf("unknown slug: %+v", r)
+	}
+	if r := read(""); r.Org != nil || r.Role != "" {
+		t.Fatalf("no slug: %+v", r)
+	}
+	// lou's role in alpha is not kim's.
+	if err := d.InsertSession(ctx, "lou-token", []byte("data"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddUserSession(ctx, "lou-token", lou, 0, "127.0.0.1", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, err := d.FindSessionUser(ctx, "lou-token", "alpha"); err != nil || r.Role != "viewer" || r.Memberships != 1 {
+		t.Fatalf("lou: %+v %v", r, err)
 	}
 	ms, _ := d.Memberships(ctx, kim)
 	if len(ms) != 2 || ms[0].Org.Slug != "alpha" || ms[1].Role != "viewer" {

@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v5"
@@ -29,8 +31,6 @@ const (
 	ctxRole = "portier.role"
 	// ctxComplete is set when the person finished every first-login step (the menu is shown).
 	ctxComplete = "portier.complete"
-	// ctxMemberships is how many organisations the person belongs to, when orgAccess counted them.
-	ctxMemberships = "portier.memberships"
 )
 
 // loadUser puts the signed-in person into the request and switches to their language and time zone.
@@ -45,13 +45,14 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		// Read together with the session (sessionStore.FindCtx), through the person's list of sessions at
 		// their current epoch. A session that list does not hold was ended (or saved again by a request that
 		// was running when it was ended): it signs nobody in, whatever its data says.
-		u := listedUser(ctx, uid)
-		if u == nil || u.Disabled {
+		read := listedUser(ctx, uid)
+		if read == nil || read.User.Disabled {
 			if err := s.sm.Destroy(ctx); err != nil {
 				return err
 			}
 			return next(c)
 		}
+		u := read.User
 		c.Set(ctxUser, u)
 		r := c.Request()
 		c.SetRequest(r.WithContext(i18n.WithLocalizer(r.Context(), s.i18n.For(u.Lang, u.TimeZone))))
@@ -210,17 +211,23 @@ func (s *Server) adminOnly(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// orgAccess loads the organisation of /o/:slug routes. Staff see every organisation; customers only their
-// own: any other answers 404, the same as one that does not exist.
+// orgAccess decides who may see an organisation's pages (the routes under orgRoutes). Staff see every
+// organisation; customers only their own: any other answers 404, the same as one that does not exist. The
+// organisation and the person's role in it were read with the session (sessionMiddleware asked for the
+// route's slug), from the same snapshot as the person.
 func (s *Server) orgAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		u := currentUser(c)
 		ctx := c.Request().Context()
-		o, role, memberships, err := s.db.OrgAndRole(ctx, c.Param("slug"), u.ID)
-		if err != nil {
-			return err
+		read := listedUser(ctx, u.ID)
+		if read == nil || !strings.HasPrefix(c.Path(), orgRoutes) {
+			// Only a route outside orgRoutes gets here: the session was read without its organisation.
+			return fmt.Errorf("orgAccess on %s: no organisation read with the session", c.Path())
 		}
-		c.Set(ctxMemberships, memberships)
+		o, role := read.Org, read.Role
+		if o == nil {
+			return db.ErrNotFound
+		}
 		if u.IsStaff() {
 			role = ""
 		} else if role == "" {
@@ -261,8 +268,8 @@ func (s *Server) shellUser(c *echo.Context) *views.ShellUser {
 		su.OrgName, su.OrgSlug = o.Name, o.Slug
 	}
 	if su.Complete && !u.IsStaff() {
-		if n, ok := c.Get(ctxMemberships).(int); ok {
-			su.MultiOrg = n > 1 // counted by orgAccess in this request
+		if read := listedUser(c.Request().Context(), u.ID); read != nil {
+			su.MultiOrg = read.Memberships > 1 // counted with the session in this request
 		} else if n, err := s.db.MembershipCount(c.Request().Context(), u.ID); err == nil {
 			su.MultiOrg = n > 1
 		}

@@ -260,8 +260,8 @@ func factorsAtStart(c *echo.Context, u *db.User) (int, bool) {
 	if before, _ := c.Get(ctxBeforeHandler).(bool); !before {
 		return 0, false
 	}
-	if l := loadOf(c.Request().Context()); l != nil && l.user != nil && l.user.ID == u.ID {
-		return l.factors, true
+	if read := listedUser(c.Request().Context(), u.ID); read != nil {
+		return read.Factors, true
 	}
 	return 0, false
 }

@@ -145,11 +145,12 @@ func isMultipart(ct string) bool {
 }
 
 // locale chooses the language: the person's saved choice (applied later, once the session is known), then
-// the language cookie, then Accept-Language, then German.
+// the language cookie, then Accept-Language, then German. The last three are looked at only if a page asks
+// before (or without) a signed-in person.
 func (s *Server) locale(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		r := c.Request()
-		c.SetRequest(r.WithContext(i18n.WithLocalizer(r.Context(), s.requestLocalizer(r))))
+		c.SetRequest(r.WithContext(i18n.WithLocalizerFunc(r.Context(), func() *i18n.Localizer { return s.requestLocalizer(r) })))
 		return next(c)
 	}
 }

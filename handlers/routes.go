@@ -2,6 +2,11 @@ package handlers
 
 import "github.com/labstack/echo/v5"
 
+// orgRoutes begins the path of every page of an organisation. For these the session is read together with
+// the organisation named by :slug and the person's role there (sessionMiddleware), which orgAccess decides
+// with.
+const orgRoutes = "/o/:slug"
+
 // routes is the whole route table, grouped by who may call it, with the middleware of each route in its
 // line. No other file registers a route (TestRouteTableIsComplete).
 func (s *Server) routes() {
@@ -95,7 +100,8 @@ func (s *Server) routes() {
 	e.POST("/security/idp/:id/link", s.idpLinkStart, s.complete)
 	e.POST("/security/recovery", s.regenerateRecovery, s.complete)
 
-	// Members of an organisation (and MSP staff, who see every organisation).
+	// Members of an organisation (and MSP staff, who see every organisation): every route under orgRoutes, and
+	// only those, goes through orgAccess.
 	org := []echo.MiddlewareFunc{s.complete, s.orgAccess}
 	e.GET("/o/:slug", s.orgHome, org...)
 	// The people actions ask accounts, which asks access.Decide with both people's facts.

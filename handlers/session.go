@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,11 +50,12 @@ func newSessionStore(d *db.DB, log *slog.Logger) *sessionStore {
 
 // sessionLoad is what the session lookup of a request learnt, for the save at its end and for later
 // middleware: the token it found (so a save knows whether its token is the loaded one or was issued in
-// this request) and the person the session is listed for.
+// this request), the person the session is listed for, and for an organisation's page that organisation
+// with the person's role in it (orgAccess decides with them).
 type sessionLoad struct {
-	token   string   // the token found in the store ("" when the cookie named none, or a dead one)
-	user    *db.User // the person whose list holds the session at its current epoch; nil otherwise
-	factors int      // that person's number of second factors when the session was read (factorsAtStart)
+	token   string         // the token found in the store ("" when the cookie named none, or a dead one)
+	orgSlug string         // the route's organisation, asked for with the session ("" on other pages)
+	read    db.SessionRead // read.User: the person whose list holds the session at its current epoch; nil otherwise
 }
 
 type sessionLoadKey struct{}
@@ -72,14 +74,19 @@ func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
 }
 func (s *sessionStore) Delete(token string) error { return s.DeleteCtx(context.Background(), token) }
 
-// FindCtx reads the session and the person it belongs to in one query, and leaves both in the request's
-// sessionLoad: loadUser takes the person from there (one query per request fewer).
+// FindCtx reads the session, the person it belongs to and the route's organisation in one query, and
+// leaves them in the request's sessionLoad: loadUser and orgAccess take them from there.
 func (s *sessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	b, found, u, factors, err := s.d.FindSessionUser(ctx, token)
-	if l := loadOf(ctx); l != nil && err == nil && found {
-		l.token, l.user, l.factors = token, u, factors
+	l := loadOf(ctx)
+	slug := ""
+	if l != nil {
+		slug = l.orgSlug
 	}
-	return b, found, err
+	r, found, err := s.d.FindSessionUser(ctx, token, slug)
+	if l != nil && err == nil && found {
+		l.token, l.read = token, r
+	}
+	return r.Data, found, err
 }
 
 // CommitCtx inserts a token issued in this request and only updates the token the request loaded. The
@@ -107,10 +114,10 @@ func (s *sessionStore) close() {
 	<-s.done
 }
 
-// listedUser returns the person the request's session is listed for, if it is the one with id uid.
-func listedUser(ctx context.Context, uid int64) *db.User {
-	if l := loadOf(ctx); l != nil && l.user != nil && l.user.ID == uid {
-		return l.user
+// listedUser returns what was read with the request's session if it is listed for the person with id uid.
+func listedUser(ctx context.Context, uid int64) *db.SessionRead {
+	if l := loadOf(ctx); l != nil && l.read.User != nil && l.read.User.ID == uid {
+		return &l.read
 	}
 	return nil
 }
@@ -139,7 +146,11 @@ func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if ck, err := r.Cookie(s.sm.Cookie.Name); err == nil {
 			token = ck.Value
 		}
-		ctx, err := s.sm.Load(context.WithValue(r.Context(), sessionLoadKey{}, &sessionLoad{}), token)
+		load := &sessionLoad{}
+		if strings.HasPrefix(c.Path(), orgRoutes) {
+			load.orgSlug = c.Param("slug")
+		}
+		ctx, err := s.sm.Load(context.WithValue(r.Context(), sessionLoadKey{}, load), token)
 		if err != nil {
 			return err
 		}

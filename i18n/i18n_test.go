@@ -1,11 +1,14 @@
 package i18n
 
 import (
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -205,4 +208,33 @@ func sortedUnique(s []string) []string {
 		}
 	}
 	return out
+}
+
+// A localizer stored as a function is made when first asked for, once, also when asked from several
+// goroutines at once; a context with one counts as having a localizer.
+func TestLocalizerFuncIsMadeOnceWhenAsked(t *testing.T) {
+	b, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made atomic.Int32
+	ctx := WithLocalizerFunc(context.Background(), func() *Localizer { made.Add(1); return b.For("en", "") })
+	if !Has(ctx) || made.Load() != 0 {
+		t.Fatalf("has %v, made %d before use", Has(ctx), made.Load())
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if l := From(ctx); l.Lang != "en" {
+				t.Errorf("lang %q", l.Lang)
+			}
+		})
+	}
+	wg.Wait()
+	if made.Load() != 1 {
+		t.Fatalf("made %d times, want 1", made.Load())
+	}
+	if Has(context.Background()) {
+		t.Fatal("an empty context has a localizer")
+	}
 }
