@@ -4,10 +4,13 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"portier/db"
 )
 
 // registering names the echo methods that add a route or a group of routes.
@@ -112,5 +115,164 @@ func TestUnknownPathUnderAnOrganisationPassesItsChecks(t *testing.T) {
 	e.login("member@acme.example", testPassword)
 	if resp, _ := e.get("/o/acme/no-such-page", nil); resp.StatusCode != 404 {
 		t.Fatalf("member: %d, want 404", resp.StatusCode)
+	}
+}
+
+// In routes.go every route whose path is under orgRoutes names a middleware list with s.orgAccess in it, and
+// no other route does: the session is read with the route's organisation only under orgRoutes, so a route
+// elsewhere would have orgAccess fail (500), and one under /o/ without it would have no organisation check.
+func TestOrgAccessGuardsExactlyTheOrgRoutes(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "routes.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	isOrgAccess := func(x ast.Expr) bool {
+		sel, ok := x.(*ast.SelectorExpr)
+		return ok && sel.Sel.Name == "orgAccess"
+	}
+	guarded := map[string]bool{} // the middleware lists holding s.orgAccess
+	ast.Inspect(f, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok {
+			return true
+		}
+		for i, rhs := range as.Rhs {
+			if cl, ok := rhs.(*ast.CompositeLit); ok && i < len(as.Lhs) {
+				for _, el := range cl.Elts {
+					if isOrgAccess(el) {
+						guarded[as.Lhs[i].(*ast.Ident).Name] = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	if len(guarded) < 3 {
+		t.Fatalf("middleware lists with orgAccess: %v", guarded)
+	}
+	checked := 0
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok || !registering[sel.Sel.Name] || len(call.Args) < 2 {
+			return true
+		}
+		path := ""
+		switch a := call.Args[0].(type) {
+		case *ast.BasicLit:
+			path, _ = strconv.Unquote(a.Value)
+		case *ast.Ident:
+			if a.Name == "attachmentRoute" {
+				path = attachmentRoute
+			} else if a.Name == "articleAttachmentRoute" {
+				path = articleAttachmentRoute
+			} else {
+				t.Errorf("%s: route named by %s: add it to this test", fset.Position(call.Pos()), a.Name)
+			}
+		}
+		uses := false
+		for _, a := range call.Args[2:] {
+			if id, ok := a.(*ast.Ident); ok && guarded[id.Name] || isOrgAccess(a) {
+				uses = true
+			}
+		}
+		under := path == orgRoutes || strings.HasPrefix(path, orgRoutes+"/")
+		if strings.HasPrefix(path, "/o/") != under {
+			t.Errorf("%s: %s is under /o/ but not under %s", fset.Position(call.Pos()), path, orgRoutes)
+		}
+		if uses != under {
+			t.Errorf("%s: %s %s: under orgRoutes %v, through orgAccess %v", fset.Position(call.Pos()), sel.Sel.Name, path, under, uses)
+		}
+		checked++
+		return true
+	})
+	if checked < 150 {
+		t.Fatalf("only %d routes checked", checked)
+	}
+}
+
+// Every route under orgRoutes — pages, forms, htmx fragments, downloads, export, import, search, handbook,
+// people and audit, the unknown paths — with every method it answers, asked by someone the organisation
+// of the path is not theirs to see: a customer of the other organisation (also with the slug written in
+// other cases or escaped), and staff asking for an organisation that does not exist. Each answers 404 with
+// nothing of the organisation in it, and changes nothing.
+func TestEveryOrgRouteRefusesWhoeverItIsNotFor(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	before := func() [3]int {
+		return [3]int{countRows(t, e, `SELECT count(*) FROM doc_items WHERE org_id = ?`, f.b.ID),
+			countRows(t, e, `SELECT count(*) FROM audit WHERE org_id IS NOT NULL`), countRows(t, e, `SELECT count(*) FROM invitations`)}
+	}
+	start := before()
+	type outsider struct {
+		who    string
+		u      *db.User
+		slugs  []string
+		id     int64    // an item of the organisation asked for
+		hidden []string // what the answers must not show
+	}
+	for _, o := range []outsider{
+		{"Vera, viewer of Alpha", f.viewer, []string{"beta", "BETA", "Beta", "%62eta", "beta%2F", "alpha%2F..%2Fbeta"}, f.bItem, []string{"Beta AG", marker}},
+		{"Mia, manager of Alpha", f.mgr, []string{"beta", "ALPHA"}, f.bItem, []string{"Beta AG", marker}},
+		{"Stefan, viewer of Beta", f.stranger, []string{"alpha", "Alpha"}, f.items["passwords"], []string{"Alpha GmbH", "NAS admin", marker}},
+		{"the technician", f.tech, []string{"nope", "ALPHA"}, f.items["passwords"], []string{"Alpha GmbH", "Beta AG", "NAS admin", marker}},
+	} {
+		f.as(o.u)
+		n := 0
+		for _, r := range e.srv.e.Router().Routes() {
+			if r.Path != orgRoutes && !strings.HasPrefix(r.Path, orgRoutes+"/") {
+				continue
+			}
+			methods := []string{r.Method}
+			if r.Method == "echo_route_not_found" {
+				methods = []string{http.MethodGet, http.MethodPost, http.MethodHead, http.MethodPut}
+			}
+			for _, slug := range o.slugs {
+				path := r.Path
+				for _, p := range r.Parameters {
+					val := "1"
+					switch p {
+					case "slug":
+						val = slug
+					case "id":
+						val = itoa64(o.id)
+					case "uid":
+						val = itoa64(f.stranger.ID)
+					case "area":
+						val = "passwords"
+					case "field":
+						val = "password"
+					case "*":
+						val = "x/y"
+					}
+					path = strings.Replace(path, ":"+p, val, 1)
+				}
+				path = strings.Replace(path, "*", "x/y", 1)
+				for _, m := range methods {
+					for _, hdr := range []map[string]string{nil, {"HX-Request": "true"}} {
+						resp, body := e.do(m, path, strings.NewReader("name=x&role=manager&email=x%40y.example"), hdr)
+						n++
+						if resp.StatusCode != http.StatusNotFound {
+							t.Errorf("%s: %s %s (%s): %d, want 404", o.who, m, path, r.Path, resp.StatusCode)
+						}
+						for _, bad := range o.hidden {
+							if strings.Contains(body, bad) {
+								t.Errorf("%s: %s %s: the answer names %q", o.who, m, path, bad)
+							}
+						}
+					}
+				}
+			}
+		}
+		if n < 150 {
+			t.Fatalf("%s: only %d requests", o.who, n)
+		}
+	}
+	if now := before(); now != start {
+		t.Fatalf("items of Beta, audit entries, invitations: %v before, %v after", start, now)
 	}
 }
