@@ -3,12 +3,15 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -316,5 +319,100 @@ func TestParallelAdminsDisableEachOther(t *testing.T) {
 	})
 	if n := countRows(t, e, `SELECT count(*) FROM users WHERE staff_role = 'admin' AND disabled_at IS NULL`); n != 1 {
 		t.Fatalf("%d administrators enabled after they disabled each other, want 1", n)
+	}
+}
+
+// Pages of an organisation asked for over and over in parallel while the person's access goes: their
+// role is lowered, they are disabled (with or without their sessions ended), their sessions are ended,
+// staff are disabled. The person, the organisation and their role there are read with the session at the
+// start of each request; every request sent after the change has returned is refused (404 for a page the
+// role no longer opens, a redirect to sign in otherwise), whichever way the requests interleave.
+func TestParallelRequestsAfterAccessGoesAreRefused(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	ctx := context.Background()
+	pw := itoa64(f.items["passwords"])
+	for _, c := range []struct {
+		name   string
+		role   string // staff role, or "" for a customer
+		member string // the customer's role in Alpha
+		path   string
+		change func(uid int64) error
+		want   int
+	}{
+		{"a manager made viewer", "", "manager", "/o/alpha/people", func(uid int64) error {
+			return e.db.SetMemberRole(ctx, uid, f.a.ID, "viewer")
+		}, http.StatusNotFound},
+		{"a manager made viewer, the audit log", "", "manager", "/o/alpha/audit", func(uid int64) error {
+			return e.db.SetMemberRole(ctx, uid, f.a.ID, "viewer")
+		}, http.StatusNotFound},
+		{"a viewer disabled", "", "viewer", "/o/alpha/docs/passwords/" + pw, func(uid int64) error {
+			return e.db.SetDisabled(ctx, uid, true)
+		}, http.StatusSeeOther},
+		{"a viewer marked disabled, sessions kept", "", "viewer", "/o/alpha/docs/passwords", func(uid int64) error {
+			return e.db.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = 1 WHERE id = ?`, uid)
+				return err
+			})
+		}, http.StatusSeeOther},
+		{"a viewer whose sessions are ended", "", "viewer", "/o/alpha/export/passwords", func(uid int64) error {
+			return e.db.EndOtherSessions(ctx, uid, "")
+		}, http.StatusSeeOther},
+		{"a technician disabled", "technician", "", "/o/beta/docs/passwords", func(uid int64) error {
+			return e.db.SetDisabled(ctx, uid, true)
+		}, http.StatusSeeOther},
+		{"a technician with a membership, disabled", "technician", "viewer", "/o/alpha/people", func(uid int64) error {
+			return e.db.SetDisabled(ctx, uid, true)
+		}, http.StatusSeeOther},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ms := map[int64]string{}
+			if c.member != "" {
+				ms[f.a.ID] = c.member
+			}
+			u := e.createUser(strings.ReplaceAll(strings.ReplaceAll(c.name, " ", "-"), ",", "")+"@example.com", "P", c.role, ms)
+			f.as(u)
+			client := e.client
+			var changed atomic.Bool
+			var ok, after atomic.Int32
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					for i := 0; i < 400 && after.Load() < 40; i++ {
+						was := changed.Load()
+						resp, err := client.Get(e.URL(c.path))
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						// A request sent before the change may be answered either way: it may have read the
+						// session before or after the change committed.
+						switch {
+						case !was:
+							if resp.StatusCode == http.StatusOK {
+								ok.Add(1)
+							}
+						case resp.StatusCode != c.want:
+							t.Errorf("sent after the change: %d, want %d", resp.StatusCode, c.want)
+						default:
+							after.Add(1)
+						}
+					}
+				})
+			}
+			for i := 0; ok.Load() < 8 && i < 500; i++ {
+				time.Sleep(2 * time.Millisecond)
+			}
+			if err := c.change(u.ID); err != nil {
+				t.Fatal(err)
+			}
+			changed.Store(true)
+			wg.Wait()
+			if ok.Load() < 8 || after.Load() < 40 {
+				t.Fatalf("%d answers before the change, %d after", ok.Load(), after.Load())
+			}
+		})
 	}
 }
