@@ -1,11 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -316,4 +319,67 @@ func TestPagesGoWithTheirLength(t *testing.T) {
 	if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
 		t.Fatalf("Content-Length %d for %d bytes, transfer encoding %v", resp.ContentLength, len(body), resp.TransferEncoding)
 	}
+}
+
+// Whose language each answer speaks, now that the headers' language is worked out only when asked for: a
+// signed-in person's own (pages, their error pages, a refused organisation's 404), whatever the browser
+// sends; the language cookie, then Accept-Language, for everyone else — also for the person once their
+// session has been ended. Many requests at once in different languages each get their own.
+func TestEachAnswerSpeaksItsLanguage(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	e.createOrg("Beta AG", "beta")
+	u := e.createUser("en@alpha.example", "Eli", "", map[int64]string{a.ID: "viewer"}) // English
+	lang := func(body string) string { return doc(t, body).Find("html").AttrOr("lang", "") }
+	de := map[string]string{"Accept-Language": "de-DE,de;q=0.9"}
+	peopleSignIn(e, u.Email)
+	for _, c := range []struct {
+		path   string
+		status int
+	}{{"/o/alpha", 200}, {"/o/beta", 404}, {"/o/alpha/no-such-page", 404}, {"/no/such/page", 404}, {"/profile", 200}} {
+		resp, body := e.get(c.path, de)
+		if resp.StatusCode != c.status || lang(body) != "en" {
+			t.Errorf("signed in, %s: %d lang %q, want %d in the person's en", c.path, resp.StatusCode, lang(body), c.status)
+		}
+	}
+	if err := e.db.EndOtherSessions(context.Background(), u.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.get("/o/alpha/no-such-page", de)
+	if resp.StatusCode != 303 {
+		t.Fatalf("ended session: %d", resp.StatusCode)
+	}
+	if resp, body = e.get(resp.Header.Get("Location"), de); resp.StatusCode != 200 || lang(body) != "de" {
+		t.Errorf("sign-in page after the session ended: %d lang %q, want de", resp.StatusCode, lang(body))
+	}
+	cookie := map[string]string{"Accept-Language": "en", "Cookie": e.srv.cookieLang + "=de"}
+	for _, path := range []string{"/login", "/no/such/page", "/o/alpha"} {
+		e.newClient()
+		resp, body := e.get(path, cookie)
+		if resp.StatusCode == 303 {
+			resp, body = e.get(resp.Header.Get("Location"), cookie)
+		}
+		if lang(body) != "de" {
+			t.Errorf("signed out with the language cookie, %s: %d lang %q, want de", path, resp.StatusCode, lang(body))
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 24 {
+		want := []string{"de", "en"}[i%2]
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodGet, e.URL([]string{"/login", "/no/such/page", "/o/beta"}[i%3]), nil)
+			req.Header.Set("Accept-Language", want)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if got := lang(string(b)); got != want && resp.StatusCode != 303 {
+				t.Errorf("parallel %s: lang %q, want %q", req.URL.Path, got, want)
+			}
+		})
+	}
+	wg.Wait()
 }
