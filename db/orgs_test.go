@@ -119,3 +119,60 @@ func TestHasOrgs(t *testing.T) {
 		t.Fatalf("one organisation: %v %v", any, err)
 	}
 }
+
+// The organisation and the role come only with the person the session is listed for: a session whose
+// person ended it (epoch raised), an anonymous one, an expired one or an unknown token reads no
+// organisation, no role and no counts, whatever slug is asked for; and the slug is matched exactly.
+func TestSessionReadGivesNoOrganisationWithoutItsPerson(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	a, _ := d.CreateOrg(ctx, "Alpha GmbH", "alpha")
+	kim := newUser(t, d, "kim@alpha.example")
+	d.Tx(ctx, func(tx *sql.Tx) error { return SetMembership(ctx, tx, d.Now(), kim, a.ID, "manager") })
+	for _, tok := range []string{"ended", "anon", "expired", "live"} {
+		exp := time.Now().Add(time.Hour)
+		if tok == "expired" {
+			exp = time.Now().Add(-time.Second)
+		}
+		if err := d.InsertSession(ctx, tok, []byte(tok), exp); err != nil {
+			t.Fatal(err)
+		}
+		if tok != "anon" {
+			if err := d.AddUserSession(ctx, tok, kim, 0, "127.0.0.1", "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// "ended" is listed at epoch 0 again after kim's epoch went up (a sign-in that checked the password
+	// before the sessions were ended).
+	if err := d.EndOtherSessions(ctx, kim, "live"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.InsertSession(ctx, "ended", []byte("ended"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddUserSession(ctx, "ended", kim, 0, "127.0.0.1", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		token string
+		found bool
+	}{{"ended", true}, {"anon", true}, {"expired", false}, {"nobody", false}} {
+		r, found, err := d.FindSessionUser(ctx, c.token, "alpha")
+		if err != nil || found != c.found || r.User != nil || r.Org != nil || r.Role != "" || r.Memberships != 0 || r.Factors != 0 {
+			t.Errorf("%s: %+v found %v %v", c.token, r, found, err)
+		}
+		if found && string(r.Data) != c.token {
+			t.Errorf("%s: data %q", c.token, r.Data)
+		}
+	}
+	for slug, want := range map[string]bool{"alpha": true, "ALPHA": false, "alpha ": false, "alph": false, "%": false, "alpha%": false} {
+		r, found, err := d.FindSessionUser(ctx, "live", slug)
+		if err != nil || !found || r.User == nil || r.User.ID != kim || r.Memberships != 1 {
+			t.Fatalf("live, %q: %+v %v %v", slug, r, found, err)
+		}
+		if (r.Org != nil) != want || (r.Role == "manager") != want {
+			t.Errorf("live, %q: org %+v role %q", slug, r.Org, r.Role)
+		}
+	}
+}
