@@ -50,7 +50,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	cpuProfile := fs.String("cpuprofile", "", "with --in-process: write a CPU profile of one more round of --profile to this file")
 	profile := fs.String("profile", "list", "the scenario --cpuprofile profiles: healthz, static, home, list, detail, detailconn, search, reveal, loginpage, signin")
 	only := fs.String("only", "", "measure only these scenarios (comma-separated keys as for --profile, and replication; healthz is always measured)")
-	cpus := fs.Int("cpus", 0, "run the server with GOMAXPROCS=N pinned to N cores of its own, the load generator on the others (so its CPU is not the server's); 1 also turns on --capacity")
+	cpus := fs.Int("cpus", 0, "run the server pinned to N cores of its own (it picks its processors as on a machine of N CPUs), the load generator on the others (so its CPU is not the server's); 1 also turns on --capacity")
 	memLimit := fs.String("memlimit", "", "the server's soft memory limit, passed to it as GOMEMLIMIT (e.g. 400MiB)")
 	capacity := fs.Bool("capacity", false, "find the highest rate of a page mix (open-loop arrivals) at which p99 stays under 100 ms, and how many organisations and people that serves")
 	traceFile := fs.String("trace", "", "with --in-process: write a runtime trace (go tool trace) of one more round of --profile to this file")
@@ -145,7 +145,12 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	if *cpus > 0 {
 		pin = setUpCPUs(*cpus)
 		defer pin.release()
-		srvEnv["GOMAXPROCS"] = strconv.Itoa(*cpus)
+		if !pin.Pinned {
+			// Nothing pinned: the server would see every CPU of the machine. It is told the processors it
+			// picks on a machine of N CPUs (serverProcs, main.go).
+			procs, _ := serverProcs("", *cpus)
+			srvEnv["GOMAXPROCS"] = strconv.Itoa(procs)
+		}
 		fmt.Fprintf(logw, "CPUs: %s\n", pin.Note)
 	}
 	exe := *server
@@ -175,6 +180,9 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		return err
 	}
 	fmt.Fprintf(logw, "server listening after %s, first /healthz 200 after %s\n", startup.Round(time.Millisecond), firstOK.Round(time.Millisecond))
+	if pin != nil {
+		pin.ServerProcs = srv.procs()
+	}
 	if pin != nil && pin.Pinned {
 		pin.ServerAllowed = procStatusField(srv.pid(), "Cpus_allowed_list")
 		pin.LoadAllowed = procStatusField(os.Getpid(), "Cpus_allowed_list")
@@ -473,7 +481,8 @@ type benchTarget struct {
 
 // benchCPUs is how the --cpus run divided the machine.
 type benchCPUs struct {
-	Requested   int   `json:"requested"` // the server's GOMAXPROCS
+	Requested   int   `json:"requested"`         // the CPUs given to the server
+	ServerProcs int   `json:"server_gomaxprocs"` // the processors (GOMAXPROCS) the server runs with, from its greeting
 	Pinned      bool  `json:"pinned"`
 	ServerCores []int `json:"server_cores,omitempty"`
 	LoadCores   []int `json:"load_generator_cores,omitempty"`
@@ -492,20 +501,20 @@ func (c *benchCPUs) release() {
 }
 
 // setUpCPUs gives the server the first n CPUs this process may use and moves the load generator (this
-// process) to the rest, so the server's CPU is its own. With no CPU left over nothing is pinned; the server
-// still gets GOMAXPROCS=n.
+// process) to the rest, so the server's CPU is its own. A pinned server sees n CPUs and picks its
+// processors as it would on such a machine. With no CPU left over nothing is pinned.
 func setUpCPUs(n int) *benchCPUs {
 	c := &benchCPUs{Requested: n}
 	allowed, err := allowedCPUs()
 	switch {
 	case err != nil:
-		c.Note = fmt.Sprintf("no pinning (%v); server GOMAXPROCS=%d, sharing the CPUs with the load generator", err, n)
+		c.Note = fmt.Sprintf("no pinning (%v); the server runs as on %d CPU(s), sharing the CPUs with the load generator", err, n)
 	case len(allowed) <= n:
-		c.Note = fmt.Sprintf("no pinning: %d CPU(s) here, none left for the load generator; server GOMAXPROCS=%d, sharing the CPUs with the load generator", len(allowed), n)
+		c.Note = fmt.Sprintf("no pinning: %d CPU(s) here, none left for the load generator; the server runs as on %d CPU(s), sharing the CPUs with the load generator", len(allowed), n)
 	default:
 		server, load := allowed[:n], allowed[n:]
 		if err := pinProcess(load); err != nil {
-			c.Note = fmt.Sprintf("no pinning (moving the load generator failed: %v); server GOMAXPROCS=%d", err, n)
+			c.Note = fmt.Sprintf("no pinning (moving the load generator failed: %v); the server runs as on %d CPU(s)", err, n)
 			return c
 		}
 		procs := runtime.GOMAXPROCS(len(load))
@@ -514,7 +523,7 @@ func setUpCPUs(n int) *benchCPUs {
 			runtime.GOMAXPROCS(procs)
 		}
 		c.Pinned, c.ServerCores, c.LoadCores = true, server, load
-		c.Note = fmt.Sprintf("server pinned to CPU %s with GOMAXPROCS=%d, load generator pinned to CPU %s", cpuList(server), n, cpuList(load))
+		c.Note = fmt.Sprintf("server pinned to CPU %s, load generator pinned to CPU %s", cpuList(server), cpuList(load))
 	}
 	return c
 }
@@ -627,6 +636,9 @@ func (r *benchReport) print(w io.Writer) {
 		fmt.Fprintf(w, "CPUs: %s", r.CPUs.Note)
 		if r.CPUs.ServerAllowed != "" {
 			fmt.Fprintf(w, " (the kernel's lists: server %s, load generator %s)", r.CPUs.ServerAllowed, r.CPUs.LoadAllowed)
+		}
+		if r.CPUs.ServerProcs > 0 {
+			fmt.Fprintf(w, "; the server runs %d Go processors (GOMAXPROCS)", r.CPUs.ServerProcs)
 		}
 		fmt.Fprintln(w)
 	}
@@ -769,11 +781,25 @@ func countServerErrors(logPath string) int {
 type benchServer interface {
 	waitReady(base string, tr http.RoundTripper) (listening, firstOK time.Duration, err error)
 	memory() (peakMB, nowMB float64)
-	pid() int // 0 when the server is this process
+	pid() int   // 0 when the server is this process
+	procs() int // the processors the server said it runs with (its greeting); 0 before it is ready
 	stop() error
 }
 
+var greetingProcsRe = regexp.MustCompile(`; (\d+) processors?\)`)
+
+// greetingProcs reads the processors from the server's greeting ("… (started in 8ms; 2 processors)").
+func greetingProcs(s string) int {
+	m := greetingProcsRe.FindStringSubmatch(s)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
 type childServer struct {
+	nprocs  atomic.Int64
 	cmd     *exec.Cmd
 	started time.Time
 	ready   chan time.Duration
@@ -815,6 +841,7 @@ func startChild(exe string, env map[string]string, logPath string, cpus []int) (
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if strings.Contains(sc.Text(), "listening on") {
+				c.nprocs.Store(int64(greetingProcs(sc.Text())))
 				c.ready <- time.Since(c.started)
 			}
 		}
@@ -1005,6 +1032,10 @@ func startInProcess(env map[string]string, logPath string) (*inProcessServer, er
 	}()
 	return s, nil
 }
+
+func (c *childServer) procs() int { return int(c.nprocs.Load()) }
+
+func (s *inProcessServer) procs() int { return greetingProcs(s.stdout.String()) }
 
 func (s *inProcessServer) waitReady(base string, tr http.RoundTripper) (time.Duration, time.Duration, error) {
 	deadline := time.Now().Add(60 * time.Second)

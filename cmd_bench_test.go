@@ -137,9 +137,9 @@ func TestCapacityArithmetic(t *testing.T) {
 	}
 }
 
-// The --cpus 1 run on a small data set: the server child pinned to its own core with GOMAXPROCS=1 and the
-// memory limit passed on, the sign-in flood and the capacity search included, CPU time, peak RSS and
-// garbage collections per scenario.
+// The --cpus 1 run on a small data set: the server child pinned to its own core (where it keeps two Go
+// processors) and the memory limit passed on, the sign-in flood and the capacity search included, CPU
+// time, peak RSS and garbage collections per scenario.
 func TestBenchCPUs1(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -166,6 +166,10 @@ func TestBenchCPUs1(t *testing.T) {
 	c := rep.CPUs
 	if c == nil || c.Requested != 1 || rep.MemLimit != "300MiB" || !rep.GCTrace {
 		t.Fatalf("report: cpus %+v, memlimit %q", c, rep.MemLimit)
+	}
+	// On one CPU the server keeps two processors (serverProcs): its greeting says so.
+	if c.ServerProcs != 2 {
+		t.Fatalf("the server on one CPU runs %d processors, want 2: %+v", c.ServerProcs, c)
 	}
 	if cpus, _ := allowedCPUs(); len(cpus) > 1 {
 		if !c.Pinned || len(c.ServerCores) != 1 || c.ServerAllowed != strconv.Itoa(c.ServerCores[0]) || (len(c.LoadCores) == 1 && c.LoadAllowed != cpuList(c.LoadCores)) || slices.Contains(c.LoadCores, c.ServerCores[0]) {

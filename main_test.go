@@ -298,3 +298,23 @@ func TestServeWithoutMailServerLogsNoLink(t *testing.T) {
 		t.Fatalf("the invitation link is in the log:\n%s", log)
 	}
 }
+
+// The server keeps at least two Go processors unless the operator set GOMAXPROCS: with one, a request
+// waiting for the disk's sync inside a system call stalls every other (see serverProcs).
+func TestServerProcs(t *testing.T) {
+	for _, tc := range []struct {
+		env           string
+		current, want int
+		raised        bool
+	}{
+		{"", 1, 2, true},
+		{"", 2, 2, false},
+		{"", 8, 8, false},
+		{"1", 1, 1, false}, // the operator's choice wins
+		{"4", 4, 4, false},
+	} {
+		if n, raised := serverProcs(tc.env, tc.current); n != tc.want || raised != tc.raised {
+			t.Errorf("serverProcs(%q, %d) = %d, %v; want %d, %v", tc.env, tc.current, n, raised, tc.want, tc.raised)
+		}
+	}
+}
