@@ -193,3 +193,20 @@ func doc(t *testing.T, body string) *goquery.Document {
 }
 
 func newJar() (http.CookieJar, error) { return cookiejar.New(nil) }
+
+// routeURL is a route's path with its parameters filled in: each from vals, else "1"; a wildcard from
+// vals["*"], else "x".
+func routeURL(path string, params []string, vals map[string]string) string {
+	for _, p := range params {
+		v, ok := vals[p]
+		if !ok {
+			v = "1"
+		}
+		path = strings.Replace(path, ":"+p, v, 1)
+	}
+	w, ok := vals["*"]
+	if !ok {
+		w = "x"
+	}
+	return strings.ReplaceAll(path, "*", w)
+}

@@ -186,26 +186,8 @@ func TestEveryAuthenticatedAnswerIsNoStore(t *testing.T) {
 		if r.Method != http.MethodGet || strings.HasPrefix(r.Path, "/static/") {
 			continue
 		}
-		path := r.Path
-		for _, p := range r.Parameters {
-			val := "1"
-			switch p {
-			case "slug":
-				val = "alpha"
-			case "id":
-				val = pw
-			case "uid":
-				val = itoa64(f.viewer.ID)
-			case "area":
-				val = "passwords"
-			case "field":
-				val = "password"
-			case "token":
-				val = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-			}
-			path = strings.Replace(path, ":"+p, val, 1)
-		}
-		path = strings.ReplaceAll(path, "*", "x")
+		path := routeURL(r.Path, r.Parameters, map[string]string{"slug": "alpha", "id": pw, "uid": itoa64(f.viewer.ID),
+			"area": "passwords", "field": "password", "token": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})
 		check(http.MethodGet, path+"?q=query-"+marker, nil)
 		check(http.MethodGet, path, map[string]string{"HX-Request": "true"})
 	}

@@ -232,26 +232,8 @@ func TestEveryOrgRouteRefusesWhoeverItIsNotFor(t *testing.T) {
 				methods = []string{http.MethodGet, http.MethodPost, http.MethodHead, http.MethodPut}
 			}
 			for _, slug := range o.slugs {
-				path := r.Path
-				for _, p := range r.Parameters {
-					val := "1"
-					switch p {
-					case "slug":
-						val = slug
-					case "id":
-						val = itoa64(o.id)
-					case "uid":
-						val = itoa64(f.stranger.ID)
-					case "area":
-						val = "passwords"
-					case "field":
-						val = "password"
-					case "*":
-						val = "x/y"
-					}
-					path = strings.Replace(path, ":"+p, val, 1)
-				}
-				path = strings.Replace(path, "*", "x/y", 1)
+				path := routeURL(r.Path, r.Parameters, map[string]string{"slug": slug, "id": itoa64(o.id),
+					"uid": itoa64(f.stranger.ID), "area": "passwords", "field": "password", "*": "x/y"})
 				for _, m := range methods {
 					for _, hdr := range []map[string]string{nil, {"HX-Request": "true"}} {
 						resp, body := e.do(m, path, strings.NewReader("name=x&role=manager&email=x%40y.example"), hdr)
