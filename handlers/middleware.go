@@ -24,6 +24,25 @@ const (
 
 // logRequests writes one line per request. It logs the route pattern, never the raw path or query, so a
 // token in a link (/invite/<token>) never reaches the log.
+// headAsGet answers HEAD as GET (RFC 9110: a server that answers GET answers HEAD; uptime monitors often
+// ask with HEAD): the request is routed and handled as a GET — the same checks, status and headers, the
+// page's length included — and net/http, which still holds the HEAD request it read, sends no body. It
+// runs before routing (Echo's Pre), so no route is registered twice.
+func (s *Server) headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if r := c.Request(); r.Method == http.MethodHead {
+			g := r.WithContext(r.Context()) // a copy: net/http keeps its own, still HEAD
+			g.Method = http.MethodGet
+			c.SetRequest(g)
+			c.Set(ctxHead, true)
+		}
+		return next(c)
+	}
+}
+
+// ctxHead marks a HEAD request answered as GET, for the request log.
+const ctxHead = "portier.head"
+
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		start := time.Now()
@@ -36,7 +55,11 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "(no route)"
 		}
 		_, status := echo.ResolveResponseStatus(c.Response(), nil)
-		s.log.Info("http", "method", c.Request().Method, "route", route, "status", status,
+		method := c.Request().Method
+		if head, _ := c.Get(ctxHead).(bool); head {
+			method = http.MethodHead
+		}
+		s.log.Info("http", "method", method, "route", route, "status", status,
 			"dur_ms", float64(time.Since(start).Microseconds())/1000, "ip", c.RealIP())
 		return nil
 	}

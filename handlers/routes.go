@@ -14,6 +14,8 @@ func (s *Server) routes() {
 	// Outermost first: log (and turn errors into pages), headers, language, cross-site check, body limit,
 	// the gate (a few requests at a time, the rest in arrival order; unqueued routes in admit.go skip it),
 	// session, the signed-in person.
+	// Before routing: HEAD is routed and answered as GET, without the body.
+	e.Pre(s.headAsGet)
 	e.Use(s.logRequests, s.securityHeaders, s.locale, s.crossOrigin, s.limitBody, s.admitted, s.sessionMiddleware, s.loadUser)
 
 	// Anyone. The one-time links' tokens are their authorisation.

@@ -258,3 +258,42 @@ func TestEveryOrgRouteRefusesWhoeverItIsNotFor(t *testing.T) {
 		t.Fatalf("items of Beta, audit entries, invitations: %v before, %v after", start, now)
 	}
 }
+
+// HEAD is answered as GET without the body, on every GET route (RFC 9110; uptime monitors ask with HEAD):
+// before, every one answered 405. Signed out and as an administrator; the log names the HEAD.
+func TestHeadAnswersAsGet(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	for _, path := range []string{"/healthz", "/readyz", "/login"} {
+		resp, body := e.do(http.MethodHead, path, nil, nil)
+		if resp.StatusCode != http.StatusOK || body != "" {
+			t.Errorf("signed out: HEAD %s: %d with %d bytes", path, resp.StatusCode, len(body))
+		}
+	}
+	if !strings.Contains(e.logBuf.String(), "method=HEAD route=/healthz") {
+		t.Errorf("the log does not name the HEAD: %s", e.logBuf.String())
+	}
+	admin := e.createUser("admin@msp.example", "Ada Admin", "admin", nil)
+	f.as(admin)
+	pw := itoa64(f.items["passwords"])
+	checked := 0
+	for _, r := range e.srv.e.Router().Routes() {
+		if r.Method != http.MethodGet {
+			continue
+		}
+		path := routeURL(r.Path, r.Parameters, map[string]string{"slug": "alpha", "id": pw, "uid": itoa64(f.viewer.ID),
+			"area": "passwords", "field": "password", "token": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})
+		get, _ := e.get(path, nil)
+		head, body := e.do(http.MethodHead, path, nil, nil)
+		if head.StatusCode != get.StatusCode || body != "" {
+			t.Errorf("HEAD %s (%s): %d with %d bytes; GET: %d", path, r.Path, head.StatusCode, len(body), get.StatusCode)
+		}
+		if get.StatusCode == http.StatusOK && head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
+			t.Errorf("HEAD %s: Content-Type %q, GET %q", path, head.Header.Get("Content-Type"), get.Header.Get("Content-Type"))
+		}
+		checked++
+	}
+	if checked < 60 {
+		t.Fatalf("only %d GET routes", checked)
+	}
+}
