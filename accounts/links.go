@@ -368,21 +368,28 @@ func (a *Accounts) ResetPassword(ctx context.Context, l *ResetLink, in FirstPass
 	return err
 }
 
+// ConfirmLinkState is the state of a confirmation link, looked at without using it (a HEAD of the link:
+// link checkers and mail scanners send one without anyone clicking).
+func (a *Accounts) ConfirmLinkState(ctx context.Context, token string) (db.TokenState, error) {
+	hash, err := auth.HashToken(token)
+	if err != nil {
+		return db.TokenUnknown, nil
+	}
+	ti, err := a.db.LookupToken(ctx, db.PurposeConfirm, hash)
+	if err != nil {
+		return "", err
+	}
+	return ti.State, nil
+}
+
 // ConfirmEmail uses a confirmation link: the new address replaces the old one (or an unconfirmed address
 // becomes confirmed). state is the link's state when it did not work; taken reports that another
 // account has the address meanwhile (the link is used up, nothing else changed).
 func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.AuditEntry) (state db.TokenState, taken bool, err error) {
-	hash, err := auth.HashToken(token)
-	if err != nil {
-		return db.TokenUnknown, false, nil
+	if state, err := a.ConfirmLinkState(ctx, token); err != nil || state != db.TokenValid {
+		return state, false, err
 	}
-	ti, err := a.db.LookupToken(ctx, db.PurposeConfirm, hash)
-	if err != nil {
-		return "", false, err
-	}
-	if ti.State != db.TokenValid {
-		return ti.State, false, nil
-	}
+	hash, _ := auth.HashToken(token)
 	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
 		uid, email, err := db.UseToken(ctx, tx, a.now(), db.PurposeConfirm, hash)
 		if err != nil {

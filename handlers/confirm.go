@@ -45,9 +45,20 @@ func (s *Server) confirmResend(c *echo.Context) error {
 }
 
 // confirmEmail uses a confirmation link: the new address replaces the old one (or an unconfirmed address
-// becomes confirmed). Used, expired and revoked links land on a page that says what to do.
+// becomes confirmed). Used, expired and revoked links land on a page that says what to do. A HEAD only
+// looks (isHead): a live link answers 200 without a length and stays unused.
 func (s *Server) confirmEmail(c *echo.Context) error {
 	ctx := c.Request().Context()
+	if isHead(c) {
+		state, err := s.accounts.ConfirmLinkState(ctx, c.Param("token"))
+		if err != nil {
+			return err
+		}
+		if state != db.TokenValid {
+			return s.linkProblem(c, state, "confirm")
+		}
+		return c.NoContent(http.StatusOK)
+	}
 	state, taken, err := s.accounts.ConfirmEmail(ctx, c.Param("token"), s.auditEntry(c, 0, "", ""))
 	if err != nil {
 		return err

@@ -98,7 +98,7 @@ func (s *Server) handleError(c *echo.Context, err error) {
 	}
 	v := errorKind(err)
 	if v.Status >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "err", err)
+		s.log.Error("request failed", "method", requestMethod(c), "route", c.Path(), "err", err)
 		// What the failed request put into the session is not saved and no cookie is set: a sign-in whose
 		// writes failed must not leave a signed-in session behind (fail closed).
 		if st, _ := c.Get(ctxSessionState).(*sessionState); st != nil {

@@ -22,8 +22,6 @@ const (
 	maxUploadBody = 3 << 20
 )
 
-// logRequests writes one line per request. It logs the route pattern, never the raw path or query, so a
-// token in a link (/invite/<token>) never reaches the log.
 // headAsGet answers HEAD as GET (RFC 9110: a server that answers GET answers HEAD; uptime monitors often
 // ask with HEAD): the request is routed and handled as a GET — the same checks, status and headers, the
 // page's length included — and net/http, which still holds the HEAD request it read, sends no body. It
@@ -43,6 +41,15 @@ func (s *Server) headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 // ctxHead marks a HEAD request answered as GET, for the request log.
 const ctxHead = "portier.head"
 
+// isHead reports a HEAD answered as GET. A GET that uses something up (a confirmation link) asks it, so
+// that a HEAD — which link checkers and mail scanners send without anyone clicking — only looks.
+func isHead(c *echo.Context) bool {
+	head, _ := c.Get(ctxHead).(bool)
+	return head
+}
+
+// logRequests writes one line per request. It logs the route pattern, never the raw path or query, so a
+// token in a link (/invite/<token>) never reaches the log.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		start := time.Now()
@@ -55,14 +62,18 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "(no route)"
 		}
 		_, status := echo.ResolveResponseStatus(c.Response(), nil)
-		method := c.Request().Method
-		if head, _ := c.Get(ctxHead).(bool); head {
-			method = http.MethodHead
-		}
-		s.log.Info("http", "method", method, "route", route, "status", status,
+		s.log.Info("http", "method", requestMethod(c), "route", route, "status", status,
 			"dur_ms", float64(time.Since(start).Microseconds())/1000, "ip", c.RealIP())
 		return nil
 	}
+}
+
+// requestMethod is the method the client sent, for the logs: HEAD for a HEAD answered as GET.
+func requestMethod(c *echo.Context) string {
+	if isHead(c) {
+		return http.MethodHead
+	}
+	return c.Request().Method
 }
 
 const ctxNonce = "portier.nonce"

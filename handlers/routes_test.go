@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -295,5 +296,52 @@ func TestHeadAnswersAsGet(t *testing.T) {
 	}
 	if checked < 60 {
 		t.Fatalf("only %d GET routes", checked)
+	}
+}
+
+// A confirmation link is used by its GET, so a HEAD — which link checkers and mail scanners send without
+// anyone clicking, and which answered 405 before HEAD was answered as GET — must not use it: it only
+// looks. Forty at once leave the address unconfirmed and no audit entry; the person's click still works,
+// and a HEAD afterwards says the link is used, as a GET would.
+func TestHeadDoesNotUseAConfirmationLink(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.createUser("alt@muster.example", "Anna", "", nil)
+	if _, err := e.db.W.Exec(`UPDATE users SET pending_email = 'neu@muster.example' WHERE id = ?`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.post("/confirm/resend", url.Values{"email": {"neu@muster.example"}}, nil)
+	link := linkIn(t, e.lastMailTo("neu@muster.example"))
+	got := e.fire(burst, func(int) (answer, error) {
+		req, err := http.NewRequest(http.MethodHead, e.URL(link), nil)
+		if err != nil {
+			return answer{}, err
+		}
+		resp, err := newBrowser().Do(req)
+		if err != nil {
+			return answer{}, err
+		}
+		resp.Body.Close()
+		return answer{resp.StatusCode, location(resp)}, nil
+	})
+	if n := countStatus(got, http.StatusOK); n != burst {
+		t.Fatalf("HEAD of a live link: %v, want %d × 200", got, burst)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'email.confirmed'`); n != 0 {
+		t.Fatalf("HEAD confirmed the address (%d audit entries)", n)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM users WHERE id = ? AND email = 'alt@muster.example' AND pending_email = 'neu@muster.example'`, u.ID); n != 1 {
+		t.Fatal("HEAD changed the address")
+	}
+	if resp, body := e.get(link, nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="confirm-done"`) {
+		t.Fatalf("the click after the HEADs: %d", resp.StatusCode)
+	}
+	if resp, body := e.do(http.MethodHead, link, nil, nil); resp.StatusCode != http.StatusGone || body != "" {
+		t.Fatalf("HEAD of a used link: %d with %d bytes, want 410 without a body", resp.StatusCode, len(body))
+	}
+	if !strings.Contains(e.logBuf.String(), "method=HEAD route=/confirm/:token status=200") {
+		t.Errorf("the log does not name the HEAD of the link: %s", e.logBuf.String())
+	}
+	if strings.Contains(e.logBuf.String(), link) {
+		t.Error("the link reached the log")
 	}
 }
