@@ -57,6 +57,8 @@ func (s *Server) confirmEmail(c *echo.Context) error {
 		if state != db.TokenValid {
 			return s.linkProblem(c, state, "confirm")
 		}
+		// No length: the GET's page is not rendered, and a wrong length is worse than none.
+		c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
 		return c.NoContent(http.StatusOK)
 	}
 	state, taken, err := s.accounts.ConfirmEmail(ctx, c.Param("token"), s.auditEntry(c, 0, "", ""))

@@ -311,6 +311,9 @@ func TestHeadDoesNotUseAConfirmationLink(t *testing.T) {
 	}
 	e.post("/confirm/resend", url.Values{"email": {"neu@muster.example"}}, nil)
 	link := linkIn(t, e.lastMailTo("neu@muster.example"))
+	if resp, body := e.do(http.MethodHead, link, nil, nil); resp.StatusCode != http.StatusOK || body != "" || resp.Header.Get("Content-Length") != "" {
+		t.Fatalf("HEAD of a live link: %d with %d bytes, Content-Length %q; want 200, none, none", resp.StatusCode, len(body), resp.Header.Get("Content-Length"))
+	}
 	got := e.fire(burst, func(int) (answer, error) {
 		req, err := http.NewRequest(http.MethodHead, e.URL(link), nil)
 		if err != nil {
@@ -335,8 +338,11 @@ func TestHeadDoesNotUseAConfirmationLink(t *testing.T) {
 	if resp, body := e.get(link, nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="confirm-done"`) {
 		t.Fatalf("the click after the HEADs: %d", resp.StatusCode)
 	}
-	if resp, body := e.do(http.MethodHead, link, nil, nil); resp.StatusCode != http.StatusGone || body != "" {
-		t.Fatalf("HEAD of a used link: %d with %d bytes, want 410 without a body", resp.StatusCode, len(body))
+	get, page := e.get(link, nil)
+	if head, body := e.do(http.MethodHead, link, nil, nil); get.StatusCode != http.StatusGone || head.StatusCode != http.StatusGone ||
+		body != "" || head.Header.Get("Content-Length") != strconv.Itoa(len(page)) {
+		t.Fatalf("a used link: GET %d, HEAD %d with %d bytes and Content-Length %q (the GET's page: %d bytes)", get.StatusCode,
+			head.StatusCode, len(body), head.Header.Get("Content-Length"), len(page))
 	}
 	if !strings.Contains(e.logBuf.String(), "method=HEAD route=/confirm/:token status=200") {
 		t.Errorf("the log does not name the HEAD of the link: %s", e.logBuf.String())
