@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v5"
 
 	"portier/db"
 )
@@ -349,5 +352,23 @@ func TestHeadDoesNotUseAConfirmationLink(t *testing.T) {
 	}
 	if strings.Contains(e.logBuf.String(), link) {
 		t.Error("the link reached the log")
+	}
+}
+
+// A HEAD that fails is logged as a HEAD in the error line too (the line a person reads first), and its
+// answer has the GET's status and the length of the GET's error page, without the page.
+func TestHeadFailureIsLoggedAsHead(t *testing.T) {
+	e := newTestEnv(t)
+	e.srv.e.GET("/test/boom", func(c *echo.Context) error { return errors.New("boom") })
+	get, page := e.get("/test/boom", nil)
+	head, body := e.do(http.MethodHead, "/test/boom", nil, nil)
+	if get.StatusCode != http.StatusInternalServerError || head.StatusCode != get.StatusCode || body != "" ||
+		head.Header.Get("Content-Length") != strconv.Itoa(len(page)) {
+		t.Fatalf("GET %d (%d bytes), HEAD %d with %d bytes and Content-Length %q", get.StatusCode, len(page), head.StatusCode,
+			len(body), head.Header.Get("Content-Length"))
+	}
+	log := e.logBuf.String()
+	if !strings.Contains(log, `msg="request failed" method=HEAD route=/test/boom`) || !strings.Contains(log, "method=HEAD route=/test/boom status=500") {
+		t.Fatalf("the HEAD's failure is not logged as a HEAD:\n%s", log)
 	}
 }
