@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"portier/db"
 )
 
 // One-time things under parallel requests, found in the review of every route: each is consumed once,
@@ -141,12 +143,7 @@ func TestParallelOneResetLink(t *testing.T) {
 // others find it used.
 func TestParallelOneConfirmationLink(t *testing.T) {
 	e := newTestEnv(t)
-	u := e.createUser("alt@muster.example", "Anna", "", nil)
-	if _, err := e.db.W.Exec(`UPDATE users SET pending_email = 'neu@muster.example' WHERE id = ?`, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	e.post("/confirm/resend", url.Values{"email": {"neu@muster.example"}}, nil)
-	link := linkIn(t, e.lastMailTo("neu@muster.example"))
+	u, link := pendingAddressLink(t, e)
 	got := e.fire(burst, func(int) (answer, error) {
 		resp, err := newBrowser().Get(e.URL(link))
 		if err != nil {
@@ -415,4 +412,16 @@ func TestParallelRequestsAfterAccessGoesAreRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pendingAddressLink makes a person whose new address waits for confirmation (neu@muster.example instead
+// of alt@muster.example) and returns them with the link mailed to the new address.
+func pendingAddressLink(t *testing.T, e *testEnv) (*db.User, string) {
+	t.Helper()
+	u := e.createUser("alt@muster.example", "Anna", "", nil)
+	if _, err := e.db.W.Exec(`UPDATE users SET pending_email = 'neu@muster.example' WHERE id = ?`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.post("/confirm/resend", url.Values{"email": {"neu@muster.example"}}, nil)
+	return u, linkIn(t, e.lastMailTo("neu@muster.example"))
 }

@@ -6,7 +6,6 @@ import (
 	"go/parser"
 	"go/token"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -308,12 +307,7 @@ func TestHeadAnswersAsGet(t *testing.T) {
 // and a HEAD afterwards says the link is used, as a GET would.
 func TestHeadDoesNotUseAConfirmationLink(t *testing.T) {
 	e := newTestEnv(t)
-	u := e.createUser("alt@muster.example", "Anna", "", nil)
-	if _, err := e.db.W.Exec(`UPDATE users SET pending_email = 'neu@muster.example' WHERE id = ?`, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	e.post("/confirm/resend", url.Values{"email": {"neu@muster.example"}}, nil)
-	link := linkIn(t, e.lastMailTo("neu@muster.example"))
+	u, link := pendingAddressLink(t, e)
 	if resp, body := e.do(http.MethodHead, link, nil, nil); resp.StatusCode != http.StatusOK || body != "" || resp.Header.Get("Content-Length") != "" {
 		t.Fatalf("HEAD of a live link: %d with %d bytes, Content-Length %q; want 200, none, none", resp.StatusCode, len(body), resp.Header.Get("Content-Length"))
 	}
