@@ -371,25 +371,31 @@ func (a *Accounts) ResetPassword(ctx context.Context, l *ResetLink, in FirstPass
 // ConfirmLinkState is the state of a confirmation link, looked at without using it (a HEAD of the link:
 // link checkers and mail scanners send one without anyone clicking).
 func (a *Accounts) ConfirmLinkState(ctx context.Context, token string) (db.TokenState, error) {
+	_, state, err := a.confirmLink(ctx, token)
+	return state, err
+}
+
+// confirmLink looks a confirmation link up: the hash it is stored under and its state.
+func (a *Accounts) confirmLink(ctx context.Context, token string) ([]byte, db.TokenState, error) {
 	hash, err := auth.HashToken(token)
 	if err != nil {
-		return db.TokenUnknown, nil
+		return nil, db.TokenUnknown, nil
 	}
 	ti, err := a.db.LookupToken(ctx, db.PurposeConfirm, hash)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	return ti.State, nil
+	return hash, ti.State, nil
 }
 
 // ConfirmEmail uses a confirmation link: the new address replaces the old one (or an unconfirmed address
 // becomes confirmed). state is the link's state when it did not work; taken reports that another
 // account has the address meanwhile (the link is used up, nothing else changed).
 func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.AuditEntry) (state db.TokenState, taken bool, err error) {
-	if state, err := a.ConfirmLinkState(ctx, token); err != nil || state != db.TokenValid {
+	hash, state, err := a.confirmLink(ctx, token)
+	if err != nil || state != db.TokenValid {
 		return state, false, err
 	}
-	hash, _ := auth.HashToken(token)
 	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
 		uid, email, err := db.UseToken(ctx, tx, a.now(), db.PurposeConfirm, hash)
 		if err != nil {
