@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v5"
@@ -220,7 +219,7 @@ func (s *Server) orgAccess(next echo.HandlerFunc) echo.HandlerFunc {
 		u := currentUser(c)
 		ctx := c.Request().Context()
 		read := listedUser(ctx, u.ID)
-		if read == nil || !strings.HasPrefix(c.Path(), orgRoutes) {
+		if _, underOrgRoutes := routeOrgSlug(c); read == nil || !underOrgRoutes {
 			// Only a route outside orgRoutes gets here: the session was read without its organisation.
 			return fmt.Errorf("orgAccess on %s: no organisation read with the session", c.Path())
 		}

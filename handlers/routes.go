@@ -1,11 +1,24 @@
 package handlers
 
-import "github.com/labstack/echo/v5"
+import (
+	"strings"
+
+	"github.com/labstack/echo/v5"
+)
 
 // orgRoutes begins the path of every page of an organisation. For these the session is read together with
 // the organisation named by :slug and the person's role there (sessionMiddleware), which orgAccess decides
 // with.
 const orgRoutes = "/o/:slug"
+
+// routeOrgSlug is the organisation a route under orgRoutes names (it may be empty: echo sets no
+// parameters when it answers a method the route does not take); ok is false for any other route.
+func routeOrgSlug(c *echo.Context) (slug string, ok bool) {
+	if !strings.HasPrefix(c.Path(), orgRoutes) {
+		return "", false
+	}
+	return c.Param("slug"), true
+}
 
 // routes is the whole route table, grouped by who may call it, with the middleware of each route in its
 // line. No other file registers a route (TestRouteTableIsComplete).

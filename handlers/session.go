@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -147,9 +146,7 @@ func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			token = ck.Value
 		}
 		load := &sessionLoad{}
-		if strings.HasPrefix(c.Path(), orgRoutes) {
-			load.orgSlug = c.Param("slug")
-		}
+		load.orgSlug, _ = routeOrgSlug(c)
 		ctx, err := s.sm.Load(context.WithValue(r.Context(), sessionLoadKey{}, load), token)
 		if err != nil {
 			return err
