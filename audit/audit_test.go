@@ -12,22 +12,27 @@ import (
 	"portier/db"
 )
 
-func TestReadPagesAndHidesWhatCustomersMustNotSee(t *testing.T) {
+// twoOrgs opens a database in a temporary folder with two organisations, and the log on it.
+func twoOrgs(t *testing.T) (*audit.Log, *db.Org, *db.Org) {
+	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "portier.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
-	o, err := d.CreateOrg(ctx, "Kunde GmbH", "kunde")
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { d.Close() })
+	var orgs [2]*db.Org
+	for i, slug := range []string{"kunde", "andere"} {
+		if orgs[i], err = d.CreateOrg(ctx, slug+" GmbH", slug); err != nil {
+			t.Fatal(err)
+		}
 	}
-	other, err := d.CreateOrg(ctx, "Andere GmbH", "andere")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := audit.New(d, nil)
+	return audit.New(d, nil), orgs[0], orgs[1]
+}
+
+func TestReadPagesAndHidesWhatCustomersMustNotSee(t *testing.T) {
+	ctx := context.Background()
+	log, o, other := twoOrgs(t)
 	for i := range audit.PageSize + 5 {
 		log.Record(ctx, db.AuditEntry{OrgID: o.ID, Action: "docs.update", Target: strconv.Itoa(i)})
 	}
@@ -67,14 +72,7 @@ func TestReadPagesAndHidesWhatCustomersMustNotSee(t *testing.T) {
 // every viewer × the organisation's log, another organisation's and every organisation's.
 func TestReadRefusesWhoeverTheLogIsNotFor(t *testing.T) {
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "portier.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	a, _ := d.CreateOrg(ctx, "A GmbH", "a")
-	b, _ := d.CreateOrg(ctx, "B GmbH", "b")
-	log := audit.New(d, nil)
+	log, a, b := twoOrgs(t)
 	log.Record(ctx, db.AuditEntry{OrgID: a.ID, Action: "docs.update", Target: "in A"})
 	log.Record(ctx, db.AuditEntry{OrgID: b.ID, Action: "docs.update", Target: "in B"})
 
