@@ -397,6 +397,12 @@ func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.Audi
 	if err != nil || ti.State != db.TokenValid {
 		return ti.State, false, err
 	}
+	// The link is its owner's authority, whoever's browser sends the button (someone else may be signed
+	// in there, or nobody): the entry names the owner, not the request's person.
+	owner, err := a.db.UserByID(ctx, ti.UserID)
+	if err != nil {
+		return "", false, err
+	}
 	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
 		uid, email, err := db.UseToken(ctx, tx, a.now(), db.PurposeConfirm, hash)
 		if err != nil {
@@ -406,7 +412,8 @@ func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.Audi
 			return err
 		}
 		e := actor
-		e.Action, e.Target, e.ActorID = "email.confirmed", email, uid
+		e.Action, e.Target = "email.confirmed", email
+		e.ActorID, e.ActorName = uid, owner.DisplayName()
 		return a.db.Audit(ctx, tx, e)
 	})
 	if errors.Is(err, db.ErrNotFound) {

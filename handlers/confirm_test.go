@@ -51,3 +51,28 @@ func TestSignInWithPendingAddressOffersResend(t *testing.T) {
 		t.Fatalf("unknown address: %d, mails %d → %d", resp.StatusCode, before, len(e.mails()))
 	}
 }
+
+// The confirmation link is its owner's authority, whoever's browser sends the button: the entry names the
+// link's owner by id and by name. Before, the name was whoever was signed in on that browser (another
+// person's name beside the owner's id) or empty when nobody was, and the log shows the name.
+func TestConfirmationIsAuditedAsTheLinksOwner(t *testing.T) {
+	for _, signedIn := range []bool{false, true} {
+		e := newTestEnv(t)
+		u, link := pendingAddressLink(t, e)
+		if signedIn {
+			b := e.createUser("bert@muster.example", "Bert", "", nil)
+			e.login(b.Email, testPassword)
+		}
+		if resp, body := e.confirmAddress(t, link, nil); resp.StatusCode != 200 || !strings.Contains(body, `data-testid="confirm-done"`) {
+			t.Fatalf("signed in %v: confirm: %d", signedIn, resp.StatusCode)
+		}
+		var id int64
+		var name string
+		if err := e.db.R.QueryRow(`SELECT actor_id, actor_name FROM audit WHERE action = 'email.confirmed'`).Scan(&id, &name); err != nil {
+			t.Fatal(err)
+		}
+		if id != u.ID || name != "Anna" {
+			t.Errorf("signed in as someone else %v: email.confirmed by %d %q, want %d \"Anna\"", signedIn, id, name, u.ID)
+		}
+	}
+}

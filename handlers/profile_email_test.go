@@ -86,17 +86,27 @@ func TestEmailChangeCancel(t *testing.T) {
 	e.login(u.Email, testPassword)
 	e.post("/profile/email", url.Values{"email": {"neu@muster.example"}, "current_password": {testPassword}}, nil)
 	link := linkIn(t, e.lastMailTo("neu@muster.example"))
-	resp, _ := e.post("/profile/email/cancel", nil, nil)
+	// The link's page is open (in a mail client's browser, say) while the change is cancelled.
+	resp, page := e.get(link, nil)
+	button, _ := doc(t, page).Find(`[data-testid="confirm-ask"] form[method="post"]`).Attr("action")
+	if resp.StatusCode != 200 || button == "" {
+		t.Fatalf("the link's page: %d %.300s", resp.StatusCode, page)
+	}
+	resp, _ = e.post("/profile/email/cancel", nil, nil)
 	if resp.StatusCode != 303 {
 		t.Fatalf("cancel: %d", resp.StatusCode)
 	}
 	if got := e.profUser(u.ID); got.PendingEmail != "" {
 		t.Fatalf("still pending %q", got.PendingEmail)
 	}
-	// The link in the mailbox no longer switches the address.
+	// The link in the mailbox no longer switches the address: not when opened, not by the page's button.
 	resp, _ = e.get(link, nil)
 	if resp.StatusCode != 410 || e.profUser(u.ID).Email != u.Email {
 		t.Fatalf("cancelled link: %d", resp.StatusCode)
+	}
+	resp, body := e.post(button, nil, nil)
+	if resp.StatusCode != 410 || doc(t, body).Find(`[data-testid="link-revoked"]`).Length() != 1 || e.profUser(u.ID).Email != u.Email {
+		t.Fatalf("the button of a cancelled link: %d, address %q", resp.StatusCode, e.profUser(u.ID).Email)
 	}
 
 	// Asking for another address kills the link sent for the previous one.
@@ -107,6 +117,9 @@ func TestEmailChangeCancel(t *testing.T) {
 	e.post("/profile/email", url.Values{"email": {"zweit@muster.example"}, "current_password": {testPassword}}, nil)
 	if resp, _ := e.get(first, nil); resp.StatusCode != 410 || e.profUser(u.ID).Email != u.Email {
 		t.Fatalf("link for the earlier address: %d", resp.StatusCode)
+	}
+	if resp, _ := e.post(first, nil, nil); resp.StatusCode != 410 || e.profUser(u.ID).Email != u.Email {
+		t.Fatalf("the button of the link for the earlier address: %d", resp.StatusCode)
 	}
 	if resp, _ := e.confirmAddress(t, linkIn(t, e.lastMailTo("zweit@muster.example")), nil); resp.StatusCode != 200 || e.profUser(u.ID).Email != "zweit@muster.example" {
 		t.Fatalf("link for the later address: %d", resp.StatusCode)
