@@ -372,37 +372,42 @@ func (a *Accounts) ResetPassword(ctx context.Context, l *ResetLink, in FirstPass
 // without using it: opening the link shows the address and a button (mail scanners and link checkers
 // open links without anyone reading the mail); only ConfirmEmail, the button's POST, uses it.
 func (a *Accounts) ConfirmLinkAddress(ctx context.Context, token string) (string, db.TokenState, error) {
-	_, ti, err := a.confirmLink(ctx, token)
+	_, ti, _, err := a.confirmLink(ctx, token)
 	return ti.Email, ti.State, err
 }
 
-// confirmLink looks a confirmation link up: the hash it is stored under, its address and its state.
-func (a *Accounts) confirmLink(ctx context.Context, token string) ([]byte, db.TokenInfo, error) {
+// confirmLink looks a confirmation link up: the hash it is stored under, its address and state, and its
+// owner. A disabled account's link works no more than a revoked one, as its invitation and reset links:
+// the account must not change while it is switched off.
+func (a *Accounts) confirmLink(ctx context.Context, token string) ([]byte, db.TokenInfo, *db.User, error) {
 	hash, err := auth.HashToken(token)
 	if err != nil {
-		return nil, db.TokenInfo{State: db.TokenUnknown}, nil
+		return nil, db.TokenInfo{State: db.TokenUnknown}, nil, nil
 	}
 	ti, err := a.db.LookupToken(ctx, db.PurposeConfirm, hash)
-	if err != nil {
-		return nil, db.TokenInfo{}, err
+	if err != nil || ti.State == db.TokenUnknown {
+		return nil, ti, nil, err
 	}
-	return hash, ti, nil
+	owner, err := a.db.UserByID(ctx, ti.UserID)
+	if err != nil {
+		return nil, db.TokenInfo{}, nil, err
+	}
+	if ti.State == db.TokenValid && owner.Disabled {
+		ti.State = db.TokenRevoked
+	}
+	return hash, ti, owner, nil
 }
 
 // ConfirmEmail uses a confirmation link: the new address replaces the old one (or an unconfirmed address
 // becomes confirmed). state is the link's state when it did not work; taken reports that another
 // account has the address meanwhile (the link is used up, nothing else changed).
 func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.AuditEntry) (state db.TokenState, taken bool, err error) {
-	hash, ti, err := a.confirmLink(ctx, token)
+	hash, ti, owner, err := a.confirmLink(ctx, token)
 	if err != nil || ti.State != db.TokenValid {
 		return ti.State, false, err
 	}
 	// The link is its owner's authority, whoever's browser sends the button (someone else may be signed
 	// in there, or nobody): the entry names the owner, not the request's person.
-	owner, err := a.db.UserByID(ctx, ti.UserID)
-	if err != nil {
-		return "", false, err
-	}
 	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
 		uid, email, err := db.UseToken(ctx, tx, a.now(), db.PurposeConfirm, hash)
 		if err != nil {

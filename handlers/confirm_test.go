@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -74,5 +75,27 @@ func TestConfirmationIsAuditedAsTheLinksOwner(t *testing.T) {
 		if id != u.ID || name != "Anna" {
 			t.Errorf("signed in as someone else %v: email.confirmed by %d %q, want %d \"Anna\"", signedIn, id, name, u.ID)
 		}
+	}
+}
+
+// A disabled account's confirmation link works no more than a revoked one, as its invitation and reset
+// links do: the account must not change while it is switched off (a person leaving could otherwise move
+// it to a private address before anyone enables it again). Before, the link switched the address.
+func TestDisabledAccountsConfirmationLinkIsRevoked(t *testing.T) {
+	e := newTestEnv(t)
+	u, link := pendingAddressLink(t, e)
+	if _, err := e.db.W.Exec(`UPDATE users SET disabled_at = 1 WHERE id = ?`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.get(link, nil)
+	if resp.StatusCode != http.StatusGone || !strings.Contains(body, `data-testid="link-revoked"`) {
+		t.Fatalf("the link of a disabled account: %d %.300s", resp.StatusCode, body)
+	}
+	resp, body = e.post(link, nil, nil)
+	if resp.StatusCode != http.StatusGone || !strings.Contains(body, `data-testid="link-revoked"`) {
+		t.Fatalf("the button of a disabled account's link: %d", resp.StatusCode)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM users WHERE id = ? AND email = 'alt@muster.example' AND pending_email = 'neu@muster.example'`, u.ID); n != 1 {
+		t.Fatal("a disabled account's address changed")
 	}
 }
