@@ -79,6 +79,16 @@ func ManagesOrg(actor Person, orgID int64) bool {
 	return actor.Operator || actor.isStaff() || (orgID != 0 && actor.Orgs[orgID] == Manager)
 }
 
+// ReadsAudit reports whether viewer may read the audit log of orgID: an organisation's log is for those who
+// manage its people (ManagesOrg); the log of every organisation at once (orgID 0) is for MSP administrators
+// (and the operator), not technicians.
+func ReadsAudit(viewer Person, orgID int64) bool {
+	if orgID == 0 {
+		return viewer.isAdmin()
+	}
+	return ManagesOrg(viewer, orgID)
+}
+
 // Decide answers whether actor may do action in the place orgID (an organisation, or 0 for the MSP's
 // staff) to target (nil when an invitation goes to an address nobody has yet). nil means yes.
 //

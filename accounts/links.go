@@ -368,33 +368,34 @@ func (a *Accounts) ResetPassword(ctx context.Context, l *ResetLink, in FirstPass
 	return err
 }
 
-// ConfirmLinkState is the state of a confirmation link, looked at without using it (a HEAD of the link:
-// link checkers and mail scanners send one without anyone clicking).
-func (a *Accounts) ConfirmLinkState(ctx context.Context, token string) (db.TokenState, error) {
-	_, state, err := a.confirmLink(ctx, token)
-	return state, err
+// ConfirmLinkAddress is the address a confirmation link would confirm and the link's state, looked at
+// without using it: opening the link shows the address and a button (mail scanners and link checkers
+// open links without anyone reading the mail); only ConfirmEmail, the button's POST, uses it.
+func (a *Accounts) ConfirmLinkAddress(ctx context.Context, token string) (string, db.TokenState, error) {
+	_, ti, err := a.confirmLink(ctx, token)
+	return ti.Email, ti.State, err
 }
 
-// confirmLink looks a confirmation link up: the hash it is stored under and its state.
-func (a *Accounts) confirmLink(ctx context.Context, token string) ([]byte, db.TokenState, error) {
+// confirmLink looks a confirmation link up: the hash it is stored under, its address and its state.
+func (a *Accounts) confirmLink(ctx context.Context, token string) ([]byte, db.TokenInfo, error) {
 	hash, err := auth.HashToken(token)
 	if err != nil {
-		return nil, db.TokenUnknown, nil
+		return nil, db.TokenInfo{State: db.TokenUnknown}, nil
 	}
 	ti, err := a.db.LookupToken(ctx, db.PurposeConfirm, hash)
 	if err != nil {
-		return nil, "", err
+		return nil, db.TokenInfo{}, err
 	}
-	return hash, ti.State, nil
+	return hash, ti, nil
 }
 
 // ConfirmEmail uses a confirmation link: the new address replaces the old one (or an unconfirmed address
 // becomes confirmed). state is the link's state when it did not work; taken reports that another
 // account has the address meanwhile (the link is used up, nothing else changed).
 func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.AuditEntry) (state db.TokenState, taken bool, err error) {
-	hash, state, err := a.confirmLink(ctx, token)
-	if err != nil || state != db.TokenValid {
-		return state, false, err
+	hash, ti, err := a.confirmLink(ctx, token)
+	if err != nil || ti.State != db.TokenValid {
+		return ti.State, false, err
 	}
 	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
 		uid, email, err := db.UseToken(ctx, tx, a.now(), db.PurposeConfirm, hash)

@@ -52,14 +52,14 @@ type Page struct {
 	Older   int64
 }
 
-// Read returns one page of the log for viewer. Customers see their organisation's log (staff actions on it
-// included, such as which staff member revealed a secret) but no entry about a staff-only item, and never
-// the log of every organisation.
-func (l *Log) Read(ctx context.Context, viewer *db.User, q Query) (Page, error) {
-	customer := !viewer.IsStaff()
-	if customer && q.OrgID == 0 {
+// Read returns one page of the log for viewer, when access.ReadsAudit lets them read it (access.ErrNotFound
+// otherwise). Customers see their organisation's log (staff actions on it included, such as which staff
+// member revealed a secret) but no entry about a staff-only item, and never the log of every organisation.
+func (l *Log) Read(ctx context.Context, viewer access.Person, q Query) (Page, error) {
+	if !access.ReadsAudit(viewer, q.OrgID) {
 		return Page{}, access.ErrNotFound
 	}
+	customer := viewer.StaffRole == "" && !viewer.Operator
 	entries, err := l.db.AuditList(ctx, db.AuditFilter{OrgID: q.OrgID, Action: q.Action, ActionExact: q.ActionExact, Before: q.Before,
 		Limit: PageSize + 1, CustomerView: customer})
 	if err != nil {

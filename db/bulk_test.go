@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -89,5 +90,75 @@ func TestBulkStaffOnlyOnceEach(t *testing.T) {
 	}
 	if it, _ := d.DocGet(ctx, staff, "contacts", ids[1]); !it.StaffOnly {
 		t.Fatal("a refused bulk changed an item")
+	}
+}
+
+// A bulk link makes its links as single links do (history, hook), skipping pairs linked already and the
+// other item itself, and moves the organisation's generation on once. One item that is not the scope's
+// live item (deleted, another organisation's) or a failing hook leaves no link, history entry or hook
+// call of the request behind.
+func TestDocBulkLinkAllOrNothing(t *testing.T) {
+	d, s, a, b := docsFixture(t)
+	ctx := context.Background()
+	staff := DocScope{OrgID: a.ID, StaffView: true}
+	by := DocActor{Name: "Toni"}
+	other := mustCreate(t, d, s, DocChange{OrgID: a.ID, Area: "contacts", Name: "Anna"})
+	var ids []int64
+	for i := range 3 {
+		ids = append(ids, mustCreate(t, d, s, DocChange{OrgID: a.ID, Area: "configurations", Name: fmt.Sprint("SRV-", i)}))
+	}
+	gone := mustCreate(t, d, s, DocChange{OrgID: a.ID, Area: "configurations", Name: "Old"})
+	if err := d.DocSetDeleted(ctx, s, a.ID, gone, true, by, nil); err != nil {
+		t.Fatal(err)
+	}
+	foreign := mustCreate(t, d, s, DocChange{OrgID: b.ID, Area: "configurations", Name: "Fremd"})
+	counts := func() (links, events int) {
+		t.Helper()
+		if err := d.R.QueryRow(`SELECT (SELECT count(*) FROM doc_links), (SELECT count(*) FROM doc_link_events)`).Scan(&links, &events); err != nil {
+			t.Fatal(err)
+		}
+		return links, events
+	}
+	if err := d.DocLinkAdd(ctx, staff, ids[0], other, "uplink", by, nil); err != nil {
+		t.Fatal(err)
+	}
+	failed := errors.New("audit failed")
+	for _, bad := range []struct {
+		ids   []int64
+		other int64
+		hook  func(*sql.Tx, DocLinkChange) error
+		want  error
+	}{
+		{slices.Concat(ids, []int64{gone}), other, nil, ErrNotFound},
+		{slices.Concat(ids, []int64{foreign}), other, nil, ErrNotFound},
+		{ids, foreign, nil, ErrNotFound},
+		{ids, other, func(_ *sql.Tx, ch DocLinkChange) error {
+			if ch.AID == ids[2] || ch.BID == ids[2] {
+				return failed
+			}
+			return nil
+		}, failed},
+	} {
+		if n, err := d.DocBulkLink(ctx, staff, bad.ids, bad.other, "", by, bad.hook); !errors.Is(err, bad.want) || n != 0 {
+			t.Fatalf("bulk link %v to %d: %d, %v; want %v", bad.ids, bad.other, n, err, bad.want)
+		}
+		if links, events := counts(); links != 1 || events != 1 {
+			t.Fatalf("a refused bulk link left %d links, %d history entries", links-1, events-1)
+		}
+	}
+	gen := d.DocsGen(a.ID)
+	var hooked []DocLinkChange
+	n, err := d.DocBulkLink(ctx, staff, slices.Concat(ids, []int64{other}), other, "Betreut von", by, func(_ *sql.Tx, ch DocLinkChange) error {
+		hooked = append(hooked, ch)
+		return nil
+	})
+	if err != nil || n != 2 || len(hooked) != 2 || hooked[0].Label != "Betreut von" || hooked[1].AName != "Anna" && hooked[1].BName != "Anna" {
+		t.Fatalf("bulk link: %d %v, hook saw %+v", n, err, hooked)
+	}
+	if links, events := counts(); links != 3 || events != 3 {
+		t.Fatalf("%d links, %d history entries; want 3 each", links, events)
+	}
+	if g := d.DocsGen(a.ID); g != gen+1 {
+		t.Fatalf("the generation moved by %d, want once", g-gen)
 	}
 }

@@ -9,9 +9,9 @@ import (
 // still current without asking the database. A write bumps the generation after it committed; a cache
 // reads the generation before it loads and keeps the entry tagged with it, so an entry loaded while a
 // write was under way is already outdated when it is stored. Every write that changes what a page of an
-// item shows goes through DocCreate, DocCreateMany, DocUpdate, DocSetDeleted, the bulk writes, linkWrite
-// (links between items, and between items and documents), AttachmentFinish, FileSetThumb,
-// FileSetStaffOnly, FileDelete, ArticleUpdate, ArticleDelete and ArticleRestore
+// item shows goes through DocCreate, DocCreateMany, DocUpdate, DocSetDeleted, the bulk writes, linkTx
+// (links between items, one or many at once, and between items and documents), AttachmentFinish,
+// FileSetThumb, FileSetStaffOnly, FileDelete, ArticleUpdate, ArticleDelete and ArticleRestore
 // (TestEveryWriteAnItemPageShowsBumpsItsGeneration); every terms version through PublishTerms.
 type gens struct {
 	docs  sync.Map // org id → *atomic.Uint64

@@ -99,6 +99,7 @@ func TestEveryWriteAnItemPageShowsBumpsItsGeneration(t *testing.T) {
 		}},
 		{"DocLinkAdd", func() error { return d.DocLinkAdd(ctx, staff, router, pass, "", by, nil) }},
 		{"DocLinkRemove", func() error { return d.DocLinkRemove(ctx, staff, router, pass, by, nil) }},
+		{"DocBulkLink", func() error { _, err := d.DocBulkLink(ctx, staff, []int64{router}, pass, "", by, nil); return err }},
 		{"ArticleLinkAdd", func() error { return d.ArticleLinkAdd(ctx, staff, art, router, "", by, nil) }},
 		{"ArticleUpdate", func() error {
 			ar, err := d.Article(ctx, artScope, art)

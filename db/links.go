@@ -160,45 +160,59 @@ func (k *linkKind) ends(ctx context.Context, tx *sql.Tx, sc DocScope, a, b int64
 	return e, nil
 }
 
+// linkTx runs fn, the link changes of one request, in one write transaction at one time, and moves the
+// organisation's generation on once it is over: both sides' pages show their links (docsapp's detail
+// fragments).
+func (d *DB) linkTx(ctx context.Context, orgID int64, fn func(tx *sql.Tx, now int64) error) error {
+	now := d.Now().Unix()
+	defer d.bumpDocs(orgID)
+	return d.Tx(ctx, func(tx *sql.Tx) error { return fn(tx, now) })
+}
+
 // linkWrite adds (change "link") or removes ("unlink", label unused) the link of a and b in the scope's
-// organisation and records the change in the history of both sides; hook (audit) runs in the
-// transaction with the change as the kind gives it (as). ErrNotFound when either side is not in the
-// scope or, removing, there is no such link; ErrConflict when adding a link that is there already.
+// organisation, in a transaction of its own (linkChange).
 func linkWrite[C any](ctx context.Context, d *DB, k *linkKind, change string, sc DocScope, a, b int64, label string, by DocActor,
 	as func(linkEnds) C, hook func(*sql.Tx, C) error) error {
-	now := d.Now().Unix()
-	defer d.bumpDocs(sc.OrgID) // both sides' pages show their links (docsapp's detail fragments)
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		e, err := k.ends(ctx, tx, sc, a, b)
+	return d.linkTx(ctx, sc.OrgID, func(tx *sql.Tx, now int64) error {
+		return linkChange(ctx, tx, k, change, sc, a, b, label, by, now, as, hook)
+	})
+}
+
+// linkChange adds or removes the link of a and b inside tx and records the change in the history of both
+// sides; hook (audit) runs with the change as the kind gives it (as). ErrNotFound when either side is not
+// in the scope or, removing, there is no such link; ErrConflict, with nothing written, when adding a link
+// that is there already.
+func linkChange[C any](ctx context.Context, tx *sql.Tx, k *linkKind, change string, sc DocScope, a, b int64, label string, by DocActor,
+	now int64, as func(linkEnds) C, hook func(*sql.Tx, C) error) error {
+	e, err := k.ends(ctx, tx, sc, a, b)
+	if err != nil {
+		return err
+	}
+	if change == "unlink" {
+		err = tx.QueryRowContext(ctx, k.remove, a, b, sc.OrgID).Scan(&e.label)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
-		if change == "unlink" {
-			err = tx.QueryRowContext(ctx, k.remove, a, b, sc.OrgID).Scan(&e.label)
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
-			}
-			if err != nil {
-				return err
-			}
-		} else {
-			e.label = label
-			res, err := tx.ExecContext(ctx, k.insert, sc.OrgID, a, b, label, now, by.Name)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return ErrConflict
-			}
-		}
-		if _, err := tx.ExecContext(ctx, k.event, a, b, change, e.aName, e.bName, e.label, now, by.Name); err != nil {
+	} else {
+		e.label = label
+		res, err := tx.ExecContext(ctx, k.insert, sc.OrgID, a, b, label, now, by.Name)
+		if err != nil {
 			return err
 		}
-		if hook != nil {
-			return hook(tx, as(e))
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrConflict
 		}
-		return nil
-	})
+	}
+	if _, err := tx.ExecContext(ctx, k.event, a, b, change, e.aName, e.bName, e.label, now, by.Name); err != nil {
+		return err
+	}
+	if hook != nil {
+		return hook(tx, as(e))
+	}
+	return nil
 }
 
 // DocLinkAdd links two live items of the scope's organisation with a label, and records it in both
@@ -208,8 +222,42 @@ func (d *DB) DocLinkAdd(ctx context.Context, sc DocScope, x, y int64, label stri
 	if x == y {
 		return ErrSameItem
 	}
+	return d.linkTx(ctx, sc.OrgID, func(tx *sql.Tx, now int64) error {
+		return docLinkAdd(ctx, tx, sc, x, y, label, by, now, hook)
+	})
+}
+
+// docLinkAdd is the link of two items inside tx, as DocLinkAdd and DocBulkLink make it.
+func docLinkAdd(ctx context.Context, tx *sql.Tx, sc DocScope, x, y int64, label string, by DocActor, now int64, hook func(*sql.Tx, DocLinkChange) error) error {
 	a, b := linkPair(x, y)
-	return linkWrite(ctx, d, itemLinks, "link", sc, a, b, label, by, linkEnds.doc, hook)
+	return linkChange(ctx, tx, itemLinks, "link", sc, a, b, label, by, now, linkEnds.doc, hook)
+}
+
+// DocBulkLink links each of ids to other in one transaction, each link as DocLinkAdd makes it (history,
+// hook): all or none, so an item deleted or moved meanwhile, or any failure, leaves no link of the request
+// (ErrNotFound when an item is not in the scope). Pairs linked already, and other itself, are skipped.
+// It returns how many links it made.
+func (d *DB) DocBulkLink(ctx context.Context, sc DocScope, ids []int64, other int64, label string, by DocActor, hook func(*sql.Tx, DocLinkChange) error) (int, error) {
+	made := 0
+	err := d.linkTx(ctx, sc.OrgID, func(tx *sql.Tx, now int64) error {
+		made = 0
+		for _, id := range ids {
+			if id == other {
+				continue
+			}
+			switch err := docLinkAdd(ctx, tx, sc, id, other, label, by, now, hook); {
+			case err == nil:
+				made++
+			case !errors.Is(err, ErrConflict):
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return made, nil
 }
 
 // DocLinkChange names the two items of a link change (for audit entries); StaffOnly when either is.

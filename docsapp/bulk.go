@@ -101,24 +101,14 @@ func (s *Service) BulkRestore(ctx context.Context, v *Viewer, area *docs.Area, i
 	return len(done), err
 }
 
-// BulkLink relates every item to other (each link with its own audit entry); pairs related already, and
-// other itself, are left as they are. It returns how many links it made.
+// BulkLink relates every item to other, in one transaction with an audit entry per link (as Link writes
+// it): an item deleted or moved since the check, or any failure, leaves no link of the request. Pairs
+// related already, and other itself, are left as they are. It returns how many links it made.
 func (s *Service) BulkLink(ctx context.Context, v *Viewer, area *docs.Area, ids []int64, other int64, label string) (int, error) {
 	if err := s.BulkCheck(ctx, v, area, ids); err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, id := range ids {
-		err := s.Link(ctx, v, id, other, label)
-		switch {
-		case err == nil:
-			n++
-		case errors.Is(err, ErrConflict), errors.Is(err, ErrSameItem):
-		default:
-			return n, err
-		}
-	}
-	return n, nil
+	return s.db.DocBulkLink(ctx, v.Scope(), ids, other, label, v.actor(), s.linkAudit(ctx, v, "docs.link"))
 }
 
 // BulkExport is the items as CSV, in the columns and language of the area's export, without secrets.

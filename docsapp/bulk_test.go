@@ -3,6 +3,7 @@ package docsapp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -239,5 +240,52 @@ func TestBulkExport(t *testing.T) {
 	data, err = f.svc.BulkExport(ctx, staff, docs.Configurations, []int64{device})
 	if err != nil || !strings.Contains(string(data), "Anna Admin") {
 		t.Fatalf("the device's contact is not named (%v):\n%s", err, data)
+	}
+}
+
+// A bulk link is all or none: when one pair cannot be written (a ticked item deleted by someone else
+// between the check and the write, or any error of the database), no link of the request stays, no
+// link is audited and nothing enters an item's history. Before, each pair was a transaction of its own:
+// the pairs before the failing one stayed linked and audited while the person was told it had failed.
+// A trigger in the test's database stands in for the colleague's deletion or the failing disk, landing
+// once the first pair is written.
+func TestBulkLinkIsAllOrNone(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trigger string // %[1]d: the first ticked item, %[2]d: the last one
+		want    error
+	}{
+		{"deleted meanwhile", `CREATE TRIGGER meanwhile AFTER INSERT ON doc_links WHEN %[1]d IN (NEW.a_id, NEW.b_id)
+			BEGIN UPDATE doc_items SET deleted_at = unixepoch() WHERE id = %[2]d; END`, ErrNotFound},
+		{"database error", `CREATE TRIGGER meanwhile BEFORE INSERT ON doc_links WHEN %[2]d IN (NEW.a_id, NEW.b_id)
+			BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			staff := f.staff(f.a)
+			target := f.add(t, f.a.ID, "contacts", "Anna", nil, nil, false)
+			var ids []int64
+			for _, name := range []string{"Router", "Switch", "Firewall"} {
+				ids = append(ids, f.add(t, f.a.ID, "configurations", name, nil, nil, false))
+			}
+			if _, err := f.db.W.ExecContext(ctx, fmt.Sprintf(tc.trigger, ids[0], ids[len(ids)-1])); err != nil {
+				t.Fatal(err)
+			}
+			n, err := f.svc.BulkLink(ctx, staff, docs.Configurations, ids, target, "Betreut von")
+			if err == nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("linked %d, error %v; want %v", n, err, tc.want)
+			}
+			var links, events int
+			if err := f.db.R.QueryRow(`SELECT (SELECT count(*) FROM doc_links), (SELECT count(*) FROM doc_link_events)`).Scan(&links, &events); err != nil {
+				t.Fatal(err)
+			}
+			if links != 0 || events != 0 {
+				t.Fatalf("a failed bulk link left %d links and %d history entries (reported %d)", links, events, n)
+			}
+			if es := f.audits(t, f.a.ID, "docs.link"); len(es) != 0 {
+				t.Fatalf("a failed bulk link is audited: %+v", es)
+			}
+		})
 	}
 }

@@ -24,9 +24,14 @@ func (s *Service) Link(ctx context.Context, v *Viewer, x, y int64, label string)
 	if !v.Staff {
 		return ErrForbidden
 	}
-	return s.db.DocLinkAdd(ctx, v.Scope(), x, y, label, v.actor(), func(tx *sql.Tx, ch db.DocLinkChange) error {
-		return s.db.Audit(ctx, tx, v.linkEntry("docs.link", ch))
-	})
+	return s.db.DocLinkAdd(ctx, v.Scope(), x, y, label, v.actor(), s.linkAudit(ctx, v, "docs.link"))
+}
+
+// linkAudit is the hook of a link change: its audit entry, in the change's transaction.
+func (s *Service) linkAudit(ctx context.Context, v *Viewer, action string) func(*sql.Tx, db.DocLinkChange) error {
+	return func(tx *sql.Tx, ch db.DocLinkChange) error {
+		return s.db.Audit(ctx, tx, v.linkEntry(action, ch))
+	}
 }
 
 // Unlink ends the relation of two items of the viewer's organisation, audited alike. Staff only.
@@ -34,7 +39,5 @@ func (s *Service) Unlink(ctx context.Context, v *Viewer, x, y int64) error {
 	if !v.Staff {
 		return ErrForbidden
 	}
-	return s.db.DocLinkRemove(ctx, v.Scope(), x, y, v.actor(), func(tx *sql.Tx, ch db.DocLinkChange) error {
-		return s.db.Audit(ctx, tx, v.linkEntry("docs.unlink", ch))
-	})
+	return s.db.DocLinkRemove(ctx, v.Scope(), x, y, v.actor(), s.linkAudit(ctx, v, "docs.unlink"))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"portier/access"
 	"portier/audit"
 	"portier/db"
 	"portier/i18n"
@@ -20,7 +21,8 @@ import (
 // orgAudit shows the organisation's audit entries (staff actions on it included) to its managers.
 func (s *Server) orgAudit(c *echo.Context) error {
 	o, _ := currentOrg(c)
-	v, err := s.auditView(c, "/o/"+o.Slug+"/audit", o.ID, nil)
+	viewer, _ := orgActor(c)
+	v, err := s.auditView(c, viewer, "/o/"+o.Slug+"/audit", o.ID, nil)
 	if err != nil {
 		return err
 	}
@@ -36,7 +38,8 @@ func (s *Server) staffAudit(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.auditView(c, "/staff/audit", 0, orgs)
+	u := currentUser(c)
+	v, err := s.auditView(c, access.Person{ID: u.ID, StaffRole: u.StaffRole}, "/staff/audit", 0, orgs)
 	if err != nil {
 		return err
 	}
@@ -46,9 +49,9 @@ func (s *Server) staffAudit(c *echo.Context) error {
 	return s.render(c, http.StatusOK, views.Audit(s.shell(c, l.T("audit.title")), v), nil)
 }
 
-// auditView reads one page of the audit log for base (the page's own path). orgID 0 lists every
+// auditView reads one page of the audit log for viewer and base (the page's own path). orgID 0 lists every
 // organisation; orgs (staff only) fill the organisation filter.
-func (s *Server) auditView(c *echo.Context, base string, orgID int64, orgs []db.OrgSummary) (views.AuditView, error) {
+func (s *Server) auditView(c *echo.Context, viewer access.Person, base string, orgID int64, orgs []db.OrgSummary) (views.AuditView, error) {
 	ctx := c.Request().Context()
 	l := i18n.From(ctx)
 	action := strings.TrimSpace(c.QueryParam("action"))
@@ -69,7 +72,7 @@ func (s *Server) auditView(c *echo.Context, base string, orgID int64, orgs []db.
 		v.Actions = append(v.Actions, views.AuditActionOption{Value: a, Label: auditActionText(l, a), Selected: a == action})
 	}
 	// The filter's choices are whole actions; any other value (an old link, a typed URL) is a prefix.
-	page, err := s.audits.Read(ctx, currentUser(c), audit.Query{OrgID: orgID, Action: action, ActionExact: knownAuditAction(action), Before: before})
+	page, err := s.audits.Read(ctx, viewer, audit.Query{OrgID: orgID, Action: action, ActionExact: knownAuditAction(action), Before: before})
 	if err != nil {
 		return v, notFound(err)
 	}

@@ -55,6 +55,12 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(ctxUser, u)
 		r := c.Request()
 		c.SetRequest(r.WithContext(i18n.WithLocalizer(r.Context(), s.i18n.For(u.Lang, u.TimeZone))))
+		// What is answered before the session is read (a cross-site refusal, "busy, try again", a body too
+		// large) speaks the cookie's language: keep it the person's, whichever way they signed in. Not on
+		// the unqueued answers (admit.go): static files are cached, and a cookie does not belong in a cache.
+		if ck, err := r.Cookie(s.cookieLang); i18n.Supported(u.Lang) && !unqueued[c.Path()] && (err != nil || ck.Value != u.Lang) {
+			s.setLangCookie(c, u.Lang)
+		}
 		// The session middleware refreshed "seen" (at most once a minute): note the activity for the
 		// person's session list too.
 		if s.sm.Status(ctx) == scs.Modified {

@@ -44,23 +44,29 @@ func (s *Server) confirmResend(c *echo.Context) error {
 		views.PendingConfirmationView{Email: email, SentKey: "confirm.pending.sent"}), nil)
 }
 
-// confirmEmail uses a confirmation link: the new address replaces the old one (or an unconfirmed address
-// becomes confirmed). Used, expired and revoked links land on a page that says what to do. A HEAD only
-// looks (isHead): a live link answers 200 without a length and stays unused.
+// confirmPage is where a confirmation mail's link leads: the address it confirms and a button. Opening
+// the link uses nothing up — mail scanners and link checkers open links (GET and HEAD) before, or
+// instead of, the person — so the link still works when the person clicks. Used, expired and revoked
+// links land on a page that says what to do.
+func (s *Server) confirmPage(c *echo.Context) error {
+	ctx := c.Request().Context()
+	email, state, err := s.accounts.ConfirmLinkAddress(ctx, c.Param("token"))
+	if err != nil {
+		return err
+	}
+	if state != db.TokenValid {
+		return s.linkProblem(c, state, "confirm")
+	}
+	l := i18n.From(ctx)
+	return s.render(c, http.StatusOK, views.ConfirmAsk(s.shell(c, l.T("confirm.ask.title")),
+		views.ConfirmAskView{Action: c.Request().URL.EscapedPath(), Email: email}), nil)
+}
+
+// confirmEmail is the confirmation page's button: the new address replaces the old one (or an unconfirmed
+// address becomes confirmed). A link used, expired or revoked meanwhile lands on the page that says what
+// to do.
 func (s *Server) confirmEmail(c *echo.Context) error {
 	ctx := c.Request().Context()
-	if isHead(c) {
-		state, err := s.accounts.ConfirmLinkState(ctx, c.Param("token"))
-		if err != nil {
-			return err
-		}
-		if state != db.TokenValid {
-			return s.linkProblem(c, state, "confirm")
-		}
-		// No length: the GET's page is not rendered, and a wrong length is worse than none.
-		c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
-		return c.NoContent(http.StatusOK)
-	}
 	state, taken, err := s.accounts.ConfirmEmail(ctx, c.Param("token"), s.auditEntry(c, 0, "", ""))
 	if err != nil {
 		return err

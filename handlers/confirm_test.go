@@ -35,7 +35,7 @@ func TestSignInWithPendingAddressOffersResend(t *testing.T) {
 	// Resend sends a confirmation link to the new address; the link switches the address.
 	e.post("/confirm/resend", url.Values{"email": {"neu@muster.example"}}, nil)
 	m := e.lastMailTo("neu@muster.example")
-	resp, _ = e.get(linkIn(t, m), nil)
+	resp, _ = e.confirmAddress(t, linkIn(t, m), nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("confirm link: %d", resp.StatusCode)
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -182,6 +183,12 @@ func (s *Server) bulkLink(c *echo.Context) error {
 		return s.renderPicker(c, nil, b, http.StatusUnprocessableEntity, errKey)
 	}
 	n, err := s.docs.BulkLink(c.Request().Context(), b.v, b.area, b.ids, other, label)
+	if errors.Is(err, docsapp.ErrNotFound) {
+		// A ticked item or the chosen one went (deleted or moved, maybe by a colleague while the picker was
+		// open): still the 404 of an item out of reach, but the page says that nothing was linked (BulkLink
+		// is all or none), which "page not found" does not.
+		return &explained{err, "docs.bulk.link_gone.title", "docs.bulk.link_gone.text"}
+	}
 	if err != nil {
 		return err
 	}

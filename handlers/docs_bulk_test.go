@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -122,5 +123,115 @@ func TestBulkActionsForStaff(t *testing.T) {
 	}
 	if resp, _ := e.post(list+"/bulk/restore", nil, nil); resp.StatusCode != 404 {
 		t.Fatalf("second undo: %d", resp.StatusCode)
+	}
+}
+
+// A bulk link that cannot link every ticked item links none, and says so in the person's language,
+// whether the item went while the picker was open or between the check and the write (a trigger in the
+// test's database stands in for the colleague who deletes it, landing once the first pair is written).
+// Before, the pairs before the deleted item stayed linked and audited, and the page said "Page not found".
+func TestBulkLinkNothingWhenAnItemGoesMeanwhile(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	ctx := context.Background()
+	var ids []int64
+	for _, name := range []string{"SRV-01", "SRV-02", "SRV-03"} {
+		id, err := e.db.DocCreate(ctx, e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "configurations", Name: name,
+			Fields: map[string]string{"kind": "server"}}, db.DocActor{Name: "Setup"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	list := "/o/alpha/docs/configurations"
+	form := bulkIDs("", ids...)
+	form.Set("other", fmt.Sprint(f.items["contacts"]))
+	form.Set("label", "Betreut von")
+	nothing := func(when string) {
+		t.Helper()
+		var links, events int
+		if err := e.db.R.QueryRow(`SELECT (SELECT count(*) FROM doc_links), (SELECT count(*) FROM doc_link_events)`).Scan(&links, &events); err != nil {
+			t.Fatal(err)
+		}
+		if links != 0 || events != 0 || len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.link")) != 0 {
+			t.Fatalf("%s: %d links, %d history entries, audited %d", when, links, events, len(auditOf(t, e, f.a.ID, f.tech.ID, "docs.link")))
+		}
+	}
+	f.as(f.tech)
+	if _, err := e.db.W.ExecContext(ctx, fmt.Sprintf(`CREATE TRIGGER meanwhile AFTER INSERT ON doc_links WHEN %d IN (NEW.a_id, NEW.b_id)
+		BEGIN UPDATE doc_items SET deleted_at = unixepoch() WHERE id = %d; END`, ids[0], ids[2])); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.post(list+"/bulk/link", form, nil)
+	nothing("deleted during the write")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "Nothing was linked") ||
+		!strings.Contains(body, "deleted or moved in the meantime") {
+		t.Fatalf("deleted during the write: %d\n%.2000s", resp.StatusCode, body)
+	}
+	if _, err := e.db.W.ExecContext(ctx, `DROP TRIGGER meanwhile`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.DocSetDeleted(ctx, e.srv.cfg.Sealer, f.a.ID, ids[2], true, db.DocActor{Name: "Tina"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.lang("de")
+	resp, body = e.post(list+"/bulk/link", form, nil)
+	nothing("deleted while the picker was open")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "Es wurde nichts verknüpft") {
+		t.Fatalf("deleted while the picker was open: %d\n%.2000s", resp.StatusCode, body)
+	}
+}
+
+// Eight identical bulk links at once (a double click, two tabs, two colleagues): each pair is linked
+// once, with one history entry and one audit entry, and every request is answered without a server
+// error. Named TestParallel… so the Taskfile runs it under -race.
+func TestParallelBulkLink(t *testing.T) {
+	f := newDocsFixture(t)
+	e := f.e
+	ctx := context.Background()
+	var ids []int64
+	for i := range 5 {
+		id, err := e.db.DocCreate(ctx, e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "configurations", Name: fmt.Sprintf("SRV-%02d", i),
+			Fields: map[string]string{"kind": "server"}}, db.DocActor{Name: "Setup"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	second := e.createUser("tina@msp.example", "Tina Technik", "technician", nil)
+	var clients []*http.Client
+	for _, u := range []*db.User{f.tech, second} {
+		f.as(u)
+		clients = append(clients, &http.Client{Jar: e.client.Jar, CheckRedirect: e.client.CheckRedirect})
+	}
+	form := bulkIDs("", ids...)
+	form.Set("other", fmt.Sprint(f.items["contacts"]))
+	const tries = 8
+	answers := e.fire(tries, func(i int) (answer, error) {
+		return e.postAs(clients[i%len(clients)], "/o/alpha/docs/configurations/bulk/link", form)
+	})
+	if n := countStatus(answers, http.StatusSeeOther); n != tries {
+		t.Fatalf("answers %+v, want %d redirects to the list", answers, tries)
+	}
+	var links, events int
+	if err := e.db.R.QueryRow(`SELECT (SELECT count(*) FROM doc_links), (SELECT count(*) FROM doc_link_events WHERE change = 'link')`).Scan(&links, &events); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := e.db.AuditList(ctx, db.AuditFilter{OrgID: f.a.ID, Action: "docs.link", ActionExact: true, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]int{}
+	for _, en := range entries {
+		targets[en.Target]++
+	}
+	if links != len(ids) || events != len(ids) || len(entries) != len(ids) || len(targets) != len(ids) {
+		t.Fatalf("%d links, %d history entries, audit %v; want each of %d pairs once", links, events, targets, len(ids))
+	}
+	for _, id := range ids {
+		ls, err := e.db.DocLinks(ctx, db.DocScope{OrgID: f.a.ID, StaffView: true}, id)
+		if err != nil || len(ls) != 1 || ls[0].OtherID != f.items["contacts"] {
+			t.Fatalf("item %d: links %+v %v", id, ls, err)
+		}
 	}
 }

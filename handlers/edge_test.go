@@ -349,8 +349,9 @@ func TestEachAnswerSpeaksItsLanguage(t *testing.T) {
 	if resp.StatusCode != 303 {
 		t.Fatalf("ended session: %d", resp.StatusCode)
 	}
-	if resp, body = e.get(resp.Header.Get("Location"), de); resp.StatusCode != 200 || lang(body) != "de" {
-		t.Errorf("sign-in page after the session ended: %d lang %q, want de", resp.StatusCode, lang(body))
+	// The sign-in page speaks the language the person chose, which the language cookie kept, not the browser's.
+	if resp, body = e.get(resp.Header.Get("Location"), de); resp.StatusCode != 200 || lang(body) != "en" {
+		t.Errorf("sign-in page after the session ended: %d lang %q, want the person's en", resp.StatusCode, lang(body))
 	}
 	cookie := map[string]string{"Accept-Language": "en", "Cookie": e.srv.cookieLang + "=de"}
 	for _, path := range []string{"/login", "/no/such/page", "/o/alpha"} {
@@ -382,4 +383,32 @@ func TestEachAnswerSpeaksItsLanguage(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// The answers given before the session is read — here the cross-site refusal — speak the signed-in
+// person's language, not the browser's: signing in keeps the language cookie the person's. Before, a
+// person who chose German in the portal got these in English from an English browser.
+func TestPreSessionAnswersSpeakThePersonsLanguage(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.createUser("anna@muster.example", "Anna", "", nil)
+	if _, err := e.db.W.Exec(`UPDATE users SET lang = 'de' WHERE id = ?`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	en := map[string]string{"Accept-Language": "en"}
+	e.login(u.Email, testPassword)
+	if _, body := e.get("/profile", en); !strings.Contains(body, `lang="de"`) {
+		t.Fatalf("the profile is not in the person's language: %.200s", body)
+	}
+	resp, body := e.post("/logout", nil, map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site", "Accept-Language": "en"})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Nicht erlaubt") {
+		t.Fatalf("cross-site refusal to a German-speaking person: %d %.300s", resp.StatusCode, body)
+	}
+	// A static file carries no cookie: it may be cached.
+	e.client.Jar.SetCookies(mustURL(t, e.ts.URL), []*http.Cookie{{Name: "portier_lang", Value: "en", Path: "/"}})
+	_, page := e.get("/profile", en)
+	css := doc(t, page).Find(`link[rel="stylesheet"]`).AttrOr("href", "")
+	e.client.Jar.SetCookies(mustURL(t, e.ts.URL), []*http.Cookie{{Name: "portier_lang", Value: "en", Path: "/"}})
+	if resp, _ := e.get(css, en); resp.StatusCode != http.StatusOK || resp.Header.Get("Set-Cookie") != "" {
+		t.Fatalf("static file %s: %d, Set-Cookie %q", css, resp.StatusCode, resp.Header.Get("Set-Cookie"))
+	}
 }

@@ -22,6 +22,16 @@ type tooMany struct{ retryAfter time.Duration }
 func (e *tooMany) Error() string   { return "too many requests" }
 func (e *tooMany) StatusCode() int { return http.StatusTooManyRequests }
 
+// explained is an error whose page tells, in its own words, what happened; the status stays that of the
+// error it wraps.
+type explained struct {
+	err               error
+	titleKey, textKey string
+}
+
+func (e *explained) Error() string { return e.err.Error() }
+func (e *explained) Unwrap() error { return e.err }
+
 // errorKind maps an error to its status and the texts of its page. This is the only place where errors
 // become statuses.
 func errorKind(err error) views.ErrorView {
@@ -76,6 +86,9 @@ func errorKind(err error) views.ErrorView {
 		} else {
 			v.TitleKey, v.TextKey = "error.400.title", "error.400.text"
 		}
+	}
+	if ex := (*explained)(nil); errors.As(err, &ex) && v.Status < 500 {
+		v.TitleKey, v.TextKey = ex.titleKey, ex.textKey
 	}
 	return v
 }

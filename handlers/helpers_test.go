@@ -183,6 +183,22 @@ func (e *testEnv) post(path string, form url.Values, hdr map[string]string) (*ht
 	return e.do(http.MethodPost, path, strings.NewReader(form.Encode()), hdr)
 }
 
+// confirmAddress opens a confirmation link as a person does: its page shows the address and a button,
+// and the button's form is sent. It returns the page when the link does not work, else the answer to the
+// button.
+func (e *testEnv) confirmAddress(t *testing.T, link string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	resp, body := e.get(link, hdr)
+	if resp.StatusCode != http.StatusOK {
+		return resp, body
+	}
+	action, ok := doc(t, body).Find(`[data-testid="confirm-ask"] form[method="post"]`).Attr("action")
+	if !ok {
+		t.Fatalf("no confirmation form on %s: %.300s", link, body)
+	}
+	return e.post(action, nil, hdr)
+}
+
 func doc(t *testing.T, body string) *goquery.Document {
 	t.Helper()
 	d, err := goquery.NewDocumentFromReader(strings.NewReader(body))

@@ -41,8 +41,8 @@ func (s *Server) headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 // ctxHead marks a HEAD request answered as GET, for the request log.
 const ctxHead = "portier.head"
 
-// isHead reports a HEAD answered as GET. A GET that uses something up (a confirmation link) asks it, so
-// that a HEAD — which link checkers and mail scanners send without anyone clicking — only looks.
+// isHead reports a HEAD answered as GET, for the request log. No GET uses anything up (a one-time link's
+// page only looks; its button POSTs), so a HEAD needs no handling of its own.
 func isHead(c *echo.Context) bool {
 	head, _ := c.Get(ctxHead).(bool)
 	return head

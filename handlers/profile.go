@@ -152,9 +152,8 @@ func (s *Server) profileUpdate(c *echo.Context) error {
 		return err
 	}
 	s.audit(c, 0, "profile.update", "")
+	s.setLangCookie(c, lang)
 	year := int((365 * 24 * time.Hour).Seconds())
-	c.SetCookie(&http.Cookie{Name: s.cookieLang, Value: lang, Path: "/", MaxAge: year,
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	themeCookie := &http.Cookie{Name: s.cookieTheme, Value: theme, Path: "/", MaxAge: year,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode}
 	if theme == "" {

@@ -66,7 +66,7 @@ func TestEmailChangeFlow(t *testing.T) {
 	}
 	e.client.Jar = mine
 
-	resp, body = e.get(link, profEN)
+	resp, body = e.confirmAddress(t, link, profEN)
 	if resp.StatusCode != 200 || doc(t, body).Find(`[data-testid=confirm-done]`).Length() != 1 {
 		t.Fatalf("confirm: %d %.300s", resp.StatusCode, body)
 	}
@@ -108,7 +108,7 @@ func TestEmailChangeCancel(t *testing.T) {
 	if resp, _ := e.get(first, nil); resp.StatusCode != 410 || e.profUser(u.ID).Email != u.Email {
 		t.Fatalf("link for the earlier address: %d", resp.StatusCode)
 	}
-	if resp, _ := e.get(linkIn(t, e.lastMailTo("zweit@muster.example")), nil); resp.StatusCode != 200 || e.profUser(u.ID).Email != "zweit@muster.example" {
+	if resp, _ := e.confirmAddress(t, linkIn(t, e.lastMailTo("zweit@muster.example")), nil); resp.StatusCode != 200 || e.profUser(u.ID).Email != "zweit@muster.example" {
 		t.Fatalf("link for the later address: %d", resp.StatusCode)
 	}
 }

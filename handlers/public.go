@@ -26,11 +26,18 @@ func (s *Server) setLanguage(c *echo.Context) error {
 			return err
 		}
 	}
+	s.setLangCookie(c, lang)
+	return s.redirect(c, safeNext(c.FormValue("next"), "/"))
+}
+
+// setLangCookie keeps the language in the cookie that the answers before the session (and every page for
+// someone signed out) speak: the language switch, the profile and loadUser, which keeps it the signed-in
+// person's.
+func (s *Server) setLangCookie(c *echo.Context, lang string) {
 	c.SetCookie(&http.Cookie{
 		Name: s.cookieLang, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	})
-	return s.redirect(c, safeNext(c.FormValue("next"), "/"))
 }
 
 // setTheme stores light, dark or "follow the system" in a cookie and goes back.

@@ -44,7 +44,8 @@ func (s *Server) routes() {
 	e.POST("/login/passkey/begin", s.passkeyLoginBegin) // "sign in with a passkey", no password
 	e.POST("/login/passkey/finish", s.passkeyLoginFinish)
 	e.GET("/terms", s.termsPage)
-	e.GET("/confirm/:token", s.confirmEmail)
+	e.GET("/confirm/:token", s.confirmPage)
+	e.POST("/confirm/:token", s.confirmEmail)
 	e.POST("/confirm/resend", s.confirmResend)
 	e.GET("/setup/:token", s.setupPage)
 	e.POST("/setup/:token", s.setupCreate)
