@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,21 @@ func pjLang(b *testkit.BrowserT, lang string) {
 	b.WaitVisible(`html[lang="` + lang + `"]`)
 }
 
+// pjUserID is the id of the person with this address in the running portal's database.
+func pjUserID(t *testing.T, p *portier, email string) string {
+	t.Helper()
+	d, err := db.Open(context.Background(), filepath.Join(p.DataDir, "portier.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	u, err := d.UserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.FormatInt(u.ID, 10)
+}
+
 var pjSetupRE = regexp.MustCompile(`http://localhost:\d+/setup/[A-Za-z0-9_-]{43}`)
 
 // Every page the journeys reach, as a visitor, as a new customer setting up a second factor, as a customer's
@@ -177,6 +193,8 @@ func TestJourneyEveryPage(t *testing.T) {
 			}
 			admin := seedPerson(t, p, "admin@msp.example", "Ada Admin", "admin", 0, "", 1)
 			mgr := seedPerson(t, p, "petra@kunde.example", "Petra Manager", "", org.ID, "manager", 50)
+			vera := seedPerson(t, p, "vera@kunde.example", "Vera Viewer", "", org.ID, "viewer", 80)
+			veraID := pjUserID(t, p, vera.Email)
 			base := p.BaseURL + "/o/" + slug
 
 			a := testkit.Browser(t)
@@ -259,6 +277,21 @@ func TestJourneyEveryPage(t *testing.T) {
 			s.check(m, "manager-home")
 			s.visit(m, base, "/docs/passwords", "manager-passwords", 200)
 			s.visit(m, base, "/people", "manager-people", 200)
+			// Removing someone from the organisation asks first; afterwards their next page of it is refused,
+			// and with no organisation left they are told whom to ask.
+			v := testkit.Browser(t)
+			signInWithApp(t, v, p.BaseURL, vera)
+			pjLang(v, lang)
+			m.Click(`[data-testid="member-remove-open-` + veraID + `"]`)
+			m.WaitVisible(`[data-testid="member-remove-` + veraID + `"]`)
+			s.check(m, "manager-people-remove")
+			clickAndLoad(t, m, `[data-testid="member-remove-`+veraID+`"]`)
+			m.WaitVisible(`[data-testid="alert-success"]`)
+			s.check(m, "manager-people-removed")
+			if st := v.Navigate(base); st != 404 {
+				t.Errorf("the removed person's next page of the organisation: %d, want 404", st)
+			}
+			s.visit(v, p.BaseURL, "/orgs", "no-organisation", 200)
 			s.visit(m, base, "/audit", "manager-audit", 200)
 			s.visit(m, base, "/articles", "manager-documents", 200)
 			s.visit(m, base, "/expiry", "manager-expiry", 200)

@@ -103,6 +103,10 @@ func ReadsAudit(viewer Person, orgID int64) bool {
 //     manager only when they manage every organisation the person belongs to; otherwise only MSP staff
 //     may act. A technician does not act on an administrator's account.
 //   - Nobody uses these actions on themselves: their own pages (with a fresh password) are for that.
+//   - A membership of an organisation is the organisation's business, not the account's: its managers
+//     (and staff) remove any customer member of it, whatever other organisations the person belongs to.
+//     The staff have no membership to remove: they leave by being disabled, where the last administrator
+//     is kept.
 func Decide(actor Person, action Action, orgID int64, target *Person) error {
 	switch action {
 	case AcceptInvitation:
@@ -127,6 +131,9 @@ func Decide(actor Person, action Action, orgID int64, target *Person) error {
 	}
 	if orgID == 0 && !actor.isAdmin() && !(action.onPerson() && actor.isStaff()) {
 		return ErrNotFound // the staff's own people are the administrators' business
+	}
+	if orgID == 0 && action == RemoveMembership {
+		return ErrNotFound // disabling is how staff leave: accounts.SetDisabled keeps the last administrator
 	}
 	if target != nil && target.ID == actor.ID && !actor.Operator {
 		return ErrSelf
@@ -157,7 +164,7 @@ func decideMembership(actor Person, action Action, orgID int64, target *Person) 
 		if target == nil {
 			return ErrNotFound
 		}
-		if orgID == 0 {
+		if orgID == 0 { // only ChangeRole gets here (Decide refused RemoveMembership)
 			if !target.isStaff() {
 				return ErrNotFound
 			}

@@ -84,7 +84,8 @@ func TestDecideInAnOrganisation(t *testing.T) {
 		{"msp technician", "only invited, not accepted", "yyynnnnnn"},
 
 		{"customer manager", "in actor's org only", "yyyyyyyyy"},
-		// Membership actions concern A alone; the account is shared with B, which A does not manage.
+		// Membership actions (the role, removal) concern A alone, whatever else the person belongs to; the
+		// account is shared with B, which A does not manage.
 		{"customer manager", "in actor's org and another", "yyyyyoooo"},
 		{"customer manager", "only in another org", "yyynnnnnn"},
 		// The same answers as for another organisation's person: the manager learns nothing. The
@@ -119,11 +120,12 @@ func TestDecideInAnOrganisation(t *testing.T) {
 func TestDecideForTheStaff(t *testing.T) {
 	//                                                        inv rev res rol rem mfa dis ses mail
 	run(t, 0, []struct{ actor, target, want string }{
-		{"msp admin", "staff technician", "yyyyyyyyy"},
-		{"msp admin", "staff admin", "yyyyyyyyy"},
+		// Nobody's staff membership is removed: staff leave by being disabled (the last administrator stays).
+		{"msp admin", "staff technician", "yyyynyyyy"},
+		{"msp admin", "staff admin", "yyyynyyyy"},
 		{"msp admin", "in actor's org only", "cyynnyyyy"},
 		{"msp admin", "in actor's org and another", "cyynnyyyy"},
-		{"msp admin", "self", "sssssssss"},
+		{"msp admin", "self", "ssssnssss"},
 		// Staff act on any customer's account from the staff pages, one without memberships included.
 		{"msp admin", "only invited, not accepted", "yyynnyyyy"},
 		{"msp admin", "new address", "yyynnnnnn"},
@@ -142,7 +144,7 @@ func TestDecideForTheStaff(t *testing.T) {
 		{"customer viewer", "in actor's org only", "nnnnnnnnn"},
 		{"no membership", "new address", "nnnnnnnnn"},
 
-		{"operator", "staff admin", "yyyyyyyyy"},
+		{"operator", "staff admin", "yyyynyyyy"},
 		{"operator", "in actor's org only", "cyynnyyyy"},
 		{"operator", "new address", "yyynnnnnn"},
 	})

@@ -32,6 +32,19 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 	return nil
 }
 
+// RemoveMember ends target's membership of orgID, revokes their open invitations to it and audits it, in
+// one transaction. The membership is the organisation's business: its managers may remove a person who
+// also belongs to organisations they do not manage, whose account (and sessions) stay for those. Nobody
+// removes themselves (access.ErrSelf), and the staff have no membership to remove (access.ErrNotFound):
+// they leave by being disabled. db.ErrNotFound when target is no member (any more).
+func (a *Accounts) RemoveMember(ctx context.Context, by *db.User, orgID int64, target *db.User, actor db.AuditEntry) error {
+	if err := a.Decide(ctx, by, access.RemoveMembership, orgID, target); err != nil {
+		return err
+	}
+	actor.OrgID, actor.Action, actor.Target = orgID, "member.remove", target.Email
+	return a.db.RemoveMember(ctx, target.ID, orgID, actor)
+}
+
 // SetDisabled disables (ending every session) or enables target's account. The account is shared by all
 // the person's organisations: a manager may do so only when they manage every one of them. The last
 // enabled administrator stays (ErrLastAdmin).

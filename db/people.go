@@ -58,6 +58,29 @@ func (d *DB) SetMemberRole(ctx context.Context, userID, orgID int64, role string
 	})
 }
 
+// RemoveMember ends a person's membership of an organisation, revokes their open invitations to it (an
+// older link must not bring them back) and appends e to the audit log, in one transaction. Their account
+// and sessions stay: other organisations share them, and every request reads the membership anew.
+// ErrNotFound when the person is not a member (any more): of parallel removals, one succeeds.
+func (d *DB) RemoveMember(ctx context.Context, userID, orgID int64, e AuditEntry) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND org_id = ?`, userID, orgID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND org_id = ?
+			AND accepted_at IS NULL AND revoked_at IS NULL`, d.Now().Unix(), userID, orgID); err != nil {
+			return err
+		}
+		return d.Audit(ctx, tx, e)
+	})
+}
+
 // DisableUnlessLastAdmin disables an account and ends its sessions, unless it is the last enabled MSP
 // administrator: then ErrConflict. The condition is part of the UPDATE, so two administrators disabling
 // each other at the same moment cannot leave the MSP without one.

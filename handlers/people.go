@@ -142,6 +142,15 @@ func (s *Server) peopleView(c *echo.Context) (views.PeopleView, error) {
 		}
 		may := func(a access.Action) bool { return access.Decide(actor, a, pl.orgID, target) == nil }
 		row.CanChangeRole = pl.org != nil && may(access.ChangeRole)
+		if pl.org != nil && may(access.RemoveMembership) {
+			who := p.Name
+			if who == "" {
+				who = p.Email
+			}
+			id := strconv.FormatInt(p.UserID, 10)
+			row.Remove = &views.ConfirmFormView{Action: pl.base + "/people/" + id + "/remove", Name: who,
+				HintKey: "people.remove.hint", ButtonKey: "people.remove.submit", TestID: "member-remove-" + id}
+		}
 		if may(access.SetDisabled) {
 			// The last enabled administrator stays (accounts.ErrLastAdmin): no button for it.
 			row.CanDisable = !p.Disabled && !(pl.org == nil && p.Role == access.Admin && admins <= 1)
@@ -252,6 +261,20 @@ func (s *Server) personSetRole(c *echo.Context) error {
 		return s.peopleRefusal(c, err)
 	}
 	return s.peopleDone(c, "people.flash.role")
+}
+
+// personRemove ends a person's membership of the organisation and revokes their open invitations to it.
+// Their account and sessions stay (other organisations share them); orgAccess reads the membership on
+// every request, so their next one to this organisation is refused like any organisation not theirs.
+func (s *Server) personRemove(c *echo.Context) error {
+	m, _, err := s.person(c)
+	if err == nil {
+		err = s.accounts.RemoveMember(c.Request().Context(), currentUser(c), placeOf(c).orgID, m, s.auditEntry(c, 0, "", ""))
+	}
+	if err != nil {
+		return s.peopleRefusal(c, err)
+	}
+	return s.peopleDone(c, "people.flash.removed")
 }
 
 // personSetDisabled disables (ending every session) or enables a person's account. The account is shared

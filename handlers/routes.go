@@ -157,6 +157,7 @@ func (s *Server) routes() {
 	e.POST("/o/:slug/invitations/:id/resend", s.invitationResend, managers...)
 	e.POST("/o/:slug/invitations/:id/revoke", s.invitationRevoke, managers...)
 	e.POST("/o/:slug/people/:uid/role", s.personSetRole, managers...)
+	e.POST("/o/:slug/people/:uid/remove", s.personRemove, managers...)
 	e.POST("/o/:slug/people/:uid/disable", s.personSetDisabled(true), managers...)
 	e.POST("/o/:slug/people/:uid/enable", s.personSetDisabled(false), managers...)
 	e.GET("/o/:slug/audit", s.orgAudit, managers...)

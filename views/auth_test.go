@@ -114,7 +114,9 @@ func TestAuthPagesInBothLanguages(t *testing.T) {
 		{
 			name:   "no organisation",
 			render: func(s Shell) templ.Component { return Orgs(s, OrgsView{}) },
-			want:   wants{"orgs-empty": tr("orgs.none")},
+			// Also where someone removed from their last organisation lands: whom to ask, with the contact.
+			want: wants{"orgs-empty": tr("orgs.none", "msp", "Muster IT"), "orgs-support-email": lit("hilfe@muster-it.example"),
+				"orgs-support-phone": lit("+49 (30) 123")},
 		},
 		{
 			name: "address waiting for confirmation, mail sent again",

@@ -55,7 +55,8 @@ func TestOrgPagesInBothLanguages(t *testing.T) {
 					Members: []MemberRow{
 						{ID: 1, Name: "Kim", Email: "kim@alpha.example", RoleKey: "role.manager", Role: "manager", Status: "active", IsSelf: true},
 						{ID: 2, Name: "Lou", Email: "lou@alpha.example", RoleKey: "role.viewer", Role: "viewer", Status: "active", LastLogin: "1.2.2026",
-							CanChangeRole: true, CanDisable: true, MFAReset: &MFAResetFormView{Action: "/o/alpha/people/2/mfa-reset", Next: "/o/alpha/people", Name: "Lou"}},
+							CanChangeRole: true, CanDisable: true, MFAReset: &MFAResetFormView{Action: "/o/alpha/people/2/mfa-reset", Next: "/o/alpha/people", Name: "Lou"},
+							Remove: &ConfirmFormView{Action: "/o/alpha/people/2/remove", Name: "Lou", HintKey: "people.remove.hint", ButtonKey: "people.remove.submit", TestID: "member-remove-2"}},
 						{ID: 3, Name: "Max", Email: "max@alpha.example", RoleKey: "role.viewer", Role: "viewer", Status: "disabled", CanEnable: true},
 					},
 					Invitations: []InvitationRow{{ID: 8, Name: "Neu", Email: "neu@alpha.example", RoleKey: "role.viewer", Status: "pending", InvitedBy: "Kim",
@@ -64,14 +65,20 @@ func TestOrgPagesInBothLanguages(t *testing.T) {
 			want: wants{"people-org": lit("Alpha GmbH"), "alert-success": tr("people.flash.invited"),
 				"invite-no-mail": tr("people.no_mail.manager", "email", "neu@alpha.example", "msp", "Muster IT", "contact", "hilfe@muster-it.example"),
 				"member-1":       tr("people.you"), "member-2": lit("1.2.2026"), "role-select-2": tr("role.viewer"), "role-2": tr("people.role.change"),
-				"disable-2": tr("people.disable"), "mfa-reset-open-2": tr("mfa.reset.button"), "member-3": tr("people.status.disabled"), "enable-3": tr("people.enable"),
+				"disable-2": tr("people.disable"), "mfa-reset-open-2": tr("mfa.reset.button"),
+				"member-remove-open-2": tr("people.remove.open"), "member-remove-2-form": tr("people.remove.hint", "name", "Lou"), "member-remove-2": tr("people.remove.submit"), "member-3": tr("people.status.disabled"), "enable-3": tr("people.enable"),
 				"invitation-8": tr("invite.status.pending"), "resend-8": tr("people.resend"), "revoke-8": tr("people.revoke"), "invitation-9": tr("invite.status.expired"),
 				"invite": tr("role.viewer.hint"), "invite-email-error": tr("people.error.email_invalid"), "role-hints": tr("role.manager.hint"), "invite-submit": tr("people.invite.submit")},
-			absent: []string{"invite-link", "members-empty", "invitations-empty", "staff-menu", "role-select-1", "disable-1", "mfa-reset-open-1", "enable-2", "disable-3", "resend-9", "revoke-9"},
+			absent: []string{"invite-link", "members-empty", "invitations-empty", "staff-menu", "role-select-1", "disable-1", "mfa-reset-open-1", "member-remove-open-1", "member-remove-open-3", "enable-2", "disable-3", "resend-9", "revoke-9"},
 			more: func(t *testing.T, lang string, d *goquery.Document) {
 				if d.Find(`form[action="/o/alpha/people/2/role"] option[selected]`).AttrOr("value", "") != "viewer" ||
 					d.Find(`#invite-role option[selected]`).AttrOr("value", "") != "viewer" || d.Find(`#invite-lang option[selected]`).AttrOr("value", "") != "en" {
 					t.Errorf("%s: selected roles or language", lang)
+				}
+				// Removing asks first, without JavaScript: the form is inside a closed <details>.
+				if f := d.Find(`[data-testid="member-remove-2-form"]`); f.AttrOr("action", "") != "/o/alpha/people/2/remove" ||
+					f.AttrOr("method", "") != "post" || f.ParentFiltered("details").Length() != 1 || f.Parent().Is("details[open]") {
+					t.Errorf("%s: the removal is not a closed confirmation posting to the route", lang)
 				}
 				if d.Find(`[data-testid="member-3"]`).AttrOr("data-status", "") != "disabled" || d.Find(`[data-testid="invite-no-mail"]`).AttrOr("hx-history", "") != "false" {
 					t.Errorf("%s: status or history", lang)
