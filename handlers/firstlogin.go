@@ -111,14 +111,23 @@ func (s *Server) readPwForm(c *echo.Context, f pwForm) (in pwInput, ok bool, err
 	return in, true, nil
 }
 
-// pageLangOf shows a link's page in the person's language, unless the browser chose one with the language
-// switch (the cookie): the invitation was written in the language staff chose for the person.
+// pageLangOf shows a link's page in the invitee's language (linkLang).
 func (s *Server) pageLangOf(c *echo.Context, u *db.User) {
-	r := c.Request()
-	if ck, err := r.Cookie(s.cookieLang); err == nil && i18n.Supported(ck.Value) {
-		return
+	if s.linkLang(c, u) != u.Lang {
+		return // the cookie's, which the request's localizer speaks already
 	}
+	r := c.Request()
 	c.SetRequest(r.WithContext(i18n.WithLocalizer(r.Context(), s.i18n.For(u.Lang, u.TimeZone))))
+}
+
+// linkLang is the language of someone arriving through a link of theirs (an invitation, a reset) before
+// they are signed in: the one chosen with the language switch (the cookie), else their own — the language
+// staff chose for the invitation — never the browser's, which nobody chose.
+func (s *Server) linkLang(c *echo.Context, u *db.User) string {
+	if ck, err := c.Request().Cookie(s.cookieLang); err == nil && i18n.Supported(ck.Value) {
+		return ck.Value
+	}
+	return u.Lang
 }
 
 // passwordCheck answers the form's live check with the rule list for what was typed. It needs no session

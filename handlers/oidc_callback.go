@@ -14,7 +14,6 @@ import (
 
 	"portier/accounts"
 	"portier/db"
-	"portier/i18n"
 	"portier/idp"
 )
 
@@ -197,10 +196,9 @@ func (s *Server) idpAccount(c *echo.Context, f *idpFlow, p *db.IdP, id *idp.Iden
 		return nil, "idp.refused.no_account", nil
 	}
 	if inv != nil {
-		lang := u.Lang
-		if l := i18n.From(ctx); l != nil {
-			lang = l.Lang
-		}
+		// The invitation page spoke linkLang: so does the account (the browser's header, which nobody chose,
+		// would turn a German invitation into an English account).
+		lang := s.linkLang(c, u)
 		err := s.accounts.AcceptWithProvider(ctx, accounts.ProviderAcceptance{
 			User: u, Inv: inv, Hash: inviteHash, IdPID: p.ID, IdPName: p.Name, Subject: id.Key, Email: id.Email,
 			Link: link == nil, Name: strings.TrimSpace(id.Name), Lang: lang, Terms: f.Terms, IP: c.RealIP(),

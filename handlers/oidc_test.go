@@ -611,3 +611,50 @@ func TestIdPUnreachable(t *testing.T) {
 	resp, body := e.post("/login/idp", url.Values{"idp": {"Offline SSO"}}, nil)
 	wantRefusal(t, resp, body, "error.unreachable", http.StatusBadGateway)
 }
+
+// An account made through a provider speaks the invitation's language, as the invitation page did, unless
+// the person chose another with the language switch; the browser's header chose nothing. Before, a German
+// invitation accepted with Microsoft from an English browser made an English account.
+func TestIdPInvitationKeepsTheInvitationsLanguage(t *testing.T) {
+	for _, c := range []struct {
+		name, cookie, want string
+	}{{"no choice", "", "de"}, {"chosen with the switch", "en", "en"}} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newIdPEnv(t)
+			link := e.invite("anna@kunde.example", "Anna Beispiel", e.org.ID, "viewer", "de")
+			// An English browser: every request of the round trip says so.
+			e.client.Transport = langTransport{"en-US,en;q=0.9", e.client.Transport}
+			if c.cookie != "" {
+				e.client.Jar.SetCookies(mustURL(t, e.ts.URL), []*http.Cookie{{Name: e.srv.cookieLang, Value: c.cookie, Path: "/"}})
+			}
+			if _, body := e.get(link, nil); !strings.Contains(body, `lang="`+c.want+`"`) {
+				t.Fatalf("invitation page not in %s", c.want)
+			}
+			e.op.SignInAs(realmA, entraUser(tenantA, "0b1c", "anna@kunde.example", true))
+			resp, body := e.post(link+"/idp", url.Values{"terms": {"1"}}, nil)
+			if resp, _, _ := e.roundTrip(resp, body); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("after the provider: %d", resp.StatusCode)
+			}
+			u, err := e.db.UserByEmail(context.Background(), "anna@kunde.example")
+			if err != nil || u.Lang != c.want {
+				t.Fatalf("account language %q (%v), want %q", u.Lang, err, c.want)
+			}
+		})
+	}
+}
+
+// langTransport sends every request with the given Accept-Language.
+type langTransport struct {
+	lang string
+	next http.RoundTripper
+}
+
+func (t langTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Accept-Language", t.lang)
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(r)
+}
