@@ -357,3 +357,63 @@ func TestParallelRemovalRacingRoleChange(t *testing.T) {
 		t.Fatalf("%d audit entries for %d removals", n, rounds)
 	}
 }
+
+// Two managers removing each other at the same moment: whoever is removed first has no authority left
+// for their own removal, so exactly one goes through and the other finds nothing it may do (404), as
+// when the two are sent one after the other. Both going through would leave the organisation without
+// the managers that, each time, only the other's removal took away.
+func TestParallelManagersRemovingEachOther(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	const rounds = 10
+	for r := range rounds {
+		p := e.createUser(fmt.Sprintf("p%d@alpha.example", r), "P", "", map[int64]string{a.ID: "manager"})
+		q := e.createUser(fmt.Sprintf("q%d@alpha.example", r), "Q", "", map[int64]string{a.ID: "manager"})
+		pc, qc := newBrowser(), newBrowser()
+		for who, c := range map[string]*http.Client{p.Email: pc, q.Email: qc} {
+			e.client = c
+			e.login(who, testPassword)
+		}
+		got := e.fire(2, func(i int) (answer, error) {
+			if i == 0 {
+				return e.postAs(pc, removePath("alpha", q.ID), nil)
+			}
+			return e.postAs(qc, removePath("alpha", p.ID), nil)
+		})
+		left := countRows(t, e, `SELECT count(*) FROM memberships WHERE org_id = ? AND user_id IN (?, ?)`, a.ID, p.ID, q.ID)
+		if countStatus(got, http.StatusSeeOther) != 1 || countStatus(got, http.StatusNotFound) != 1 || left != 1 {
+			t.Fatalf("round %d: answers %v, %d of the two managers left (want one 303, one 404, one left)", r, got, left)
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'member.remove'`); n != rounds {
+		t.Fatalf("%d audit entries for %d removals", n, rounds)
+	}
+}
+
+// A manager removing another while that one makes them a viewer, at the same moment: as when the two are
+// sent one after the other, exactly one goes through (the other's author has no authority left, 404), and
+// the organisation keeps a manager. The role change decides inside its transaction as the removal does.
+func TestParallelRemovalRacingDemotionOfTheRemover(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	const rounds = 10
+	for r := range rounds {
+		p := e.createUser(fmt.Sprintf("p%d@alpha.example", r), "P", "", map[int64]string{a.ID: "manager"})
+		q := e.createUser(fmt.Sprintf("q%d@alpha.example", r), "Q", "", map[int64]string{a.ID: "manager"})
+		pc, qc := newBrowser(), newBrowser()
+		for who, c := range map[string]*http.Client{p.Email: pc, q.Email: qc} {
+			e.client = c
+			e.login(who, testPassword)
+		}
+		got := e.fire(2, func(i int) (answer, error) {
+			if i == r%2 {
+				return e.postAs(pc, removePath("alpha", q.ID), nil)
+			}
+			return e.postAs(qc, "/o/alpha/people/"+id64(p.ID)+"/role", url.Values{"role": {"viewer"}})
+		})
+		managers := countRows(t, e, `SELECT count(*) FROM memberships WHERE org_id = ? AND user_id IN (?, ?) AND role = 'manager'`, a.ID, p.ID, q.ID)
+		if countStatus(got, http.StatusSeeOther) != 1 || countStatus(got, http.StatusNotFound) != 1 || managers != 1 {
+			t.Fatalf("round %d: answers %v, %d of the two still manage Alpha (want one 303, one 404, one manager)", r, got, managers)
+		}
+	}
+}
