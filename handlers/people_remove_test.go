@@ -417,3 +417,52 @@ func TestParallelRemovalRacingDemotionOfTheRemover(t *testing.T) {
 		}
 	}
 }
+
+// Someone removed from an organisation that signs in through its provider does not get back in by the
+// provider account linked while they belonged to it, nor by an invitation to it that was still open when
+// they were removed (through the provider, too); only a fresh invitation brings them back.
+func TestRemovedMemberIsNotLetBackInByTheProvider(t *testing.T) {
+	e := newIdPEnv(t)
+	ctx := context.Background()
+	mara := e.createUser("mara@kunde.example", "Mara", "", map[int64]string{e.org.ID: "manager"})
+	anna := entraUser(tenantA, "a1", "anna@kunde.example", true)
+	if resp, body, _ := e.acceptByProvider(e.invite(anna.Email, "Anna", e.org.ID, "viewer", "en"), realmA, anna); location(resp) != "/o/kunde" {
+		t.Fatalf("invitation: %d %s\n%.800s", resp.StatusCode, location(resp), body)
+	}
+	l, err := e.db.IdentityBySubject(ctx, "entra "+tenantA+" a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An invitation of another role, sent while she belongs (she has no password: it is a new one), which
+	// she starts to accept through the provider before the removal and finishes after it.
+	open := e.invite(anna.Email, "Anna", e.org.ID, "manager", "en")
+	e.newClient()
+	annaJar := e.client.Jar
+	e.op.SignInAs(realmA, anna)
+	started, startBody := e.post(open+"/idp", url.Values{"terms": {"1"}}, nil)
+
+	maraJar := peopleSignIn(e.testEnv, mara.Email)
+	resp, _ := e.post(removePath("kunde", l.UserID), nil, nil)
+	mustRedirect(t, "remove Anna", resp, "/o/kunde/people")
+
+	peopleUse(e.testEnv, annaJar)
+	resp, body, _ := e.roundTrip(started, startBody)
+	wantRefusal(t, resp, body, "refused.invitation_gone", http.StatusForbidden)
+	if resp, _ := e.post(open+"/idp", url.Values{"terms": {"1"}}, nil); resp.StatusCode != http.StatusGone {
+		t.Errorf("the open invitation's link after the removal: %d", resp.StatusCode)
+	}
+	resp, body, _ = e.signInByProvider("Microsoft", "", realmA, anna)
+	wantRefusal(t, resp, body, "refused.no_account", http.StatusForbidden)
+	if _, err := e.db.MemberRole(ctx, l.UserID, e.org.ID); err == nil {
+		t.Fatal("back in Kunde without a fresh invitation")
+	}
+	peopleUse(e.testEnv, maraJar)
+	if _, body := e.get("/o/kunde/people", nil); doc(t, body).Find(`[data-testid="member-`+id64(l.UserID)+`"]`).Length() != 0 {
+		t.Fatal("Anna is listed again")
+	}
+
+	e.newClient()
+	if resp, body, _ := e.acceptByProvider(e.invite(anna.Email, "Anna", e.org.ID, "viewer", "en"), realmA, anna); location(resp) != "/o/kunde" {
+		t.Fatalf("a fresh invitation: %d %s\n%.800s", resp.StatusCode, location(resp), body)
+	}
+}
