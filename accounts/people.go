@@ -24,7 +24,12 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 	if role == old {
 		return nil
 	}
-	if err := a.db.SetMemberRole(ctx, target.ID, orgID, role); err != nil {
+	// Asked again inside the change's transaction: the actor's own role may have changed since (see
+	// RemoveMember).
+	err := a.db.SetMemberRole(ctx, target.ID, orgID, role, func(tx *sql.Tx) error {
+		return a.decideTx(ctx, tx, by, access.ChangeRole, orgID, target)
+	})
+	if err != nil {
 		return err
 	}
 	actor.OrgID, actor.Action, actor.Target = orgID, "member.role", target.Email+" ("+old+" → "+role+")"
@@ -37,12 +42,29 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 // also belongs to organisations they do not manage, whose account (and sessions) stay for those. Nobody
 // removes themselves (access.ErrSelf), and the staff have no membership to remove (access.ErrNotFound):
 // they leave by being disabled. db.ErrNotFound when target is no member (any more).
+//
+// The policy is asked inside the removal's transaction, with both people's memberships read there: two
+// managers removing each other at once must not both succeed (the second has no authority left).
 func (a *Accounts) RemoveMember(ctx context.Context, by *db.User, orgID int64, target *db.User, actor db.AuditEntry) error {
-	if err := a.Decide(ctx, by, access.RemoveMembership, orgID, target); err != nil {
+	actor.OrgID, actor.Action, actor.Target = orgID, "member.remove", target.Email
+	return a.db.RemoveMember(ctx, target.ID, orgID, actor, func(tx *sql.Tx) error {
+		return a.decideTx(ctx, tx, by, access.RemoveMembership, orgID, target)
+	})
+}
+
+// decideTx is Decide with the memberships of both people read inside tx, the transaction that then acts:
+// nothing committed between the decision and the change can make it stale.
+func (a *Accounts) decideTx(ctx context.Context, tx *sql.Tx, actor *db.User, action access.Action, orgID int64, target *db.User) error {
+	ap := access.Person{ID: actor.ID, StaffRole: actor.StaffRole}
+	tp := access.Person{ID: target.ID, StaffRole: target.StaffRole}
+	var err error
+	if ap.Orgs, err = db.MemberOrgs(ctx, tx, actor.ID); err != nil {
 		return err
 	}
-	actor.OrgID, actor.Action, actor.Target = orgID, "member.remove", target.Email
-	return a.db.RemoveMember(ctx, target.ID, orgID, actor)
+	if tp.Orgs, err = db.MemberOrgs(ctx, tx, target.ID); err != nil {
+		return err
+	}
+	return access.Decide(ap, action, orgID, &tp)
 }
 
 // SetDisabled disables (ending every session) or enables target's account. The account is shared by all

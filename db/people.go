@@ -42,9 +42,16 @@ func (d *DB) OrgPeopleFacts(ctx context.Context, orgID int64) (map[int64]PersonF
 
 // SetMemberRole changes a member's role in an organisation, and the role of their invitations there that
 // are still open, so that re-sending one does not bring the old role back. ErrNotFound when the person is
-// not a member.
-func (d *DB) SetMemberRole(ctx context.Context, userID, orgID int64, role string) error {
+// not a member. decide, unless nil, runs first in the transaction, as RemoveMember's does: two managers
+// making each other viewers, or one removing the other meanwhile, must not both keep the authority each
+// used.
+func (d *DB) SetMemberRole(ctx context.Context, userID, orgID int64, role string, decide func(*sql.Tx) error) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
+		if decide != nil {
+			if err := decide(tx); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE user_id = ? AND org_id = ?`, role, userID, orgID)
 		if err != nil {
 			return err
@@ -58,12 +65,38 @@ func (d *DB) SetMemberRole(ctx context.Context, userID, orgID int64, role string
 	})
 }
 
+// MemberOrgs returns the organisations a person belongs to, with their role there, read inside tx: a
+// decision taken in the transaction that acts on it is not overtaken by a write committed meanwhile.
+func MemberOrgs(ctx context.Context, tx *sql.Tx, userID int64) (map[int64]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT org_id, role FROM memberships WHERE user_id = ?`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var org int64
+		var role string
+		if err := rows.Scan(&org, &role); err != nil {
+			return nil, err
+		}
+		out[org] = role
+	}
+	return out, rows.Err()
+}
+
 // RemoveMember ends a person's membership of an organisation, revokes their open invitations to it (an
 // older link must not bring them back) and appends e to the audit log, in one transaction. Their account
 // and sessions stay: other organisations share them, and every request reads the membership anew.
-// ErrNotFound when the person is not a member (any more): of parallel removals, one succeeds.
-func (d *DB) RemoveMember(ctx context.Context, userID, orgID int64, e AuditEntry) error {
+// decide runs first in the transaction (the policy, asked with what it reads there): the actor's own
+// authority may have gone meanwhile, say by a removal of the actor by the person they remove, and a
+// decision taken before the transaction would let two managers remove each other. ErrNotFound when the
+// person is not a member (any more): of parallel removals, one succeeds.
+func (d *DB) RemoveMember(ctx context.Context, userID, orgID int64, e AuditEntry, decide func(*sql.Tx) error) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
+		if err := decide(tx); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND org_id = ?`, userID, orgID)
 		if err != nil {
 			return err

@@ -357,3 +357,112 @@ func TestParallelRemovalRacingRoleChange(t *testing.T) {
 		t.Fatalf("%d audit entries for %d removals", n, rounds)
 	}
 }
+
+// Two managers removing each other at the same moment: whoever is removed first has no authority left
+// for their own removal, so exactly one goes through and the other finds nothing it may do (404), as
+// when the two are sent one after the other. Both going through would leave the organisation without
+// the managers that, each time, only the other's removal took away.
+func TestParallelManagersRemovingEachOther(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	const rounds = 10
+	for r := range rounds {
+		p := e.createUser(fmt.Sprintf("p%d@alpha.example", r), "P", "", map[int64]string{a.ID: "manager"})
+		q := e.createUser(fmt.Sprintf("q%d@alpha.example", r), "Q", "", map[int64]string{a.ID: "manager"})
+		pc, qc := newBrowser(), newBrowser()
+		for who, c := range map[string]*http.Client{p.Email: pc, q.Email: qc} {
+			e.client = c
+			e.login(who, testPassword)
+		}
+		got := e.fire(2, func(i int) (answer, error) {
+			if i == 0 {
+				return e.postAs(pc, removePath("alpha", q.ID), nil)
+			}
+			return e.postAs(qc, removePath("alpha", p.ID), nil)
+		})
+		left := countRows(t, e, `SELECT count(*) FROM memberships WHERE org_id = ? AND user_id IN (?, ?)`, a.ID, p.ID, q.ID)
+		if countStatus(got, http.StatusSeeOther) != 1 || countStatus(got, http.StatusNotFound) != 1 || left != 1 {
+			t.Fatalf("round %d: answers %v, %d of the two managers left (want one 303, one 404, one left)", r, got, left)
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'member.remove'`); n != rounds {
+		t.Fatalf("%d audit entries for %d removals", n, rounds)
+	}
+}
+
+// A manager removing another while that one makes them a viewer, at the same moment: as when the two are
+// sent one after the other, exactly one goes through (the other's author has no authority left, 404), and
+// the organisation keeps a manager. The role change decides inside its transaction as the removal does.
+func TestParallelRemovalRacingDemotionOfTheRemover(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	const rounds = 10
+	for r := range rounds {
+		p := e.createUser(fmt.Sprintf("p%d@alpha.example", r), "P", "", map[int64]string{a.ID: "manager"})
+		q := e.createUser(fmt.Sprintf("q%d@alpha.example", r), "Q", "", map[int64]string{a.ID: "manager"})
+		pc, qc := newBrowser(), newBrowser()
+		for who, c := range map[string]*http.Client{p.Email: pc, q.Email: qc} {
+			e.client = c
+			e.login(who, testPassword)
+		}
+		got := e.fire(2, func(i int) (answer, error) {
+			if i == r%2 {
+				return e.postAs(pc, removePath("alpha", q.ID), nil)
+			}
+			return e.postAs(qc, "/o/alpha/people/"+id64(p.ID)+"/role", url.Values{"role": {"viewer"}})
+		})
+		managers := countRows(t, e, `SELECT count(*) FROM memberships WHERE org_id = ? AND user_id IN (?, ?) AND role = 'manager'`, a.ID, p.ID, q.ID)
+		if countStatus(got, http.StatusSeeOther) != 1 || countStatus(got, http.StatusNotFound) != 1 || managers != 1 {
+			t.Fatalf("round %d: answers %v, %d of the two still manage Alpha (want one 303, one 404, one manager)", r, got, managers)
+		}
+	}
+}
+
+// Someone removed from an organisation that signs in through its provider does not get back in by the
+// provider account linked while they belonged to it, nor by an invitation to it that was still open when
+// they were removed (through the provider, too); only a fresh invitation brings them back.
+func TestRemovedMemberIsNotLetBackInByTheProvider(t *testing.T) {
+	e := newIdPEnv(t)
+	ctx := context.Background()
+	mara := e.createUser("mara@kunde.example", "Mara", "", map[int64]string{e.org.ID: "manager"})
+	anna := entraUser(tenantA, "a1", "anna@kunde.example", true)
+	if resp, body, _ := e.acceptByProvider(e.invite(anna.Email, "Anna", e.org.ID, "viewer", "en"), realmA, anna); location(resp) != "/o/kunde" {
+		t.Fatalf("invitation: %d %s\n%.800s", resp.StatusCode, location(resp), body)
+	}
+	l, err := e.db.IdentityBySubject(ctx, "entra "+tenantA+" a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An invitation of another role, sent while she belongs (she has no password: it is a new one), which
+	// she starts to accept through the provider before the removal and finishes after it.
+	open := e.invite(anna.Email, "Anna", e.org.ID, "manager", "en")
+	e.newClient()
+	annaJar := e.client.Jar
+	e.op.SignInAs(realmA, anna)
+	started, startBody := e.post(open+"/idp", url.Values{"terms": {"1"}}, nil)
+
+	maraJar := peopleSignIn(e.testEnv, mara.Email)
+	resp, _ := e.post(removePath("kunde", l.UserID), nil, nil)
+	mustRedirect(t, "remove Anna", resp, "/o/kunde/people")
+
+	peopleUse(e.testEnv, annaJar)
+	resp, body, _ := e.roundTrip(started, startBody)
+	wantRefusal(t, resp, body, "refused.invitation_gone", http.StatusForbidden)
+	if resp, _ := e.post(open+"/idp", url.Values{"terms": {"1"}}, nil); resp.StatusCode != http.StatusGone {
+		t.Errorf("the open invitation's link after the removal: %d", resp.StatusCode)
+	}
+	resp, body, _ = e.signInByProvider("Microsoft", "", realmA, anna)
+	wantRefusal(t, resp, body, "refused.no_account", http.StatusForbidden)
+	if _, err := e.db.MemberRole(ctx, l.UserID, e.org.ID); err == nil {
+		t.Fatal("back in Kunde without a fresh invitation")
+	}
+	peopleUse(e.testEnv, maraJar)
+	if _, body := e.get("/o/kunde/people", nil); doc(t, body).Find(`[data-testid="member-`+id64(l.UserID)+`"]`).Length() != 0 {
+		t.Fatal("Anna is listed again")
+	}
+
+	e.newClient()
+	if resp, body, _ := e.acceptByProvider(e.invite(anna.Email, "Anna", e.org.ID, "viewer", "en"), realmA, anna); location(resp) != "/o/kunde" {
+		t.Fatalf("a fresh invitation: %d %s\n%.800s", resp.StatusCode, location(resp), body)
+	}
+}
