@@ -367,13 +367,7 @@ func TestParallelManagersRemovingEachOther(t *testing.T) {
 	a := e.createOrg("Alpha GmbH", "alpha")
 	const rounds = 10
 	for r := range rounds {
-		p := e.createUser(fmt.Sprintf("p%d@alpha.example", r), "P", "", map[int64]string{a.ID: "manager"})
-		q := e.createUser(fmt.Sprintf("q%d@alpha.example", r), "Q", "", map[int64]string{a.ID: "manager"})
-		pc, qc := newBrowser(), newBrowser()
-		for who, c := range map[string]*http.Client{p.Email: pc, q.Email: qc} {
-			e.client = c
-			e.login(who, testPassword)
-		}
+		p, q, pc, qc := twoManagers(e, a, r)
 		got := e.fire(2, func(i int) (answer, error) {
 			if i == 0 {
 				return e.postAs(pc, removePath("alpha", q.ID), nil)
@@ -398,13 +392,7 @@ func TestParallelRemovalRacingDemotionOfTheRemover(t *testing.T) {
 	a := e.createOrg("Alpha GmbH", "alpha")
 	const rounds = 10
 	for r := range rounds {
-		p := e.createUser(fmt.Sprintf("p%d@alpha.example", r), "P", "", map[int64]string{a.ID: "manager"})
-		q := e.createUser(fmt.Sprintf("q%d@alpha.example", r), "Q", "", map[int64]string{a.ID: "manager"})
-		pc, qc := newBrowser(), newBrowser()
-		for who, c := range map[string]*http.Client{p.Email: pc, q.Email: qc} {
-			e.client = c
-			e.login(who, testPassword)
-		}
+		p, q, pc, qc := twoManagers(e, a, r)
 		got := e.fire(2, func(i int) (answer, error) {
 			if i == r%2 {
 				return e.postAs(pc, removePath("alpha", q.ID), nil)
@@ -465,4 +453,17 @@ func TestRemovedMemberIsNotLetBackInByTheProvider(t *testing.T) {
 	if resp, body, _ := e.acceptByProvider(e.invite(anna.Email, "Anna", e.org.ID, "viewer", "en"), realmA, anna); location(resp) != "/o/kunde" {
 		t.Fatalf("a fresh invitation: %d %s\n%.800s", resp.StatusCode, location(resp), body)
 	}
+}
+
+// twoManagers makes two managers of a for round r, each signed in in a browser of their own.
+func twoManagers(e *testEnv, a *db.Org, r int) (p, q *db.User, pc, qc *http.Client) {
+	e.t.Helper()
+	p = e.createUser(fmt.Sprintf("p%d@alpha.example", r), "P", "", map[int64]string{a.ID: "manager"})
+	q = e.createUser(fmt.Sprintf("q%d@alpha.example", r), "Q", "", map[int64]string{a.ID: "manager"})
+	pc, qc = newBrowser(), newBrowser()
+	for who, c := range map[string]*http.Client{p.Email: pc, q.Email: qc} {
+		e.client = c
+		e.login(who, testPassword)
+	}
+	return p, q, pc, qc
 }
