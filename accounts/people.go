@@ -52,37 +52,45 @@ func (a *Accounts) RemoveMember(ctx context.Context, by *db.User, orgID int64, t
 	})
 }
 
-// decideTx is Decide with the memberships of both people read inside tx, the transaction that then acts:
-// nothing committed between the decision and the change can make it stale.
+// decideTx is Decide with both people's facts (staff role, memberships) read inside tx, the transaction
+// that then acts: nothing committed between the decision and the change can make it stale. An actor whose
+// account was disabled meanwhile (say by the person they act on, at the same moment) acts no more.
 func (a *Accounts) decideTx(ctx context.Context, tx *sql.Tx, actor *db.User, action access.Action, orgID int64, target *db.User) error {
-	ap := access.Person{ID: actor.ID, StaffRole: actor.StaffRole}
-	tp := access.Person{ID: target.ID, StaffRole: target.StaffRole}
-	var err error
-	if ap.Orgs, err = db.MemberOrgs(ctx, tx, actor.ID); err != nil {
+	af, disabled, err := db.PolicyFactsTx(ctx, tx, actor.ID)
+	if errors.Is(err, db.ErrNotFound) || disabled {
+		return access.ErrNotFound
+	}
+	if err != nil {
 		return err
 	}
-	if tp.Orgs, err = db.MemberOrgs(ctx, tx, target.ID); err != nil {
+	tf, _, err := db.PolicyFactsTx(ctx, tx, target.ID)
+	if err != nil {
 		return err
 	}
-	return access.Decide(ap, action, orgID, &tp)
+	return access.Decide(access.Person{ID: actor.ID, StaffRole: af.StaffRole, Orgs: af.Orgs}, action, orgID,
+		&access.Person{ID: target.ID, StaffRole: tf.StaffRole, Orgs: tf.Orgs})
 }
 
 // SetDisabled disables (ending every session) or enables target's account. The account is shared by all
 // the person's organisations: a manager may do so only when they manage every one of them. The last
-// enabled administrator stays (ErrLastAdmin).
+// enabled administrator stays (ErrLastAdmin). The policy is asked inside the change's transaction, as for
+// a removal: two managers disabling each other at once do not both succeed.
 func (a *Accounts) SetDisabled(ctx context.Context, by *db.User, orgID int64, target *db.User, disabled bool, actor db.AuditEntry) error {
-	if err := a.Decide(ctx, by, access.SetDisabled, orgID, target); err != nil {
-		return err
-	}
 	action := "user.enable"
-	var err error
 	if disabled {
 		action = "user.disable"
-		if err = a.db.DisableUnlessLastAdmin(ctx, target.ID); errors.Is(err, db.ErrConflict) {
-			return ErrLastAdmin
+	}
+	err := a.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.decideTx(ctx, tx, by, access.SetDisabled, orgID, target); err != nil {
+			return err
 		}
-	} else {
-		err = a.db.SetDisabled(ctx, target.ID, false)
+		if !disabled {
+			return db.Enable(ctx, tx, target.ID)
+		}
+		return db.DisableUnlessLastAdmin(ctx, tx, a.now(), target.ID)
+	})
+	if errors.Is(err, db.ErrConflict) {
+		return ErrLastAdmin
 	}
 	if err != nil {
 		return err
@@ -104,6 +112,10 @@ func (a *Accounts) ResetSecondFactors(ctx context.Context, by *db.User, orgID in
 		return err
 	}
 	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
+		// Asked again with what the transaction reads: the actor's authority may have gone meanwhile.
+		if err := a.decideTx(ctx, tx, by, access.ResetSecondFactor, orgID, target); err != nil {
+			return err
+		}
 		if err := db.ResetMFA(ctx, tx, target.ID); err != nil {
 			return err
 		}

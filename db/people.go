@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 // Queries of the people pages (an organisation's members, the MSP's staff) that the other files lack.
@@ -118,25 +119,52 @@ func (d *DB) RemoveMember(ctx context.Context, userID, orgID int64, e AuditEntry
 // administrator: then ErrConflict. The condition is part of the UPDATE, so two administrators disabling
 // each other at the same moment cannot leave the MSP without one.
 func (d *DB) DisableUnlessLastAdmin(ctx context.Context, userID int64) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE id = ?
-			AND (staff_role IS NOT 'admin' OR disabled_at IS NOT NULL OR EXISTS (SELECT 1 FROM users o
-			WHERE o.staff_role = 'admin' AND o.disabled_at IS NULL AND o.id != ?))`, d.Now().Unix(), userID, userID)
-		if err != nil {
+	return d.Tx(ctx, func(tx *sql.Tx) error { return DisableUnlessLastAdmin(ctx, tx, d.Now(), userID) })
+}
+
+// DisableUnlessLastAdmin is DB.DisableUnlessLastAdmin inside tx.
+func DisableUnlessLastAdmin(ctx context.Context, tx *sql.Tx, now time.Time, userID int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE id = ?
+		AND (staff_role IS NOT 'admin' OR disabled_at IS NOT NULL OR EXISTS (SELECT 1 FROM users o
+		WHERE o.staff_role = 'admin' AND o.disabled_at IS NULL AND o.id != ?))`, now.Unix(), userID, userID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			var exists bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
-				return err
-			}
-			if !exists {
-				return ErrNotFound
-			}
-			return ErrConflict
+		if !exists {
+			return ErrNotFound
 		}
-		return EndSessions(ctx, tx, userID, "")
-	})
+		return ErrConflict
+	}
+	return EndSessions(ctx, tx, userID, "")
+}
+
+// Enable lets a disabled account sign in again, inside tx.
+func Enable(ctx context.Context, tx *sql.Tx, userID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE id = ?`, userID)
+	return err
+}
+
+// PolicyFactsTx is what the access policy needs to know about a person, read inside tx — the transaction
+// that then acts on the decision — with whether the account is disabled. ErrNotFound when there is no such
+// person.
+func PolicyFactsTx(ctx context.Context, tx *sql.Tx, userID int64) (PersonFacts, bool, error) {
+	f := PersonFacts{}
+	var disabled bool
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(staff_role, ''), disabled_at IS NOT NULL FROM users WHERE id = ?`,
+		userID).Scan(&f.StaffRole, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, false, ErrNotFound
+	}
+	if err != nil {
+		return f, false, err
+	}
+	f.Orgs, err = MemberOrgs(ctx, tx, userID)
+	return f, disabled, err
 }
 
 // OpenInvitation returns the newest invitation of the person to the organisation (orgID 0: to the staff)

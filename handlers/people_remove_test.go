@@ -455,6 +455,39 @@ func TestRemovedMemberIsNotLetBackInByTheProvider(t *testing.T) {
 	}
 }
 
+// Two managers disabling each other at the same moment: as when the two are sent one after the other,
+// exactly one account is disabled. The other request finds its author disabled meanwhile (404) or its
+// session ended (to the sign-in page); before, both went through and the organisation had no manager
+// left who could sign in. A second-factor reset asks inside its transaction alike (accounts.decideTx).
+func TestParallelManagersDisablingEachOther(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	const rounds = 10
+	for r := range rounds {
+		p, q, pc, qc := twoManagers(e, a, r)
+		got := e.fire(2, func(i int) (answer, error) {
+			if i == 0 {
+				return e.postAs(pc, "/o/alpha/people/"+id64(q.ID)+"/disable", nil)
+			}
+			return e.postAs(qc, "/o/alpha/people/"+id64(p.ID)+"/disable", nil)
+		})
+		disabled := countRows(t, e, `SELECT count(*) FROM users WHERE id IN (?, ?) AND disabled_at IS NOT NULL`, p.ID, q.ID)
+		done := 0
+		for _, g := range got {
+			switch {
+			case g.status == http.StatusSeeOther && g.location == "/o/alpha/people":
+				done++
+			case g.status == http.StatusNotFound, g.status == http.StatusSeeOther && strings.HasPrefix(g.location, "/login"):
+			default:
+				t.Fatalf("round %d: answer %v", r, g)
+			}
+		}
+		if done != 1 || disabled != 1 {
+			t.Fatalf("round %d: answers %v, %d of the two managers disabled (want one done, one disabled)", r, got, disabled)
+		}
+	}
+}
+
 // twoManagers makes two managers of a for round r, each signed in in a browser of their own.
 func twoManagers(e *testEnv, a *db.Org, r int) (p, q *db.User, pc, qc *http.Client) {
 	e.t.Helper()
