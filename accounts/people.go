@@ -24,10 +24,9 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 	if role == old {
 		return nil
 	}
-	// Asked again inside the change's transaction: the actor's own role may have changed since (see
-	// RemoveMember).
-	err := a.db.SetMemberRole(ctx, target.ID, orgID, role, func(tx *sql.Tx) error {
-		return a.decideTx(ctx, tx, by, access.ChangeRole, orgID, target)
+	// Asked again inside the change's transaction: the actor's own role may have changed since (decided).
+	err := a.decided(ctx, by, access.ChangeRole, orgID, target, func(tx *sql.Tx) error {
+		return db.SetMemberRole(ctx, tx, target.ID, orgID, role)
 	})
 	if err != nil {
 		return err
@@ -43,12 +42,27 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 // removes themselves (access.ErrSelf), and the staff have no membership to remove (access.ErrNotFound):
 // they leave by being disabled. db.ErrNotFound when target is no member (any more).
 //
-// The policy is asked inside the removal's transaction, with both people's memberships read there: two
-// managers removing each other at once must not both succeed (the second has no authority left).
+// The policy is asked inside the removal's transaction (decided): two managers removing each other at once
+// must not both succeed (the second has no authority left).
 func (a *Accounts) RemoveMember(ctx context.Context, by *db.User, orgID int64, target *db.User, actor db.AuditEntry) error {
 	actor.OrgID, actor.Action, actor.Target = orgID, "member.remove", target.Email
-	return a.db.RemoveMember(ctx, target.ID, orgID, actor, func(tx *sql.Tx) error {
-		return a.decideTx(ctx, tx, by, access.RemoveMembership, orgID, target)
+	return a.decided(ctx, by, access.RemoveMembership, orgID, target, func(tx *sql.Tx) error {
+		if err := db.RemoveMember(ctx, tx, a.now(), target.ID, orgID); err != nil {
+			return err
+		}
+		return a.db.Audit(ctx, tx, actor)
+	})
+}
+
+// decided runs change in one write transaction that first asks the policy (decideTx) with what it reads
+// there: every action on people goes through it, so a decision is never overtaken by a write committed
+// between it and the change.
+func (a *Accounts) decided(ctx context.Context, by *db.User, action access.Action, orgID int64, target *db.User, change func(*sql.Tx) error) error {
+	return a.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.decideTx(ctx, tx, by, action, orgID, target); err != nil {
+			return err
+		}
+		return change(tx)
 	})
 }
 
@@ -80,12 +94,9 @@ func (a *Accounts) SetDisabled(ctx context.Context, by *db.User, orgID int64, ta
 	if disabled {
 		action = "user.disable"
 	}
-	err := a.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := a.decideTx(ctx, tx, by, access.SetDisabled, orgID, target); err != nil {
-			return err
-		}
+	err := a.decided(ctx, by, access.SetDisabled, orgID, target, func(tx *sql.Tx) error {
 		if !disabled {
-			return db.Enable(ctx, tx, target.ID)
+			return db.SetDisabled(ctx, tx, a.now(), target.ID, false)
 		}
 		return db.DisableUnlessLastAdmin(ctx, tx, a.now(), target.ID)
 	})
@@ -111,11 +122,8 @@ func (a *Accounts) ResetSecondFactors(ctx context.Context, by *db.User, orgID in
 	if err != nil {
 		return err
 	}
-	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
-		// Asked again with what the transaction reads: the actor's authority may have gone meanwhile.
-		if err := a.decideTx(ctx, tx, by, access.ResetSecondFactor, orgID, target); err != nil {
-			return err
-		}
+	// Asked again with what the transaction reads (decided): the actor's authority may have gone meanwhile.
+	err = a.decided(ctx, by, access.ResetSecondFactor, orgID, target, func(tx *sql.Tx) error {
 		if err := db.ResetMFA(ctx, tx, target.ID); err != nil {
 			return err
 		}

@@ -43,27 +43,23 @@ func (d *DB) OrgPeopleFacts(ctx context.Context, orgID int64) (map[int64]PersonF
 
 // SetMemberRole changes a member's role in an organisation, and the role of their invitations there that
 // are still open, so that re-sending one does not bring the old role back. ErrNotFound when the person is
-// not a member. decide, unless nil, runs first in the transaction, as RemoveMember's does: two managers
-// making each other viewers, or one removing the other meanwhile, must not both keep the authority each
-// used.
-func (d *DB) SetMemberRole(ctx context.Context, userID, orgID int64, role string, decide func(*sql.Tx) error) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		if decide != nil {
-			if err := decide(tx); err != nil {
-				return err
-			}
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE user_id = ? AND org_id = ?`, role, userID, orgID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE invitations SET role = ? WHERE user_id = ? AND org_id = ?
-			AND accepted_at IS NULL AND revoked_at IS NULL`, role, userID, orgID)
+// not a member.
+func (d *DB) SetMemberRole(ctx context.Context, userID, orgID int64, role string) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error { return SetMemberRole(ctx, tx, userID, orgID, role) })
+}
+
+// SetMemberRole is DB.SetMemberRole inside tx (accounts decides in the same transaction).
+func SetMemberRole(ctx context.Context, tx *sql.Tx, userID, orgID int64, role string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE user_id = ? AND org_id = ?`, role, userID, orgID)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE invitations SET role = ? WHERE user_id = ? AND org_id = ?
+		AND accepted_at IS NULL AND revoked_at IS NULL`, role, userID, orgID)
+	return err
 }
 
 // MemberOrgs returns the organisations a person belongs to, with their role there, read inside tx: a
@@ -86,33 +82,23 @@ func MemberOrgs(ctx context.Context, tx *sql.Tx, userID int64) (map[int64]string
 	return out, rows.Err()
 }
 
-// RemoveMember ends a person's membership of an organisation, revokes their open invitations to it (an
-// older link must not bring them back) and appends e to the audit log, in one transaction. Their account
-// and sessions stay: other organisations share them, and every request reads the membership anew.
-// decide runs first in the transaction (the policy, asked with what it reads there): the actor's own
-// authority may have gone meanwhile, say by a removal of the actor by the person they remove, and a
-// decision taken before the transaction would let two managers remove each other. ErrNotFound when the
-// person is not a member (any more): of parallel removals, one succeeds.
-func (d *DB) RemoveMember(ctx context.Context, userID, orgID int64, e AuditEntry, decide func(*sql.Tx) error) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		if err := decide(tx); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND org_id = ?`, userID, orgID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrNotFound
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND org_id = ?
-			AND accepted_at IS NULL AND revoked_at IS NULL`, d.Now().Unix(), userID, orgID); err != nil {
-			return err
-		}
-		return d.Audit(ctx, tx, e)
-	})
+// RemoveMember ends a person's membership of an organisation and revokes their open invitations to it (an
+// older link must not bring them back), inside tx. Their account and sessions stay: other organisations
+// share them, and every request reads the membership anew. ErrNotFound when the person is not a member
+// (any more): of parallel removals, one succeeds.
+func RemoveMember(ctx context.Context, tx *sql.Tx, now time.Time, userID, orgID int64) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND org_id = ?`, userID, orgID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND org_id = ?
+		AND accepted_at IS NULL AND revoked_at IS NULL`, now.Unix(), userID, orgID)
+	return err
 }
 
 // DisableUnlessLastAdmin disables an account and ends its sessions, unless it is the last enabled MSP
@@ -141,12 +127,6 @@ func DisableUnlessLastAdmin(ctx context.Context, tx *sql.Tx, now time.Time, user
 		return ErrConflict
 	}
 	return EndSessions(ctx, tx, userID, "")
-}
-
-// Enable lets a disabled account sign in again, inside tx.
-func Enable(ctx context.Context, tx *sql.Tx, userID int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE id = ?`, userID)
-	return err
 }
 
 // PolicyFactsTx is what the access policy needs to know about a person, read inside tx — the transaction

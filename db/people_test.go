@@ -71,7 +71,7 @@ func TestSetMemberRoleFollowsOpenInvitation(t *testing.T) {
 		invited = inv.UserID
 	}
 	d.Tx(ctx, func(tx *sql.Tx) error { return SetMembership(ctx, tx, d.Now(), invited, a.ID, "viewer") })
-	if err := d.SetMemberRole(ctx, invited, a.ID, "manager", nil); err != nil {
+	if err := d.SetMemberRole(ctx, invited, a.ID, "manager"); err != nil {
 		t.Fatal(err)
 	}
 	ia, _ := d.OpenInvitation(ctx, invited, a.ID)
@@ -79,7 +79,7 @@ func TestSetMemberRoleFollowsOpenInvitation(t *testing.T) {
 	if ia.Role != "manager" || ib.Role != "viewer" {
 		t.Fatalf("invitation roles %q (alpha) %q (beta)", ia.Role, ib.Role)
 	}
-	if err := d.SetMemberRole(ctx, invited, b.ID, "manager", nil); !errors.Is(err, ErrNotFound) {
+	if err := d.SetMemberRole(ctx, invited, b.ID, "manager"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("role of a non-member changed: %v", err)
 	}
 	facts, _ := d.OrgPeopleFacts(ctx, a.ID)

@@ -219,19 +219,23 @@ func (d *DB) Avatar(ctx context.Context, userID int64) ([]byte, error) {
 
 // SetDisabled disables (ending every session) or enables an account.
 func (d *DB) SetDisabled(ctx context.Context, userID int64, disabled bool) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		var v any
-		if disabled {
-			v = d.Now().Unix()
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, v, userID); err != nil {
-			return err
-		}
-		if disabled {
-			return EndSessions(ctx, tx, userID, "")
-		}
-		return nil
-	})
+	return d.Tx(ctx, func(tx *sql.Tx) error { return SetDisabled(ctx, tx, d.Now(), userID, disabled) })
+}
+
+// SetDisabled is DB.SetDisabled inside tx. Disabling the last administrator is DisableUnlessLastAdmin's
+// to refuse.
+func SetDisabled(ctx context.Context, tx *sql.Tx, now time.Time, userID int64, disabled bool) error {
+	var v any
+	if disabled {
+		v = now.Unix()
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, v, userID); err != nil {
+		return err
+	}
+	if disabled {
+		return EndSessions(ctx, tx, userID, "")
+	}
+	return nil
 }
 
 // MarkSetupShown records that "your account is set up" was shown.

@@ -252,13 +252,13 @@ func TestDocListFragmentFollowsRoleChanges(t *testing.T) {
 	if _, body := e.get("/o/alpha/docs/contacts", nil); doc(t, body).Find(`[data-testid="doc-new"]`).Length() != 1 {
 		t.Fatal("manager's contacts list lacks the new button")
 	}
-	if err := e.db.SetMemberRole(ctx, f.mgr.ID, f.a.ID, "viewer", nil); err != nil {
+	if err := e.db.SetMemberRole(ctx, f.mgr.ID, f.a.ID, "viewer"); err != nil {
 		t.Fatal(err)
 	}
 	if _, body := e.get("/o/alpha/docs/contacts", nil); doc(t, body).Find(`[data-testid="doc-new"]`).Length() != 0 {
 		t.Fatal("a former manager still gets the manager's list")
 	}
-	if err := e.db.SetMemberRole(ctx, f.mgr.ID, f.a.ID, "manager", nil); err != nil {
+	if err := e.db.SetMemberRole(ctx, f.mgr.ID, f.a.ID, "manager"); err != nil {
 		t.Fatal(err)
 	}
 	if _, body := e.get("/o/alpha/docs/contacts", nil); doc(t, body).Find(`[data-testid="doc-new"]`).Length() != 1 {

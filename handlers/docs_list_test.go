@@ -59,7 +59,7 @@ func TestAccessChangesTakeEffectAtOnce(t *testing.T) {
 			t.Fatalf("manager %s: %d", p, resp.StatusCode)
 		}
 	}
-	if err := e.db.SetMemberRole(ctx, f.mgr.ID, f.a.ID, "viewer", nil); err != nil {
+	if err := e.db.SetMemberRole(ctx, f.mgr.ID, f.a.ID, "viewer"); err != nil {
 		t.Fatal(err)
 	}
 	if resp, _ := e.get("/o/alpha/people", nil); resp.StatusCode != 404 {

@@ -338,10 +338,10 @@ func TestParallelRequestsAfterAccessGoesAreRefused(t *testing.T) {
 		want   int
 	}{
 		{"a manager made viewer", "", "manager", "/o/alpha/people", func(uid int64) error {
-			return e.db.SetMemberRole(ctx, uid, f.a.ID, "viewer", nil)
+			return e.db.SetMemberRole(ctx, uid, f.a.ID, "viewer")
 		}, http.StatusNotFound},
 		{"a manager made viewer, the audit log", "", "manager", "/o/alpha/audit", func(uid int64) error {
-			return e.db.SetMemberRole(ctx, uid, f.a.ID, "viewer", nil)
+			return e.db.SetMemberRole(ctx, uid, f.a.ID, "viewer")
 		}, http.StatusNotFound},
 		{"a viewer disabled", "", "viewer", "/o/alpha/docs/passwords/" + pw, func(uid int64) error {
 			return e.db.SetDisabled(ctx, uid, true)
