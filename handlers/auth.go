@@ -59,7 +59,7 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		// large) speaks the cookie's language: keep it the person's, whichever way they signed in. Not on
 		// the unqueued answers (admit.go): static files are cached, and a cookie does not belong in a cache.
 		if ck, err := r.Cookie(s.cookieLang); i18n.Supported(u.Lang) && !unqueued[c.Path()] && (err != nil || ck.Value != u.Lang) {
-			s.setLangCookie(c, u.Lang)
+			s.setPrefCookie(c, s.cookieLang, u.Lang)
 		}
 		// The session middleware refreshed "seen" (at most once a minute): note the activity for the
 		// person's session list too.

@@ -152,13 +152,7 @@ func (s *Server) profileUpdate(c *echo.Context) error {
 		return err
 	}
 	s.audit(c, 0, "profile.update", "")
-	s.setLangCookie(c, lang)
-	year := int((365 * 24 * time.Hour).Seconds())
-	themeCookie := &http.Cookie{Name: s.cookieTheme, Value: theme, Path: "/", MaxAge: year,
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode}
-	if theme == "" {
-		themeCookie.MaxAge = -1
-	}
-	c.SetCookie(themeCookie)
+	s.setPrefCookie(c, s.cookieLang, lang)
+	s.setPrefCookie(c, s.cookieTheme, theme)
 	return s.profileDone(c, "profile.settings.saved")
 }

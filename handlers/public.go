@@ -26,18 +26,21 @@ func (s *Server) setLanguage(c *echo.Context) error {
 			return err
 		}
 	}
-	s.setLangCookie(c, lang)
+	s.setPrefCookie(c, s.cookieLang, lang)
 	return s.redirect(c, safeNext(c.FormValue("next"), "/"))
 }
 
-// setLangCookie keeps the language in the cookie that the answers before the session (and every page for
-// someone signed out) speak: the language switch, the profile and loadUser, which keeps it the signed-in
-// person's.
-func (s *Server) setLangCookie(c *echo.Context, lang string) {
-	c.SetCookie(&http.Cookie{
-		Name: s.cookieLang, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
-	})
+// setPrefCookie keeps a display choice (the language, the theme) in its cookie for a year; an empty value
+// removes the cookie ("follow the system"). The language cookie is what the answers before the session (and
+// every page for someone signed out) speak: the switch, the profile and loadUser, which keeps it the
+// signed-in person's, set it.
+func (s *Server) setPrefCookie(c *echo.Context, name, value string) {
+	ck := &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode}
+	if value == "" {
+		ck.MaxAge = -1
+	}
+	c.SetCookie(ck)
 }
 
 // setTheme stores light, dark or "follow the system" in a cookie and goes back.
@@ -52,12 +55,7 @@ func (s *Server) setTheme(c *echo.Context) error {
 			return err
 		}
 	}
-	ck := &http.Cookie{Name: s.cookieTheme, Value: theme, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode}
-	if theme == "" {
-		ck.MaxAge = -1
-	}
-	c.SetCookie(ck)
+	s.setPrefCookie(c, s.cookieTheme, theme)
 	return s.redirect(c, safeNext(c.FormValue("next"), "/"))
 }
 
