@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"testing"
 	"time"
 )
@@ -46,6 +47,73 @@ func TestConfirmEmail(t *testing.T) {
 	}
 	if _, err := d.UserByID(ctx, bert); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A confirmed change of address carries over into the expiry digests' lists (RenameDigestRecipient): in
+// place of the old address where the digest reaches the person (a member there, or staff anywhere), the
+// old one dropped where the new one is listed already or where the person does not belong; an address
+// that merely contains the old one, and other lists, stay as they are.
+func TestConfirmEmailRenamesDigestRecipients(t *testing.T) {
+	d, _, a, b := docsFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	c, err := d.CreateOrg(ctx, "Gamma KG", "gamma")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anna, tom int64
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		if anna, _, err = EnsureUser(ctx, tx, now, "anna@kunde.example", "Anna", "de"); err != nil {
+			return err
+		}
+		if err := SetMembership(ctx, tx, now, anna, a.ID, "viewer"); err != nil {
+			return err
+		}
+		if err := SetMembership(ctx, tx, now, anna, c.ID, "viewer"); err != nil {
+			return err
+		}
+		if tom, _, err = EnsureUser(ctx, tx, now, "tom@msp.example", "Tom", "de"); err != nil {
+			return err
+		}
+		return SetStaffRole(ctx, tx, tom, "technician")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := map[int64][]string{
+		a.ID: {"hanna@kunde.example", "Anna@Kunde.example", "tom@msp.example", "buero@kunde.example"},
+		b.ID: {"anna@kunde.example", "tom@msp.example", "einkauf@beta.example"},
+		c.ID: {"anna.neu@kunde.example", "anna@kunde.example"},
+	}
+	for org, rcpt := range lists {
+		if err := d.SetExpiryDigest(ctx, ExpiryDigest{OrgID: org, Lang: "de", Recipients: rcpt}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	confirm := func(id int64, email string) {
+		t.Helper()
+		if err := d.Tx(ctx, func(tx *sql.Tx) error {
+			taken, err := ConfirmEmail(ctx, tx, now, id, email)
+			if taken {
+				t.Errorf("%s taken", email)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	confirm(anna, "anna.neu@kunde.example")
+	confirm(tom, "tom.neu@msp.example")
+	for org, want := range map[int64][]string{
+		a.ID: {"hanna@kunde.example", "anna.neu@kunde.example", "tom.neu@msp.example", "buero@kunde.example"},
+		b.ID: {"tom.neu@msp.example", "einkauf@beta.example"},
+		c.ID: {"anna.neu@kunde.example"},
+	} {
+		dg, err := d.ExpiryDigestOf(ctx, org)
+		if err != nil || !slices.Equal(dg.Recipients, want) {
+			t.Errorf("org %d: %v (%v), want %v", org, dg.Recipients, err, want)
+		}
 	}
 }
 
