@@ -281,3 +281,25 @@ func TestConfirmContinueLeadsToTheNextStep(t *testing.T) {
 		})
 	}
 }
+
+// The button of a link whose address was taken meanwhile, sent forty times at once: one answer says the
+// address is taken, with one entry in its owner's log; the others find the link used.
+func TestParallelConfirmationToATakenAddress(t *testing.T) {
+	e := newTestEnv(t)
+	u, link := pendingAddressLink(t, e)
+	e.createUser("neu@muster.example", "Nora Neu", "", nil)
+	got := e.fire(burst, func(int) (answer, error) {
+		resp, err := newBrowser().PostForm(e.URL(link), nil)
+		if err != nil {
+			return answer{}, err
+		}
+		resp.Body.Close()
+		return answer{resp.StatusCode, location(resp)}, nil
+	})
+	if n := countStatus(got, http.StatusConflict); n != 1 || countStatus(got, http.StatusGone) != burst-1 {
+		t.Fatalf("%d of %d answered taken, want 1 and the others 410: %v", n, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'email.confirm_taken' AND actor_id = ?`, u.ID); n != 1 {
+		t.Fatalf("email.confirm_taken audited %d times", n)
+	}
+}
