@@ -95,7 +95,9 @@ func ReadsAudit(viewer Person, orgID int64) bool {
 // The rules:
 //   - An invitation is not a membership: it may be sent, re-sent and revoked by whoever manages the
 //     place, and it becomes a membership only when the invitee accepts it (AcceptInvitation, whose actor is
-//     the invitee). Staff never become customer members, customers never become staff.
+//     the invitee). Staff never become customer members, customers never become staff. An open
+//     invitation stands on its sender's word: once Decide no longer lets the sender invite to its place,
+//     accounts withdraws it (accounts.withdrawUnbacked).
 //   - A customer's manager must not learn whether an address belongs to staff or to another organisation,
 //     so inviting such an address is allowed to them (it grants nothing; accepting is what is refused);
 //     staff, who know anyway, are told.

@@ -88,7 +88,7 @@ func (a *Accounts) Invite(ctx context.Context, req InviteRequest) (Sent, error) 
 		inv, err := a.db.OpenInvitation(ctx, existing.ID, req.OrgID)
 		switch {
 		case err == nil && inv.Role == req.Role:
-			sent, err := a.Reissue(ctx, inv.ID, req.Actor)
+			sent, err := a.Reissue(ctx, inv.ID, req.By, req.Actor)
 			sent.Result = Resent
 			return sent, err
 		case err == nil:
@@ -106,10 +106,23 @@ func (a *Accounts) Invite(ctx context.Context, req InviteRequest) (Sent, error) 
 		}
 	}
 	raw, hash := auth.NewToken()
-	inv, err := a.db.CreateInvitation(ctx, db.NewInvitation{
-		Email: req.Email, Name: req.Name, Lang: req.Lang, OrgID: req.OrgID, Role: req.Role,
-		InvitedBy: req.Actor.ActorID, TokenHash: hash, TTL: a.InviteTTL(ctx),
+	var id int64
+	err = a.db.Tx(ctx, func(tx *sql.Tx) (err error) {
+		// Asked again with what the transaction reads: the invitation stands on the inviter's authority
+		// (withdrawUnbacked), so it must not be created after a removal or demotion that took it.
+		if err := a.decideTx(ctx, tx, req.By, access.Invite, req.OrgID, target); err != nil {
+			return err
+		}
+		id, err = db.CreateInvitation(ctx, tx, a.now(), db.NewInvitation{
+			Email: req.Email, Name: req.Name, Lang: req.Lang, OrgID: req.OrgID, Role: req.Role,
+			InvitedBy: req.By.ID, TokenHash: hash, TTL: a.InviteTTL(ctx),
+		})
+		return err
 	})
+	if err != nil {
+		return Sent{}, err
+	}
+	inv, err := a.db.InvitationByID(ctx, id)
 	if err != nil {
 		return Sent{}, err
 	}
@@ -122,11 +135,27 @@ func (a *Accounts) Invite(ctx context.Context, req InviteRequest) (Sent, error) 
 	return Sent{Link: link, Inv: inv, Result: Invited}, err
 }
 
-// Reissue re-sends an invitation with a new link; the old link dies. The caller asked the policy
-// (access.ResendInvitation) with the invitation's place.
-func (a *Accounts) Reissue(ctx context.Context, id int64, actor db.AuditEntry) (Sent, error) {
+// Reissue re-sends an invitation with a new link; the old link dies, and by becomes its sender, on whose
+// authority it stands from then on. The caller asked the policy (access.ResendInvitation) with the
+// invitation's place; it is asked again inside the transaction that replaces the link.
+func (a *Accounts) Reissue(ctx context.Context, id int64, by access.Person, actor db.AuditEntry) (Sent, error) {
+	old, err := a.db.InvitationByID(ctx, id)
+	if err != nil {
+		return Sent{}, err
+	}
 	raw, hash := auth.NewToken()
-	inv, err := a.db.ReissueInvitation(ctx, id, hash, a.InviteTTL(ctx))
+	var newID int64
+	err = a.db.Tx(ctx, func(tx *sql.Tx) (err error) {
+		if err := a.decideTx(ctx, tx, by, access.ResendInvitation, old.OrgID, &access.Person{ID: old.UserID}); err != nil {
+			return err
+		}
+		newID, err = db.ReissueInvitation(ctx, tx, a.now(), id, by.ID, hash, a.InviteTTL(ctx))
+		return err
+	})
+	if err != nil {
+		return Sent{}, err
+	}
+	inv, err := a.db.InvitationByID(ctx, newID)
 	if err != nil {
 		return Sent{}, err
 	}

@@ -13,102 +13,160 @@ import (
 // with the facts of both people first; a refusal comes back as the access package's error.
 
 // SetRole changes target's role in orgID to manager or viewer. Nobody changes their own role (access.ErrSelf): a manager who
-// made themselves a viewer would lock themselves out of the people page.
-func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target *db.User, old, role string, actor db.AuditEntry) error {
+// made themselves a viewer would lock themselves out of the people page. It returns how many open
+// invitations target had sent that went with their manager's role (decided).
+func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target *db.User, old, role string, actor db.AuditEntry) (int, error) {
 	if err := a.Decide(ctx, by, access.ChangeRole, orgID, target); err != nil {
-		return err
+		return 0, err
 	}
 	if role != access.Manager && role != access.Viewer {
-		return Invalid{"role": "people.error.role"}
+		return 0, Invalid{"role": "people.error.role"}
 	}
 	if role == old {
-		return nil
+		return 0, nil
 	}
 	// Asked again inside the change's transaction: the actor's own role may have changed since (decided).
-	err := a.decided(ctx, by, access.ChangeRole, orgID, target, func(tx *sql.Tx) error {
+	withdrawn, err := a.decided(ctx, by, access.ChangeRole, orgID, target, actor, func(tx *sql.Tx) error {
 		return db.SetMemberRole(ctx, tx, target.ID, orgID, role)
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	actor.OrgID, actor.Action, actor.Target = orgID, "member.role", target.Email+" ("+old+" → "+role+")"
 	a.audits.Record(ctx, actor)
-	return nil
+	return withdrawn, nil
 }
 
-// RemoveMember ends target's membership of orgID, revokes their open invitations to it and audits it, in
-// one transaction. The membership is the organisation's business: its managers may remove a person who
+// RemoveMember ends target's membership of orgID, revokes their open invitations to it, withdraws the
+// open ones they sent there (decided; it returns how many) and audits it, in one transaction. The membership is the organisation's business: its managers may remove a person who
 // also belongs to organisations they do not manage, whose account (and sessions) stay for those. Nobody
 // removes themselves (access.ErrSelf), and the staff have no membership to remove (access.ErrNotFound):
 // they leave by being disabled. db.ErrNotFound when target is no member (any more).
 //
 // The policy is asked inside the removal's transaction (decided): two managers removing each other at once
 // must not both succeed (the second has no authority left).
-func (a *Accounts) RemoveMember(ctx context.Context, by *db.User, orgID int64, target *db.User, actor db.AuditEntry) error {
-	actor.OrgID, actor.Action, actor.Target = orgID, "member.remove", target.Email
-	return a.decided(ctx, by, access.RemoveMembership, orgID, target, func(tx *sql.Tx) error {
+func (a *Accounts) RemoveMember(ctx context.Context, by *db.User, orgID int64, target *db.User, actor db.AuditEntry) (int, error) {
+	return a.decided(ctx, by, access.RemoveMembership, orgID, target, actor, func(tx *sql.Tx) error {
 		if err := db.RemoveMember(ctx, tx, a.now(), target.ID, orgID); err != nil {
 			return err
 		}
-		return a.db.Audit(ctx, tx, actor)
+		e := actor
+		e.OrgID, e.Action, e.Target = orgID, "member.remove", target.Email
+		return a.db.Audit(ctx, tx, e)
 	})
 }
 
 // decided runs change in one write transaction that first asks the policy (decideTx) with what it reads
 // there: every action on people goes through it, so a decision is never overtaken by a write committed
-// between it and the change.
-func (a *Accounts) decided(ctx context.Context, by *db.User, action access.Action, orgID int64, target *db.User, change func(*sql.Tx) error) error {
-	return a.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := a.decideTx(ctx, tx, by, action, orgID, target); err != nil {
+// between it and the change. After the change, in the same transaction, the open invitations the target
+// sent that their authority no longer carries are withdrawn (withdrawUnbacked); decided returns how many.
+func (a *Accounts) decided(ctx context.Context, by *db.User, action access.Action, orgID int64, target *db.User,
+	actor db.AuditEntry, change func(*sql.Tx) error) (int, error) {
+	var withdrawn int
+	err := a.db.Tx(ctx, func(tx *sql.Tx) (err error) {
+		if err := a.decideTx(ctx, tx, access.Person{ID: by.ID}, action, orgID, &access.Person{ID: target.ID}); err != nil {
 			return err
 		}
-		return change(tx)
+		if err := change(tx); err != nil {
+			return err
+		}
+		withdrawn, err = a.withdrawUnbacked(ctx, tx, target.ID, actor)
+		return err
 	})
+	return withdrawn, err
 }
 
 // decideTx is Decide with both people's facts (staff role, memberships) read inside tx, the transaction
-// that then acts: nothing committed between the decision and the change can make it stale. An actor whose
-// account was disabled meanwhile (say by the person they act on, at the same moment) acts no more.
-func (a *Accounts) decideTx(ctx context.Context, tx *sql.Tx, actor *db.User, action access.Action, orgID int64, target *db.User) error {
-	af, disabled, err := db.PolicyFactsTx(ctx, tx, actor.ID)
-	if errors.Is(err, db.ErrNotFound) || disabled {
-		return access.ErrNotFound
+// that then acts: nothing committed between the decision and the change can make it stale. Only the IDs
+// of actor and target are used (and actor.Operator, the command line, which has no account); target nil is
+// an address nobody has yet. An actor whose account was disabled meanwhile (say by the person they act on,
+// at the same moment) acts no more.
+func (a *Accounts) decideTx(ctx context.Context, tx *sql.Tx, actor access.Person, action access.Action, orgID int64, target *access.Person) error {
+	if !actor.Operator {
+		p, disabled, err := factsTx(ctx, tx, actor.ID)
+		if errors.Is(err, db.ErrNotFound) || disabled {
+			return access.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		actor = p
 	}
+	if target != nil {
+		p, _, err := factsTx(ctx, tx, target.ID)
+		if err != nil {
+			return err
+		}
+		target = &p
+	}
+	return access.Decide(actor, action, orgID, target)
+}
+
+// factsTx is the person as the policy sees them, read inside tx, and whether their account is disabled.
+func factsTx(ctx context.Context, tx *sql.Tx, id int64) (access.Person, bool, error) {
+	f, disabled, err := db.PolicyFactsTx(ctx, tx, id)
+	return access.Person{ID: id, StaffRole: f.StaffRole, Orgs: f.Orgs}, disabled, err
+}
+
+// withdrawUnbacked withdraws, inside tx, every open invitation sender sent (or sent again last) that their
+// authority no longer carries: an invitation grants a membership on its sender's word, so it must not
+// outlive the sender's right to invite to that place (access.Invite) — a manager about to be removed could
+// otherwise invite an address of their own and come back through it. A disabled sender's open invitations
+// all go. Each withdrawal is audited in tx, by actor, who made the change that caused it. It returns how
+// many it withdrew.
+func (a *Accounts) withdrawUnbacked(ctx context.Context, tx *sql.Tx, sender int64, actor db.AuditEntry) (int, error) {
+	now := a.now()
+	sent, err := db.OpenInvitationsSentBy(ctx, tx, now, sender)
+	if err != nil || len(sent) == 0 {
+		return 0, err
+	}
+	p, disabled, err := factsTx(ctx, tx, sender)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	tf, _, err := db.PolicyFactsTx(ctx, tx, target.ID)
-	if err != nil {
-		return err
+	n := 0
+	for _, inv := range sent {
+		if !disabled && access.Decide(p, access.Invite, inv.OrgID, nil) == nil {
+			continue
+		}
+		if err := db.WithdrawInvitation(ctx, tx, now, inv.ID); err != nil {
+			return 0, err
+		}
+		e := actor
+		e.OrgID, e.Action, e.Target = inv.OrgID, "invite.withdraw", inv.Email+" ("+inv.Role+")"
+		if err := a.db.Audit(ctx, tx, e); err != nil {
+			return 0, err
+		}
+		n++
 	}
-	return access.Decide(access.Person{ID: actor.ID, StaffRole: af.StaffRole, Orgs: af.Orgs}, action, orgID,
-		&access.Person{ID: target.ID, StaffRole: tf.StaffRole, Orgs: tf.Orgs})
+	return n, nil
 }
 
 // SetDisabled disables (ending every session) or enables target's account. The account is shared by all
 // the person's organisations: a manager may do so only when they manage every one of them. The last
 // enabled administrator stays (ErrLastAdmin). The policy is asked inside the change's transaction, as for
-// a removal: two managers disabling each other at once do not both succeed.
-func (a *Accounts) SetDisabled(ctx context.Context, by *db.User, orgID int64, target *db.User, disabled bool, actor db.AuditEntry) error {
+// a removal: two managers disabling each other at once do not both succeed. Disabling withdraws the open
+// invitations target sent (decided); it returns how many.
+func (a *Accounts) SetDisabled(ctx context.Context, by *db.User, orgID int64, target *db.User, disabled bool, actor db.AuditEntry) (int, error) {
 	action := "user.enable"
 	if disabled {
 		action = "user.disable"
 	}
-	err := a.decided(ctx, by, access.SetDisabled, orgID, target, func(tx *sql.Tx) error {
+	withdrawn, err := a.decided(ctx, by, access.SetDisabled, orgID, target, actor, func(tx *sql.Tx) error {
 		if !disabled {
 			return db.SetDisabled(ctx, tx, a.now(), target.ID, false)
 		}
 		return db.DisableUnlessLastAdmin(ctx, tx, a.now(), target.ID)
 	})
 	if errors.Is(err, db.ErrConflict) {
-		return ErrLastAdmin
+		return 0, ErrLastAdmin
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	actor.OrgID, actor.Action, actor.Target = orgID, action, target.Email
 	a.audits.Record(ctx, actor)
-	return nil
+	return withdrawn, nil
 }
 
 // ResetSecondFactors deletes target's second factors and recovery codes, ends their sessions, mails them
@@ -123,7 +181,7 @@ func (a *Accounts) ResetSecondFactors(ctx context.Context, by *db.User, orgID in
 		return err
 	}
 	// Asked again with what the transaction reads (decided): the actor's authority may have gone meanwhile.
-	err = a.decided(ctx, by, access.ResetSecondFactor, orgID, target, func(tx *sql.Tx) error {
+	_, err = a.decided(ctx, by, access.ResetSecondFactor, orgID, target, actor, func(tx *sql.Tx) error {
 		if err := db.ResetMFA(ctx, tx, target.ID); err != nil {
 			return err
 		}

@@ -80,33 +80,45 @@ type NewInvitation struct {
 // CreateInvitation creates the person if needed, revokes their older open invitations to the same place
 // and stores the new link's hash. It grants nothing: the membership (or staff role) comes with accepting
 // (AcceptInvitation), so an invitation of someone else's account gives the inviter no hold on it.
-func (d *DB) CreateInvitation(ctx context.Context, n NewInvitation) (*Invitation, error) {
-	now := d.Now()
+func CreateInvitation(ctx context.Context, tx *sql.Tx, now time.Time, n NewInvitation) (int64, error) {
+	uid, _, err := EnsureUser(ctx, tx, now, n.Email, n.Name, n.Lang)
+	if err != nil {
+		return 0, err
+	}
+	var org any
+	if n.OrgID != 0 {
+		org = n.OrgID
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND org_id IS ?
+		AND accepted_at IS NULL AND revoked_at IS NULL`, now.Unix(), uid, org); err != nil {
+		return 0, err
+	}
 	var id int64
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		uid, _, err := EnsureUser(ctx, tx, now, n.Email, n.Name, n.Lang)
-		if err != nil {
-			return err
-		}
-		var org any
-		if n.OrgID != 0 {
-			org = n.OrgID
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND org_id IS ?
-			AND accepted_at IS NULL AND revoked_at IS NULL`, now.Unix(), uid, org); err != nil {
-			return err
-		}
-		var by any
-		if n.InvitedBy != 0 {
-			by = n.InvitedBy
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, uid, org, n.Role, n.Name, by, n.TokenHash, now.Unix(), now.Add(n.TTL).Unix()).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, uid, org, n.Role, n.Name, nullID(n.InvitedBy), n.TokenHash, now.Unix(),
+		now.Add(n.TTL).Unix()).Scan(&id)
+	return id, err
+}
+
+// CreateInvitation is CreateInvitation in a transaction of its own, returning the new invitation.
+func (d *DB) CreateInvitation(ctx context.Context, n NewInvitation) (*Invitation, error) {
+	var id int64
+	err := d.Tx(ctx, func(tx *sql.Tx) (err error) {
+		id, err = CreateInvitation(ctx, tx, d.Now(), n)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return d.InvitationByID(ctx, id)
+}
+
+// nullID stores the id 0 (the command line, nobody) as NULL.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // InvitationByID loads one invitation.
@@ -222,8 +234,65 @@ func (d *DB) HasOpenInvitation(ctx context.Context, userID int64) (bool, error) 
 // RevokeInvitation revokes a pending invitation. Nothing else changes: the invitation granted nothing.
 // ErrNotFound when it is not pending.
 func (d *DB) RevokeInvitation(ctx context.Context, id int64) error {
-	res, err := d.W.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND accepted_at IS NULL
-		AND revoked_at IS NULL`, d.Now().Unix(), id)
+	return d.Tx(ctx, func(tx *sql.Tx) error { return WithdrawInvitation(ctx, tx, d.Now(), id) })
+}
+
+// ReissueInvitation replaces the link of an open invitation (the old link dies), extends it by ttl and
+// makes by (0: the command line) its sender: whoever sends it again vouches for it from then on, so it
+// stands on their authority (WithdrawInvitation). It returns the new invitation's id; ErrConflict when it
+// was accepted, revoked or replaced meanwhile.
+func ReissueInvitation(ctx context.Context, tx *sql.Tx, now time.Time, id, by int64, hash []byte, ttl time.Duration) (int64, error) {
+	// Only an open invitation is replaced, and only once: the conditional UPDATE decides between parallel
+	// re-sends (and a revocation or acceptance meanwhile), so one live link remains.
+	res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND accepted_at IS NULL
+		AND revoked_at IS NULL`, now.Unix(), id)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, err
+	} else if n != 1 {
+		return 0, ErrConflict
+	}
+	var newID int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at)
+		SELECT user_id, org_id, role, name, ?, ?, ?, ? FROM invitations WHERE id = ? RETURNING id`,
+		nullID(by), hash, now.Unix(), now.Add(ttl).Unix(), id).Scan(&newID)
+	return newID, err
+}
+
+// SentInvite is an open invitation as its sender's authority is checked against it.
+type SentInvite struct {
+	ID    int64
+	OrgID int64 // 0: to the staff
+	Role  string
+	Email string
+}
+
+// OpenInvitationsSentBy lists the invitations userID sent (or sent again last) that can still be accepted.
+func OpenInvitationsSentBy(ctx context.Context, tx *sql.Tx, now time.Time, userID int64) ([]SentInvite, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT i.id, COALESCE(i.org_id, 0), i.role, u.email FROM invitations i
+		JOIN users u ON u.id = i.user_id WHERE i.invited_by = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+		AND i.expires_at > ? ORDER BY i.id`, userID, now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SentInvite
+	for rows.Next() {
+		var s SentInvite
+		if err := rows.Scan(&s.ID, &s.OrgID, &s.Role, &s.Email); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// WithdrawInvitation revokes an open invitation inside tx. ErrNotFound when it is not open any more.
+func WithdrawInvitation(ctx context.Context, tx *sql.Tx, now time.Time, id int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND accepted_at IS NULL
+		AND revoked_at IS NULL`, now.Unix(), id)
 	if err != nil {
 		return err
 	}
@@ -231,39 +300,4 @@ func (d *DB) RevokeInvitation(ctx context.Context, id int64) error {
 		return ErrNotFound
 	}
 	return nil
-}
-
-// ReissueInvitation replaces the link of an open invitation (the old link dies) and extends it by ttl.
-// ErrConflict when it was accepted, revoked or replaced meanwhile.
-func (d *DB) ReissueInvitation(ctx context.Context, id int64, hash []byte, ttl time.Duration) (*Invitation, error) {
-	now := d.Now()
-	old, err := d.InvitationByID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if old.Status == InviteAccepted {
-		return nil, ErrConflict
-	}
-	var newID int64
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		// Only an open invitation is replaced, and only once: the conditional UPDATE decides between
-		// parallel re-sends (and a revocation or acceptance meanwhile), so one live link remains.
-		res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND accepted_at IS NULL
-			AND revoked_at IS NULL`, now.Unix(), id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return ErrConflict
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at)
-			SELECT user_id, org_id, role, name, invited_by, ?, ?, ? FROM invitations WHERE id = ? RETURNING id`,
-			hash, now.Unix(), now.Add(ttl).Unix(), id).Scan(&newID)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return d.InvitationByID(ctx, newID)
 }

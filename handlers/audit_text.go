@@ -27,7 +27,7 @@ var auditActions = []string{
 	"email.confirm_sent", "email.confirmed", "email.confirm_taken", "email.change_request", "email.change_taken", "email.change_cancel",
 	"profile.update", "avatar.set", "avatar.remove", "session.end", "session.end_others",
 	"terms.accept", "terms.decline", "terms.publish",
-	"invite.create", "invite.resend", "invite.revoke", "invite.accept", "member.role", "member.remove", "user.disable", "user.enable",
+	"invite.create", "invite.resend", "invite.revoke", "invite.withdraw", "invite.accept", "member.role", "member.remove", "user.disable", "user.enable",
 	"org.create", "settings.update", "idp.save", "idp.test", "idp.delete", "idp.link", "idp.unlink",
 	"docs.create", "docs.update", "docs.delete", "docs.restore", "docs.view", "docs.reveal", "docs.reveal_old", "docs.copy", "docs.download_conf",
 	"docs.export", "docs.import", "docs.handbook_secrets", "docs.handbook_reveal",

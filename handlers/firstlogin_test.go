@@ -237,7 +237,7 @@ func TestInviteLinkProblemsExplainWhatToDo(t *testing.T) {
 	// Re-sent: the old link dies, the new one works.
 	old := e.invite("c@kunde.example", "C", o.ID, "viewer", "en")
 	inv, _ = e.db.InvitationByToken(context.Background(), hashOf(t, old))
-	sent, err := e.srv.accounts.Reissue(context.Background(), inv.ID, db.AuditEntry{})
+	sent, err := e.srv.accounts.Reissue(context.Background(), inv.ID, access.Operator(), db.AuditEntry{})
 	link := sent.Link
 	if err != nil {
 		t.Fatal(err)

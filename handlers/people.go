@@ -184,6 +184,7 @@ func (s *Server) peopleList(c *echo.Context) error {
 		return err
 	}
 	v.FlashKey = s.sm.PopString(c.Request().Context(), keyFlash)
+	v.Withdrawn = s.sm.PopInt(c.Request().Context(), keyWithdrawn)
 	return s.renderPeople(c, http.StatusOK, v)
 }
 
@@ -199,7 +200,19 @@ func (s *Server) peopleRefuse(c *echo.Context, key string) error {
 
 // peopleDone goes back to the people page with a one-time message.
 func (s *Server) peopleDone(c *echo.Context, flash string) error {
+	return s.peopleChanged(c, flash, 0)
+}
+
+// keyWithdrawn is the session key of how many open invitations the change just made withdrew.
+const keyWithdrawn = "flash_withdrawn"
+
+// peopleChanged is peopleDone after a change that withdrew the open invitations the person had sent,
+// which the page then counts (accounts.withdrawUnbacked).
+func (s *Server) peopleChanged(c *echo.Context, flash string, withdrawn int) error {
 	s.sm.Put(c.Request().Context(), keyFlash, flash)
+	if withdrawn > 0 {
+		s.sm.Put(c.Request().Context(), keyWithdrawn, withdrawn)
+	}
 	return s.redirect(c, placeOf(c).listPath())
 }
 
@@ -250,8 +263,9 @@ func (s *Server) person(c *echo.Context) (*db.User, string, error) {
 func (s *Server) personSetRole(c *echo.Context) error {
 	pl := placeOf(c)
 	m, old, err := s.person(c)
+	withdrawn := 0
 	if err == nil {
-		err = s.accounts.SetRole(c.Request().Context(), currentUser(c), pl.orgID, m, old, c.FormValue("role"), s.auditEntry(c, 0, "", ""))
+		withdrawn, err = s.accounts.SetRole(c.Request().Context(), currentUser(c), pl.orgID, m, old, c.FormValue("role"), s.auditEntry(c, 0, "", ""))
 	}
 	var bad accounts.Invalid
 	if errors.As(err, &bad) {
@@ -260,7 +274,7 @@ func (s *Server) personSetRole(c *echo.Context) error {
 	if err != nil {
 		return s.peopleRefusal(c, err)
 	}
-	return s.peopleDone(c, "people.flash.role")
+	return s.peopleChanged(c, "people.flash.role", withdrawn)
 }
 
 // personRemove ends a person's membership of the organisation and revokes their open invitations to it.
@@ -268,13 +282,14 @@ func (s *Server) personSetRole(c *echo.Context) error {
 // every request, so their next one to this organisation is refused like any organisation not theirs.
 func (s *Server) personRemove(c *echo.Context) error {
 	m, _, err := s.person(c)
+	withdrawn := 0
 	if err == nil {
-		err = s.accounts.RemoveMember(c.Request().Context(), currentUser(c), placeOf(c).orgID, m, s.auditEntry(c, 0, "", ""))
+		withdrawn, err = s.accounts.RemoveMember(c.Request().Context(), currentUser(c), placeOf(c).orgID, m, s.auditEntry(c, 0, "", ""))
 	}
 	if err != nil {
 		return s.peopleRefusal(c, err)
 	}
-	return s.peopleDone(c, "people.flash.removed")
+	return s.peopleChanged(c, "people.flash.removed", withdrawn)
 }
 
 // personSetDisabled disables (ending every session) or enables a person's account. The account is shared
@@ -283,8 +298,9 @@ func (s *Server) personRemove(c *echo.Context) error {
 func (s *Server) personSetDisabled(disabled bool) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		m, _, err := s.person(c)
+		withdrawn := 0
 		if err == nil {
-			err = s.accounts.SetDisabled(c.Request().Context(), currentUser(c), placeOf(c).orgID, m, disabled, s.auditEntry(c, 0, "", ""))
+			withdrawn, err = s.accounts.SetDisabled(c.Request().Context(), currentUser(c), placeOf(c).orgID, m, disabled, s.auditEntry(c, 0, "", ""))
 		}
 		switch {
 		case errors.Is(err, accounts.ErrLastAdmin):
@@ -292,7 +308,7 @@ func (s *Server) personSetDisabled(disabled bool) echo.HandlerFunc {
 		case err != nil:
 			return s.peopleRefusal(c, err)
 		case disabled:
-			return s.peopleDone(c, "people.flash.disabled")
+			return s.peopleChanged(c, "people.flash.disabled", withdrawn)
 		}
 		return s.peopleDone(c, "people.flash.enabled")
 	}

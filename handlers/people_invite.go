@@ -145,7 +145,11 @@ func (s *Server) invitationResend(c *echo.Context) error {
 	if err != nil {
 		return s.peopleRefusal(c, err)
 	}
-	sent, err := s.accounts.Reissue(c.Request().Context(), inv.ID, s.auditEntry(c, placeOf(c).orgID, "", ""))
+	by, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	sent, err := s.accounts.Reissue(c.Request().Context(), inv.ID, by, s.auditEntry(c, placeOf(c).orgID, "", ""))
 	if err != nil {
 		return s.peopleRefusal(c, err)
 	}
