@@ -50,30 +50,53 @@ func (a *Accounts) OpenInvite(ctx context.Context, token string) (*InviteLink, e
 	if err != nil {
 		return nil, err
 	}
-	l := &InviteLink{State: db.TokenValid, Inv: inv, User: u, hash: hash}
+	p, err := a.Person(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &InviteLink{State: inviteState(inv, p, u.Disabled), Inv: inv, User: u, hash: hash}, nil
+}
+
+// inviteState is an invitation link's state as its page and its form's POST both name it (linkState for
+// a disabled account). Staff never become customer members, customers never staff, whoever invited them:
+// such a link works no more than a revoked one.
+func inviteState(inv *db.Invitation, p access.Person, disabled bool) db.TokenState {
+	ti := db.TokenInfo{State: db.TokenValid, OwnerDisabled: disabled}
 	switch inv.Status {
 	case db.InviteAccepted:
-		l.State = db.TokenUsed
+		ti.State = db.TokenUsed
 	case db.InviteExpired:
-		l.State = db.TokenExpired
+		ti.State = db.TokenExpired
 	case db.InviteRevoked:
-		l.State = db.TokenRevoked
+		ti.State = db.TokenRevoked
 	}
-	if u.Disabled {
-		l.State = db.TokenRevoked
+	st := linkState(ti)
+	if st == db.TokenValid && access.Decide(p, access.AcceptInvitation, inv.OrgID, &p) != nil {
+		return db.TokenRevoked
 	}
-	if l.State == db.TokenValid {
-		// Staff never become customer members, customers never staff, whoever invited them: such a link
-		// works no more than a revoked one.
-		p, err := a.Person(ctx, u)
-		if err != nil {
-			return nil, err
-		}
-		if access.Decide(p, access.AcceptInvitation, inv.OrgID, &p) != nil {
-			l.State = db.TokenRevoked
-		}
+	return st
+}
+
+// inviteStateTx is the invitation link's state inside tx at now, read with what that transaction sees: a
+// link revoked, withdrawn (withdrawUnbacked), used or expired, or its account disabled or its person's
+// standing changed, after its page was opened, even while the form's request was on its way, is refused
+// and named as its page would name it now; nothing is accepted. u is the person the page was for.
+func inviteStateTx(ctx context.Context, tx *sql.Tx, now time.Time, hash []byte, u *db.User) (db.TokenState, error) {
+	inv, err := db.InvitationByTokenTx(ctx, tx, now, hash)
+	if errors.Is(err, db.ErrNotFound) {
+		return db.TokenUnknown, nil
 	}
-	return l, nil
+	if err != nil {
+		return "", err
+	}
+	if inv.UserID != u.ID {
+		return db.TokenUnknown, nil
+	}
+	p, disabled, err := factsTx(ctx, tx, inv.UserID)
+	if err != nil {
+		return "", err
+	}
+	return inviteState(inv, p, disabled), nil
 }
 
 // FirstPassword is what someone new enters on an invitation's or a reset's page.
@@ -88,20 +111,22 @@ type FirstPassword struct {
 
 // AcceptInvite sets the first password, name, language and terms acceptance, uses the link up and accepts
 // the person's other open invitations, all in one transaction. The link proves the address, the password
-// was just chosen. ErrLinkUsed when the link went meanwhile.
-func (a *Accounts) AcceptInvite(ctx context.Context, l *InviteLink, in FirstPassword) error {
+// was just chosen. state is the link's state when it did not work, decided inside that transaction
+// (inviteStateTx); then nothing changed.
+func (a *Accounts) AcceptInvite(ctx context.Context, l *InviteLink, in FirstPassword) (state db.TokenState, err error) {
 	phc, err := a.hasher.Hash(ctx, in.Password)
 	if err != nil {
-		return err
+		return "", err
 	}
-	u, now := l.User, a.now()
+	u := l.User
 	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, uid, err := db.AcceptInvitation(ctx, tx, now, l.hash)
-		if err != nil {
+		// The time the link is used is when the transaction holds the writer, not when the request came.
+		now := a.now()
+		if state, err = inviteStateTx(ctx, tx, now, l.hash, u); err != nil || state != db.TokenValid {
 			return err
 		}
-		if uid != u.ID {
-			return db.ErrNotFound
+		if _, _, err := db.AcceptInvitation(ctx, tx, now, l.hash); err != nil {
+			return err
 		}
 		if err := db.SetPassword(ctx, tx, now, u.ID, phc); err != nil {
 			return err
@@ -128,10 +153,16 @@ func (a *Accounts) AcceptInvite(ctx context.Context, l *InviteLink, in FirstPass
 		e.ActorID, e.ActorName = u.ID, in.Name
 		return a.db.Audit(ctx, tx, e)
 	})
+	return linkUsedMeanwhile(state, err)
+}
+
+// linkUsedMeanwhile is the answer of a transaction that found its link live and then could not use it:
+// not expected while it holds the one writer, but never a server error for the person.
+func linkUsedMeanwhile(state db.TokenState, err error) (db.TokenState, error) {
 	if errors.Is(err, db.ErrNotFound) {
-		return ErrLinkUsed
+		return db.TokenUsed, nil
 	}
-	return err
+	return state, err
 }
 
 // ProviderAcceptance is an invitation used through the organisation's identity provider: the provider
@@ -152,25 +183,26 @@ type ProviderAcceptance struct {
 	Actor   db.AuditEntry
 }
 
-// AcceptWithProvider uses the invitation (once: the conditional UPDATE decides; ErrLinkUsed when it is
-// gone), links the provider account when it is new, records the terms accepted on the invitation page and
-// completes the account. The policy is the invitation page's: whoever invited them, staff never become
-// customer members (ErrLinkUsed too). db.ErrConflict when the provider account is someone else's.
+// AcceptWithProvider uses the invitation (once: the conditional UPDATE decides), links the provider
+// account when it is new, records the terms accepted on the invitation page and completes the account.
+// ErrLinkUsed when the link does not work, decided inside that transaction as the invitation page decides
+// (inviteStateTx: used, expired, revoked or withdrawn, the account disabled; and whoever invited them,
+// staff never become customer members). db.ErrConflict when the provider account is someone else's.
 func (a *Accounts) AcceptWithProvider(ctx context.Context, in ProviderAcceptance) error {
 	u, inv := in.User, in.Inv
-	p, err := a.Person(ctx, u)
-	if err != nil {
-		return err
-	}
-	if access.Decide(p, access.AcceptInvitation, inv.OrgID, &p) != nil {
-		return ErrLinkUsed // as on the invitation page: this invitation is not theirs to use
-	}
 	name := in.Name
 	if NameProblem(name) != "" {
 		name = ""
 	}
-	now := a.now()
-	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := a.db.Tx(ctx, func(tx *sql.Tx) error {
+		now := a.now()
+		// A provider sign-in that is on its way while the account is disabled or the invitation withdrawn
+		// accepts nothing either (the sign-in page says only that the invitation is gone).
+		if st, err := inviteStateTx(ctx, tx, now, in.Hash, u); err != nil {
+			return err
+		} else if st != db.TokenValid {
+			return db.ErrNotFound
+		}
 		if _, _, err := db.AcceptInvitation(ctx, tx, now, in.Hash); err != nil {
 			return err
 		}
@@ -214,10 +246,15 @@ func (a *Accounts) AcceptWithProvider(ctx context.Context, in ProviderAcceptance
 }
 
 // AcceptExisting accepts an invitation of someone who already has a password: accepting is what makes
-// them a member (or staff). ErrLinkUsed when the link went meanwhile.
-func (a *Accounts) AcceptExisting(ctx context.Context, l *InviteLink, actor db.AuditEntry) error {
-	err := a.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, _, err := db.AcceptInvitation(ctx, tx, a.now(), l.hash); err != nil {
+// them a member (or staff). state is the link's state when it did not work, decided inside the
+// transaction (inviteStateTx); then nothing changed.
+func (a *Accounts) AcceptExisting(ctx context.Context, l *InviteLink, actor db.AuditEntry) (state db.TokenState, err error) {
+	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
+		now := a.now()
+		if state, err = inviteStateTx(ctx, tx, now, l.hash, l.User); err != nil || state != db.TokenValid {
+			return err
+		}
+		if _, _, err := db.AcceptInvitation(ctx, tx, now, l.hash); err != nil {
 			return err
 		}
 		e := actor
@@ -225,10 +262,7 @@ func (a *Accounts) AcceptExisting(ctx context.Context, l *InviteLink, actor db.A
 		e.ActorID, e.ActorName = l.User.ID, l.User.DisplayName()
 		return a.db.Audit(ctx, tx, e)
 	})
-	if errors.Is(err, db.ErrNotFound) {
-		return ErrLinkUsed
-	}
-	return err
+	return linkUsedMeanwhile(state, err)
 }
 
 // acceptPending accepts, inside tx, the person's other open invitations that the policy lets them accept.
@@ -294,41 +328,54 @@ func (a *Accounts) OpenReset(ctx context.Context, token string) (*ResetLink, err
 	if err != nil {
 		return nil, err
 	}
-	l := &ResetLink{State: ti.State, User: u, hash: hash}
-	// A link sent to an address the account no longer has proves nothing any more.
-	if l.State == db.TokenValid && (u.Disabled || !strings.EqualFold(ti.Email, u.Email)) {
-		l.State = db.TokenRevoked
+	return &ResetLink{State: resetState(ti), User: u, hash: hash}, nil
+}
+
+// resetState is a reset link's state as its page and its form's POST both name it: linkState, and a link
+// sent to an address the account no longer has proves nothing any more.
+func resetState(ti db.TokenInfo) db.TokenState {
+	st := linkState(ti)
+	if st == db.TokenValid && !strings.EqualFold(ti.Email, ti.OwnerEmail) {
+		return db.TokenRevoked
 	}
-	return l, nil
+	return st
 }
 
 // ResetPassword sets the new password in one transaction that uses the link once, ends every session and
 // every other reset link of the account (db.SetPassword), confirms the address and, for someone who never
 // had a password, accepts their pending invitations. Someone who had a password gets a mail saying it
 // changed. in.Name is stored when not empty (people without a password choose one here); in.Lang is not
-// used. ErrLinkUsed when the link went meanwhile.
-func (a *Accounts) ResetPassword(ctx context.Context, l *ResetLink, in FirstPassword) error {
+// used. state is the link's state when it did not work, decided inside the transaction that would have
+// used it (resetState): a link revoked by a newer one, used, expired, or its account disabled or its
+// address changed after the form was opened, even while the form's request was on its way, sets nothing
+// and is named as its page would name it now.
+func (a *Accounts) ResetPassword(ctx context.Context, l *ResetLink, in FirstPassword) (state db.TokenState, err error) {
 	phc, err := a.hasher.Hash(ctx, in.Password)
 	if err != nil {
-		return err
+		return "", err
 	}
-	u, now := l.User, a.now()
+	u := l.User
 	// Someone setting their first password gets no notice: nothing changed for them.
 	var notice *mail.Message
 	if u.PasswordHash != "" {
-		m, err := a.mails.PasswordReset(ctx, u, now)
+		m, err := a.mails.PasswordReset(ctx, u, a.now())
 		if err != nil {
-			return err
+			return "", err
 		}
 		notice = &m
 	}
 	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
-		uid, email, err := db.UseToken(ctx, tx, now, db.PurposeReset, l.hash)
+		// The time the link is used is when the transaction holds the writer, not when the request came.
+		now := a.now()
+		ti, err := db.LookupTokenTx(ctx, tx, now, db.PurposeReset, l.hash)
 		if err != nil {
 			return err
 		}
-		if uid != u.ID || !strings.EqualFold(email, u.Email) {
-			return db.ErrNotFound
+		if state = resetState(ti); state != db.TokenValid {
+			return nil // nothing written; the page names the state
+		}
+		if _, _, err := db.UseToken(ctx, tx, now, db.PurposeReset, l.hash); err != nil {
+			return err
 		}
 		if err := db.SetPassword(ctx, tx, now, u.ID, phc); err != nil {
 			return err
@@ -359,13 +406,10 @@ func (a *Accounts) ResetPassword(ctx context.Context, l *ResetLink, in FirstPass
 		}
 		return nil
 	})
-	if errors.Is(err, db.ErrNotFound) {
-		return ErrLinkUsed
-	}
-	if err == nil && notice != nil {
+	if state, err = linkUsedMeanwhile(state, err); err == nil && state == db.TokenValid && notice != nil {
 		a.wake()
 	}
-	return err
+	return state, err
 }
 
 // ConfirmLinkAddress is the address a confirmation link would confirm and the link's state, looked at
@@ -377,7 +421,7 @@ func (a *Accounts) ConfirmLinkAddress(ctx context.Context, token string) (string
 }
 
 // confirmLink looks a confirmation link up: the hash it is stored under, its address and state
-// (confirmState), and its owner.
+// (linkState), and its owner.
 func (a *Accounts) confirmLink(ctx context.Context, token string) ([]byte, db.TokenInfo, *db.User, error) {
 	hash, err := auth.HashToken(token)
 	if err != nil {
@@ -391,14 +435,14 @@ func (a *Accounts) confirmLink(ctx context.Context, token string) ([]byte, db.To
 	if err != nil {
 		return nil, db.TokenInfo{}, nil, err
 	}
-	ti.State = confirmState(ti)
+	ti.State = linkState(ti)
 	return hash, ti, owner, nil
 }
 
-// confirmState is a confirmation link's state as its page and its button both name it. A disabled
-// account's link works no more than a revoked one, as its invitation and reset links: the account must not
-// change while it is switched off.
-func confirmState(ti db.TokenInfo) db.TokenState {
+// linkState is a one-time link's state as its page and its button both name it, for confirmation links
+// and, under their own rules, reset links (resetState) and invitations (inviteState). A disabled account's
+// link works no more than a revoked one: the account must not change while it is switched off.
+func linkState(ti db.TokenInfo) db.TokenState {
 	if ti.State == db.TokenValid && ti.OwnerDisabled {
 		return db.TokenRevoked
 	}
@@ -423,7 +467,7 @@ func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.Audi
 		if err != nil {
 			return err
 		}
-		if state = confirmState(ti); state != db.TokenValid {
+		if state = linkState(ti); state != db.TokenValid {
 			return nil // nothing written; the page names the state
 		}
 		uid, email, err := db.UseToken(ctx, tx, now, db.PurposeConfirm, hash)
@@ -445,10 +489,6 @@ func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.Audi
 		e.ActorID, e.ActorName = uid, owner.DisplayName()
 		return a.db.Audit(ctx, tx, e)
 	})
-	if errors.Is(err, db.ErrNotFound) {
-		// UseToken found the link not live although the transaction saw it live: not expected while the
-		// transaction holds the writer, but never a server error for the person.
-		return db.TokenUsed, false, nil
-	}
+	state, err = linkUsedMeanwhile(state, err)
 	return state, taken, err
 }

@@ -42,7 +42,10 @@ const inviteCols = `i.id, i.user_id, u.email, i.name, u.name, u.lang, COALESCE(i
 const inviteFrom = ` FROM invitations i JOIN users u ON u.id = i.user_id LEFT JOIN orgs o ON o.id = i.org_id
 	LEFT JOIN users b ON b.id = i.invited_by`
 
-func (d *DB) scanInvite(r scanner) (*Invitation, error) {
+func (d *DB) scanInvite(r scanner) (*Invitation, error) { return scanInviteAt(r, d.Now()) }
+
+// scanInviteAt scans an invitation whose Status is the one it has at now.
+func scanInviteAt(r scanner, now time.Time) (*Invitation, error) {
 	inv := &Invitation{}
 	var created, expires, accepted, revoked int64
 	err := r.Scan(&inv.ID, &inv.UserID, &inv.Email, &inv.Name, &inv.PersonName, &inv.Lang, &inv.OrgID, &inv.OrgName, &inv.OrgSlug,
@@ -59,7 +62,7 @@ func (d *DB) scanInvite(r scanner) (*Invitation, error) {
 		inv.Status = InviteAccepted
 	case revoked != 0:
 		inv.Status = InviteRevoked
-	case !d.Now().Before(inv.ExpiresAt):
+	case !now.Before(inv.ExpiresAt):
 		inv.Status = InviteExpired
 	default:
 		inv.Status = InvitePending
@@ -129,6 +132,12 @@ func (d *DB) InvitationByID(ctx context.Context, id int64) (*Invitation, error) 
 // InvitationByToken finds the invitation of a link by its token hash, whatever its state.
 func (d *DB) InvitationByToken(ctx context.Context, hash []byte) (*Invitation, error) {
 	return d.scanInvite(d.R.QueryRowContext(ctx, `SELECT `+inviteCols+inviteFrom+` WHERE i.token_hash = ?`, hash))
+}
+
+// InvitationByTokenTx is InvitationByToken inside tx at now: the invitation as the transaction that would
+// accept it sees it, so that a link that does not work is named by the state it had when it was refused.
+func InvitationByTokenTx(ctx context.Context, tx *sql.Tx, now time.Time, hash []byte) (*Invitation, error) {
+	return scanInviteAt(tx.QueryRowContext(ctx, `SELECT `+inviteCols+inviteFrom+` WHERE i.token_hash = ?`, hash), now)
 }
 
 // Invitations lists an organisation's invitations (orgID 0: staff invitations), newest first.

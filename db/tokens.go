@@ -44,11 +44,12 @@ type TokenInfo struct {
 	UserID        int64
 	Email         string
 	State         TokenState
-	OwnerDisabled bool // the owner's account is switched off (what that means for the link is the caller's)
+	OwnerDisabled bool   // the owner's account is switched off (what that means for the link is the caller's)
+	OwnerEmail    string // the owner's address now (a reset link sent to an earlier one proves nothing)
 }
 
 const tokenInfoQuery = `SELECT t.user_id, t.email, t.used_at, t.revoked_at, t.expires_at,
-	COALESCE(u.disabled_at IS NOT NULL, 0) FROM tokens t LEFT JOIN users u ON u.id = t.user_id
+	COALESCE(u.disabled_at IS NOT NULL, 0), COALESCE(u.email, '') FROM tokens t LEFT JOIN users u ON u.id = t.user_id
 	WHERE t.token_hash = ? AND t.purpose = ?`
 
 // LookupToken tells the state of a link without using it.
@@ -66,7 +67,7 @@ func tokenInfo(row *sql.Row, now time.Time) (TokenInfo, error) {
 	var ti TokenInfo
 	var used, revoked sql.NullInt64
 	var expires int64
-	err := row.Scan(&ti.UserID, &ti.Email, &used, &revoked, &expires, &ti.OwnerDisabled)
+	err := row.Scan(&ti.UserID, &ti.Email, &used, &revoked, &expires, &ti.OwnerDisabled, &ti.OwnerEmail)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TokenInfo{State: TokenUnknown}, nil
 	}

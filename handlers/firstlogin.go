@@ -246,13 +246,14 @@ func (s *Server) inviteAccept(c *echo.Context) error {
 	if f.terms != nil {
 		fp.Terms = f.terms.Version
 	}
-	err = s.accounts.AcceptInvite(ctx, il, fp)
-	if errors.Is(err, accounts.ErrLinkUsed) {
-		// Used (or revoked) between the check above and now.
-		return s.linkProblem(c, db.TokenUsed, "invite")
-	}
+	state, err := s.accounts.AcceptInvite(ctx, il, fp)
 	if err != nil {
 		return err
+	}
+	if state != db.TokenValid {
+		// Used, revoked, withdrawn, expired or the account disabled between the check above and now: the
+		// page a GET of the link shows now.
+		return s.linkProblem(c, state, "invite")
 	}
 	if err := s.db.NoteSignIn(ctx, u.ID); err != nil {
 		return err
@@ -274,12 +275,12 @@ func (s *Server) inviteAcceptExisting(c *echo.Context, il *accounts.InviteLink) 
 	if c.FormValue("existing") != "1" {
 		return echo.ErrBadRequest
 	}
-	err := s.accounts.AcceptExisting(ctx, il, s.auditEntry(c, 0, "", ""))
-	if errors.Is(err, accounts.ErrLinkUsed) {
-		return s.linkProblem(c, db.TokenUsed, "invite")
-	}
+	state, err := s.accounts.AcceptExisting(ctx, il, s.auditEntry(c, 0, "", ""))
 	if err != nil {
 		return err
+	}
+	if state != db.TokenValid {
+		return s.linkProblem(c, state, "invite")
 	}
 	if cur := currentUser(c); cur != nil && cur.ID == il.User.ID {
 		return s.continueTo(c, cur)

@@ -151,12 +151,14 @@ func (s *Server) resetSubmit(c *echo.Context) error {
 	if f.terms != nil && in.termsTicked {
 		fp.Terms = f.terms.Version
 	}
-	err = s.accounts.ResetPassword(ctx, rl, fp)
-	if errors.Is(err, accounts.ErrLinkUsed) {
-		return s.linkProblem(c, db.TokenUsed, "reset")
-	}
+	state, err := s.accounts.ResetPassword(ctx, rl, fp)
 	if err != nil {
 		return err
+	}
+	if state != db.TokenValid {
+		// Revoked, used, expired or the account disabled while the form's request was on its way: the page
+		// a GET of the link shows now.
+		return s.linkProblem(c, state, "reset")
 	}
 	// This browser's session, if it was the person's, ended with all the others; make sure that saving it
 	// at the end of this request cannot bring it back.
