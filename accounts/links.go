@@ -474,8 +474,14 @@ func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.Audi
 		if err != nil {
 			return err
 		}
-		if taken, err = db.ConfirmEmail(ctx, tx, now, uid, email); err != nil {
+		var digests []db.DigestRecipientChange
+		if taken, digests, err = db.ConfirmEmail(ctx, tx, now, uid, email); err != nil {
 			return err
+		}
+		for _, d := range digests {
+			if err := a.db.Audit(ctx, tx, digestRecipientEntry(actor, uid, owner.DisplayName(), d)); err != nil {
+				return err
+			}
 		}
 		// An address another account took meanwhile can never be this account's, so the link has done
 		// what it can and is used up (kept alive, it would switch the address later, after its owner was
@@ -492,3 +498,23 @@ func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.Audi
 	state, err = linkUsedMeanwhile(state, err)
 	return state, taken, err
 }
+
+// digestRecipientEntry is the entry in an organisation's log for its expiry digest list following the
+// confirmed change of address (db.RenameDigestRecipient): the target is "old → new" where the new
+// address took the old one's place, else the old address alone. An organisation whose digest does not
+// reach the person (they are not one of theirs) typed the old address itself and learns only that it
+// went: not the new address, which may be private, nor the person's name, IP or browser.
+func digestRecipientEntry(actor db.AuditEntry, uid int64, name string, d db.DigestRecipientChange) db.AuditEntry {
+	e := db.AuditEntry{OrgID: d.OrgID, Action: "expiry.digest_recipient", Target: d.From}
+	if !d.Reaches {
+		return e
+	}
+	e.ActorID, e.ActorName, e.IP, e.UserAgent = uid, name, actor.IP, actor.UserAgent
+	if d.To != "" {
+		e.Target = d.From + DigestRecipientSep + d.To
+	}
+	return e
+}
+
+// DigestRecipientSep joins the old and the new address in an expiry.digest_recipient entry's target.
+const DigestRecipientSep = " → "

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -288,17 +289,17 @@ func ExpiryDigestReach(ctx context.Context, tx *sql.Tx, orgID int64, addrs []str
 // customers in their organisations), the list names the new address in the old one's place, or just
 // drops the old one when it names the new one already. Any other organisation's list drops the old
 // address: its digest never went there (the address was an account outside it) and does not start to;
-// and it is not told the new one.
-func RenameDigestRecipient(ctx context.Context, tx *sql.Tx, userID int64, from, to string) error {
+// and it is not told the new one. It returns the lists it changed, for their organisations' logs.
+func RenameDigestRecipient(ctx context.Context, tx *sql.Tx, userID int64, from, to string) ([]DigestRecipientChange, error) {
 	from, to = NormalizeEmail(from), NormalizeEmail(to)
 	if from == to {
-		return nil
+		return nil, nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT d.org_id, d.recipients, u.staff_role IS NOT NULL AND u.staff_role != ''
 			OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.org_id = d.org_id)
 		FROM expiry_digests d, users u WHERE u.id = ? AND instr(lower(d.recipients), ?) > 0`, userID, from)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type list struct {
 		addrs   []string
@@ -311,18 +312,20 @@ func RenameDigestRecipient(ctx context.Context, tx *sql.Tx, userID int64, from, 
 		var l list
 		if err := rows.Scan(&org, &rcpt, &l.reaches); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		l.addrs = splitLines(rcpt)
 		lists[org] = l
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
+	var changed []DigestRecipientChange
 	for org, l := range lists {
 		add := l.reaches && !slices.ContainsFunc(l.addrs, func(a string) bool { return NormalizeEmail(a) == to })
 		named := false
+		c := DigestRecipientChange{OrgID: org, From: from, Reaches: l.reaches}
 		var out []string
 		for _, a := range l.addrs {
 			if NormalizeEmail(a) != from {
@@ -331,6 +334,7 @@ func RenameDigestRecipient(ctx context.Context, tx *sql.Tx, userID int64, from, 
 			}
 			if add && !named {
 				out = append(out, to) // in the old address's place, so the list reads as it did
+				c.To = to
 			}
 			named = true
 		}
@@ -339,10 +343,21 @@ func RenameDigestRecipient(ctx context.Context, tx *sql.Tx, userID int64, from, 
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE expiry_digests SET recipients = ? WHERE org_id = ?`,
 			strings.Join(out, "\n"), org); err != nil {
-			return err
+			return nil, err
 		}
+		changed = append(changed, c)
 	}
-	return nil
+	slices.SortFunc(changed, func(a, b DigestRecipientChange) int { return cmp.Compare(a.OrgID, b.OrgID) })
+	return changed, nil
+}
+
+// DigestRecipientChange is one organisation's digest list that RenameDigestRecipient changed: From was
+// dropped, and To ("" when it was not) put in its place. Reaches: the digest reaches the person there
+// (ExpiryDigestReach); elsewhere the list was only told that the old address went.
+type DigestRecipientChange struct {
+	OrgID    int64
+	From, To string
+	Reaches  bool
 }
 
 // ClaimExpiryDigest marks the organisation's digest as sent now, if it was still last sent at

@@ -31,14 +31,14 @@ func TestConfirmEmail(t *testing.T) {
 	}
 	var taken bool
 	err = d.Tx(ctx, func(tx *sql.Tx) (err error) {
-		taken, err = ConfirmEmail(ctx, tx, now, anna, "bert@kunde.example")
+		taken, _, err = ConfirmEmail(ctx, tx, now, anna, "bert@kunde.example")
 		return err
 	})
 	if u, _ := d.UserByID(ctx, anna); err != nil || !taken || u.Email != "anna@kunde.example" || u.PendingEmail != "" {
 		t.Fatalf("taken address: taken=%v email=%q waiting %q %v", taken, u.Email, u.PendingEmail, err)
 	}
 	err = d.Tx(ctx, func(tx *sql.Tx) (err error) {
-		taken, err = ConfirmEmail(ctx, tx, now, anna, "anna.neu@kunde.example")
+		taken, _, err = ConfirmEmail(ctx, tx, now, anna, "anna.neu@kunde.example")
 		return err
 	})
 	u, _ := d.UserByID(ctx, anna)
@@ -94,7 +94,7 @@ func TestConfirmEmailRenamesDigestRecipients(t *testing.T) {
 	confirm := func(id int64, email string) {
 		t.Helper()
 		if err := d.Tx(ctx, func(tx *sql.Tx) error {
-			taken, err := ConfirmEmail(ctx, tx, now, id, email)
+			taken, _, err := ConfirmEmail(ctx, tx, now, id, email)
 			if taken {
 				t.Errorf("%s taken", email)
 			}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"portier/accounts"
 	"portier/db"
 	"portier/docs"
 	"portier/docsapp"
@@ -32,7 +33,7 @@ var auditActions = []string{
 	"docs.create", "docs.update", "docs.delete", "docs.restore", "docs.view", "docs.reveal", "docs.reveal_old", "docs.copy", "docs.download_conf",
 	"docs.export", "docs.import", "docs.handbook_secrets", "docs.handbook_reveal",
 	"articles.create", "articles.update", "articles.delete", "articles.restore", "articles.copy", "templates.create", "templates.update", "templates.delete",
-	"fields.create", "fields.update", "fields.delete", "expiry.create", "expiry.delete", "expiry.digest",
+	"fields.create", "fields.update", "fields.delete", "expiry.create", "expiry.delete", "expiry.digest", "expiry.digest_recipient",
 	"docs.link", "docs.unlink", "docs.attach", "docs.download", "docs.attachment_hidden", "docs.attachment_shown", "docs.attachment_delete",
 }
 
@@ -118,6 +119,11 @@ func auditTargetText(l *i18n.Localizer, action, target string) string {
 		if n, err := strconv.Atoi(target); err == nil {
 			return l.N(pluralDigestRecipients, n)
 		}
+	case action == "expiry.digest_recipient":
+		if from, to, ok := strings.Cut(target, accounts.DigestRecipientSep); ok {
+			return l.T("audit.expiry.digest_recipient.replaced", "from", from, "to", to)
+		}
+		return l.T("audit.expiry.digest_recipient.removed", "from", target)
 	case strings.HasPrefix(action, "expiry."):
 		if m := expiryRE.FindStringSubmatch(target); m != nil {
 			return l.T("expiry.kind."+m[1]) + ": " + m[2]

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"database/sql"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -277,5 +279,89 @@ func TestExpiryDigestFollowsAConfirmedAddressChange(t *testing.T) {
 	want := map[string]int{"buero@alpha.example": 1, "vera.privat@example.org": 1, "mia.neu@alpha.example": 1, "einkauf@beta.example": 1}
 	if !maps.Equal(got, want) {
 		t.Errorf("digests went to %v, want %v", got, want)
+	}
+}
+
+// A confirmed change of address that rewrites organisations' expiry digest lists (db.RenameDigestRecipient)
+// leaves an entry in each such organisation's log, written in the confirmation's transaction — also for
+// a list that named the old address only since the confirmation's request began (here: while it waits for
+// the writer). Where the digest reaches the person (their organisation) the entry names the new address
+// in the old one's place; an organisation the person does not belong to, which typed the old address
+// itself, learns only that it went: not the new address, nor the person's name, IP or browser. Before,
+// the lists changed without a word in any log.
+func TestConfirmedAddressChangeLogsTheDigestListsItRewrites(t *testing.T) {
+	f := expiryFixture(t)
+	e := f.e
+	ctx := context.Background()
+	if err := e.db.SetExpiryDigest(ctx, db.ExpiryDigest{OrgID: f.a.ID, Lang: "en", Recipients: []string{"buero@alpha.example", f.viewer.Email}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	mgrB := e.createUser("bm@beta.example", "Berta Manager", "", map[int64]string{f.b.ID: "manager"})
+	old := f.viewer.Email
+	f.as(f.viewer)
+	if resp, _ := e.post("/profile/email", url.Values{"email": {"vera.privat@example.org"}, "current_password": {testPassword}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("change: %d", resp.StatusCode)
+	}
+	resp, page := e.get(linkIn(t, e.lastMailTo("vera.privat@example.org")), nil)
+	button, _ := doc(t, page).Find(`[data-testid="confirm-ask"] form[method="post"]`).Attr("action")
+	if resp.StatusCode != http.StatusOK || button == "" {
+		t.Fatalf("the link's page: %d", resp.StatusCode)
+	}
+	resp, body := e.whileWriterHeld(t, func() (*http.Response, string) { return e.post(button, nil, nil) }, func(tx *sql.Tx) error {
+		// Beta types Vera's address, though she is not one of theirs.
+		_, err := tx.Exec(`INSERT INTO expiry_digests(org_id, recipients, lang) VALUES (?, ?, 'en')`, f.b.ID, old+"\neinkauf@beta.example")
+		return err
+	})
+	if resp.StatusCode != http.StatusOK || doc(t, body).Find(`[data-testid="confirm-done"]`).Length() != 1 {
+		t.Fatalf("confirm: %d %s", resp.StatusCode, messageID(t, body))
+	}
+	type entry struct {
+		actor         sql.NullInt64
+		name, target  string
+		ip, userAgent string
+	}
+	entries := map[int64]entry{}
+	rows, err := e.db.R.Query(`SELECT org_id, actor_id, actor_name, target, ip, user_agent FROM audit WHERE action = 'expiry.digest_recipient'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var org int64
+		var en entry
+		if err := rows.Scan(&org, &en.actor, &en.name, &en.target, &en.ip, &en.userAgent); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := entries[org]; dup {
+			t.Errorf("two entries for org %d", org)
+		}
+		entries[org] = en
+	}
+	rows.Close()
+	if len(entries) != 2 {
+		t.Fatalf("entries for %d organisations, want 2: %+v", len(entries), entries)
+	}
+	if a := entries[f.a.ID]; a.actor.Int64 != f.viewer.ID || a.target != old+" → vera.privat@example.org" || a.ip == "" {
+		t.Errorf("Alpha's entry: %+v", a)
+	}
+	if b := entries[f.b.ID]; b.actor.Valid || b.name != "" || b.ip != "" || b.userAgent != "" || b.target != old {
+		t.Errorf("Beta's entry: %+v", b)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE org_id = ? AND (target LIKE '%privat%' OR actor_name LIKE '%Vera%')`, f.b.ID); n != 0 {
+		t.Errorf("Beta's log names the new address or the person in %d entries", n)
+	}
+	// Each organisation's manager reads it in the log, in words.
+	for _, c := range []struct {
+		who        *db.User
+		slug, want string
+	}{
+		{f.mgr, "alpha", old + " replaced by vera.privat@example.org"},
+		{mgrB, "beta", old + " removed"},
+	} {
+		f.as(c.who)
+		_, logPage := e.get("/o/"+c.slug+"/audit", map[string]string{"Accept-Language": "en"})
+		row := doc(t, logPage).Find(`[data-testid=audit-row][data-action="expiry.digest_recipient"]`)
+		if row.Length() != 1 || !strings.Contains(row.Text(), c.want) || strings.Contains(row.Text(), "expiry.digest") {
+			t.Errorf("%s's log: %d rows %q", c.slug, row.Length(), strings.Join(strings.Fields(row.Text()), " "))
+		}
 	}
 }

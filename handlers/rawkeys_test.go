@@ -32,7 +32,7 @@ var sampleTargets = map[string]string{
 	"templates.update": "3:documents:Onboarding", "templates.delete": "3:documents:Onboarding",
 	"fields.create": "4:configurations:Inventarnummer", "fields.update": "4:configurations:Inventarnummer",
 	"fields.delete": "4:passwords:Ablauf", "expiry.create": "5:licence:M365", "expiry.delete": "5:domain:Hauptdomain",
-	"expiry.digest": "2",
+	"expiry.digest": "2", "expiry.digest_recipient": "vera@alpha.example → vera.privat@example.org",
 
 	"docs.link": "12:configurations:FW-01 ↔ 15:passwords:NAS admin", "docs.unlink": "13:contacts:Anna ↔ 12:configurations:FW-01",
 	"docs.attach": "12:configurations:FW-01 (Vertrag.pdf)", "docs.download": "12:configurations:FW-01 (Vertrag.pdf)",
