@@ -1,0 +1,72 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"portier/auth"
+	"portier/db"
+)
+
+// Attacks on the rule that an open invitation stands on its sender's authority (accounts.withdrawUnbacked),
+// by ways of losing that authority other than the people page's actions.
+
+// Accepting an invitation of a lesser role makes a manager a viewer (db.grant): someone who came in through
+// the organisation's provider has no password, so a colleague's invitation reaches them although they are a
+// member, and its link sets the role it offers. The invitations they sent as a manager must go with it.
+func TestAcceptingALesserRoleWithdrawsTheInvitationsTheInviteeSent(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	mara := e.createUser("mara@alpha.example", "Mara", "", map[int64]string{a.ID: "manager"})
+	mia := e.createUser("mia@alpha.example", "Mia", "", map[int64]string{a.ID: "manager"})
+	// Mia signs in through Alpha's provider only (accounts.AcceptWithProvider leaves the password empty).
+	if _, err := e.db.W.Exec(`UPDATE users SET password_hash = NULL WHERE id = ?`, mia.ID); err != nil {
+		t.Fatal(err)
+	}
+	inviteAs(e, mia, "mias-private@example.org", a.ID, "manager")
+	link := inviteAs(e, mara, mia.Email, a.ID, "viewer")
+
+	e.newClient()
+	if resp, body := e.post(link, pwValues("Mia", "Korrekt-Pferd-7!", "Korrekt-Pferd-7!", true), nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("accepting: %d\n%.400s", resp.StatusCode, body)
+	}
+	if role, err := e.db.MemberRole(context.Background(), mia.ID, a.ID); err != nil || role != "viewer" {
+		t.Fatalf("Mia's role after accepting: %q, %v (want viewer)", role, err)
+	}
+	if open := openInvitationsTo(t, e, "mias-private@example.org"); len(open) != 0 {
+		t.Errorf("a viewer's invitation stays open: %v", open)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'invite.withdraw' AND org_id = ?`, a.ID); n != 1 {
+		t.Errorf("%d withdrawals audited, want 1", n)
+	}
+}
+
+// The same through the link of someone who has a password: an invitation of another role can be open
+// for a member when it was sent while they accepted their first (Invite read the open one before the
+// acceptance committed), and anyone holding its link accepts it.
+func TestAcceptingALesserRoleWithAPasswordWithdrawsToo(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	mara := e.createUser("mara@alpha.example", "Mara", "", map[int64]string{a.ID: "manager"})
+	mia := e.createUser("mia@alpha.example", "Mia", "", map[int64]string{a.ID: "manager"})
+	inviteAs(e, mia, "mias-private@example.org", a.ID, "manager")
+	raw, hash := auth.NewToken()
+	if _, err := e.db.CreateInvitation(context.Background(), db.NewInvitation{Email: mia.Email, Name: "Mia", Lang: "en",
+		OrgID: a.ID, Role: "viewer", InvitedBy: mara.ID, TokenHash: hash, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+
+	e.newClient()
+	if resp, body := e.post("/invite/"+raw, url.Values{"existing": {"1"}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("accepting: %d\n%.400s", resp.StatusCode, body)
+	}
+	if role, err := e.db.MemberRole(context.Background(), mia.ID, a.ID); err != nil || role != "viewer" {
+		t.Fatalf("Mia's role after accepting: %q, %v (want viewer)", role, err)
+	}
+	if open := openInvitationsTo(t, e, "mias-private@example.org"); len(open) != 0 {
+		t.Errorf("a viewer's invitation stays open: %v", open)
+	}
+}
