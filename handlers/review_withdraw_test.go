@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -68,5 +69,48 @@ func TestAcceptingALesserRoleWithAPasswordWithdrawsToo(t *testing.T) {
 	}
 	if open := openInvitationsTo(t, e, "mias-private@example.org"); len(open) != 0 {
 		t.Errorf("a viewer's invitation stays open: %v", open)
+	}
+}
+
+// A manager re-sending an invitation (which makes it theirs) or inviting while another manager demotes,
+// removes or disables them, at the same moment: however the two land, nothing they sent stays open once
+// they may no longer invite (Reissue and Invite decide inside their transaction, the change withdraws
+// inside its own).
+func TestParallelResendingWhileLosingTheRightToInvite(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	const rounds = 12
+	for r := range rounds {
+		p, _, pc, qc := twoManagers(e, a, r)
+		addr := fmt.Sprintf("waiting%d@alpha.example", r)
+		e.invite(addr, "Waiting", a.ID, "viewer", "en") // the command line's: nobody's authority
+		inv := peopleInvitations(e, a.ID)[0]
+		change := []struct {
+			path string
+			form url.Values
+		}{
+			{"/o/alpha/people/" + id64(p.ID) + "/role", url.Values{"role": {"viewer"}}},
+			{removePath("alpha", p.ID), nil},
+			{"/o/alpha/people/" + id64(p.ID) + "/disable", nil},
+		}[r%3]
+		got := e.fire(2, func(i int) (answer, error) {
+			if i == r%2 {
+				return e.postAs(qc, change.path, change.form)
+			}
+			if r%4 < 2 {
+				return e.postAs(pc, "/o/alpha/invitations/"+id64(inv.ID)+"/resend", nil)
+			}
+			return e.postAs(pc, "/o/alpha/people/invite", url.Values{"email": {addr}, "name": {"Waiting"}, "role": {"viewer"}, "lang": {"en"}})
+		})
+		if countStatus(got, http.StatusSeeOther) < 1 {
+			t.Fatalf("round %d: the change did not go through: %v", r, got)
+		}
+		if open := countRows(t, e, `SELECT count(*) FROM invitations WHERE invited_by = ? AND accepted_at IS NULL AND revoked_at IS NULL`, p.ID); open != 0 {
+			t.Fatalf("round %d (%s): answers %v; %d invitations of the manager stay open", r, change.path, got, open)
+		}
+		if open := countRows(t, e, `SELECT count(*) FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = ?
+			AND i.accepted_at IS NULL AND i.revoked_at IS NULL`, addr); open > 1 {
+			t.Fatalf("round %d: %d open invitations for %s", r, open, addr)
+		}
 	}
 }
