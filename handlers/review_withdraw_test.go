@@ -114,3 +114,25 @@ func TestParallelResendingWhileLosingTheRightToInvite(t *testing.T) {
 		}
 	}
 }
+
+// The page counts the withdrawals of the change it reports, not of an earlier one whose page was never
+// shown (a second tab, a request whose answer was not followed).
+func TestWithdrawnCountBelongsToTheLastChange(t *testing.T) {
+	e := newTestEnv(t, cheapHashing)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	mara := e.createUser("mara@alpha.example", "Mara", "", map[int64]string{a.ID: "manager"})
+	mia := e.createUser("mia@alpha.example", "Mia", "", map[int64]string{a.ID: "manager"})
+	paul := e.createUser("paul@alpha.example", "Paul", "", map[int64]string{a.ID: "manager"})
+	inviteAs(e, mia, "mias-private@example.org", a.ID, "viewer")
+
+	peopleSignIn(e, mara.Email)
+	for _, who := range []int64{mia.ID, paul.ID} {
+		if resp, _ := e.post("/o/alpha/people/"+id64(who)+"/role", url.Values{"role": {"viewer"}}, nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("role change: %d", resp.StatusCode)
+		}
+	}
+	_, page := e.get("/o/alpha/people", nil)
+	if got := doc(t, page).Find(`[data-testid=alert-withdrawn]`).Text(); got != "" {
+		t.Errorf("Paul's role change, who sent nothing, is reported with %q", got)
+	}
+}
