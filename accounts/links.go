@@ -393,9 +393,8 @@ func (a *Accounts) ConfirmLinkAddress(ctx context.Context, token string) (string
 	return ti.Email, ti.State, err
 }
 
-// confirmLink looks a confirmation link up: the hash it is stored under, its address and state, and its
-// owner. A disabled account's link works no more than a revoked one, as its invitation and reset links:
-// the account must not change while it is switched off.
+// confirmLink looks a confirmation link up: the hash it is stored under, its address and state
+// (confirmState), and its owner.
 func (a *Accounts) confirmLink(ctx context.Context, token string) ([]byte, db.TokenInfo, *db.User, error) {
 	hash, err := auth.HashToken(token)
 	if err != nil {
@@ -409,37 +408,64 @@ func (a *Accounts) confirmLink(ctx context.Context, token string) ([]byte, db.To
 	if err != nil {
 		return nil, db.TokenInfo{}, nil, err
 	}
-	if ti.State == db.TokenValid && owner.Disabled {
-		ti.State = db.TokenRevoked
-	}
+	ti.State = confirmState(ti)
 	return hash, ti, owner, nil
 }
 
+// confirmState is a confirmation link's state as its page and its button both name it. A disabled
+// account's link works no more than a revoked one, as its invitation and reset links: the account must not
+// change while it is switched off.
+func confirmState(ti db.TokenInfo) db.TokenState {
+	if ti.State == db.TokenValid && ti.OwnerDisabled {
+		return db.TokenRevoked
+	}
+	return ti.State
+}
+
 // ConfirmEmail uses a confirmation link: the new address replaces the old one (or an unconfirmed address
-// becomes confirmed). state is the link's state when it did not work; taken reports that another
-// account has the address meanwhile (the link is used up, nothing else changed).
+// becomes confirmed). state is the link's state when it did not work, named as its page names it, from
+// inside the transaction that would have used it: a link revoked, used or expired (or its account disabled)
+// after its page was opened, even while the button's request was on its way, answers as it would when
+// opened now. taken reports that another account has the address meanwhile.
 func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.AuditEntry) (state db.TokenState, taken bool, err error) {
 	hash, ti, owner, err := a.confirmLink(ctx, token)
-	if err != nil || ti.State != db.TokenValid {
+	if err != nil || ti.State == db.TokenUnknown {
 		return ti.State, false, err
 	}
 	// The link is its owner's authority, whoever's browser sends the button (someone else may be signed
 	// in there, or nobody): the entry names the owner, not the request's person.
 	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
-		uid, email, err := db.UseToken(ctx, tx, a.now(), db.PurposeConfirm, hash)
+		now := a.now()
+		ti, err := db.LookupTokenTx(ctx, tx, now, db.PurposeConfirm, hash)
 		if err != nil {
 			return err
 		}
-		if taken, err = db.ConfirmEmail(ctx, tx, a.now(), uid, email); err != nil || taken {
+		if state = confirmState(ti); state != db.TokenValid {
+			return nil // nothing written; the page names the state
+		}
+		uid, email, err := db.UseToken(ctx, tx, now, db.PurposeConfirm, hash)
+		if err != nil {
 			return err
 		}
+		if taken, err = db.ConfirmEmail(ctx, tx, now, uid, email); err != nil {
+			return err
+		}
+		// An address another account took meanwhile can never be this account's, so the link has done
+		// what it can and is used up (kept alive, it would switch the address later, after its owner was
+		// told that it did not; and every press would ask again). Its owner's log says why their address
+		// stayed as it was.
 		e := actor
 		e.Action, e.Target = "email.confirmed", email
+		if taken {
+			e.Action = "email.confirm_taken"
+		}
 		e.ActorID, e.ActorName = uid, owner.DisplayName()
 		return a.db.Audit(ctx, tx, e)
 	})
 	if errors.Is(err, db.ErrNotFound) {
+		// UseToken found the link not live although the transaction saw it live: not expected while the
+		// transaction holds the writer, but never a server error for the person.
 		return db.TokenUsed, false, nil
 	}
-	return db.TokenValid, taken, err
+	return state, taken, err
 }

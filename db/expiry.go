@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -278,6 +279,70 @@ func ExpiryDigestReach(ctx context.Context, tx *sql.Tx, orgID int64, addrs []str
 		}
 	}
 	return out, nil
+}
+
+// RenameDigestRecipient follows a person's change of address (ConfirmEmail, in its transaction) in the
+// expiry digests' lists. Once it is no account's, the old address would pass ExpiryDigestReach as a mailbox
+// the organisation named, and the digests would go on to a mailbox that may now be someone else's (a
+// former employer's). Where the digest reaches the person (ExpiryDigestReach: MSP staff everywhere,
+// customers in their organisations), the list names the new address in the old one's place, or just
+// drops the old one when it names the new one already. Any other organisation's list drops the old
+// address: its digest never went there (the address was an account outside it) and does not start to;
+// and it is not told the new one.
+func RenameDigestRecipient(ctx context.Context, tx *sql.Tx, userID int64, from, to string) error {
+	from, to = NormalizeEmail(from), NormalizeEmail(to)
+	if from == to {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT d.org_id, d.recipients, u.staff_role IS NOT NULL AND u.staff_role != ''
+			OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.org_id = d.org_id)
+		FROM expiry_digests d, users u WHERE u.id = ? AND instr(lower(d.recipients), ?) > 0`, userID, from)
+	if err != nil {
+		return err
+	}
+	type list struct {
+		addrs   []string
+		reaches bool
+	}
+	lists := map[int64]list{}
+	for rows.Next() {
+		var org int64
+		var rcpt string
+		var l list
+		if err := rows.Scan(&org, &rcpt, &l.reaches); err != nil {
+			rows.Close()
+			return err
+		}
+		l.addrs = splitLines(rcpt)
+		lists[org] = l
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for org, l := range lists {
+		add := l.reaches && !slices.ContainsFunc(l.addrs, func(a string) bool { return NormalizeEmail(a) == to })
+		named := false
+		var out []string
+		for _, a := range l.addrs {
+			if NormalizeEmail(a) != from {
+				out = append(out, a)
+				continue
+			}
+			if add && !named {
+				out = append(out, to) // in the old address's place, so the list reads as it did
+			}
+			named = true
+		}
+		if !named {
+			continue // the old address only inside a longer one
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE expiry_digests SET recipients = ? WHERE org_id = ?`,
+			strings.Join(out, "\n"), org); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ClaimExpiryDigest marks the organisation's digest as sent now, if it was still last sent at

@@ -41,18 +41,32 @@ const (
 
 // TokenInfo is a link's state and owner.
 type TokenInfo struct {
-	UserID int64
-	Email  string
-	State  TokenState
+	UserID        int64
+	Email         string
+	State         TokenState
+	OwnerDisabled bool // the owner's account is switched off (what that means for the link is the caller's)
 }
+
+const tokenInfoQuery = `SELECT t.user_id, t.email, t.used_at, t.revoked_at, t.expires_at,
+	COALESCE(u.disabled_at IS NOT NULL, 0) FROM tokens t LEFT JOIN users u ON u.id = t.user_id
+	WHERE t.token_hash = ? AND t.purpose = ?`
 
 // LookupToken tells the state of a link without using it.
 func (d *DB) LookupToken(ctx context.Context, purpose string, hash []byte) (TokenInfo, error) {
+	return tokenInfo(d.R.QueryRowContext(ctx, tokenInfoQuery, hash, purpose), d.Now())
+}
+
+// LookupTokenTx is LookupToken inside tx at now: the state that the transaction's writes see, so that a
+// link that does not work is named by the state it had when it was refused (not by one read before).
+func LookupTokenTx(ctx context.Context, tx *sql.Tx, now time.Time, purpose string, hash []byte) (TokenInfo, error) {
+	return tokenInfo(tx.QueryRowContext(ctx, tokenInfoQuery, hash, purpose), now)
+}
+
+func tokenInfo(row *sql.Row, now time.Time) (TokenInfo, error) {
 	var ti TokenInfo
 	var used, revoked sql.NullInt64
 	var expires int64
-	err := d.R.QueryRowContext(ctx, `SELECT user_id, email, used_at, revoked_at, expires_at FROM tokens
-		WHERE token_hash = ? AND purpose = ?`, hash, purpose).Scan(&ti.UserID, &ti.Email, &used, &revoked, &expires)
+	err := row.Scan(&ti.UserID, &ti.Email, &used, &revoked, &expires, &ti.OwnerDisabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TokenInfo{State: TokenUnknown}, nil
 	}
@@ -64,7 +78,7 @@ func (d *DB) LookupToken(ctx context.Context, purpose string, hash []byte) (Toke
 		ti.State = TokenUsed
 	case revoked.Valid:
 		ti.State = TokenRevoked
-	case !d.Now().Before(time.Unix(expires, 0)):
+	case !now.Before(time.Unix(expires, 0)):
 		ti.State = TokenExpired
 	default:
 		ti.State = TokenValid

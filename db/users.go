@@ -180,18 +180,27 @@ func (d *DB) RehashPassword(ctx context.Context, userID int64, phc string) error
 	return err
 }
 
-// ConfirmEmail makes email the confirmed address of userID inside tx. taken: another account has the
-// address meanwhile, and nothing changed.
+// ConfirmEmail makes email the confirmed address of userID inside tx, and the expiry digests that named
+// the previous address name this one (RenameDigestRecipient). taken: another account has the address
+// meanwhile; then the account keeps its address, and stops waiting for this one, which cannot become
+// its own (the profile would otherwise show it as waiting, with a "send again" that never sends).
 func ConfirmEmail(ctx context.Context, tx *sql.Tx, now time.Time, userID int64, email string) (taken bool, err error) {
 	var other int64
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ? AND id != ?`, email, userID).Scan(&other); err == nil {
-		return true, nil
+		_, err = tx.ExecContext(ctx, `UPDATE users SET pending_email = NULL WHERE id = ? AND pending_email = ?`, userID, email)
+		return true, err
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return false, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, pending_email = NULL, email_confirmed_at = ? WHERE id = ?`,
-		email, now.Unix(), userID)
-	return false, err
+	var old string
+	if err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE id = ?`, userID).Scan(&old); err != nil {
+		return false, err
+	}
+	if _, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, pending_email = NULL, email_confirmed_at = ? WHERE id = ?`,
+		email, now.Unix(), userID); err != nil {
+		return false, err
+	}
+	return false, RenameDigestRecipient(ctx, tx, userID, old, email)
 }
 
 // UpdateProfile stores the person's own settings.

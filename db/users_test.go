@@ -3,12 +3,13 @@ package db
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"testing"
 	"time"
 )
 
-// Confirming an address another account took meanwhile changes nothing; otherwise the address becomes the
-// account's, confirmed.
+// Confirming an address another account took meanwhile changes nothing but that the account stops waiting
+// for it; otherwise the address becomes the account's, confirmed.
 func TestConfirmEmail(t *testing.T) {
 	d, _ := openTest(t)
 	ctx := context.Background()
@@ -33,8 +34,8 @@ func TestConfirmEmail(t *testing.T) {
 		taken, err = ConfirmEmail(ctx, tx, now, anna, "bert@kunde.example")
 		return err
 	})
-	if u, _ := d.UserByID(ctx, anna); err != nil || !taken || u.Email != "anna@kunde.example" {
-		t.Fatalf("taken address: taken=%v email=%q %v", taken, u.Email, err)
+	if u, _ := d.UserByID(ctx, anna); err != nil || !taken || u.Email != "anna@kunde.example" || u.PendingEmail != "" {
+		t.Fatalf("taken address: taken=%v email=%q waiting %q %v", taken, u.Email, u.PendingEmail, err)
 	}
 	err = d.Tx(ctx, func(tx *sql.Tx) (err error) {
 		taken, err = ConfirmEmail(ctx, tx, now, anna, "anna.neu@kunde.example")
@@ -46,6 +47,73 @@ func TestConfirmEmail(t *testing.T) {
 	}
 	if _, err := d.UserByID(ctx, bert); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A confirmed change of address carries over into the expiry digests' lists (RenameDigestRecipient): in
+// place of the old address where the digest reaches the person (a member there, or staff anywhere), the
+// old one dropped where the new one is listed already or where the person does not belong; an address
+// that merely contains the old one, and other lists, stay as they are.
+func TestConfirmEmailRenamesDigestRecipients(t *testing.T) {
+	d, _, a, b := docsFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	c, err := d.CreateOrg(ctx, "Gamma KG", "gamma")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anna, tom int64
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		if anna, _, err = EnsureUser(ctx, tx, now, "anna@kunde.example", "Anna", "de"); err != nil {
+			return err
+		}
+		if err := SetMembership(ctx, tx, now, anna, a.ID, "viewer"); err != nil {
+			return err
+		}
+		if err := SetMembership(ctx, tx, now, anna, c.ID, "viewer"); err != nil {
+			return err
+		}
+		if tom, _, err = EnsureUser(ctx, tx, now, "tom@msp.example", "Tom", "de"); err != nil {
+			return err
+		}
+		return SetStaffRole(ctx, tx, tom, "technician")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := map[int64][]string{
+		a.ID: {"hanna@kunde.example", "Anna@Kunde.example", "tom@msp.example", "buero@kunde.example"},
+		b.ID: {"anna@kunde.example", "tom@msp.example", "einkauf@beta.example"},
+		c.ID: {"anna.neu@kunde.example", "anna@kunde.example"},
+	}
+	for org, rcpt := range lists {
+		if err := d.SetExpiryDigest(ctx, ExpiryDigest{OrgID: org, Lang: "de", Recipients: rcpt}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	confirm := func(id int64, email string) {
+		t.Helper()
+		if err := d.Tx(ctx, func(tx *sql.Tx) error {
+			taken, err := ConfirmEmail(ctx, tx, now, id, email)
+			if taken {
+				t.Errorf("%s taken", email)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	confirm(anna, "anna.neu@kunde.example")
+	confirm(tom, "tom.neu@msp.example")
+	for org, want := range map[int64][]string{
+		a.ID: {"hanna@kunde.example", "anna.neu@kunde.example", "tom.neu@msp.example", "buero@kunde.example"},
+		b.ID: {"tom.neu@msp.example", "einkauf@beta.example"},
+		c.ID: {"anna.neu@kunde.example"},
+	} {
+		dg, err := d.ExpiryDigestOf(ctx, org)
+		if err != nil || !slices.Equal(dg.Recipients, want) {
+			t.Errorf("org %d: %v (%v), want %v", org, dg.Recipients, err, want)
+		}
 	}
 }
 

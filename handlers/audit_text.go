@@ -24,7 +24,7 @@ var auditActions = []string{
 	"mfa.enrol.totp", "mfa.enrol.email", "mfa.enrol.passkey", "mfa.rename", "mfa.remove", "mfa.reset", "mfa.passkey.cloned",
 	"recovery.create", "recovery.regenerate",
 	"password.set", "password.change", "password.forgot", "password.reset", "reauth.fail",
-	"email.confirm_sent", "email.confirmed", "email.change_request", "email.change_taken", "email.change_cancel",
+	"email.confirm_sent", "email.confirmed", "email.confirm_taken", "email.change_request", "email.change_taken", "email.change_cancel",
 	"profile.update", "avatar.set", "avatar.remove", "session.end", "session.end_others",
 	"terms.accept", "terms.decline", "terms.publish",
 	"invite.create", "invite.resend", "invite.revoke", "invite.withdraw", "invite.accept", "member.role", "member.remove", "user.disable", "user.enable",

@@ -64,7 +64,7 @@ func (s *Server) confirmPage(c *echo.Context) error {
 
 // confirmEmail is the confirmation page's button: the new address replaces the old one (or an unconfirmed
 // address becomes confirmed). A link used, expired or revoked meanwhile lands on the page that says what
-// to do.
+// to do, the same page its GET shows now (accounts.ConfirmEmail names the state).
 func (s *Server) confirmEmail(c *echo.Context) error {
 	ctx := c.Request().Context()
 	state, taken, err := s.accounts.ConfirmEmail(ctx, c.Param("token"), s.auditEntry(c, 0, "", ""))
@@ -74,17 +74,39 @@ func (s *Server) confirmEmail(c *echo.Context) error {
 	if state != db.TokenValid {
 		return s.linkProblem(c, state, "confirm")
 	}
+	next, err := s.afterConfirm(c)
+	if err != nil {
+		return err
+	}
 	l := i18n.From(ctx)
 	v := views.MessageView{TitleKey: "confirm.done.title", TextKey: "confirm.done.text", Kind: "success",
-		LinkKey: "confirm.done.continue", LinkHref: "/login", TestID: "confirm-done"}
-	if currentUser(c) != nil {
-		v.LinkHref = "/profile"
-	}
+		LinkKey: "confirm.done.continue", LinkHref: next, TestID: "confirm-done"}
+	status := http.StatusOK
 	if taken {
 		v = views.MessageView{TitleKey: "confirm.taken.title", TextKey: "confirm.taken.text", Kind: "error",
-			ShowSupport: true, TestID: "confirm-taken"}
+			LinkKey: "confirm.done.continue", LinkHref: next, ShowSupport: true, TestID: "confirm-taken"}
+		status = http.StatusConflict
 	}
-	return s.render(c, http.StatusOK, views.Message(s.shell(c, l.T(v.TitleKey)), v), nil)
+	return s.render(c, status, views.Message(s.shell(c, l.T(v.TitleKey)), v), nil)
+}
+
+// afterConfirm is where "Continue" leads after a confirmation: to sign in for nobody signed in; to the next
+// step of the first-login pipeline (nextStep) for a signed-in person who has one left — the address just
+// confirmed may have been that step; else back to the profile, where a change of address starts.
+func (s *Server) afterConfirm(c *echo.Context) (string, error) {
+	cur := currentUser(c)
+	if cur == nil {
+		return "/login", nil
+	}
+	u, err := s.db.UserByID(c.Request().Context(), cur.ID)
+	if err != nil {
+		return "", err
+	}
+	step, err := s.nextStep(c, u)
+	if err != nil || step != "" {
+		return step, err
+	}
+	return "/profile", nil
 }
 
 // linkProblem explains why a one-time link does not work and what to do now. kind is "invite", "reset"

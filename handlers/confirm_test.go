@@ -2,11 +2,14 @@ package handlers
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"portier/db"
 )
 
 // Signing in with an address that still waits for confirmation (and the right password) explains that and
@@ -97,5 +100,206 @@ func TestDisabledAccountsConfirmationLinkIsRevoked(t *testing.T) {
 	}
 	if n := countRows(t, e, `SELECT count(*) FROM users WHERE id = ? AND email = 'alt@muster.example' AND pending_email = 'neu@muster.example'`, u.ID); n != 1 {
 		t.Fatal("a disabled account's address changed")
+	}
+}
+
+// A confirmation link that stops working while its button's request is on its way — the account disabled,
+// a newer link sent, the day running out — answers with the page the link's GET shows now, named by the
+// state that refused it. Before, the state was read before the transaction that used the link, and the
+// button said "already used" for a link nobody used (and switched a disabled account's address). The
+// test holds the writer while the request looks at the link, changes the link's world in that moment,
+// and lets the request's transaction go on.
+func TestConfirmButtonNamesTheStateTheLinkHasWhenPressed(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		meanwhile  func(e *testEnv, tx *sql.Tx, u *db.User) error
+	}{
+		{"account disabled", "link-revoked", func(e *testEnv, tx *sql.Tx, u *db.User) error {
+			return db.SetDisabled(context.Background(), tx, e.clock.Now(), u.ID, true)
+		}},
+		{"newer link sent", "link-revoked", func(e *testEnv, tx *sql.Tx, u *db.User) error {
+			// What db.CreateToken does to the account's older links when a newer one is sent.
+			_, err := tx.Exec(`UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND purpose = 'confirm' AND used_at IS NULL AND revoked_at IS NULL`,
+				e.clock.Now().Unix(), u.ID)
+			return err
+		}},
+		{"day ran out", "link-expired", func(e *testEnv, _ *sql.Tx, _ *db.User) error {
+			e.clock.Advance(25 * time.Hour)
+			return nil
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			u, link := pendingAddressLink(t, e)
+			resp, page := e.get(link, nil)
+			button, _ := doc(t, page).Find(`[data-testid="confirm-ask"] form[method="post"]`).Attr("action")
+			if resp.StatusCode != http.StatusOK || button == "" {
+				t.Fatalf("the link's page: %d", resp.StatusCode)
+			}
+			resp, body := e.whileWriterHeld(t, func() (*http.Response, string) { return e.post(button, nil, nil) },
+				func(tx *sql.Tx) error { return c.meanwhile(e, tx, u) })
+			getResp, getBody := e.get(link, nil)
+			if doc(t, getBody).Find(`[data-testid="`+c.want+`"]`).Length() != 1 {
+				t.Fatalf("the link's GET now: %d %.300s", getResp.StatusCode, getBody)
+			}
+			if resp.StatusCode != getResp.StatusCode || doc(t, body).Find(`[data-testid="`+c.want+`"]`).Length() != 1 {
+				t.Errorf("the button: %d, %s; want %d, %s", resp.StatusCode, messageID(t, body), getResp.StatusCode, c.want)
+			}
+			if got := e.profUser(u.ID); got.Email != "alt@muster.example" {
+				t.Errorf("address switched to %q", got.Email)
+			}
+		})
+	}
+}
+
+// whileWriterHeld sends a request while the test holds the database's one writer connection in a
+// transaction: once the request waits for the writer (it has read what it reads before writing), meanwhile
+// runs in the held transaction, which commits, and the request goes on.
+func (e *testEnv) whileWriterHeld(t *testing.T, send func() (*http.Response, string), meanwhile func(*sql.Tx) error) (*http.Response, string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := e.db.W.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	waits := e.db.W.Stats().WaitCount
+	type answer struct {
+		resp *http.Response
+		body string
+	}
+	done := make(chan answer, 1)
+	go func() {
+		r, b := send()
+		done <- answer{r, b}
+	}()
+	for deadline := time.Now().Add(5 * time.Second); e.db.W.Stats().WaitCount == waits; {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never waited for the writer")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := meanwhile(tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	a := <-done
+	return a.resp, a.body
+}
+
+// messageID is the data-testid of a message page's article.
+func messageID(t *testing.T, body string) string {
+	id, _ := doc(t, body).Find(`main [data-testid]`).First().Attr("data-testid")
+	return id
+}
+
+// Confirming an address that another account took after the link was sent (two people asked for the
+// same free address; staff invited someone with it) cannot give it to this account. The link is used up
+// (it must not switch the address later, after its owner was told it did not), the owner's log says so
+// (before: no entry at all), the address no longer waits on the profile, and the page says, in the
+// person's language, that the address is another account's now and what to do.
+func TestConfirmToAnAddressTakenMeanwhile(t *testing.T) {
+	for lang, want := range map[string]string{"en": "change it again in your profile", "de": "ändern Sie sie erneut in Ihrem Profil"} {
+		t.Run(lang, func(t *testing.T) {
+			e := newTestEnv(t)
+			hdr := map[string]string{"Accept-Language": lang}
+			u, link := pendingAddressLink(t, e)
+			resp, page := e.get(link, hdr)
+			button, _ := doc(t, page).Find(`[data-testid="confirm-ask"] form[method="post"]`).Attr("action")
+			if resp.StatusCode != http.StatusOK || button == "" {
+				t.Fatalf("the link's page: %d", resp.StatusCode)
+			}
+			other := e.createUser("neu@muster.example", "Nora Neu", "", nil)
+			resp, body := e.post(button, nil, hdr)
+			d := doc(t, body)
+			if resp.StatusCode != http.StatusConflict || d.Find(`[data-testid="confirm-taken"]`).Length() != 1 || !strings.Contains(body, want) ||
+				d.Find(`[data-testid="support-contact"]`).Length() != 1 {
+				t.Fatalf("taken: %d %s %.2000s", resp.StatusCode, messageID(t, body), body)
+			}
+			var actor int64
+			var name, target string
+			if err := e.db.R.QueryRow(`SELECT actor_id, actor_name, target FROM audit WHERE action = 'email.confirm_taken'`).Scan(&actor, &name, &target); err != nil {
+				t.Fatalf("no email.confirm_taken entry: %v", err)
+			}
+			if actor != u.ID || name != "Anna" || target != "neu@muster.example" {
+				t.Errorf("email.confirm_taken by %d %q for %q", actor, name, target)
+			}
+			if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'email.confirmed'`); n != 0 {
+				t.Errorf("email.confirmed audited %d times", n)
+			}
+			if got := e.profUser(u.ID); got.Email != "alt@muster.example" || got.PendingEmail != "" {
+				t.Errorf("Anna after: %q, waiting %q", got.Email, got.PendingEmail)
+			}
+			if got := e.profUser(other.ID); got.Email != "neu@muster.example" {
+				t.Errorf("Nora after: %q", got.Email)
+			}
+			if resp, body := e.get(link, hdr); resp.StatusCode != http.StatusGone || doc(t, body).Find(`[data-testid="link-used"]`).Length() != 1 {
+				t.Errorf("the link afterwards: %d %s", resp.StatusCode, messageID(t, body))
+			}
+		})
+	}
+}
+
+// "Continue" after a confirmation leads a signed-in person who is still in the middle of signing in to
+// their next step (the first-login pipeline's, nextStep), not to the profile, which is not theirs yet.
+func TestConfirmContinueLeadsToTheNextStep(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		signIn     func(e *testEnv, u *db.User)
+	}{
+		{"second factor not passed", "/mfa", func(e *testEnv, u *db.User) {
+			if resp, _ := e.post("/login", url.Values{"email": {u.Email}, "password": {testPassword}}, nil); location(resp) != "/mfa" {
+				t.Fatalf("password step: %d %s", resp.StatusCode, location(resp))
+			}
+		}},
+		{"new terms to accept", "/terms", func(e *testEnv, u *db.User) {
+			e.login(u.Email, testPassword)
+			if _, err := e.db.PublishTerms(context.Background(), "Neue Bedingungen", "New terms", 0); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"done", "/profile", func(e *testEnv, u *db.User) { e.login(u.Email, testPassword) }},
+		{"nobody signed in", "/login", func(*testEnv, *db.User) {}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			u, link := pendingAddressLink(t, e)
+			c.signIn(e, u)
+			resp, body := e.confirmAddress(t, link, nil)
+			href, _ := doc(t, body).Find(`[data-testid="confirm-done"] a`).Attr("href")
+			if resp.StatusCode != http.StatusOK || href != c.want {
+				t.Errorf("continue: %d %q, want %q", resp.StatusCode, href, c.want)
+			}
+		})
+	}
+}
+
+// The button of a link whose address was taken meanwhile, sent forty times at once: one answer says the
+// address is taken, with one entry in its owner's log; the others find the link used.
+func TestParallelConfirmationToATakenAddress(t *testing.T) {
+	e := newTestEnv(t)
+	u, link := pendingAddressLink(t, e)
+	e.createUser("neu@muster.example", "Nora Neu", "", nil)
+	got := e.fire(burst, func(int) (answer, error) {
+		resp, err := newBrowser().PostForm(e.URL(link), nil)
+		if err != nil {
+			return answer{}, err
+		}
+		resp.Body.Close()
+		return answer{resp.StatusCode, location(resp)}, nil
+	})
+	if n := countStatus(got, http.StatusConflict); n != 1 || countStatus(got, http.StatusGone) != burst-1 {
+		t.Fatalf("%d of %d answered taken, want 1 and the others 410: %v", n, burst, got)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'email.confirm_taken' AND actor_id = ?`, u.ID); n != 1 {
+		t.Fatalf("email.confirm_taken audited %d times", n)
 	}
 }

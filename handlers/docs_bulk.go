@@ -186,8 +186,10 @@ func (s *Server) bulkLink(c *echo.Context) error {
 	if errors.Is(err, docsapp.ErrNotFound) {
 		// A ticked item or the chosen one went (deleted or moved, maybe by a colleague while the picker was
 		// open): still the 404 of an item out of reach, but the page says that nothing was linked (BulkLink
-		// is all or none), which "page not found" does not.
-		return &explained{err, "docs.bulk.link_gone.title", "docs.bulk.link_gone.text"}
+		// is all or none), which "page not found" does not; and it leads back to the list, where the text
+		// asks the person to select again.
+		return &explained{err: err, titleKey: "docs.bulk.link_gone.title", textKey: "docs.bulk.link_gone.text",
+			linkKey: "docs.bulk.link_gone.back", linkHref: b.list}
 	}
 	if err != nil {
 		return err

@@ -130,6 +130,8 @@ func TestBulkActionsForStaff(t *testing.T) {
 // whether the item went while the picker was open or between the check and the write (a trigger in the
 // test's database stands in for the colleague who deletes it, landing once the first pair is written).
 // Before, the pairs before the deleted item stayed linked and audited, and the page said "Page not found".
+// The page asks the person to go back to the list and select again, and its link leads there (before, its
+// only link was the start page).
 func TestBulkLinkNothingWhenAnItemGoesMeanwhile(t *testing.T) {
 	f := newDocsFixture(t)
 	e := f.e
@@ -168,6 +170,7 @@ func TestBulkLinkNothingWhenAnItemGoesMeanwhile(t *testing.T) {
 		!strings.Contains(body, "deleted or moved in the meantime") {
 		t.Fatalf("deleted during the write: %d\n%.2000s", resp.StatusCode, body)
 	}
+	backToList(t, body, list, "Back to the list")
 	if _, err := e.db.W.ExecContext(ctx, `DROP TRIGGER meanwhile`); err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +182,20 @@ func TestBulkLinkNothingWhenAnItemGoesMeanwhile(t *testing.T) {
 	nothing("deleted while the picker was open")
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "Es wurde nichts verknüpft") {
 		t.Fatalf("deleted while the picker was open: %d\n%.2000s", resp.StatusCode, body)
+	}
+	backToList(t, body, list, "Zurück zur Liste")
+	// The same for htmx, which gets the page's fragment.
+	_, body = e.post(list+"/bulk/link", form, map[string]string{"HX-Request": "true"})
+	backToList(t, body, list, "Zurück zur Liste")
+}
+
+// backToList checks that an error page's one link leads to list, worded want.
+func backToList(t *testing.T, body, list, want string) {
+	t.Helper()
+	links := doc(t, body).Find(`[data-testid="error"] a`)
+	href, _ := links.Attr("href")
+	if links.Length() != 1 || href != list || strings.TrimSpace(links.Text()) != want {
+		t.Errorf("error page links to %q (%d links) worded %q, want %q worded %q", href, links.Length(), links.Text(), list, want)
 	}
 }
 

@@ -271,6 +271,22 @@ func TestSafeNext(t *testing.T) {
 	}
 }
 
+// An explained error's page leads to its link only when that is a path on this site (else to the start
+// page, as every error page).
+func TestExplainedErrorLinkStaysOnThisSite(t *testing.T) {
+	for href, want := range map[string]string{
+		"/o/alpha/docs/configurations": "/o/alpha/docs/configurations",
+		"//elsewhere.test/x":           "",
+		"https://elsewhere.test":       "",
+		"":                             "",
+	} {
+		v := errorKind(&explained{err: echo.ErrNotFound, titleKey: "t", textKey: "x", linkKey: "docs.bulk.link_gone.back", linkHref: href})
+		if v.Status != http.StatusNotFound || v.LinkHref != want || (want != "") != (v.LinkKey != "") {
+			t.Errorf("link %q: %d %q %q", href, v.Status, v.LinkHref, v.LinkKey)
+		}
+	}
+}
+
 func TestStaticAssetsAndHealth(t *testing.T) {
 	e := newTestEnv(t)
 	_, body := e.get("/", nil)

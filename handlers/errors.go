@@ -23,10 +23,12 @@ func (e *tooMany) Error() string   { return "too many requests" }
 func (e *tooMany) StatusCode() int { return http.StatusTooManyRequests }
 
 // explained is an error whose page tells, in its own words, what happened; the status stays that of the
-// error it wraps.
+// error it wraps. With a link, the page leads there (where the person can do what the text asks, say the
+// list they came from) instead of to the start page; errorKind keeps only a path on this site.
 type explained struct {
 	err               error
 	titleKey, textKey string
+	linkKey, linkHref string // optional
 }
 
 func (e *explained) Error() string { return e.err.Error() }
@@ -89,6 +91,9 @@ func errorKind(err error) views.ErrorView {
 	}
 	if ex := (*explained)(nil); errors.As(err, &ex) && v.Status < 500 {
 		v.TitleKey, v.TextKey = ex.titleKey, ex.textKey
+		if href := safeNext(ex.linkHref, ""); href != "" && ex.linkKey != "" {
+			v.LinkKey, v.LinkHref = ex.linkKey, href
+		}
 	}
 	return v
 }

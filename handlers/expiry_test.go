@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -214,5 +216,66 @@ func TestExpiryDigestWeeklyThroughSMTP(t *testing.T) {
 	e.clock.Advance(8 * 24 * time.Hour)
 	if n, _ := e.srv.docs.SendExpiryDigests(ctx); n != 0 {
 		t.Errorf("digest without recipients: %d", n)
+	}
+}
+
+// When a person confirms a new address, the digest lists that named the old one follow, in the same
+// transaction: the digest goes to the new address, not to the old one, which may be a former employer's
+// mailbox by now. Before, the lists kept the old address, which — no account's any more — passed as a
+// mailbox the organisation named, and the digest went on to it. A list that names the new address
+// already just drops the old one; the list of an organisation the person does not belong to drops the
+// old address and is not told the new one.
+func TestExpiryDigestFollowsAConfirmedAddressChange(t *testing.T) {
+	f := expiryFixture(t)
+	e := f.e
+	ctx := context.Background()
+	smtp := testkit.SMTP(t)
+	f.as(f.mgr)
+	alpha := []string{"buero@alpha.example", f.viewer.Email, f.mgr.Email, "mia.neu@alpha.example"}
+	if resp, _ := e.post("/o/alpha/expiry/digest", url.Values{"recipients": {strings.Join(alpha, "\n")}, "lang": {"en"}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("digest settings: %d", resp.StatusCode)
+	}
+	// Beta typed Vera's address, though she is not one of theirs.
+	if err := e.db.SetExpiryDigest(ctx, db.ExpiryDigest{OrgID: f.b.ID, Lang: "en", Recipients: []string{f.viewer.Email, "einkauf@beta.example"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	change := func(u *db.User, to string) {
+		t.Helper()
+		f.as(u)
+		if resp, _ := e.post("/profile/email", url.Values{"email": {to}, "current_password": {testPassword}}, nil); resp.StatusCode != 303 {
+			t.Fatalf("change of %s: %d", u.Email, resp.StatusCode)
+		}
+		if resp, body := e.confirmAddress(t, linkIn(t, e.lastMailTo(to)), nil); resp.StatusCode != 200 || !strings.Contains(body, `data-testid="confirm-done"`) {
+			t.Fatalf("confirm %s: %d", to, resp.StatusCode)
+		}
+	}
+	change(f.viewer, "vera.privat@example.org")
+	change(f.mgr, "mia.neu@alpha.example")
+	for org, want := range map[int64][]string{
+		f.a.ID: {"buero@alpha.example", "vera.privat@example.org", "mia.neu@alpha.example"},
+		f.b.ID: {"einkauf@beta.example"},
+	} {
+		if dg, err := e.db.ExpiryDigestOf(ctx, org); err != nil || !slices.Equal(dg.Recipients, want) {
+			t.Errorf("org %d's digest goes to %v (%v), want %v", org, dg.Recipients, err, want)
+		}
+	}
+
+	if _, err := e.srv.docs.SendExpiryDigests(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := &mail.Worker{DB: e.db, Sealer: e.srv.cfg.Sealer, Sender: &mail.SMTP{URL: mustURL(t, smtp.URL()), From: "portier@muster-it.example"}, Log: e.srv.log}
+	w.SendDue(ctx, ctx)
+	smtp.WaitFor(t, "vera.privat@example.org", 5*time.Second)
+	got := map[string]int{}
+	for _, m := range smtp.Messages() {
+		if strings.Contains(m.Subject, "expires soon") {
+			for _, to := range m.To {
+				got[strings.ToLower(to)]++
+			}
+		}
+	}
+	want := map[string]int{"buero@alpha.example": 1, "vera.privat@example.org": 1, "mia.neu@alpha.example": 1, "einkauf@beta.example": 1}
+	if !maps.Equal(got, want) {
+		t.Errorf("digests went to %v, want %v", got, want)
 	}
 }
