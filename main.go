@@ -320,6 +320,9 @@ func serverProcs(env string, current int) (n int, raised bool) {
 // slow-header test shortens it so it runs in a second.
 var readHeaderTimeout = 10 * time.Second
 
+// serveAgent is the audit log's user agent for what the server does by itself at start.
+const serveAgent = "portier serve"
+
 func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
 	cfg, err := parseSettings(env, fs, args)
 	if err != nil {
@@ -382,6 +385,13 @@ func cmdServe(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	// Before anyone is let in: an invitation whose sender lost the right to invite before this version (or
+	// in a restored database) must not stay usable (accounts.WithdrawUnbackedAll).
+	if n, err := svc.accounts.WithdrawUnbackedAll(ctx, db.AuditEntry{UserAgent: serveAgent}); err != nil {
+		return fmt.Errorf("withdrawing invitations whose senders may no longer invite: %w", err)
+	} else if n > 0 {
+		logger.Info("withdrew open invitations whose senders may no longer invite", "count", n)
 	}
 	// A stop signal right after start cancels ctx while the link is looked up: that is a shutdown, not an error.
 	link, err := svc.accounts.FirstAdminLink(ctx)

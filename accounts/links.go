@@ -110,9 +110,11 @@ type FirstPassword struct {
 }
 
 // AcceptInvite sets the first password, name, language and terms acceptance, uses the link up and accepts
-// the person's other open invitations, all in one transaction. The link proves the address, the password
-// was just chosen. state is the link's state when it did not work, decided inside that transaction
-// (inviteStateTx); then nothing changed.
+// the person's other open invitations, all in one transaction. Accepting may give a member a lesser role
+// than they had (db.SetMembership takes the invitation's), so every acceptance withdraws, in its
+// transaction, the invitations the person sent that their role no longer carries (withdrawUnbacked). The
+// link proves the address, the password was just chosen. state is the link's state when it did not work,
+// decided inside that transaction (inviteStateTx); then nothing changed.
 func (a *Accounts) AcceptInvite(ctx context.Context, l *InviteLink, in FirstPassword) (state db.TokenState, err error) {
 	phc, err := a.hasher.Hash(ctx, in.Password)
 	if err != nil {
@@ -146,6 +148,9 @@ func (a *Accounts) AcceptInvite(ctx context.Context, l *InviteLink, in FirstPass
 		e.OrgID, e.Action, e.Target = l.Inv.OrgID, "invite.accept", u.Email+" ("+l.Inv.Role+")"
 		e.ActorID, e.ActorName = u.ID, in.Name
 		if err := a.db.Audit(ctx, tx, e); err != nil {
+			return err
+		}
+		if _, err := a.withdrawUnbacked(ctx, tx, u.ID, e); err != nil {
 			return err
 		}
 		e = in.Actor
@@ -231,6 +236,9 @@ func (a *Accounts) AcceptWithProvider(ctx context.Context, in ProviderAcceptance
 		if err := a.db.Audit(ctx, tx, e); err != nil {
 			return err
 		}
+		if _, err := a.withdrawUnbacked(ctx, tx, u.ID, e); err != nil {
+			return err
+		}
 		if !in.Link {
 			return nil
 		}
@@ -260,7 +268,11 @@ func (a *Accounts) AcceptExisting(ctx context.Context, l *InviteLink, actor db.A
 		e := actor
 		e.OrgID, e.Action, e.Target = l.Inv.OrgID, "invite.accept", l.User.Email+" ("+l.Inv.Role+")"
 		e.ActorID, e.ActorName = l.User.ID, l.User.DisplayName()
-		return a.db.Audit(ctx, tx, e)
+		if err := a.db.Audit(ctx, tx, e); err != nil {
+			return err
+		}
+		_, err := a.withdrawUnbacked(ctx, tx, l.User.ID, e)
+		return err
 	})
 	return linkUsedMeanwhile(state, err)
 }
@@ -387,6 +399,11 @@ func (a *Accounts) ResetPassword(ctx context.Context, l *ResetLink, in FirstPass
 		}
 		if u.PasswordHash == "" {
 			if err := a.acceptPending(ctx, tx, now, u, nil); err != nil {
+				return err
+			}
+			e := in.Actor
+			e.ActorID, e.ActorName = u.ID, u.DisplayName()
+			if _, err := a.withdrawUnbacked(ctx, tx, u.ID, e); err != nil {
 				return err
 			}
 		}

@@ -142,6 +142,33 @@ func (a *Accounts) withdrawUnbacked(ctx context.Context, tx *sql.Tx, sender int6
 	return n, nil
 }
 
+// WithdrawUnbackedAll withdraws, in one transaction, every open invitation whose sender may no longer
+// back it (withdrawUnbacked), audited as actor, and returns how many. The people actions withdraw as they
+// change someone (decided); this catches what none of them saw: invitations sent by people who lost their
+// right to invite before the rule existed (an upgrade), or in a database restored from such a time. The
+// server runs it at every start.
+func (a *Accounts) WithdrawUnbackedAll(ctx context.Context, actor db.AuditEntry) (int, error) {
+	total := 0
+	err := a.db.Tx(ctx, func(tx *sql.Tx) error {
+		senders, err := db.OpenInvitationSenders(ctx, tx, a.now())
+		if err != nil {
+			return err
+		}
+		for _, s := range senders {
+			n, err := a.withdrawUnbacked(ctx, tx, s, actor)
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
 // SetDisabled disables (ending every session) or enables target's account. The account is shared by all
 // the person's organisations: a manager may do so only when they manage every one of them. The last
 // enabled administrator stays (ErrLastAdmin). The policy is asked inside the change's transaction, as for

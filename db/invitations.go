@@ -298,6 +298,26 @@ func OpenInvitationsSentBy(ctx context.Context, tx *sql.Tx, now time.Time, userI
 	return out, rows.Err()
 }
 
+// OpenInvitationSenders lists everyone who sent (or sent again last) an invitation that can still be
+// accepted; the command line's (no sender) are not among them.
+func OpenInvitationSenders(ctx context.Context, tx *sql.Tx, now time.Time) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT invited_by FROM invitations WHERE invited_by IS NOT NULL
+		AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ? ORDER BY invited_by`, now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // WithdrawInvitation revokes an open invitation inside tx. ErrNotFound when it is not open any more.
 func WithdrawInvitation(ctx context.Context, tx *sql.Tx, now time.Time, id int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND accepted_at IS NULL

@@ -210,8 +210,12 @@ const keyWithdrawn = "flash_withdrawn"
 // which the page then counts (accounts.withdrawUnbacked).
 func (s *Server) peopleChanged(c *echo.Context, flash string, withdrawn int) error {
 	s.sm.Put(c.Request().Context(), keyFlash, flash)
+	// The count goes with this flash: one left by an earlier change whose page was never shown would be
+	// told as this change's.
 	if withdrawn > 0 {
 		s.sm.Put(c.Request().Context(), keyWithdrawn, withdrawn)
+	} else {
+		s.sm.Remove(c.Request().Context(), keyWithdrawn)
 	}
 	return s.redirect(c, placeOf(c).listPath())
 }
