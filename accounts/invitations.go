@@ -85,6 +85,16 @@ func (a *Accounts) Invite(ctx context.Context, req InviteRequest) (Sent, error) 
 		return Sent{}, err
 	}
 	if existing != nil {
+		// A member is a member whether they sign in with a password or only through their organisation's
+		// provider (no password): an invitation would offer them nothing but, accepted, their role
+		// replaced by the one it names, outside the role control and its rules.
+		has := existing.StaffRole != ""
+		if req.OrgID != 0 {
+			has = target.Orgs[req.OrgID] != ""
+		}
+		if has {
+			return Sent{Result: AlreadyMember}, nil
+		}
 		inv, err := a.db.OpenInvitation(ctx, existing.ID, req.OrgID)
 		switch {
 		case err == nil && inv.Role == req.Role:
@@ -95,14 +105,6 @@ func (a *Accounts) Invite(ctx context.Context, req InviteRequest) (Sent, error) 
 			// Another role: a new invitation replaces the open one (CreateInvitation revokes it).
 		case !errors.Is(err, db.ErrNotFound):
 			return Sent{}, err
-		case existing.PasswordHash != "":
-			has := existing.StaffRole != ""
-			if req.OrgID != 0 {
-				has = target.Orgs[req.OrgID] != ""
-			}
-			if has {
-				return Sent{Result: AlreadyMember}, nil
-			}
 		}
 	}
 	raw, hash := auth.NewToken()

@@ -26,22 +26,22 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 		return 0, nil
 	}
 	// Asked again inside the change's transaction: the actor's own role may have changed since (decided).
-	withdrawn, err := a.decided(ctx, by, access.ChangeRole, orgID, target, actor, func(tx *sql.Tx) error {
-		return db.SetMemberRole(ctx, tx, target.ID, orgID, role)
+	return a.decided(ctx, by, access.ChangeRole, orgID, target, actor, func(tx *sql.Tx) error {
+		if err := db.SetMemberRole(ctx, tx, target.ID, orgID, role); err != nil {
+			return err
+		}
+		e := actor
+		e.OrgID, e.Action, e.Target = orgID, "member.role", target.Email+" ("+old+" → "+role+")"
+		return a.db.Audit(ctx, tx, e)
 	})
-	if err != nil {
-		return 0, err
-	}
-	actor.OrgID, actor.Action, actor.Target = orgID, "member.role", target.Email+" ("+old+" → "+role+")"
-	a.audits.Record(ctx, actor)
-	return withdrawn, nil
 }
 
 // RemoveMember ends target's membership of orgID, revokes their open invitations to it, withdraws the
-// open ones they sent there (decided; it returns how many) and audits it, in one transaction. The membership is the organisation's business: its managers may remove a person who
-// also belongs to organisations they do not manage, whose account (and sessions) stay for those. Nobody
-// removes themselves (access.ErrSelf), and the staff have no membership to remove (access.ErrNotFound):
-// they leave by being disabled. db.ErrNotFound when target is no member (any more).
+// open ones they sent there (decided; it returns how many) and audits it, in one transaction. The
+// membership is the organisation's business: its managers may remove a person who also belongs to
+// organisations they do not manage, whose account (and sessions) stay for those. Nobody removes themselves
+// (access.ErrSelf), and the staff have no membership to remove (access.ErrNotFound): they leave by being
+// disabled. db.ErrNotFound when target is no member (any more).
 //
 // The policy is asked inside the removal's transaction (decided): two managers removing each other at once
 // must not both succeed (the second has no authority left).
@@ -180,20 +180,23 @@ func (a *Accounts) SetDisabled(ctx context.Context, by *db.User, orgID int64, ta
 		action = "user.disable"
 	}
 	withdrawn, err := a.decided(ctx, by, access.SetDisabled, orgID, target, actor, func(tx *sql.Tx) error {
-		if !disabled {
-			return db.SetDisabled(ctx, tx, a.now(), target.ID, false)
+		var err error
+		if disabled {
+			err = db.DisableUnlessLastAdmin(ctx, tx, a.now(), target.ID)
+		} else {
+			err = db.SetDisabled(ctx, tx, a.now(), target.ID, false)
 		}
-		return db.DisableUnlessLastAdmin(ctx, tx, a.now(), target.ID)
+		if err != nil {
+			return err
+		}
+		e := actor
+		e.OrgID, e.Action, e.Target = orgID, action, target.Email
+		return a.db.Audit(ctx, tx, e)
 	})
 	if errors.Is(err, db.ErrConflict) {
 		return 0, ErrLastAdmin
 	}
-	if err != nil {
-		return 0, err
-	}
-	actor.OrgID, actor.Action, actor.Target = orgID, action, target.Email
-	a.audits.Record(ctx, actor)
-	return withdrawn, nil
+	return withdrawn, err
 }
 
 // ResetSecondFactors deletes target's second factors and recovery codes, ends their sessions, mails them

@@ -421,9 +421,9 @@ func TestRemovedMemberIsNotLetBackInByTheProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An invitation of another role, sent while she belongs (she has no password: it is a new one), which
-	// she starts to accept through the provider before the removal and finishes after it.
-	open := e.invite(anna.Email, "Anna", e.org.ID, "manager", "en")
+	// An invitation of another role left open while she belongs (openInvitationLeftFor), which she starts
+	// to accept through the provider before the removal and finishes after it.
+	open := openInvitationLeftFor(e.testEnv, anna.Email, e.org.ID, "manager", mara)
 	e.newClient()
 	annaJar := e.client.Jar
 	e.op.SignInAs(realmA, anna)

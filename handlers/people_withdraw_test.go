@@ -156,6 +156,11 @@ func TestInvitationsStandOnTheirSendersAuthority(t *testing.T) {
 			if n := countRows(t, e, `SELECT count(*) FROM audit WHERE action = 'invite.withdraw'`); n != len(row.withdrawn) {
 				t.Errorf("%d withdrawals audited, want %d", n, len(row.withdrawn))
 			}
+			// The log tells the change first, then what went with it (one transaction writes both).
+			if len(row.withdrawn) > 0 && countRows(t, e, `SELECT count(*) FROM audit w WHERE w.action = 'invite.withdraw' AND w.id < (SELECT max(id)
+				FROM audit WHERE action IN ('member.role', 'member.remove', 'user.disable'))`) != 0 {
+				t.Errorf("a withdrawal stands in the log before the change that caused it")
+			}
 
 			// The page the change leads to counts them, in the reader's words.
 			_, page := e.get(location(resp), nil)
