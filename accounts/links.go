@@ -517,16 +517,12 @@ func (a *Accounts) ConfirmEmail(ctx context.Context, token string, actor db.Audi
 }
 
 // digestRecipientEntry is the entry in an organisation's log for its expiry digest list following the
-// confirmed change of address (db.RenameDigestRecipient): the target is "old → new" where the new
-// address took the old one's place, else the old address alone. An organisation whose digest does not
-// reach the person (they are not one of theirs) typed the old address itself and learns only that it
-// went: not the new address, which may be private, nor the person's name, IP or browser.
+// confirmed change of address (db.RenameDigestRecipient, which changes only the lists of organisations the
+// digest reaches the person in): the target is "old → new" where the new address took the old one's
+// place, else the old address alone.
 func digestRecipientEntry(actor db.AuditEntry, uid int64, name string, d db.DigestRecipientChange) db.AuditEntry {
-	e := db.AuditEntry{OrgID: d.OrgID, Action: "expiry.digest_recipient", Target: d.From}
-	if !d.Reaches {
-		return e
-	}
-	e.ActorID, e.ActorName, e.IP, e.UserAgent = uid, name, actor.IP, actor.UserAgent
+	e := db.AuditEntry{OrgID: d.OrgID, Action: "expiry.digest_recipient", Target: d.From,
+		ActorID: uid, ActorName: name, IP: actor.IP, UserAgent: actor.UserAgent}
 	if d.To != "" {
 		e.Target = d.From + DigestRecipientSep + d.To
 	}

@@ -287,47 +287,44 @@ func ExpiryDigestReach(ctx context.Context, tx *sql.Tx, orgID int64, addrs []str
 // the organisation named, and the digests would go on to a mailbox that may now be someone else's (a
 // former employer's). Where the digest reaches the person (ExpiryDigestReach: MSP staff everywhere,
 // customers in their organisations), the list names the new address in the old one's place, or just
-// drops the old one when it names the new one already. Any other organisation's list drops the old
-// address: its digest never went there (the address was an account outside it) and does not start to;
-// and it is not told the new one. It returns the lists it changed, for their organisations' logs.
+// drops the old one when it names the new one already. Any other organisation's list stays as it is:
+// that organisation typed the address itself, and a change there (and the entry in its log that explains
+// it) would tell its managers that the address is another organisation's customer's, and when it
+// changed; a person's address is not another organisation's setting to change. From now on the address
+// is a mailbox like any other the organisation named. It returns the lists it changed, for their
+// organisations' logs.
 func RenameDigestRecipient(ctx context.Context, tx *sql.Tx, userID int64, from, to string) ([]DigestRecipientChange, error) {
 	from, to = NormalizeEmail(from), NormalizeEmail(to)
 	if from == to {
 		return nil, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT d.org_id, d.recipients, u.staff_role IS NOT NULL AND u.staff_role != ''
-			OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.org_id = d.org_id)
-		FROM expiry_digests d, users u WHERE u.id = ? AND instr(lower(d.recipients), ?) > 0`, userID, from)
+	rows, err := tx.QueryContext(ctx, `SELECT d.org_id, d.recipients FROM expiry_digests d, users u
+		WHERE u.id = ? AND instr(lower(d.recipients), ?) > 0 AND (u.staff_role IS NOT NULL AND u.staff_role != ''
+			OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.org_id = d.org_id))`, userID, from)
 	if err != nil {
 		return nil, err
 	}
-	type list struct {
-		addrs   []string
-		reaches bool
-	}
-	lists := map[int64]list{}
+	lists := map[int64][]string{}
 	for rows.Next() {
 		var org int64
 		var rcpt string
-		var l list
-		if err := rows.Scan(&org, &rcpt, &l.reaches); err != nil {
+		if err := rows.Scan(&org, &rcpt); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		l.addrs = splitLines(rcpt)
-		lists[org] = l
+		lists[org] = splitLines(rcpt)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var changed []DigestRecipientChange
-	for org, l := range lists {
-		add := l.reaches && !slices.ContainsFunc(l.addrs, func(a string) bool { return NormalizeEmail(a) == to })
+	for org, addrs := range lists {
+		add := !slices.ContainsFunc(addrs, func(a string) bool { return NormalizeEmail(a) == to })
 		named := false
-		c := DigestRecipientChange{OrgID: org, From: from, Reaches: l.reaches}
+		c := DigestRecipientChange{OrgID: org, From: from}
 		var out []string
-		for _, a := range l.addrs {
+		for _, a := range addrs {
 			if NormalizeEmail(a) != from {
 				out = append(out, a)
 				continue
@@ -352,12 +349,10 @@ func RenameDigestRecipient(ctx context.Context, tx *sql.Tx, userID int64, from, 
 }
 
 // DigestRecipientChange is one organisation's digest list that RenameDigestRecipient changed: From was
-// dropped, and To ("" when it was not) put in its place. Reaches: the digest reaches the person there
-// (ExpiryDigestReach); elsewhere the list was only told that the old address went.
+// dropped, and To ("" when the list named it already) put in its place.
 type DigestRecipientChange struct {
 	OrgID    int64
 	From, To string
-	Reaches  bool
 }
 
 // ClaimExpiryDigest marks the organisation's digest as sent now, if it was still last sent at

@@ -52,8 +52,9 @@ func TestConfirmEmail(t *testing.T) {
 
 // A confirmed change of address carries over into the expiry digests' lists (RenameDigestRecipient): in
 // place of the old address where the digest reaches the person (a member there, or staff anywhere), the
-// old one dropped where the new one is listed already or where the person does not belong; an address
-// that merely contains the old one, and other lists, stay as they are.
+// old one dropped where the new one is listed already; the list of an organisation the person does not
+// belong to (it typed the address itself), an address that merely contains the old one, and other lists
+// stay as they are.
 func TestConfirmEmailRenamesDigestRecipients(t *testing.T) {
 	d, _, a, b := docsFixture(t)
 	ctx := context.Background()
@@ -107,7 +108,7 @@ func TestConfirmEmailRenamesDigestRecipients(t *testing.T) {
 	confirm(tom, "tom.neu@msp.example")
 	for org, want := range map[int64][]string{
 		a.ID: {"hanna@kunde.example", "anna.neu@kunde.example", "tom.neu@msp.example", "buero@kunde.example"},
-		b.ID: {"tom.neu@msp.example", "einkauf@beta.example"},
+		b.ID: {"anna@kunde.example", "tom.neu@msp.example", "einkauf@beta.example"},
 		c.ID: {"anna.neu@kunde.example"},
 	} {
 		dg, err := d.ExpiryDigestOf(ctx, org)
