@@ -27,11 +27,17 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 	}
 	// Asked again inside the change's transaction: the actor's own role may have changed since (decided).
 	return a.decided(ctx, by, access.ChangeRole, orgID, target, actor, func(tx *sql.Tx) error {
+		// The entry tells the change this transaction makes: from the role it finds, and none when another
+		// press (a colleague's, a second tab) made it already. old, read with the page, may be stale.
+		p, _, err := factsTx(ctx, tx, target.ID)
+		if err != nil || p.Orgs[orgID] == role {
+			return err
+		}
 		if err := db.SetMemberRole(ctx, tx, target.ID, orgID, role); err != nil {
 			return err
 		}
 		e := actor
-		e.OrgID, e.Action, e.Target = orgID, "member.role", target.Email+" ("+old+" → "+role+")"
+		e.OrgID, e.Action, e.Target = orgID, "member.role", target.Email+" ("+p.Orgs[orgID]+" → "+role+")"
 		return a.db.Audit(ctx, tx, e)
 	})
 }
@@ -180,7 +186,11 @@ func (a *Accounts) SetDisabled(ctx context.Context, by *db.User, orgID int64, ta
 		action = "user.disable"
 	}
 	withdrawn, err := a.decided(ctx, by, access.SetDisabled, orgID, target, actor, func(tx *sql.Tx) error {
-		var err error
+		// Another press (a colleague's, a second tab) made the change already: nothing to change or log.
+		_, was, err := factsTx(ctx, tx, target.ID)
+		if err != nil || was == disabled {
+			return err
+		}
 		if disabled {
 			err = db.DisableUnlessLastAdmin(ctx, tx, a.now(), target.ID)
 		} else {
