@@ -181,7 +181,11 @@ func (d *DB) RehashPassword(ctx context.Context, userID int64, phc string) error
 }
 
 // ConfirmEmail makes email the confirmed address of userID inside tx, and the expiry digests that named
-// the previous address name this one (RenameDigestRecipient; digests lists the ones it changed). taken:
+// the previous address name this one (RenameDigestRecipient; digests lists the ones it changed). The
+// person's open invitations are revoked when the address changes: their links went to the previous
+// address, which proves nothing about the person any more (like a reset link sent there, whose page
+// refuses it), and whoever reads that mailbox now would see the new address on the invitation's page and
+// could accept it for them; the inviter can send it again, to the new address. taken:
 // another account has the address meanwhile; then the account keeps its address, and stops waiting for
 // this one, which cannot become its own (the profile would otherwise show it as waiting, with a "send
 // again" that never sends).
@@ -200,6 +204,12 @@ func ConfirmEmail(ctx context.Context, tx *sql.Tx, now time.Time, userID int64, 
 	if _, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, pending_email = NULL, email_confirmed_at = ? WHERE id = ?`,
 		email, now.Unix(), userID); err != nil {
 		return false, nil, err
+	}
+	if NormalizeEmail(old) != NormalizeEmail(email) {
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND accepted_at IS NULL
+			AND revoked_at IS NULL`, now.Unix(), userID); err != nil {
+			return false, nil, err
+		}
 	}
 	digests, err = RenameDigestRecipient(ctx, tx, userID, old, email)
 	return false, digests, err

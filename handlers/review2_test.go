@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -62,5 +64,38 @@ func TestParallelDisablingLogsOnlyWhatChanged(t *testing.T) {
 				t.Fatalf("round %d: %d entries for one %s", r, n, what)
 			}
 		}
+	}
+}
+
+// An invitation link goes to the address the person had when it was sent. Once they confirm another
+// address, the old mailbox (a former employer's, say) holds a link that proves nothing any more, as a
+// reset link sent there does (resetState): its page must not show whoever opens it the person's new
+// address ("You already have an account with …"), nor its button make them a member of an organisation
+// without their word. Before, both happened.
+func TestInvitationToAnAddressGivenUpProvesNothing(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	b := e.createOrg("Beta AG", "beta")
+	x := e.createUser("xaver@alt.example", "Xaver", "", map[int64]string{a.ID: "viewer"})
+	link := e.invite(x.Email, "Xaver", b.ID, "viewer", "en")
+	hdr := map[string]string{"Accept-Language": "en"}
+	e.login(x.Email, testPassword)
+	if resp, _ := e.post("/profile/email", url.Values{"email": {"xaver@privat.example"}, "current_password": {testPassword}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("change: %d", resp.StatusCode)
+	}
+	if resp, body := e.confirmAddress(t, linkIn(t, e.lastMailTo("xaver@privat.example")), nil); resp.StatusCode != 200 || !strings.Contains(body, `data-testid="confirm-done"`) {
+		t.Fatalf("confirm: %d", resp.StatusCode)
+	}
+	e.client = newBrowser() // whoever reads the old mailbox now
+	resp, body := e.get(link, hdr)
+	if resp.StatusCode != http.StatusGone || doc(t, body).Find(`[data-testid="link-revoked"]`).Length() != 1 || strings.Contains(body, "privat") {
+		t.Errorf("the old address's invitation page: %d %s, shows the new address: %v", resp.StatusCode, messageID(t, body), strings.Contains(body, "privat"))
+	}
+	resp, body = e.post(link, url.Values{"existing": {"1"}}, hdr)
+	if resp.StatusCode != http.StatusGone || strings.Contains(body, "privat") {
+		t.Errorf("the old address's invitation accepted: %d %s", resp.StatusCode, messageID(t, body))
+	}
+	if _, err := e.db.MemberRole(context.Background(), x.ID, b.ID); err == nil {
+		t.Error("made a member of Beta through the old address's link")
 	}
 }
