@@ -12,6 +12,11 @@ import (
 // SendConfirmation mails a link that confirms email as u's address, within the mail throttle (a withheld
 // mail changes nothing in the answer).
 func (a *Accounts) SendConfirmation(ctx context.Context, u *db.User, email string, actor db.AuditEntry) error {
+	// A disabled account's links work no more than revoked ones (linkState): a mail with one would only
+	// send its reader round in circles ("a newer link was sent"). The callers answer the same either way.
+	if u.Disabled {
+		return nil
+	}
 	ok, err := a.db.MailAllowed(ctx, u.ID, "confirm")
 	if err != nil || !ok {
 		return err

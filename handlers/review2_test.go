@@ -99,3 +99,32 @@ func TestInvitationToAnAddressGivenUpProvesNothing(t *testing.T) {
 		t.Error("made a member of Beta through the old address's link")
 	}
 }
+
+// "Send the confirmation again" mails nobody for a disabled account — not its waiting address, not its
+// unconfirmed own one — as "forgot password" mails only enabled accounts. Before, anyone could have a
+// link sent there that no press can use (linkState refuses a disabled account's links), whose page then
+// says a newer link was sent, and so on with each mail.
+func TestResendConfirmationMailsNoDisabledAccount(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.createUser("alt@muster.example", "Anna", "", nil)
+	v := e.createUser("vera@muster.example", "Vera", "", nil)
+	if _, err := e.db.W.Exec(`UPDATE users SET pending_email = 'neu@muster.example', disabled_at = 1 WHERE id = ?`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.W.Exec(`UPDATE users SET email_confirmed_at = NULL, disabled_at = 1 WHERE id = ?`, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{"neu@muster.example", v.Email} {
+		if resp, _ := e.post("/confirm/resend", url.Values{"email": {addr}}, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("resend to %s: %d", addr, resp.StatusCode)
+		}
+		for _, m := range e.mails() {
+			if strings.EqualFold(m.To, addr) {
+				t.Errorf("a mail to %s, whose account is disabled: %q", addr, m.Subject)
+			}
+		}
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM tokens WHERE user_id IN (?, ?)`, u.ID, v.ID); n != 0 {
+		t.Errorf("%d links made for disabled accounts", n)
+	}
+}
