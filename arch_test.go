@@ -192,3 +192,50 @@ func TestHandlersBuildNoServices(t *testing.T) {
 		})
 	}
 }
+
+// Who belongs where, and with which role, changes only through the application layer (accounts), where
+// each change asks the policy inside its transaction and withdraws the invitations it leaves unbacked: no
+// handler or command writes memberships, staff roles, disabled accounts or invitations with the db package
+// directly. (bench generates its data set, before any server runs.)
+func TestPeopleChangeOnlyThroughAccounts(t *testing.T) {
+	writes := map[string]bool{"SetMemberRole": true, "RemoveMember": true, "SetDisabled": true, "DisableUnlessLastAdmin": true,
+		"SetMembership": true, "SetStaffRole": true, "CreateInvitation": true, "ReissueInvitation": true, "WithdrawInvitation": true,
+		"RevokeInvitation": true, "AcceptInvitation": true, "AcceptInvitationID": true}
+	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && (strings.HasPrefix(d.Name(), ".") || p == "db" || p == "accounts" || p == "bench") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, p, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok || !writes[sel.Sel.Name] {
+				return true
+			}
+			// db.X(…) and <anything>.db.X(…): the package's functions and the DB's methods.
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "db" {
+				t.Errorf("%s: db.%s outside accounts", fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			if x, ok := sel.X.(*ast.SelectorExpr); ok && x.Sel.Name == "db" {
+				t.Errorf("%s: .db.%s outside accounts", fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

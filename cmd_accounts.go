@@ -15,7 +15,8 @@ import (
 	"portier/i18n"
 )
 
-// The account commands: the first administrator, organisations and invitations from the command line.
+// The account commands: the first administrator, organisations, invitations and disabling an account from
+// the command line.
 // They call the application layer (accounts) as the web pages do, so the rules, the mail and the audit
 // entry are the same; no HTTP server is built for them. Each command prints what a script needs (the slug, the link) alone on
 // standard output and explains the rest on standard error.
@@ -116,6 +117,58 @@ func cmdOrg(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) e
 	return nil
 }
 
+// cmdUser: portier user disable|enable --email E. Disabling is the operator's way to lock an account at
+// once from the server — a stolen administrator's account, say, while nobody can sign in to the staff pages
+// — and works while the portal runs: the account's sessions end in the database, and the portal reads the
+// account on every request. It goes through accounts.SetDisabled as the people pages do: the last enabled
+// administrator stays, the open invitations the person sent are withdrawn, and the audit log has it.
+func cmdUser(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
+	if len(args) == 0 || (args[0] != "disable" && args[0] != "enable") {
+		return errors.New(`user: want "portier user disable --email E" or "portier user enable --email E"`)
+	}
+	verb := args[0]
+	email := fs.String("email", "", "e-mail address of the account")
+	cfg, err := parseSettings(env, fs, args[1:])
+	if err != nil {
+		return err
+	}
+	addr := db.NormalizeEmail(strings.TrimSpace(*email))
+	if addr == "" {
+		return fmt.Errorf("user %s: --email is required", verb)
+	}
+	a, err := openApp(ctx, cfg, cliLogger(env))
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	u, err := a.db.UserByEmail(ctx, addr)
+	if errors.Is(err, db.ErrNotFound) {
+		return fmt.Errorf("user %s: no account has the address %s", verb, addr)
+	}
+	if err != nil {
+		return err
+	}
+	acc, err := a.accounts(ctx)
+	if err != nil {
+		return err
+	}
+	withdrawn, err := acc.SetDisabled(ctx, cliActor, 0, u, verb == "disable", db.AuditEntry{UserAgent: cliAgent})
+	switch {
+	case errors.Is(err, accounts.ErrLastAdmin):
+		return fmt.Errorf("user disable: %s is the last enabled administrator; invite another first (portier admin create --email ...)", addr)
+	case err != nil:
+		return fmt.Errorf("user %s: %w", verb, err)
+	case verb == "enable":
+		fmt.Fprintf(env.stderr, "Enabled %s: they can sign in again.\n", addr)
+		return nil
+	}
+	fmt.Fprintf(env.stderr, "Disabled %s: every session of theirs has ended, and they cannot sign in until enabled again (portier user enable --email %s).\n", addr, addr)
+	if withdrawn > 0 {
+		fmt.Fprintf(env.stderr, "Open invitations they had sent, now withdrawn: %d.\n", withdrawn)
+	}
+	return nil
+}
+
 // inviteRequest validates what admin create and invite have in common.
 func inviteRequest(email, name, lang string) (accounts.InviteRequest, error) {
 	email = strings.TrimSpace(email)
@@ -173,7 +226,7 @@ func inviteFromCLI(ctx context.Context, env *runEnv, cfg *config, req accounts.I
 	case err != nil:
 		return err
 	case sent.Result == accounts.AlreadyMember:
-		fmt.Fprintf(env.stderr, "%s already has a password and is a member of %s: nothing was sent.\n", req.Email, where)
+		fmt.Fprintf(env.stderr, "%s belongs to %s already: nothing was sent.\n", req.Email, where)
 		return nil
 	}
 	fmt.Fprintf(env.stderr, "Invited %s as %s of %s. The link below is valid until %s and works once:\n",

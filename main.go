@@ -68,6 +68,7 @@ func commands() []command {
 		{"admin", "create --email E [--name N] [--lang de|en]", "invite an MSP administrator (also the very first one); prints the link", cmdAdmin},
 		{"org", "create --name N [--slug S]", "create a customer organisation; prints its slug", cmdOrg},
 		{"invite", "--org SLUG --email E [--name N] [--role manager|viewer] [--lang de|en]", "invite a person to an organisation; prints the link", cmdInvite},
+		{"user", "disable|enable --email E", "disable an account at once (every session ends; works while the portal runs) or enable it again", cmdUser},
 		{"demo", "", "create the organisation \"Muster GmbH\" with example documentation; prints its slug", cmdDemo},
 		{"restore", "--from FILE|URL [--at TIME]", "put a backup file, or the state of a replica target (file://, sftp://, s3://) at a point in time, into an empty data folder (refuses a live database)", cmdRestore},
 		{"key", "export", "print the master key as a recovery sheet to keep offline (groups of four with checks)", cmdKey},

@@ -26,7 +26,7 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 		return 0, nil
 	}
 	// Asked again inside the change's transaction: the actor's own role may have changed since (decided).
-	return a.decided(ctx, by, access.ChangeRole, orgID, target, actor, func(tx *sql.Tx) error {
+	return a.decided(ctx, access.Person{ID: by.ID}, access.ChangeRole, orgID, target, actor, func(tx *sql.Tx) error {
 		// The entry tells the change this transaction makes: from the role it finds, and none when another
 		// press (a colleague's, a second tab) made it already. old, read with the page, may be stale.
 		p, _, err := factsTx(ctx, tx, target.ID)
@@ -52,7 +52,7 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 // The policy is asked inside the removal's transaction (decided): two managers removing each other at once
 // must not both succeed (the second has no authority left).
 func (a *Accounts) RemoveMember(ctx context.Context, by *db.User, orgID int64, target *db.User, actor db.AuditEntry) (int, error) {
-	return a.decided(ctx, by, access.RemoveMembership, orgID, target, actor, func(tx *sql.Tx) error {
+	return a.decided(ctx, access.Person{ID: by.ID}, access.RemoveMembership, orgID, target, actor, func(tx *sql.Tx) error {
 		if err := db.RemoveMember(ctx, tx, a.now(), target.ID, orgID); err != nil {
 			return err
 		}
@@ -66,11 +66,12 @@ func (a *Accounts) RemoveMember(ctx context.Context, by *db.User, orgID int64, t
 // there: every action on people goes through it, so a decision is never overtaken by a write committed
 // between it and the change. After the change, in the same transaction, the open invitations the target
 // sent that their authority no longer carries are withdrawn (withdrawUnbacked); decided returns how many.
-func (a *Accounts) decided(ctx context.Context, by *db.User, action access.Action, orgID int64, target *db.User,
+// by is the actor as decideTx reads it: their ID, or the operator of the command line.
+func (a *Accounts) decided(ctx context.Context, by access.Person, action access.Action, orgID int64, target *db.User,
 	actor db.AuditEntry, change func(*sql.Tx) error) (int, error) {
 	var withdrawn int
 	err := a.db.Tx(ctx, func(tx *sql.Tx) (err error) {
-		if err := a.decideTx(ctx, tx, access.Person{ID: by.ID}, action, orgID, &access.Person{ID: target.ID}); err != nil {
+		if err := a.decideTx(ctx, tx, by, action, orgID, &access.Person{ID: target.ID}); err != nil {
 			return err
 		}
 		if err := change(tx); err != nil {
@@ -179,8 +180,10 @@ func (a *Accounts) WithdrawUnbackedAll(ctx context.Context, actor db.AuditEntry)
 // the person's organisations: a manager may do so only when they manage every one of them. The last
 // enabled administrator stays (ErrLastAdmin). The policy is asked inside the change's transaction, as for
 // a removal: two managers disabling each other at once do not both succeed. Disabling withdraws the open
-// invitations target sent (decided); it returns how many.
-func (a *Accounts) SetDisabled(ctx context.Context, by *db.User, orgID int64, target *db.User, disabled bool, actor db.AuditEntry) (int, error) {
+// invitations target sent (decided); it returns how many. by is the signed-in person (access.Person{ID:
+// ...}: the transaction reads the rest) or the command line's operator, who disables at place 0 as an
+// administrator would on the staff pages.
+func (a *Accounts) SetDisabled(ctx context.Context, by access.Person, orgID int64, target *db.User, disabled bool, actor db.AuditEntry) (int, error) {
 	action := "user.enable"
 	if disabled {
 		action = "user.disable"
@@ -221,7 +224,7 @@ func (a *Accounts) ResetSecondFactors(ctx context.Context, by *db.User, orgID in
 		return err
 	}
 	// Asked again with what the transaction reads (decided): the actor's authority may have gone meanwhile.
-	_, err = a.decided(ctx, by, access.ResetSecondFactor, orgID, target, actor, func(tx *sql.Tx) error {
+	_, err = a.decided(ctx, access.Person{ID: by.ID}, access.ResetSecondFactor, orgID, target, actor, func(tx *sql.Tx) error {
 		if err := db.ResetMFA(ctx, tx, target.ID); err != nil {
 			return err
 		}

@@ -304,7 +304,7 @@ func (s *Server) personSetDisabled(disabled bool) echo.HandlerFunc {
 		m, _, err := s.person(c)
 		withdrawn := 0
 		if err == nil {
-			withdrawn, err = s.accounts.SetDisabled(c.Request().Context(), currentUser(c), placeOf(c).orgID, m, disabled, s.auditEntry(c, 0, "", ""))
+			withdrawn, err = s.accounts.SetDisabled(c.Request().Context(), access.Person{ID: currentUser(c).ID}, placeOf(c).orgID, m, disabled, s.auditEntry(c, 0, "", ""))
 		}
 		switch {
 		case errors.Is(err, accounts.ErrLastAdmin):
