@@ -28,7 +28,7 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 	// Asked again inside the change's transaction: the actor's own role may have changed since (decided).
 	return a.decided(ctx, access.Person{ID: by.ID}, access.ChangeRole, orgID, target, actor, func(tx *sql.Tx) error {
 		// The entry tells the change this transaction makes: from the role it finds, and none when another
-		// press (a colleague's, a second tab) made it already. old, read with the page, may be stale.
+		// press (a colleague's, a second tab) made it already. old, read before this transaction, may be stale.
 		p, _, err := factsTx(ctx, tx, target.ID)
 		if err != nil || p.Orgs[orgID] == role {
 			return err

@@ -11,7 +11,7 @@ import (
 
 // Two people pressing the same role change at once (a manager and MSP staff, each seeing "viewer"): the
 // role changes once and the log says so once. The entry is written in the change's transaction, so it
-// must name the role that transaction found: before, the role read with the page (stale by then) made
+// must name the role that transaction found: before, the role read before the transaction (stale by then) made
 // the second press write "viewer → manager" again for a change that did not happen.
 func TestParallelRoleChangeLogsOnlyWhatChanged(t *testing.T) {
 	e := newTestEnv(t, cheapHashing)
