@@ -19,7 +19,7 @@ const (
 type Invitation struct {
 	ID         int64
 	UserID     int64
-	Email      string
+	Email      string // the address the invitation went to (the person's address then; an address change revokes open ones)
 	Name       string // the name the inviter typed: what the inviter's list shows
 	PersonName string // the account's own name, for the mail to the person ("" for a new account without one)
 	Lang       string
@@ -35,7 +35,7 @@ type Invitation struct {
 	Status     string
 }
 
-const inviteCols = `i.id, i.user_id, u.email, i.name, u.name, u.lang, COALESCE(i.org_id, 0), COALESCE(o.name, ''),
+const inviteCols = `i.id, i.user_id, COALESCE(NULLIF(i.email, ''), u.email), i.name, u.name, u.lang, COALESCE(i.org_id, 0), COALESCE(o.name, ''),
 	COALESCE(o.slug, ''), i.role, COALESCE(b.name, b.email, ''), i.created_at, i.expires_at,
 	COALESCE(i.accepted_at, 0), COALESCE(i.revoked_at, 0)`
 
@@ -97,9 +97,9 @@ func CreateInvitation(ctx context.Context, tx *sql.Tx, now time.Time, n NewInvit
 		return 0, err
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, uid, org, n.Role, n.Name, nullID(n.InvitedBy), n.TokenHash, now.Unix(),
-		now.Add(n.TTL).Unix()).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at, email)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, email FROM users WHERE id = ? RETURNING id`, uid, org, n.Role, n.Name, nullID(n.InvitedBy),
+		n.TokenHash, now.Unix(), now.Add(n.TTL).Unix(), uid).Scan(&id)
 	return id, err
 }
 
@@ -264,8 +264,8 @@ func ReissueInvitation(ctx context.Context, tx *sql.Tx, now time.Time, id, by in
 		return 0, ErrConflict
 	}
 	var newID int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at)
-		SELECT user_id, org_id, role, name, ?, ?, ?, ? FROM invitations WHERE id = ? RETURNING id`,
+	err = tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at, email)
+		SELECT user_id, org_id, role, name, ?, ?, ?, ?, email FROM invitations WHERE id = ? RETURNING id`,
 		nullID(by), hash, now.Unix(), now.Add(ttl).Unix(), id).Scan(&newID)
 	return newID, err
 }
@@ -280,8 +280,8 @@ type SentInvite struct {
 
 // OpenInvitationsSentBy lists the invitations userID sent (or sent again last) that can still be accepted.
 func OpenInvitationsSentBy(ctx context.Context, tx *sql.Tx, now time.Time, userID int64) ([]SentInvite, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT i.id, COALESCE(i.org_id, 0), i.role, u.email FROM invitations i
-		JOIN users u ON u.id = i.user_id WHERE i.invited_by = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+	rows, err := tx.QueryContext(ctx, `SELECT i.id, COALESCE(i.org_id, 0), i.role, i.email FROM invitations i
+		WHERE i.invited_by = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL
 		AND i.expires_at > ? ORDER BY i.id`, userID, now.Unix())
 	if err != nil {
 		return nil, err

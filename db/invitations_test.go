@@ -159,3 +159,27 @@ func TestMigrationTakesBackUnacceptedInvitations(t *testing.T) {
 		}
 	}
 }
+
+// Migration 0036 gives every invitation written before it the address its person had then, which is the
+// one it went to for every invitation that can still be used (an address change revokes them).
+func TestMigrationGivesInvitationsTheirAddress(t *testing.T) {
+	d, path := openTest(t)
+	ctx := context.Background()
+	for _, q := range []string{`DELETE FROM schema_migrations WHERE version = 36`, `ALTER TABLE invitations DROP COLUMN email`,
+		`INSERT INTO users(id, email, name, created_at) VALUES (7, 'petra@kunde.example', 'Petra', 0)`,
+		`INSERT INTO invitations(user_id, role, token_hash, created_at, expires_at) VALUES (7, 'technician', randomblob(32), 0, 0)`} {
+		if _, err := d.W.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	d.Close()
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer d.Close()
+	var email string
+	if err := d.R.QueryRow(`SELECT email FROM invitations WHERE user_id = 7`).Scan(&email); err != nil || email != "petra@kunde.example" {
+		t.Fatalf("the invitation's address after the migration: %q %v", email, err)
+	}
+}

@@ -128,3 +128,28 @@ func TestResendConfirmationMailsNoDisabledAccount(t *testing.T) {
 		t.Errorf("%d links made for disabled accounts", n)
 	}
 }
+
+// An organisation's invitations list shows the address each invitation went to. Before, it showed the
+// person's current address: an organisation that once invited someone (who never joined) read their later,
+// perhaps private, address there.
+func TestInvitationsListKeepsTheAddressItWentTo(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.createOrg("Alpha GmbH", "alpha")
+	b := e.createOrg("Beta AG", "beta")
+	mara := e.createUser("mara@beta.example", "Mara", "", map[int64]string{b.ID: "manager"})
+	x := e.createUser("xaver@alt.example", "Xaver", "", map[int64]string{a.ID: "viewer"})
+	e.invite(x.Email, "Xaver", b.ID, "viewer", "en")
+	e.login(x.Email, testPassword)
+	if resp, _ := e.post("/profile/email", url.Values{"email": {"xaver@privat.example"}, "current_password": {testPassword}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("change: %d", resp.StatusCode)
+	}
+	if resp, _ := e.confirmAddress(t, linkIn(t, e.lastMailTo("xaver@privat.example")), nil); resp.StatusCode != 200 {
+		t.Fatalf("confirm: %d", resp.StatusCode)
+	}
+	peopleSignIn(e, mara.Email)
+	_, page := e.get("/o/beta/people", nil)
+	if strings.Contains(page, "privat") || !strings.Contains(page, "xaver@alt.example") {
+		t.Errorf("Beta's invitations list shows the new address: %v, the old one: %v", strings.Contains(page, "privat"),
+			strings.Contains(page, "xaver@alt.example"))
+	}
+}
