@@ -110,24 +110,7 @@ func TestDisabledAccountsConfirmationLinkIsRevoked(t *testing.T) {
 // test holds the writer while the request looks at the link, changes the link's world in that moment,
 // and lets the request's transaction go on.
 func TestConfirmButtonNamesTheStateTheLinkHasWhenPressed(t *testing.T) {
-	for _, c := range []struct {
-		name, want string
-		meanwhile  func(e *testEnv, tx *sql.Tx, u *db.User) error
-	}{
-		{"account disabled", "link-revoked", func(e *testEnv, tx *sql.Tx, u *db.User) error {
-			return db.SetDisabled(context.Background(), tx, e.clock.Now(), u.ID, true)
-		}},
-		{"newer link sent", "link-revoked", func(e *testEnv, tx *sql.Tx, u *db.User) error {
-			// What db.CreateToken does to the account's older links when a newer one is sent.
-			_, err := tx.Exec(`UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND purpose = 'confirm' AND used_at IS NULL AND revoked_at IS NULL`,
-				e.clock.Now().Unix(), u.ID)
-			return err
-		}},
-		{"day ran out", "link-expired", func(e *testEnv, _ *sql.Tx, _ *db.User) error {
-			e.clock.Advance(25 * time.Hour)
-			return nil
-		}},
-	} {
+	for _, c := range tokenRaces("confirm", 25*time.Hour) {
 		t.Run(c.name, func(t *testing.T) {
 			e := newTestEnv(t)
 			u, link := pendingAddressLink(t, e)

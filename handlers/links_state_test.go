@@ -11,34 +11,44 @@ import (
 	"portier/db"
 )
 
+// linkRace is what may happen to a one-time link while a request that uses it waits for the database's
+// writer (whileWriterHeld), and the page its GET then shows.
+type linkRace struct {
+	name, want string
+	meanwhile  func(e *testEnv, tx *sql.Tx, u *db.User) error
+}
+
+// tokenRaces are the races every link of the tokens table (purpose: confirm, reset) meets: its account
+// disabled, a newer link sent, its lifetime (ttl and a bit) running out.
+func tokenRaces(purpose string, ttl time.Duration) []linkRace {
+	return []linkRace{
+		{"account disabled", "link-revoked", func(e *testEnv, tx *sql.Tx, u *db.User) error {
+			return db.SetDisabled(context.Background(), tx, e.clock.Now(), u.ID, true)
+		}},
+		{"newer link sent", "link-revoked", func(e *testEnv, tx *sql.Tx, u *db.User) error {
+			// What db.CreateToken does to the account's older links when a newer one is sent.
+			_, err := tx.Exec(`UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND revoked_at IS NULL`,
+				e.clock.Now().Unix(), u.ID, purpose)
+			return err
+		}},
+		{"lifetime ran out", "link-expired", func(e *testEnv, _ *sql.Tx, _ *db.User) error {
+			e.clock.Advance(ttl)
+			return nil
+		}},
+	}
+}
+
 // The reset form's POST names the link's state as a GET of the link names it at that moment, decided in
 // the transaction that would use it: a link revoked by a newer one, expired, used elsewhere, or whose
 // account was disabled, after the form was opened — here while the POST waits for the database's writer
 // — sets no password. Before, every such race said "already used", and a disabled account got the new
 // password all the same.
 func TestResetSubmitNamesTheStateTheLinkHasWhenSent(t *testing.T) {
-	for _, c := range []struct {
-		name, want string
-		meanwhile  func(e *testEnv, tx *sql.Tx, u *db.User) error
-	}{
-		{"account disabled", "link-revoked", func(e *testEnv, tx *sql.Tx, u *db.User) error {
-			return db.SetDisabled(context.Background(), tx, e.clock.Now(), u.ID, true)
-		}},
-		{"newer link sent", "link-revoked", func(e *testEnv, tx *sql.Tx, u *db.User) error {
-			// What db.CreateToken does to the account's older links when a newer one is sent.
-			_, err := tx.Exec(`UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND purpose = 'reset' AND used_at IS NULL AND revoked_at IS NULL`,
-				e.clock.Now().Unix(), u.ID)
-			return err
-		}},
-		{"hour ran out", "link-expired", func(e *testEnv, _ *sql.Tx, _ *db.User) error {
-			e.clock.Advance(61 * time.Minute)
-			return nil
-		}},
-		{"used in another tab", "link-used", func(e *testEnv, tx *sql.Tx, u *db.User) error {
-			_, err := tx.Exec(`UPDATE tokens SET used_at = ? WHERE user_id = ? AND purpose = 'reset' AND used_at IS NULL`, e.clock.Now().Unix(), u.ID)
-			return err
-		}},
-	} {
+	races := append(tokenRaces("reset", 61*time.Minute), linkRace{"used in another tab", "link-used", func(e *testEnv, tx *sql.Tx, u *db.User) error {
+		_, err := tx.Exec(`UPDATE tokens SET used_at = ? WHERE user_id = ? AND purpose = 'reset' AND used_at IS NULL`, e.clock.Now().Unix(), u.ID)
+		return err
+	}})
+	for _, c := range races {
 		t.Run(c.name, func(t *testing.T) {
 			e := newTestEnv(t)
 			o := e.createOrg("Muster GmbH", "muster")
