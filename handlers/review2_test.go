@@ -7,7 +7,23 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"portier/db"
 )
+
+// managerAndTechnician signs in, each in a browser of their own, a manager of org and an MSP technician:
+// two people who may both act on org's people.
+func managerAndTechnician(e *testEnv, org *db.Org) (mara, theo *http.Client) {
+	e.t.Helper()
+	e.createUser("mara@alpha.example", "Mara", "", map[int64]string{org.ID: "manager"})
+	e.createUser("theo@msp.example", "Theo", "technician", nil)
+	mara, theo = newBrowser(), newBrowser()
+	for who, c := range map[string]*http.Client{"mara@alpha.example": mara, "theo@msp.example": theo} {
+		e.client = c
+		e.login(who, testPassword)
+	}
+	return mara, theo
+}
 
 // Two people pressing the same role change at once (a manager and MSP staff, each seeing "viewer"): the
 // role changes once and the log says so once. The entry is written in the change's transaction, so it
@@ -16,13 +32,7 @@ import (
 func TestParallelRoleChangeLogsOnlyWhatChanged(t *testing.T) {
 	e := newTestEnv(t, cheapHashing)
 	a := e.createOrg("Alpha GmbH", "alpha")
-	e.createUser("mara@alpha.example", "Mara", "", map[int64]string{a.ID: "manager"})
-	e.createUser("theo@msp.example", "Theo", "technician", nil)
-	mara, theo := newBrowser(), newBrowser()
-	for who, c := range map[string]*http.Client{"mara@alpha.example": mara, "theo@msp.example": theo} {
-		e.client = c
-		e.login(who, testPassword)
-	}
+	mara, theo := managerAndTechnician(e, a)
 	const rounds = 8
 	for r := range rounds {
 		p := e.createUser(fmt.Sprintf("p%d@alpha.example", r), "P", "", map[int64]string{a.ID: "viewer"})
@@ -43,13 +53,7 @@ func TestParallelRoleChangeLogsOnlyWhatChanged(t *testing.T) {
 func TestParallelDisablingLogsOnlyWhatChanged(t *testing.T) {
 	e := newTestEnv(t, cheapHashing)
 	a := e.createOrg("Alpha GmbH", "alpha")
-	e.createUser("mara@alpha.example", "Mara", "", map[int64]string{a.ID: "manager"})
-	e.createUser("theo@msp.example", "Theo", "technician", nil)
-	mara, theo := newBrowser(), newBrowser()
-	for who, c := range map[string]*http.Client{"mara@alpha.example": mara, "theo@msp.example": theo} {
-		e.client = c
-		e.login(who, testPassword)
-	}
+	mara, theo := managerAndTechnician(e, a)
 	const rounds = 6
 	for r := range rounds {
 		p := e.createUser(fmt.Sprintf("p%d@alpha.example", r), "P", "", map[int64]string{a.ID: "viewer"})
