@@ -155,7 +155,7 @@ func cmdUser(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) 
 	withdrawn, err := acc.SetDisabled(ctx, cliActor, 0, u, verb == "disable", db.AuditEntry{UserAgent: cliAgent})
 	switch {
 	case errors.Is(err, accounts.ErrLastAdmin):
-		return fmt.Errorf("user disable: %s is the last enabled administrator; invite another first (portier admin create --email ...)", addr)
+		return fmt.Errorf("user disable: %s is the last enabled administrator; another has to accept an invitation first (portier admin create --email ...), an open one does not count", addr)
 	case err != nil:
 		return fmt.Errorf("user %s: %w", verb, err)
 	case verb == "enable":
