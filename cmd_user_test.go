@@ -112,8 +112,15 @@ func TestCLIUserDisableWhileServing(t *testing.T) {
 	if _, err := p.cmd(t, "user", "disable", "--email", "niemand@kunde.example"); err == nil || !strings.Contains(err.Error(), "no account has the address niemand@kunde.example") {
 		t.Errorf("unknown address: %v", err)
 	}
-	if _, err := p.cmd(t, "user", "lock", "--email", mara.Email); err == nil {
-		t.Error("an unknown verb was taken")
+	// Misuse changes nothing: an unknown or missing verb, no address, a stray argument.
+	for _, args := range [][]string{{"user", "lock", "--email", mara.Email}, {"user"}, {"user", "--email", mara.Email},
+		{"user", "enable"}, {"user", "enable", "--email", " "}, {"user", "enable", "--email", mara.Email, "now"}} {
+		if _, err := p.cmd(t, args...); err == nil {
+			t.Errorf("%q was taken", args)
+		}
+	}
+	if u, _ := d.UserByID(ctx, mara.ID); !u.Disabled {
+		t.Error("a misused command enabled the account")
 	}
 
 	if out, err := p.cmd(t, "user", "enable", "--email", mara.Email); err != nil || !strings.Contains(out, "Enabled mara@kunde.example") {
