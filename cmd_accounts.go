@@ -122,12 +122,15 @@ func cmdOrg(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) e
 // — and works while the portal runs: the account's sessions end in the database, and the portal reads the
 // account on every request. It goes through accounts.SetDisabled as the people pages do: the last enabled
 // administrator stays, the open invitations the person sent are withdrawn, and the audit log has it.
+// --even-last-admin disables the only administrator too (accounts.DisableLastAdmin): their account stolen,
+// the operator makes the next one with admin create.
 func cmdUser(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) error {
 	if len(args) == 0 || (args[0] != "disable" && args[0] != "enable") {
 		return errors.New(`user: want "portier user disable --email E" or "portier user enable --email E"`)
 	}
 	verb := args[0]
 	email := fs.String("email", "", "e-mail address of the account")
+	lastAdmin := fs.Bool("even-last-admin", false, "disable: also when the account is the last enabled administrator (a stolen one); then make the next with portier admin create")
 	cfg, err := parseSettings(env, fs, args[1:])
 	if err != nil {
 		return err
@@ -152,10 +155,19 @@ func cmdUser(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) 
 	if err != nil {
 		return err
 	}
-	withdrawn, err := acc.SetDisabled(ctx, cliActor, 0, u, verb == "disable", db.AuditEntry{UserAgent: cliAgent})
+	if *lastAdmin && verb != "disable" {
+		return errors.New("user enable: --even-last-admin is for disable only")
+	}
+	actor := db.AuditEntry{UserAgent: cliAgent}
+	var withdrawn int
+	if *lastAdmin {
+		withdrawn, err = acc.DisableLastAdmin(ctx, u, actor)
+	} else {
+		withdrawn, err = acc.SetDisabled(ctx, cliActor, 0, u, verb == "disable", actor)
+	}
 	switch {
 	case errors.Is(err, accounts.ErrLastAdmin):
-		return fmt.Errorf("user disable: %s is the last enabled administrator; another has to accept an invitation first (portier admin create --email ...), an open one does not count", addr)
+		return fmt.Errorf("user disable: %s is the last enabled administrator; another has to accept an invitation first (portier admin create --email ...), an open one does not count — or, if this account must stop now (it was stolen), add --even-last-admin", addr)
 	case err != nil:
 		return fmt.Errorf("user %s: %w", verb, err)
 	case verb == "enable":
@@ -165,6 +177,9 @@ func cmdUser(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) 
 	fmt.Fprintf(env.stderr, "Disabled %s: every session of theirs has ended, and they cannot sign in until enabled again (portier user enable --email %s).\n", addr, addr)
 	if withdrawn > 0 {
 		fmt.Fprintf(env.stderr, "Open invitations they had sent, now withdrawn: %d.\n", withdrawn)
+	}
+	if n, err := a.db.AdminsOrInvited(ctx); err == nil && n == 0 {
+		fmt.Fprintln(env.stderr, "No administrator is left: make the next one with portier admin create --email ... (it prints the invitation link).")
 	}
 	return nil
 }

@@ -130,3 +130,54 @@ func TestCLIUserDisableWhileServing(t *testing.T) {
 		t.Error("the enabled account cannot sign in")
 	}
 }
+
+// The only administrator's account stolen: `user disable --even-last-admin` stops it now (its sessions end
+// with their next request, the invitations it sent — say an administrator's invitation for the thief's
+// own address — are withdrawn), says that nobody administers any more, and `admin create` makes the next.
+func TestCLIUserDisableEvenTheLastAdministrator(t *testing.T) {
+	p := startPortier(t, nil)
+	ctx := context.Background()
+	const pw = "Zugang-Sicher#2026"
+	createTestUser(t, p, "ada@muster-it.example", pw)
+	d, err := db.Open(ctx, filepath.Join(p.DataDir, "portier.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ada, err := d.UserByEmail(ctx, "ada@muster-it.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.SetStaffRole(ctx, tx, ada.ID, "admin"); err != nil {
+			return err
+		}
+		_, err := db.CreateInvitation(ctx, tx, d.Now(), db.NewInvitation{Email: "dieb@example.org", Role: "admin",
+			InvitedBy: ada.ID, TokenHash: []byte("0123456789abcdef0123456789abcdef"), TTL: 24 * time.Hour})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.cmd(t, "user", "enable", "--email", ada.Email, "--even-last-admin"); err == nil {
+		t.Error("--even-last-admin was taken for enable")
+	}
+	out, err := p.cmd(t, "user", "disable", "--email", ada.Email, "--even-last-admin")
+	if err != nil || !strings.Contains(out, "Disabled ada@muster-it.example") || !strings.Contains(out, "No administrator is left") {
+		t.Fatalf("disable --even-last-admin: %v\n%s", err, out)
+	}
+	if u, _ := d.UserByID(ctx, ada.ID); !u.Disabled {
+		t.Fatal("the stolen administrator account is still enabled")
+	}
+	if signIn(t, p.BaseURL, ada.Email, pw) {
+		t.Error("the disabled administrator signed in")
+	}
+	var open int
+	if err := d.R.QueryRow(`SELECT count(*) FROM invitations WHERE invited_by = ? AND revoked_at IS NULL`, ada.ID).Scan(&open); err != nil || open != 0 {
+		t.Errorf("the thief's administrator invitation: %d open, %v", open, err)
+	}
+	out, err = p.cmd(t, "admin", "create", "--email", "neue-admin@muster-it.example")
+	if err != nil || !strings.Contains(out, "/invite/") {
+		t.Fatalf("admin create afterwards: %v\n%s", err, out)
+	}
+}

@@ -184,6 +184,20 @@ func (a *Accounts) WithdrawUnbackedAll(ctx context.Context, actor db.AuditEntry)
 // ...}: the transaction reads the rest) or the command line's operator, who disables at place 0 as an
 // administrator would on the staff pages.
 func (a *Accounts) SetDisabled(ctx context.Context, by access.Person, orgID int64, target *db.User, disabled bool, actor db.AuditEntry) (int, error) {
+	return a.setDisabled(ctx, by, orgID, target, disabled, true, actor)
+}
+
+// DisableLastAdmin is the operator's SetDisabled at place 0 without the last-administrator rule: the answer
+// to a stolen account of the only administrator, which the rule would otherwise keep enabled until another
+// administrator had accepted an invitation. With no enabled administrator left, the console's setup link
+// and `portier admin create` (whose link the operator holds) make the next one. Only the command line
+// calls it.
+func (a *Accounts) DisableLastAdmin(ctx context.Context, target *db.User, actor db.AuditEntry) (int, error) {
+	return a.setDisabled(ctx, access.Operator(), 0, target, true, false, actor)
+}
+
+func (a *Accounts) setDisabled(ctx context.Context, by access.Person, orgID int64, target *db.User, disabled, keepLastAdmin bool,
+	actor db.AuditEntry) (int, error) {
 	action := "user.enable"
 	if disabled {
 		action = "user.disable"
@@ -194,10 +208,10 @@ func (a *Accounts) SetDisabled(ctx context.Context, by access.Person, orgID int6
 		if err != nil || was == disabled {
 			return err
 		}
-		if disabled {
+		if disabled && keepLastAdmin {
 			err = db.DisableUnlessLastAdmin(ctx, tx, a.now(), target.ID)
 		} else {
-			err = db.SetDisabled(ctx, tx, a.now(), target.ID, false)
+			err = db.SetDisabled(ctx, tx, a.now(), target.ID, disabled)
 		}
 		if err != nil {
 			return err
