@@ -236,6 +236,8 @@ func inviteFromCLI(ctx context.Context, env *runEnv, cfg *config, req accounts.I
 		return fmt.Errorf("invite: %s belongs to MSP staff, who see every organisation already and cannot be a customer's member", req.Email)
 	case errors.Is(err, access.ErrCustomerAddress):
 		return fmt.Errorf("admin create: %s belongs to a customer's account; staff need an account of their own", req.Email)
+	case errors.Is(err, accounts.ErrAccountDisabled):
+		return fmt.Errorf("invite: %s belongs to a disabled account; enable it first (portier user enable --email %s)", req.Email, req.Email)
 	case errors.Is(err, accounts.ErrRoleDiffers):
 		return fmt.Errorf("admin create: %s is staff with another role already; an invitation does not change it", req.Email)
 	case err != nil:

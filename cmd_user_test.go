@@ -123,6 +123,13 @@ func TestCLIUserDisableWhileServing(t *testing.T) {
 		t.Error("a misused command enabled the account")
 	}
 
+	// The command line, like staff, is told when it invites a disabled account, and nothing is sent.
+	if _, err := p.cmd(t, "org", "create", "--name", "Zweite GmbH", "--slug", "zweite"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := p.cmd(t, "invite", "--org", "zweite", "--email", mara.Email); err == nil || !strings.Contains(err.Error(), "disabled account") {
+		t.Errorf("inviting the disabled account: %v\n%s", err, out)
+	}
 	if out, err := p.cmd(t, "user", "enable", "--email", mara.Email); err != nil || !strings.Contains(out, "Enabled mara@kunde.example") {
 		t.Fatalf("user enable: %v\n%s", err, out)
 	}

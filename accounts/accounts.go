@@ -89,6 +89,9 @@ var (
 	ErrSlugTaken = errors.New("accounts: the slug is taken")
 	// ErrLastAdmin: the last enabled administrator stays enabled.
 	ErrLastAdmin = errors.New("accounts: the last administrator")
+	// ErrAccountDisabled: staff (and the command line) inviting a disabled account's address are told so;
+	// a customer's manager gets the answer any address gets, and the disabled account no mail (send).
+	ErrAccountDisabled = errors.New("accounts: the address belongs to a disabled account")
 )
 
 // Invalid is input that breaks a rule: each field with the translation key of what is wrong with it.

@@ -95,6 +95,9 @@ func (a *Accounts) Invite(ctx context.Context, req InviteRequest) (Sent, error) 
 		if has {
 			return Sent{Result: AlreadyMember}, nil
 		}
+		if existing.Disabled && staffOrOperator(req.By) {
+			return Sent{}, ErrAccountDisabled
+		}
 		inv, err := a.db.OpenInvitation(ctx, existing.ID, req.OrgID)
 		switch {
 		case err == nil && inv.Role == req.Role:
@@ -145,6 +148,13 @@ func (a *Accounts) Reissue(ctx context.Context, id int64, by access.Person, acto
 	if err != nil {
 		return Sent{}, err
 	}
+	if staffOrOperator(by) {
+		if u, err := a.db.UserByID(ctx, old.UserID); err != nil {
+			return Sent{}, err
+		} else if u.Disabled {
+			return Sent{}, ErrAccountDisabled
+		}
+	}
 	raw, hash := auth.NewToken()
 	var newID int64
 	err = a.db.Tx(ctx, func(tx *sql.Tx) (err error) {
@@ -179,7 +189,13 @@ func (a *Accounts) Revoke(ctx context.Context, inv *db.Invitation, actor db.Audi
 	return nil
 }
 
-// send queues the invitation mail and its audit entry in one transaction.
+// staffOrOperator reports whether p knows the staff's and every organisation's people anyway, and so may be
+// told what an address belongs to (as access.ErrStaffAddress is told them).
+func staffOrOperator(p access.Person) bool { return p.Operator || p.StaffRole != "" }
+
+// send queues the invitation mail and its audit entry in one transaction. A disabled account gets no mail
+// (its link would say "revoked", and a person locked out has no use for invitations); the inviter's answer
+// and the audit entry stay as for anyone, so a customer's manager learns nothing of the account.
 func (a *Accounts) send(ctx context.Context, inv *db.Invitation, raw string, actor db.AuditEntry, action string) (string, error) {
 	link := a.mails.Link("/invite/" + raw)
 	m, err := a.mails.Invitation(ctx, inv, link, actor.ActorName)
@@ -187,8 +203,12 @@ func (a *Accounts) send(ctx context.Context, inv *db.Invitation, raw string, act
 		return "", err
 	}
 	err = a.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := a.queue(ctx, tx, m); err != nil {
+		if _, disabled, err := factsTx(ctx, tx, inv.UserID); err != nil {
 			return err
+		} else if !disabled {
+			if err := a.queue(ctx, tx, m); err != nil {
+				return err
+			}
 		}
 		e := actor
 		e.OrgID, e.Action, e.Target = inv.OrgID, action, inv.Email+" ("+inv.Role+")"

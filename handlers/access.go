@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"portier/access"
+	"portier/accounts"
 	"portier/db"
 )
 
@@ -51,6 +52,8 @@ func refusalKey(err error) string {
 		return "people.error.staff_address"
 	case errors.Is(err, access.ErrCustomerAddress):
 		return "staff.error.customer_address"
+	case errors.Is(err, accounts.ErrAccountDisabled):
+		return "people.error.disabled_account"
 	}
 	return ""
 }
