@@ -158,6 +158,10 @@ func cmdUser(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) 
 	if *lastAdmin && verb != "disable" {
 		return errors.New("user enable: --even-last-admin is for disable only")
 	}
+	if u.Disabled == (verb == "disable") {
+		fmt.Fprintf(env.stderr, "%s is %sd already: nothing changed.\n", addr, verb)
+		return nil
+	}
 	actor := db.AuditEntry{UserAgent: cliAgent}
 	var withdrawn int
 	if *lastAdmin {

@@ -91,6 +91,9 @@ func TestCLIUserDisableWhileServing(t *testing.T) {
 	if signIn(t, p.BaseURL, mara.Email, pw) {
 		t.Error("a disabled account signed in")
 	}
+	if out, err := p.cmd(t, "user", "disable", "--email", mara.Email); err != nil || !strings.Contains(out, "disabled already: nothing changed") {
+		t.Errorf("disabling again: %v\n%s", err, out)
+	}
 	var open, audited int
 	if err := d.R.QueryRow(`SELECT count(*) FROM invitations WHERE invited_by = ? AND revoked_at IS NULL`, mara.ID).Scan(&open); err != nil {
 		t.Fatal(err)
