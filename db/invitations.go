@@ -253,18 +253,13 @@ func (d *DB) RevokeInvitation(ctx context.Context, id int64) error {
 func ReissueInvitation(ctx context.Context, tx *sql.Tx, now time.Time, id, by int64, hash []byte, ttl time.Duration) (int64, error) {
 	// Only an open invitation is replaced, and only once: the conditional UPDATE decides between parallel
 	// re-sends (and a revocation or acceptance meanwhile), so one live link remains.
-	res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ? AND accepted_at IS NULL
-		AND revoked_at IS NULL`, now.Unix(), id)
-	if err != nil {
-		return 0, err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return 0, err
-	} else if n != 1 {
+	if err := WithdrawInvitation(ctx, tx, now, id); errors.Is(err, ErrNotFound) {
 		return 0, ErrConflict
+	} else if err != nil {
+		return 0, err
 	}
 	var newID int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at, email)
+	err := tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at, email)
 		SELECT user_id, org_id, role, name, ?, ?, ?, ?, email FROM invitations WHERE id = ? RETURNING id`,
 		nullID(by), hash, now.Unix(), now.Add(ttl).Unix(), id).Scan(&newID)
 	return newID, err
