@@ -266,8 +266,7 @@ func ExpiryDigestReach(ctx context.Context, tx *sql.Tx, orgID int64, addrs []str
 	var out []string
 	for _, a := range addrs {
 		var ok bool
-		err := tx.QueryRowContext(ctx, `SELECT u.disabled_at IS NULL AND (u.staff_role IS NOT NULL AND u.staff_role != ''
-			OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.org_id = ?)) FROM users u WHERE u.email = ?`,
+		err := tx.QueryRowContext(ctx, `SELECT u.disabled_at IS NULL AND `+digestForPerson("?")+` FROM users u WHERE u.email = ?`,
 			orgID, NormalizeEmail(a)).Scan(&ok)
 		if errors.Is(err, sql.ErrNoRows) {
 			ok, err = true, nil
@@ -280,6 +279,14 @@ func ExpiryDigestReach(ctx context.Context, tx *sql.Tx, orgID int64, addrs []str
 		}
 	}
 	return out, nil
+}
+
+// digestForPerson is the SQL condition that the expiry digest of the organisation org (a column or a
+// parameter) is for the person u: MSP staff, or a member of it. ExpiryDigestReach and RenameDigestRecipient
+// both ask it.
+func digestForPerson(org string) string {
+	return `(u.staff_role IS NOT NULL AND u.staff_role != '' OR EXISTS (SELECT 1 FROM memberships m
+		WHERE m.user_id = u.id AND m.org_id = ` + org + `))`
 }
 
 // RenameDigestRecipient follows a person's change of address (ConfirmEmail, in its transaction) in the
@@ -299,8 +306,7 @@ func RenameDigestRecipient(ctx context.Context, tx *sql.Tx, userID int64, from, 
 		return nil, nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT d.org_id, d.recipients FROM expiry_digests d, users u
-		WHERE u.id = ? AND instr(lower(d.recipients), ?) > 0 AND (u.staff_role IS NOT NULL AND u.staff_role != ''
-			OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.org_id = d.org_id))`, userID, from)
+		WHERE u.id = ? AND instr(lower(d.recipients), ?) > 0 AND `+digestForPerson("d.org_id"), userID, from)
 	if err != nil {
 		return nil, err
 	}
