@@ -61,6 +61,11 @@ type Person struct {
 func Operator() Person { return Person{Operator: true} }
 
 func (p Person) isStaff() bool { return p.StaffRole != "" }
+
+// ForMSP reports whether p acts for the MSP — staff, or the operator of the command line — and so sees
+// every organisation and its people: an address's owner may be named to them, and they read a customer's
+// log with its staff-only entries.
+func (p Person) ForMSP() bool { return p.Operator || p.isStaff() }
 func (p Person) isAdmin() bool { return p.Operator || p.StaffRole == Admin }
 
 // Refusals. Handlers map them to answers: ErrNotFound to 404 (the same as something that does not exist),
@@ -76,7 +81,7 @@ var (
 // ManagesOrg reports whether the actor may manage the people of the organisation: MSP staff (and the
 // operator) everywhere, a customer where they are a manager.
 func ManagesOrg(actor Person, orgID int64) bool {
-	return actor.Operator || actor.isStaff() || (orgID != 0 && actor.Orgs[orgID] == Manager)
+	return actor.ForMSP() || (orgID != 0 && actor.Orgs[orgID] == Manager)
 }
 
 // ReadsAudit reports whether viewer may read the audit log of orgID: an organisation's log is for those who
@@ -120,7 +125,7 @@ func Decide(actor Person, action Action, orgID int64, target *Person) error {
 		}
 		return nil
 	case CreateOrg:
-		if actor.Operator || actor.isStaff() {
+		if actor.ForMSP() {
 			return nil
 		}
 		return ErrNotFound
@@ -155,7 +160,7 @@ func decideMembership(actor Person, action Action, orgID int64, target *Person) 
 		if orgID == 0 && len(target.Orgs) > 0 {
 			return ErrCustomerAddress
 		}
-		if orgID != 0 && target.isStaff() && (actor.Operator || actor.isStaff()) {
+		if orgID != 0 && target.isStaff() && actor.ForMSP() {
 			return ErrStaffAddress
 		}
 		return nil
@@ -199,7 +204,7 @@ func decidePerson(actor Person, action Action, orgID int64, target *Person) erro
 		}
 		return ErrNotFound
 	}
-	if actor.Operator || actor.isStaff() {
+	if actor.ForMSP() {
 		return nil
 	}
 	for org := range target.Orgs {

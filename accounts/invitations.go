@@ -95,7 +95,7 @@ func (a *Accounts) Invite(ctx context.Context, req InviteRequest) (Sent, error) 
 		if has {
 			return Sent{Result: AlreadyMember}, nil
 		}
-		if existing.Disabled && staffOrOperator(req.By) {
+		if existing.Disabled && req.By.ForMSP() {
 			return Sent{}, ErrAccountDisabled
 		}
 		inv, err := a.db.OpenInvitation(ctx, existing.ID, req.OrgID)
@@ -148,7 +148,7 @@ func (a *Accounts) Reissue(ctx context.Context, id int64, by access.Person, acto
 	if err != nil {
 		return Sent{}, err
 	}
-	if staffOrOperator(by) {
+	if by.ForMSP() {
 		if u, err := a.db.UserByID(ctx, old.UserID); err != nil {
 			return Sent{}, err
 		} else if u.Disabled {
@@ -188,10 +188,6 @@ func (a *Accounts) Revoke(ctx context.Context, inv *db.Invitation, actor db.Audi
 	a.audits.Record(ctx, actor)
 	return nil
 }
-
-// staffOrOperator reports whether p knows the staff's and every organisation's people anyway, and so may be
-// told what an address belongs to (as access.ErrStaffAddress is told them).
-func staffOrOperator(p access.Person) bool { return p.Operator || p.StaffRole != "" }
 
 // send queues the invitation mail and its audit entry in one transaction. A disabled account gets no mail
 // (its link would say "revoked", and a person locked out has no use for invitations); the inviter's answer

@@ -59,7 +59,7 @@ func (l *Log) Read(ctx context.Context, viewer access.Person, q Query) (Page, er
 	if !access.ReadsAudit(viewer, q.OrgID) {
 		return Page{}, access.ErrNotFound
 	}
-	customer := viewer.StaffRole == "" && !viewer.Operator
+	customer := !viewer.ForMSP()
 	entries, err := l.db.AuditList(ctx, db.AuditFilter{OrgID: q.OrgID, Action: q.Action, ActionExact: q.ActionExact, Before: q.Before,
 		Limit: PageSize + 1, CustomerView: customer})
 	if err != nil {
