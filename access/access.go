@@ -66,6 +66,7 @@ func (p Person) isStaff() bool { return p.StaffRole != "" }
 // every organisation and its people: an address's owner may be named to them, and they read a customer's
 // log with its staff-only entries.
 func (p Person) ForMSP() bool { return p.Operator || p.isStaff() }
+
 func (p Person) isAdmin() bool { return p.Operator || p.StaffRole == Admin }
 
 // Refusals. Handlers map them to answers: ErrNotFound to 404 (the same as something that does not exist),
