@@ -115,7 +115,7 @@ func (a *Accounts) Invite(ctx context.Context, req InviteRequest) (Sent, error) 
 	err = a.db.Tx(ctx, func(tx *sql.Tx) (err error) {
 		// Asked again with what the transaction reads: the invitation stands on the inviter's authority
 		// (withdrawUnbacked), so it must not be created after a removal or demotion that took it.
-		if err := a.decideTx(ctx, tx, req.By, access.Invite, req.OrgID, target); err != nil {
+		if _, _, err := a.decideTx(ctx, tx, req.By, access.Invite, req.OrgID, target); err != nil {
 			return err
 		}
 		id, err = db.CreateInvitation(ctx, tx, a.now(), db.NewInvitation{
@@ -158,7 +158,7 @@ func (a *Accounts) Reissue(ctx context.Context, id int64, by access.Person, acto
 	raw, hash := auth.NewToken()
 	var newID int64
 	err = a.db.Tx(ctx, func(tx *sql.Tx) (err error) {
-		if err := a.decideTx(ctx, tx, by, access.ResendInvitation, old.OrgID, &access.Person{ID: old.UserID}); err != nil {
+		if _, _, err := a.decideTx(ctx, tx, by, access.ResendInvitation, old.OrgID, &access.Person{ID: old.UserID}); err != nil {
 			return err
 		}
 		newID, err = db.ReissueInvitation(ctx, tx, a.now(), id, by.ID, hash, a.InviteTTL(ctx))

@@ -26,12 +26,11 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 		return 0, nil
 	}
 	// Asked again inside the change's transaction: the actor's own role may have changed since (decided).
-	return a.decided(ctx, access.Person{ID: by.ID}, access.ChangeRole, orgID, target, actor, func(tx *sql.Tx) error {
+	return a.decided(ctx, access.Person{ID: by.ID}, access.ChangeRole, orgID, target, actor, func(tx *sql.Tx, p access.Person, _ bool) error {
 		// The entry tells the change this transaction makes: from the role it finds, and none when another
 		// press (a colleague's, a second tab) made it already. old, read before this transaction, may be stale.
-		p, _, err := factsTx(ctx, tx, target.ID)
-		if err != nil || p.Orgs[orgID] == role {
-			return err
+		if p.Orgs[orgID] == role {
+			return nil
 		}
 		if err := db.SetMemberRole(ctx, tx, target.ID, orgID, role); err != nil {
 			return err
@@ -52,7 +51,7 @@ func (a *Accounts) SetRole(ctx context.Context, by *db.User, orgID int64, target
 // The policy is asked inside the removal's transaction (decided): two managers removing each other at once
 // must not both succeed (the second has no authority left).
 func (a *Accounts) RemoveMember(ctx context.Context, by *db.User, orgID int64, target *db.User, actor db.AuditEntry) (int, error) {
-	return a.decided(ctx, access.Person{ID: by.ID}, access.RemoveMembership, orgID, target, actor, func(tx *sql.Tx) error {
+	return a.decided(ctx, access.Person{ID: by.ID}, access.RemoveMembership, orgID, target, actor, func(tx *sql.Tx, _ access.Person, _ bool) error {
 		if err := db.RemoveMember(ctx, tx, a.now(), target.ID, orgID); err != nil {
 			return err
 		}
@@ -64,17 +63,19 @@ func (a *Accounts) RemoveMember(ctx context.Context, by *db.User, orgID int64, t
 
 // decided runs change in one write transaction that first asks the policy (decideTx) with what it reads
 // there: every action on people goes through it, so a decision is never overtaken by a write committed
-// between it and the change. After the change, in the same transaction, the open invitations the target
+// between it and the change; change gets the target as that transaction found them (their facts and
+// whether they are disabled). After the change, in the same transaction, the open invitations the target
 // sent that their authority no longer carries are withdrawn (withdrawUnbacked); decided returns how many.
 // by is the actor as decideTx reads it: their ID, or the operator of the command line.
 func (a *Accounts) decided(ctx context.Context, by access.Person, action access.Action, orgID int64, target *db.User,
-	actor db.AuditEntry, change func(*sql.Tx) error) (int, error) {
+	actor db.AuditEntry, change func(tx *sql.Tx, was access.Person, wasDisabled bool) error) (int, error) {
 	var withdrawn int
 	err := a.db.Tx(ctx, func(tx *sql.Tx) (err error) {
-		if err := a.decideTx(ctx, tx, by, action, orgID, &access.Person{ID: target.ID}); err != nil {
+		was, wasDisabled, err := a.decideTx(ctx, tx, by, action, orgID, &access.Person{ID: target.ID})
+		if err != nil {
 			return err
 		}
-		if err := change(tx); err != nil {
+		if err := change(tx, was, wasDisabled); err != nil {
 			return err
 		}
 		withdrawn, err = a.withdrawUnbacked(ctx, tx, target.ID, actor)
@@ -87,26 +88,35 @@ func (a *Accounts) decided(ctx context.Context, by access.Person, action access.
 // that then acts: nothing committed between the decision and the change can make it stale. Only the IDs
 // of actor and target are used (and actor.Operator, the command line, which has no account); target nil is
 // an address nobody has yet. An actor whose account was disabled meanwhile (say by the person they act on,
-// at the same moment) acts no more.
-func (a *Accounts) decideTx(ctx context.Context, tx *sql.Tx, actor access.Person, action access.Action, orgID int64, target *access.Person) error {
+// at the same moment) acts no more. It returns the target's facts as read (and whether they are disabled)
+// for the change that follows.
+func (a *Accounts) decideTx(ctx context.Context, tx *sql.Tx, actor access.Person, action access.Action, orgID int64,
+	target *access.Person) (access.Person, bool, error) {
 	if !actor.Operator {
 		p, disabled, err := factsTx(ctx, tx, actor.ID)
 		if errors.Is(err, db.ErrNotFound) || disabled {
-			return access.ErrNotFound
+			return access.Person{}, false, access.ErrNotFound
 		}
 		if err != nil {
-			return err
+			return access.Person{}, false, err
 		}
 		actor = p
 	}
+	var targetDisabled bool
 	if target != nil {
-		p, _, err := factsTx(ctx, tx, target.ID)
+		p, disabled, err := factsTx(ctx, tx, target.ID)
 		if err != nil {
-			return err
+			return access.Person{}, false, err
 		}
-		target = &p
+		target, targetDisabled = &p, disabled
 	}
-	return access.Decide(actor, action, orgID, target)
+	if err := access.Decide(actor, action, orgID, target); err != nil {
+		return access.Person{}, false, err
+	}
+	if target == nil {
+		return access.Person{}, false, nil
+	}
+	return *target, targetDisabled, nil
 }
 
 // factsTx is the person as the policy sees them, read inside tx, and whether their account is disabled.
@@ -202,12 +212,12 @@ func (a *Accounts) setDisabled(ctx context.Context, by access.Person, orgID int6
 	if disabled {
 		action = "user.disable"
 	}
-	withdrawn, err := a.decided(ctx, by, access.SetDisabled, orgID, target, actor, func(tx *sql.Tx) error {
+	withdrawn, err := a.decided(ctx, by, access.SetDisabled, orgID, target, actor, func(tx *sql.Tx, _ access.Person, was bool) error {
 		// Another press (a colleague's, a second tab) made the change already: nothing to change or log.
-		_, was, err := factsTx(ctx, tx, target.ID)
-		if err != nil || was == disabled {
-			return err
+		if was == disabled {
+			return nil
 		}
+		var err error
 		if disabled && keepLastAdmin {
 			err = db.DisableUnlessLastAdmin(ctx, tx, a.now(), target.ID)
 		} else {
@@ -238,7 +248,7 @@ func (a *Accounts) ResetSecondFactors(ctx context.Context, by *db.User, orgID in
 		return err
 	}
 	// Asked again with what the transaction reads (decided): the actor's authority may have gone meanwhile.
-	_, err = a.decided(ctx, access.Person{ID: by.ID}, access.ResetSecondFactor, orgID, target, actor, func(tx *sql.Tx) error {
+	_, err = a.decided(ctx, access.Person{ID: by.ID}, access.ResetSecondFactor, orgID, target, actor, func(tx *sql.Tx, _ access.Person, _ bool) error {
 		if err := db.ResetMFA(ctx, tx, target.ID); err != nil {
 			return err
 		}
