@@ -280,11 +280,36 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		return fmt.Errorf("bench: the connected detail page shows %d related items and %d files, want %d and %d", n, f, bench.ConnectedLinks, bench.ConnectedFiles)
 	}
 
+	baseURL, _ := url.Parse(base)
+	for _, s := range sessions {
+		var parts []string
+		for _, c := range s.c.Jar.Cookies(baseURL) {
+			parts = append(parts, c.Name+"="+c.Value)
+		}
+		s.cookie = strings.Join(parts, "; ")
+	}
+
+	// A page request of worker w: as its session (signed in) or as nobody. The same request is sent as
+	// bytes by bench.RunLoop (flat out) and through net/http (paced rows, capacity, the flood).
 	var counter atomic.Uint64
-	get := func(path func(s *benchSession, n uint64) string) bench.Op {
-		return func(ctx context.Context, w int) error {
+	page := func(method string, signedIn bool, path func(s *benchSession, n uint64) string) func(w int) bench.Request {
+		return func(w int) bench.Request {
 			s := sessions[w%len(sessions)]
-			return bench.Hit(ctx, s.c, http.MethodGet, base+path(s, counter.Add(1)), "", http.StatusOK)
+			r := bench.Request{Method: method, Path: path(s, counter.Add(1))}
+			if signedIn {
+				r.Cookie = s.cookie
+			}
+			return r
+		}
+	}
+	opOf := func(next func(w int) bench.Request) bench.Op {
+		return func(ctx context.Context, w int) error {
+			r := next(w)
+			c := anon
+			if r.Cookie != "" {
+				c = sessions[w%len(sessions)].c
+			}
+			return bench.Hit(ctx, c, r.Method, base+r.Path, "", http.StatusOK)
 		}
 	}
 	q := url.QueryEscape(ds.SearchTerm)
@@ -292,29 +317,34 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		key, name string
 		clients   int
 		op        bench.Op
+		// page is op's request as bytes: flat out it is sent by bench.RunLoop (one epoll loop, as wrk
+		// does) rather than by 64 goroutines of net/http sharing the server's two cores.
+		page func(w int) bench.Request
 	}
-	listOp := get(func(s *benchSession, _ uint64) string { return "/o/" + s.org.Slug + "/docs/configurations" })
+	pageScenario := func(key, name string, p func(w int) bench.Request) scenario {
+		return scenario{key: key, name: name, clients: *clients, op: opOf(p), page: p}
+	}
+	get := func(path func(s *benchSession, n uint64) string) func(w int) bench.Request {
+		return page(http.MethodGet, true, path)
+	}
+	listPage := get(func(s *benchSession, _ uint64) string { return "/o/" + s.org.Slug + "/docs/configurations" })
+	listOp := opOf(listPage)
 	scenarios := []scenario{
-		{"healthz", "healthz", *clients, func(ctx context.Context, _ int) error {
-			return bench.Hit(ctx, anon, http.MethodGet, base+"/healthz", "", http.StatusOK)
-		}},
-		{"static", "static asset", *clients, get(func(*benchSession, uint64) string { return asset })},
-		{"home", "organisation home", *clients, get(func(s *benchSession, _ uint64) string { return "/o/" + s.org.Slug })},
-		{"list", "list page (50 rows)", *clients, listOp},
-		{"detail", "detail page", *clients, get(func(s *benchSession, n uint64) string {
+		pageScenario("healthz", "healthz", page(http.MethodGet, false, func(*benchSession, uint64) string { return "/healthz" })),
+		pageScenario("static", "static asset", get(func(*benchSession, uint64) string { return asset })),
+		pageScenario("home", "organisation home", get(func(s *benchSession, _ uint64) string { return "/o/" + s.org.Slug })),
+		pageScenario("list", "list page (50 rows)", listPage),
+		pageScenario("detail", "detail page", get(func(s *benchSession, n uint64) string {
 			return "/o/" + s.org.Slug + "/docs/configurations/" + strconv.FormatInt(s.org.Configs[n%uint64(len(s.org.Configs))], 10)
-		})},
-		{"detailconn", "detail, 10 related + 3 files", *clients, get(func(s *benchSession, _ uint64) string { return connectedPath(s.org) })},
-		{"search", "search", *clients, get(func(s *benchSession, _ uint64) string { return "/o/" + s.org.Slug + "/search?q=" + q })},
-		{"reveal", "reveal (POST)", *clients, func(ctx context.Context, w int) error {
-			s := sessions[w%len(sessions)]
-			id := s.org.Passwords[counter.Add(1)%uint64(min(20, len(s.org.Passwords)))]
-			return bench.Hit(ctx, s.c, http.MethodPost, base+"/o/"+s.org.Slug+"/docs/passwords/"+strconv.FormatInt(id, 10)+"/secret/password", "", http.StatusOK)
-		}},
-		{"loginpage", "sign-in page", *clients, func(ctx context.Context, _ int) error {
-			return bench.Hit(ctx, anon, http.MethodGet, base+"/login", "", http.StatusOK)
-		}},
-		{"signin", "full sign-in (password + TOTP)", *signinClients, fullSignIn},
+		})),
+		pageScenario("detailconn", "detail, 10 related + 3 files", get(func(s *benchSession, _ uint64) string { return connectedPath(s.org) })),
+		pageScenario("search", "search", get(func(s *benchSession, _ uint64) string { return "/o/" + s.org.Slug + "/search?q=" + q })),
+		pageScenario("reveal", "reveal (POST)", page(http.MethodPost, true, func(s *benchSession, n uint64) string {
+			id := s.org.Passwords[n%uint64(min(20, len(s.org.Passwords)))]
+			return "/o/" + s.org.Slug + "/docs/passwords/" + strconv.FormatInt(id, 10) + "/secret/password"
+		})),
+		pageScenario("loginpage", "sign-in page", page(http.MethodGet, false, func(*benchSession, uint64) string { return "/login" })),
+		{key: "signin", name: "full sign-in (password + TOTP)", clients: *signinClients, op: fullSignIn},
 	}
 	selected := func(key string) bool {
 		// The sign-in flood hangs off the list page, and a --cpus run is the one that must show its memory.
@@ -326,7 +356,12 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 			continue
 		}
 		fmt.Fprintf(logw, "measuring %s (%d clients, %s) ...\n", sc.name, sc.clients, *dur)
-		r := measure(func() bench.Result { return bench.Run(ctx, sc.name, sc.clients, *dur, sc.op) })
+		r := measure(func() bench.Result {
+			if sc.page != nil {
+				return bench.RunLoop(ctx, sc.name, sc.clients, *dur, bench.Loop{Addr: baseURL.Host, Next: sc.page, Want: http.StatusOK})
+			}
+			return bench.Run(ctx, sc.name, sc.clients, *dur, sc.op)
+		})
 		r.Key = sc.key
 		if sc.name == "healthz" {
 			healthz = r.RPS
@@ -457,8 +492,9 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 }
 
 type benchSession struct {
-	c   *http.Client
-	org *bench.BigOrg
+	c      *http.Client
+	org    *bench.BigOrg
+	cookie string // c's cookies as a Cookie header, for bench.RunLoop
 }
 
 type benchDataset struct {

@@ -298,6 +298,9 @@ func TestStaticAssetsAndHealth(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || !strings.Contains(css, "skip-link") {
 		t.Fatalf("static: %d %v", resp.StatusCode, resp.Header)
 	}
+	if resp.ContentLength != int64(len(css)) || len(resp.TransferEncoding) > 0 {
+		t.Fatalf("static file of %d bytes sent with length %d, %v", len(css), resp.ContentLength, resp.TransferEncoding)
+	}
 	resp, _ = e.get("/static/app.css", nil)
 	if resp.StatusCode != 404 {
 		t.Fatalf("unhashed name served: %d", resp.StatusCode)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -76,5 +77,6 @@ func (s *Server) staticFile(c *echo.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Content-Length", strconv.Itoa(len(a.Body))) // said, not chunked: the file is in memory whole
 	return c.Blob(http.StatusOK, a.ContentType, a.Body)
 }

@@ -1,0 +1,160 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// runLoop: one OS thread, one epoll set, non-blocking sockets outside Go's network poller.
+func runLoop(ctx context.Context, name string, clients int, d time.Duration, l Loop) Result {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	conns := make([]*loopConn, clients)
+	for w := range conns {
+		conns[w] = &loopConn{w: w, ans: answer{remain: -1}}
+	}
+	failAll := func(err error) Result {
+		for _, c := range conns {
+			c.fail(err)
+		}
+		return loopResult(name, conns, 0)
+	}
+	addr, err := net.ResolveTCPAddr("tcp", l.Addr)
+	if err != nil {
+		return failAll(err)
+	}
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return failAll(err)
+	}
+	defer unix.Close(ep)
+	fds := make([]int, clients)
+	byFD := map[int]*loopConn{}
+	for w := range fds {
+		fd, err := dialNonblocking(addr)
+		if err != nil {
+			return failAll(err)
+		}
+		defer unix.Close(fd)
+		fds[w] = fd
+		byFD[fd] = conns[w]
+		if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+			return failAll(err)
+		}
+	}
+	send := func(c *loopConn) {
+		b := l.Next(c.w).Wire(l.Addr)
+		c.start = time.Now()
+		n, err := unix.Write(fds[c.w], b)
+		if err == nil && n < len(b) {
+			err = fmt.Errorf("short write of a request: %d of %d bytes", n, len(b))
+		}
+		if err != nil {
+			c.fail(err)
+			c.done = true
+		}
+	}
+	start := time.Now()
+	end := start.Add(d)
+	for _, c := range conns {
+		send(c)
+	}
+	open := 0
+	for _, c := range conns {
+		if !c.done {
+			open++
+		}
+	}
+	buf := make([]byte, 64<<10)
+	events := make([]unix.EpollEvent, clients)
+	var next []*loopConn
+	for open > 0 {
+		if ctx.Err() != nil {
+			break
+		}
+		n, err := unix.EpollWait(ep, events, 1000)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return failAll(err)
+		}
+		for _, ev := range events[:n] {
+			c := byFD[int(ev.Fd)]
+			if c.done {
+				continue
+			}
+			m, err := unix.Read(int(ev.Fd), buf)
+			if errors.Is(err, unix.EAGAIN) {
+				continue
+			}
+			if err == nil && m == 0 {
+				err = errors.New("the server closed the connection")
+			}
+			var complete bool
+			if err == nil {
+				complete, err = c.ans.feed(buf[:m])
+			}
+			if err != nil {
+				c.fail(err)
+				c.done = true
+				open--
+				unix.EpollCtl(ep, unix.EPOLL_CTL_DEL, int(ev.Fd), nil)
+				continue
+			}
+			if !complete {
+				continue
+			}
+			if c.finish(time.Now(), end, l.Want) {
+				next = append(next, c)
+			} else {
+				c.done = true
+				open--
+			}
+		}
+		// As wrk does, the next requests go out once every answer of this wake-up is read: a request
+		// is timed from its write, and the answers read after it are not part of its time.
+		for _, c := range next {
+			if send(c); c.done {
+				open--
+			}
+		}
+		next = next[:0]
+	}
+	return loopResult(name, conns, time.Since(start))
+}
+
+// dialNonblocking connects a TCP socket (blocking, on loopback that is immediate), then makes it
+// non-blocking and turns Nagle's algorithm off, as net.Dial would.
+func dialNonblocking(addr *net.TCPAddr) (int, error) {
+	family, sa := unix.AF_INET, unix.Sockaddr(nil)
+	if ip4 := addr.IP.To4(); ip4 != nil {
+		sa = &unix.SockaddrInet4{Port: addr.Port, Addr: [4]byte(ip4)}
+	} else {
+		family = unix.AF_INET6
+		sa = &unix.SockaddrInet6{Port: addr.Port, Addr: [16]byte(addr.IP.To16())}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Connect(fd, sa); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
