@@ -346,6 +346,16 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		pageScenario("loginpage", "sign-in page", page(http.MethodGet, false, func(*benchSession, uint64) string { return "/login" })),
 		{key: "signin", name: "full sign-in (password + TOTP)", clients: *signinClients, op: fullSignIn},
 	}
+	flatOut := func(name string, page func(w int) bench.Request) bench.Result {
+		return bench.RunLoop(ctx, name, *clients, *dur, bench.Loop{Addr: baseURL.Host, Next: page, Want: http.StatusOK})
+	}
+	runList := func(name string) bench.Result { return flatOut(name, listPage) }
+	runFlatOut := func(sc scenario, name string) bench.Result {
+		if sc.page != nil {
+			return flatOut(name, sc.page)
+		}
+		return bench.Run(ctx, name, sc.clients, *dur, sc.op)
+	}
 	selected := func(key string) bool {
 		// The sign-in flood hangs off the list page, and a --cpus run is the one that must show its memory.
 		return *only == "" || key == "healthz" || (key == "list" && *cpus > 0) || slices.Contains(strings.Split(*only, ","), key)
@@ -356,12 +366,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 			continue
 		}
 		fmt.Fprintf(logw, "measuring %s (%d clients, %s) ...\n", sc.name, sc.clients, *dur)
-		r := measure(func() bench.Result {
-			if sc.page != nil {
-				return bench.RunLoop(ctx, sc.name, sc.clients, *dur, bench.Loop{Addr: baseURL.Host, Next: sc.page, Want: http.StatusOK})
-			}
-			return bench.Run(ctx, sc.name, sc.clients, *dur, sc.op)
-		})
+		r := measure(func() bench.Result { return runFlatOut(sc, sc.name) })
 		r.Key = sc.key
 		if sc.name == "healthz" {
 			healthz = r.RPS
@@ -427,7 +432,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
-		bench.Run(ctx, scenarios[i].name+" (profiled)", scenarios[i].clients, *dur, scenarios[i].op)
+		runFlatOut(scenarios[i], scenarios[i].name+" (profiled)")
 		pprof.StopCPUProfile()
 		f.Close()
 		fmt.Fprintf(logw, "CPU profile of %s written to %s\n", scenarios[i].name, *cpuProfile)
@@ -444,7 +449,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 		if err := trace.Start(f); err != nil {
 			return err
 		}
-		bench.Run(ctx, scenarios[i].name+" (traced)", scenarios[i].clients, *dur, scenarios[i].op)
+		runFlatOut(scenarios[i], scenarios[i].name+" (traced)")
 		trace.Stop()
 		if err := f.Close(); err != nil {
 			return err
@@ -464,7 +469,7 @@ func cmdBench(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string)
 	if selected("replication") {
 		i := slices.IndexFunc(scenarios, func(sc scenario) bool { return sc.key == "reveal" })
 		repl, logs, err := runReplicationScenario(ctx, logw, tmp, dataDir, base, start, srvEnv, tr, *clients, *signinClients, *dur,
-			listOp, scenarios[i].op, fullSignIn, rep.findKey("list"))
+			runList, scenarios[i].op, fullSignIn, rep.findKey("list"))
 		if err != nil {
 			return err
 		}
@@ -680,6 +685,12 @@ func (r *benchReport) print(w io.Writer) {
 	}
 	if r.MemLimit != "" {
 		fmt.Fprintf(w, "server memory limit: GOMEMLIMIT=%s\n", r.MemLimit)
+	}
+	for _, x := range r.Results {
+		if x.Generator != "" {
+			fmt.Fprintf(w, "load generator of the rows flat out: %s; of the paced rows and sign-ins: net/http\n", x.Generator)
+			break
+		}
 	}
 	fmt.Fprintf(w, "start-up: listening after %.0f ms, first /healthz 200 after %.0f ms; peak RSS %.1f MB over the run (%.1f MB at the end)\n\n",
 		r.StartupMS, r.FirstHealthzMS, r.PeakRSSMB, r.RSSMB)

@@ -59,11 +59,12 @@ func readLag(ctx context.Context, c *http.Client, base string) (time.Duration, b
 }
 
 // runReplicationScenario restarts the server on dataDir with a replica in tmp/replica and measures.
-// listOp and the write ops are the page scenarios' own, so sessions signed in earlier keep working (they
-// live in the database) until the restore, which deliberately brings none back.
+// list measures the list page flat out exactly as its row without replication was measured (listOff); the
+// write ops are the page scenarios' own, so sessions signed in earlier keep working (they live in the
+// database) until the restore, which deliberately brings none back.
 func runReplicationScenario(ctx context.Context, logw io.Writer, tmp, dataDir, base string, start func(env map[string]string, log string) (benchServer, error),
 	srvEnv map[string]string, tr http.RoundTripper, clients, signinClients int, dur time.Duration,
-	listOp, revealOp, signInOp bench.Op, listOff bench.Result) (*benchReplication, []string, error) {
+	list func(name string) bench.Result, revealOp, signInOp bench.Op, listOff bench.Result) (*benchReplication, []string, error) {
 	const every = time.Second
 	r := &benchReplication{SyncInterval: every.String(), ListOff: listOff}
 	replica, restored := filepath.Join(tmp, "replica"), filepath.Join(tmp, "restored")
@@ -111,7 +112,7 @@ func runReplicationScenario(ctx context.Context, logw io.Writer, tmp, dataDir, b
 	fmt.Fprintf(logw, "replicating: first snapshot shipped after %s\n", time.Since(began).Round(time.Millisecond))
 
 	fmt.Fprintf(logw, "measuring list page with replication on (%d clients, %s) ...\n", clients, dur)
-	r.ListOn = bench.Run(ctx, "list page (50 rows), replicating", clients, dur, listOp)
+	r.ListOn = list("list page (50 rows), replicating")
 	if listOff.RPS > 0 {
 		r.ListRatio = r.ListOn.RPS / listOff.RPS
 	}

@@ -37,6 +37,8 @@ type Result struct {
 	Ratio     float64 `json:"ratio_to_healthz,omitempty"`
 	FirstErr  string  `json:"first_error,omitempty"`
 	PacedRate float64 `json:"paced_rate,omitempty"` // requests per second asked for (paced scenarios)
+	// Generator is how the load was made: RunLoop's epoll loop and its priority, or net/http.
+	Generator string `json:"load_generator,omitempty"`
 
 	// Filled in by the caller that knows the server process (zero when it does not, e.g. in-process).
 	ServerCPUms float64 `json:"server_cpu_ms,omitempty"` // user + system CPU time of the server during the scenario
@@ -114,7 +116,9 @@ func Run(ctx context.Context, name string, clients int, d time.Duration, op Op) 
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	return Stats(name, clients, elapsed, slices.Concat(lats...), int(errs.Load()), loadErr(&firstErr))
+	r := Stats(name, clients, elapsed, slices.Concat(lats...), int(errs.Load()), loadErr(&firstErr))
+	r.Generator = netHTTPGenerator
+	return r
 }
 
 // RunPaced calls op at a fixed total rate (requests per second) spread over clients workers, for d. A
@@ -153,9 +157,11 @@ func RunPaced(ctx context.Context, name string, clients int, rate float64, d tim
 	}
 	wg.Wait()
 	r := Stats(name, clients, time.Since(start), slices.Concat(lats...), int(errs.Load()), loadErr(&firstErr))
-	r.PacedRate = rate
+	r.PacedRate, r.Generator = rate, netHTTPGenerator
 	return r
 }
+
+const netHTTPGenerator = "net/http, a goroutine per client"
 
 func loadErr(p *atomic.Pointer[error]) error {
 	if e := p.Load(); e != nil {

@@ -143,7 +143,7 @@ func (c *loopConn) fail(err error) {
 	}
 }
 
-func loopResult(name string, conns []*loopConn, elapsed time.Duration) Result {
+func loopResult(name, generator string, conns []*loopConn, elapsed time.Duration) Result {
 	var lats [][]time.Duration
 	errs := 0
 	var first error
@@ -154,7 +154,9 @@ func loopResult(name string, conns []*loopConn, elapsed time.Duration) Result {
 			first = c.first
 		}
 	}
-	return Stats(name, len(conns), elapsed, slices.Concat(lats...), errs, first)
+	r := Stats(name, len(conns), elapsed, slices.Concat(lats...), errs, first)
+	r.Generator = generator
+	return r
 }
 
 // RunLoop is Run for requests that need nothing but their bytes (every page scenario): clients keep-alive

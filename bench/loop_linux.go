@@ -15,6 +15,7 @@ import (
 func runLoop(ctx context.Context, name string, clients int, d time.Duration, l Loop) Result {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	const generator = "one epoll loop (as wrk -t1)"
 	conns := make([]*loopConn, clients)
 	for w := range conns {
 		conns[w] = &loopConn{w: w, ans: answer{remain: -1}}
@@ -23,7 +24,7 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 		for _, c := range conns {
 			c.fail(err)
 		}
-		return loopResult(name, conns, 0)
+		return loopResult(name, generator, conns, 0)
 	}
 	addr, err := net.ResolveTCPAddr("tcp", l.Addr)
 	if err != nil {
@@ -48,6 +49,16 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 			return failAll(err)
 		}
 	}
+	open := clients
+	// stop ends a connection's work: nothing more is read from it (a server closing it later must not
+	// wake the loop).
+	stop := func(c *loopConn) {
+		if !c.done {
+			c.done = true
+			open--
+			unix.EpollCtl(ep, unix.EPOLL_CTL_DEL, fds[c.w], nil)
+		}
+	}
 	send := func(c *loopConn) {
 		b := l.Next(c.w).Wire(l.Addr)
 		c.start = time.Now()
@@ -57,19 +68,13 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 		}
 		if err != nil {
 			c.fail(err)
-			c.done = true
+			stop(c)
 		}
 	}
 	start := time.Now()
 	end := start.Add(d)
 	for _, c := range conns {
 		send(c)
-	}
-	open := 0
-	for _, c := range conns {
-		if !c.done {
-			open++
-		}
 	}
 	buf := make([]byte, 64<<10)
 	events := make([]unix.EpollEvent, clients)
@@ -103,9 +108,7 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 			}
 			if err != nil {
 				c.fail(err)
-				c.done = true
-				open--
-				unix.EpollCtl(ep, unix.EPOLL_CTL_DEL, int(ev.Fd), nil)
+				stop(c)
 				continue
 			}
 			if !complete {
@@ -114,20 +117,17 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 			if c.finish(time.Now(), end, l.Want) {
 				next = append(next, c)
 			} else {
-				c.done = true
-				open--
+				stop(c)
 			}
 		}
 		// As wrk does, the next requests go out once every answer of this wake-up is read: a request
 		// is timed from its write, and the answers read after it are not part of its time.
 		for _, c := range next {
-			if send(c); c.done {
-				open--
-			}
+			send(c)
 		}
 		next = next[:0]
 	}
-	return loopResult(name, conns, time.Since(start))
+	return loopResult(name, generator, conns, time.Since(start))
 }
 
 // dialNonblocking connects a TCP socket (blocking, on loopback that is immediate), then makes it

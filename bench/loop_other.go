@@ -53,5 +53,5 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 		})
 	}
 	wg.Wait()
-	return loopResult(name, conns, time.Since(start))
+	return loopResult(name, "a goroutine per connection (no epoll here)", conns, time.Since(start))
 }
