@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -63,17 +64,24 @@ func (a *answer) reset() { a.head, a.status, a.remain = a.head[:0], 0, -1 }
 func (a *answer) feed(p []byte) (bool, error) {
 	if a.remain < 0 {
 		a.head = append(a.head, p...)
-		end := bytes.Index(a.head, []byte("\r\n\r\n"))
-		if end < 0 {
-			if len(a.head) > 64<<10 {
-				return false, errors.New("answer header over 64 KB")
+		for {
+			end := bytes.Index(a.head, []byte("\r\n\r\n"))
+			if end < 0 {
+				if len(a.head) > 64<<10 {
+					return false, errors.New("answer header over 64 KB")
+				}
+				return false, nil
 			}
-			return false, nil
+			if err := a.parseHead(a.head[:end]); err != nil {
+				return false, err
+			}
+			p = a.head[end+4:]
+			if a.status >= 200 {
+				break
+			}
+			// An interim answer (100 Continue, 103 Early Hints) has no body: the real one follows it.
+			a.head = append(a.head[:0], p...)
 		}
-		if err := a.parseHead(a.head[:end]); err != nil {
-			return false, err
-		}
-		p = a.head[end+4:]
 	}
 	if len(p) > a.remain {
 		return false, fmt.Errorf("%d bytes after the answer's end", len(p)-a.remain)
@@ -92,6 +100,9 @@ func (a *answer) parseHead(h []byte) error {
 		return fmt.Errorf("status line %q: %w", line, err)
 	}
 	a.status, a.remain = st, -1
+	if st < 200 {
+		return nil
+	}
 	for len(rest) > 0 {
 		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
 		name, value, ok := bytes.Cut(line, []byte(":"))
@@ -104,16 +115,29 @@ func (a *answer) parseHead(h []byte) error {
 			if err != nil || n < 0 {
 				return fmt.Errorf("Content-Length %q", value)
 			}
+			// Two different lengths leave the answer's end unknown (RFC 9112, 6.3).
+			if a.remain >= 0 && n != a.remain {
+				return fmt.Errorf("Content-Length given twice: %d and %d", a.remain, n)
+			}
 			a.remain = n
 		case bytes.EqualFold(name, []byte("Connection")) && bytes.EqualFold(bytes.TrimSpace(value), []byte("close")):
 			return errors.New("the server closes the connection")
 		}
+	}
+	if st == http.StatusNoContent || st == http.StatusNotModified {
+		a.remain = 0 // never a body, whatever a Content-Length says
 	}
 	if a.remain < 0 {
 		return errNoLength
 	}
 	return nil
 }
+
+// requestTimeout is how long a request may wait for its answer, as long as Client's: a server that stops
+// answering ends the run with errors rather than holding it up for ever.
+var requestTimeout = 30 * time.Second
+
+var errTimeout = errors.New("no answer within the request timeout")
 
 // loopConn is one keep-alive connection of RunLoop and the figures of its worker.
 type loopConn struct {
@@ -134,6 +158,12 @@ func (c *loopConn) finish(now, end time.Time, want int) bool {
 	}
 	c.ans.reset()
 	return now.Before(end)
+}
+
+// lost records a request that got no usable answer: as in Run, it counts as a request, with its time.
+func (c *loopConn) lost(now time.Time, err error) {
+	c.lat = append(c.lat, now.Sub(c.start))
+	c.fail(err)
 }
 
 func (c *loopConn) fail(err error) {

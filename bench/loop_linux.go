@@ -67,7 +67,7 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 			err = fmt.Errorf("short write of a request: %d of %d bytes", n, len(b))
 		}
 		if err != nil {
-			c.fail(err)
+			c.lost(time.Now(), err)
 			stop(c)
 		}
 	}
@@ -79,11 +79,13 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 	buf := make([]byte, 64<<10)
 	events := make([]unix.EpollEvent, clients)
 	var next []*loopConn
+	wait := min(time.Second, requestTimeout/10)
+	swept := start
 	for open > 0 {
 		if ctx.Err() != nil {
 			break
 		}
-		n, err := unix.EpollWait(ep, events, 1000)
+		n, err := unix.EpollWait(ep, events, max(1, int(wait.Milliseconds())))
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
@@ -107,7 +109,7 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 				complete, err = c.ans.feed(buf[:m])
 			}
 			if err != nil {
-				c.fail(err)
+				c.lost(time.Now(), err)
 				stop(c)
 				continue
 			}
@@ -126,8 +128,25 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 			send(c)
 		}
 		next = next[:0]
+		// Every open connection has a request out; one unanswered too long is given up.
+		if now := time.Now(); now.Sub(swept) >= wait {
+			swept = now
+			for _, c := range conns {
+				if !c.done && now.Sub(c.start) > requestTimeout {
+					c.lost(now, errTimeout)
+					stop(c)
+				}
+			}
+		}
 	}
-	return loopResult(name, generator, conns, time.Since(start))
+	// Cut off by ctx: the requests still out fail, as Run's do when their context ends.
+	now := time.Now()
+	for _, c := range conns {
+		if !c.done {
+			c.lost(now, ctx.Err())
+		}
+	}
+	return loopResult(name, generator, conns, now.Sub(start))
 }
 
 // dialNonblocking connects a TCP socket (blocking, on loopback that is immediate), then makes it

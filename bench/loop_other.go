@@ -29,8 +29,12 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 			buf := make([]byte, 64<<10)
 			for ctx.Err() == nil {
 				c.start = time.Now()
+				if err := nc.SetDeadline(c.start.Add(requestTimeout)); err != nil {
+					c.lost(time.Now(), err)
+					return
+				}
 				if _, err := nc.Write(l.Next(w).Wire(l.Addr)); err != nil {
-					c.fail(err)
+					c.lost(time.Now(), err)
 					return
 				}
 				for complete := false; !complete; {
@@ -42,7 +46,7 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 						complete, err = c.ans.feed(buf[:n])
 					}
 					if err != nil {
-						c.fail(err)
+						c.lost(time.Now(), err)
 						return
 					}
 				}

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -42,6 +43,7 @@ func TestAnswerRefusesWhatItCannotTime(t *testing.T) {
 		"bytes after":       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1",
 		"not HTTP/1.1":      "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
 		"bad length":        "HTTP/1.1 200 OK\r\nContent-Length: -4\r\n\r\n",
+		"two lengths":       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 3\r\n\r\nok",
 		"header never ends": "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("y", 70<<10),
 	} {
 		var a answer
@@ -49,6 +51,117 @@ func TestAnswerRefusesWhatItCannotTime(t *testing.T) {
 		if _, err := a.feed([]byte(wire)); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestAnswerInterimAndBodiless: an interim 1xx answer is skipped for the one that follows it, and 204 and
+// 304 end at their header even without (or despite) a Content-Length.
+func TestAnswerInterimAndBodiless(t *testing.T) {
+	for wire, status := range map[string]int{
+		"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok": 200,
+		"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nContent-Length: 20\r\n\r\n":                                                        304,
+		"HTTP/1.1 204 No Content\r\n\r\n":                                     204,
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok": 200,
+	} {
+		for _, size := range []int{1, 3, len(wire)} {
+			var a answer
+			a.reset()
+			done := false
+			for i := 0; i < len(wire); i += size {
+				if done {
+					t.Fatalf("%q in pieces of %d: complete before the end", wire, size)
+				}
+				var err error
+				if done, err = a.feed([]byte(wire[i:min(i+size, len(wire))])); err != nil {
+					t.Fatalf("%q in pieces of %d: %v", wire, size, err)
+				}
+			}
+			if !done || a.status != status {
+				t.Fatalf("%q in pieces of %d: done %v, status %d", wire, size, done, a.status)
+			}
+		}
+	}
+}
+
+// rawServer accepts connections on loopback and hands each to serve.
+func rawServer(t *testing.T, serve func(net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serve(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestRunLoopCountsLostRequests: a request the server drops (it closes the connection, or answers and
+// announces it closes) counts as Run counts it, a request with an error and its time.
+func TestRunLoopCountsLostRequests(t *testing.T) {
+	for name, answer := range map[string]string{
+		"closed":         "",
+		"says it closes": "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+	} {
+		addr := rawServer(t, func(c net.Conn) {
+			defer c.Close()
+			c.Read(make([]byte, 4096))
+			time.Sleep(5 * time.Millisecond)
+			c.Write([]byte(answer))
+		})
+		r := RunLoop(context.Background(), name, 3, 50*time.Millisecond, Loop{Addr: addr, Want: http.StatusOK,
+			Next: func(int) Request { return Request{Method: http.MethodGet, Path: "/"} }})
+		if r.Requests != 3 || r.Errors != 3 || r.P50ms < 4 || r.FirstErr == "" {
+			t.Errorf("%s: %+v", name, r)
+		}
+	}
+}
+
+// TestRunLoopGivesUpOnSilentServer: a server that never answers ends the run after the request timeout,
+// each unanswered request an error, as net/http's Client would time it out.
+func TestRunLoopGivesUpOnSilentServer(t *testing.T) {
+	defer func(d time.Duration) { requestTimeout = d }(requestTimeout)
+	requestTimeout = 200 * time.Millisecond
+	addr := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		io.Copy(io.Discard, c)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan Result, 1)
+	go func() {
+		done <- RunLoop(ctx, "silent", 2, 50*time.Millisecond, Loop{Addr: addr, Want: http.StatusOK,
+			Next: func(int) Request { return Request{Method: http.MethodGet, Path: "/"} }})
+	}()
+	select {
+	case r := <-done:
+		if r.Requests != 2 || r.Errors != 2 || !strings.Contains(r.FirstErr, "timeout") {
+			t.Fatalf("silent server: %+v", r)
+		}
+	case <-time.After(5 * time.Second):
+		cancel()
+		t.Fatalf("RunLoop still waiting 5 s after the request timeout; ended by its context: %+v", <-done)
+	}
+}
+
+// TestRunLoopCancelled: requests still out when the context ends fail, as Run's do.
+func TestRunLoopCancelled(t *testing.T) {
+	addr := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		io.Copy(io.Discard, c)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	r := RunLoop(ctx, "cancelled", 2, time.Minute, Loop{Addr: addr, Want: http.StatusOK,
+		Next: func(int) Request { return Request{Method: http.MethodGet, Path: "/"} }})
+	if r.Requests != 2 || r.Errors != 2 || !strings.Contains(r.FirstErr, "deadline") {
+		t.Fatalf("cancelled: %+v", r)
 	}
 }
 
