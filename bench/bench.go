@@ -37,7 +37,7 @@ type Result struct {
 	Ratio     float64 `json:"ratio_to_healthz,omitempty"`
 	FirstErr  string  `json:"first_error,omitempty"`
 	PacedRate float64 `json:"paced_rate,omitempty"` // requests per second asked for (paced scenarios)
-	// Generator is how the load was made: RunLoop's epoll loop and its priority, or net/http.
+	// Generator is how the load was made: RunLoop's epoll loop (or its fallback), or net/http.
 	Generator string `json:"load_generator,omitempty"`
 
 	// Filled in by the caller that knows the server process (zero when it does not, e.g. in-process).

@@ -26,6 +26,8 @@ func runLoop(ctx context.Context, name string, clients int, d time.Duration, l L
 				return
 			}
 			defer nc.Close()
+			// Cut off by ctx: the request still out fails, as Run's does when its context ends.
+			defer context.AfterFunc(ctx, func() { nc.Close() })()
 			buf := make([]byte, 64<<10)
 			for ctx.Err() == nil {
 				c.start = time.Now()
