@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"portier/db"
+	"portier/i18n"
 	"portier/testkit"
 )
 
@@ -89,6 +90,11 @@ func TestJourneyDocumentsCustomFieldsExpiry(t *testing.T) {
 		"en": {"Asset tag", "BIOS password", "Emergency", "The internet is down", "Internal maintenance note", "Microsoft 365 licences",
 			"Next 30 days", "Emergency procedures", "What expires next", "Licence", "in 10 days"},
 	}
+	// The admin's calendar: new accounts live in Europe/Berlin, where the day starts before it does in UTC.
+	berlin, err := time.LoadLocation(i18n.DefaultTimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := testkit.Browser(t)
 	signInWithApp(t, a, p.BaseURL, admin)
 	for i, lang := range []string{"de", "en"} {
@@ -151,7 +157,7 @@ func TestJourneyDocumentsCustomFieldsExpiry(t *testing.T) {
 		a.Navigate(base + "/expiry")
 		testkit.Eval[chromedp.Void](a, `document.querySelector("#x-kind").value = "licence"`)
 		a.SetValue("#x-name", tx.licence)
-		a.SetValue("#x-date", time.Now().AddDate(0, 0, 10).Format("2006-01-02"))
+		a.SetValue("#x-date", time.Now().In(berlin).AddDate(0, 0, 10).Format("2006-01-02")) // the person's calendar
 		clickAndLoad(t, a, `[data-testid="expiry-add-submit"]`)
 		a.WaitVisible(`[data-testid="expiry-table"]`)
 

@@ -41,7 +41,13 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	ck := &clock{t: time.Now()}
+	// The clock runs in the people's zone (new accounts' default), so dates derived from it are the
+	// calendar days the service counts from, also between midnight in Berlin and midnight in UTC.
+	loc, err := time.LoadLocation(i18n.DefaultTimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := &clock{t: time.Now().In(loc)}
 	d.Now = ck.Now
 	sealer, err := db.NewSealer(bytes.Repeat([]byte{42}, db.KeySize))
 	if err != nil {
