@@ -12,6 +12,7 @@ import (
 
 	"portier/db"
 	"portier/i18n"
+	"portier/testkit"
 )
 
 // clock is an injectable time source.
@@ -41,13 +42,9 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	// The clock runs in the people's zone (new accounts' default), so dates derived from it are the
-	// calendar days the service counts from, also between midnight in Berlin and midnight in UTC.
-	loc, err := time.LoadLocation(i18n.DefaultTimeZone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ck := &clock{t: time.Now().In(loc)}
+	// In the people's zone, so dates derived from it are the calendar days the service counts from
+	// (testkit.Now); PORTIER_TEST_NOW starts it at another instant.
+	ck := &clock{t: testkit.Now()}
 	d.Now = ck.Now
 	sealer, err := db.NewSealer(bytes.Repeat([]byte{42}, db.KeySize))
 	if err != nil {

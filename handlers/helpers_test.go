@@ -27,6 +27,7 @@ import (
 	"portier/mailtext"
 	"portier/signin"
 	"portier/static"
+	"portier/testkit"
 	"portier/views"
 )
 
@@ -63,16 +64,8 @@ type clock struct {
 func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// newClock starts at now in the time zone of the fixtures' people (new accounts' default), so that a
-// date a test derives from it ("in 10 days") is the same calendar day the pages count from: in UTC,
-// between midnight in Berlin and midnight in UTC, it would be a day behind.
-func newClock() *clock {
-	loc, err := time.LoadLocation(i18n.DefaultTimeZone)
-	if err != nil {
-		panic(err)
-	}
-	return &clock{t: time.Now().In(loc)}
-}
+// newClock starts at now in the time zone of the fixtures' people (testkit.Now), or at PORTIER_TEST_NOW.
+func newClock() *clock { return &clock{t: testkit.Now()} }
 
 func (e *testEnv) URL(path string) string { return e.ts.URL + path }
 
