@@ -62,7 +62,14 @@ func TestFragmentKeyParts(t *testing.T) {
 	ny := f.customer(f.a, "viewer")
 	ny.L = bundle.For("en", "America/New_York")
 	differ("two time zones", key(ny, docs.Passwords, plain, now), key(reader, docs.Passwords, plain, now))
-	differ("two days", key(reader, docs.Configurations, plain, now.Add(24*time.Hour)), key(reader, docs.Configurations, plain, now))
+	// Calendar days in the viewer's zone, not 24 hours: the night the clocks go back has 25, so 24 hours
+	// after 00:30 it is still the same day (a key for "now + 24h" would have been the same key — the test
+	// failed when run in that hour), and the next day is the next date.
+	goesBack := time.Date(2026, 10, 25, 0, 30, 0, 0, reader.tz())
+	same("one day of 25 hours", key(reader, docs.Configurations, plain, goesBack.Add(24*time.Hour)), key(reader, docs.Configurations, plain, goesBack))
+	for _, at := range []time.Time{now, goesBack} {
+		differ("two days", key(reader, docs.Configurations, plain, at.AddDate(0, 0, 1)), key(reader, docs.Configurations, plain, at))
+	}
 	differ("two pages", key(reader, docs.Passwords, ListQuery{Page: 2}, now), key(reader, docs.Passwords, plain, now))
 	differ("sorts", key(reader, docs.Passwords, ListQuery{Sort: "username"}, now), key(reader, docs.Passwords, plain, now))
 	differ("directions", key(reader, docs.Passwords, ListQuery{Desc: true}, now), key(reader, docs.Passwords, plain, now))
