@@ -40,6 +40,7 @@ func newIdPEnv(t *testing.T) *idpEnv {
 		c.IdPEndpoints = idp.Endpoints{EntraAuthority: p.Base(), GoogleIssuer: google}
 	})
 	p.Client("portier-app", "s3cret-value", e.URL("/oidc/callback"))
+	p.SetClock(e.clock.Now) // its tokens expire when the portal's clock says
 	ie := &idpEnv{testEnv: e, op: p, org: e.createOrg("Kunde GmbH", "kunde")}
 	ie.saveIdP(ie.org.ID, &db.IdP{Kind: idp.KindEntra, Name: "Microsoft", Tenant: tenantA, Domains: "kunde.example"})
 	return ie

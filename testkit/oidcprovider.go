@@ -42,6 +42,7 @@ type OIDCProvider struct {
 	nextRlm  string
 	deny     string
 	lifetime time.Duration
+	now      func() time.Time // the portal's clock (SetClock)
 	wrongKey bool
 	requests map[string]*oidcAuthRequest
 	codes    map[string]string // code → request id
@@ -74,7 +75,7 @@ const EntraOrganizations = "/organizations/v2.0"
 func OIDC(t testing.TB) *OIDCProvider {
 	t.Helper()
 	p := &OIDCProvider{
-		t: t, clients: map[string]*oidcClient{}, users: map[string]*OIDCUser{}, lifetime: 5 * time.Minute,
+		t: t, clients: map[string]*oidcClient{}, users: map[string]*OIDCUser{}, lifetime: 5 * time.Minute, now: time.Now,
 		requests: map[string]*oidcAuthRequest{}, codes: map[string]string{},
 	}
 	var err error
@@ -151,6 +152,12 @@ func (p *OIDCProvider) ExpiredTokens(on bool) {
 		p.lifetime = -time.Hour
 	}
 }
+
+// SetClock puts the provider on the portal's clock (a test's injected one): ID tokens then expire, and
+// sign-ins happen, when that clock says, also after the test moved it or started it at another instant
+// (testkit.Now). The library stamps a token with the real time, so its lifetime is shifted by the
+// difference.
+func (p *OIDCProvider) SetClock(now func() time.Time) { p.mu.Lock(); p.now = now; p.mu.Unlock() }
 
 // WrongKey makes ID tokens signed with a key the provider does not publish (same key id).
 func (p *OIDCProvider) WrongKey(on bool) { p.mu.Lock(); p.wrongKey = on; p.mu.Unlock() }
@@ -233,7 +240,7 @@ func (p *OIDCProvider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.mu.Lock()
-	req.user, req.done, req.authTime = u, true, time.Now()
+	req.user, req.done, req.authTime = u, true, p.now()
 	p.mu.Unlock()
 	http.Redirect(w, r, p.base+req.realm+"/authorize/callback?id="+url.QueryEscape(id), http.StatusFound)
 }
@@ -276,7 +283,7 @@ func (c *oidcClient) RestrictAdditionalAccessTokenScopes() func([]string) []stri
 func (c *oidcClient) IDTokenLifetime() time.Duration {
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
-	return c.p.lifetime
+	return c.p.lifetime + c.p.now().Sub(time.Now())
 }
 
 type oidcAuthRequest struct {
