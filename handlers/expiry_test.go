@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -400,4 +401,59 @@ func TestAddressChangeLeavesAnotherOrganisationsDigestListAlone(t *testing.T) {
 	if strings.Contains(logPage, old) || strings.Contains(logPage, "changed their address") {
 		t.Errorf("Beta's log page tells of the change")
 	}
+}
+
+// Calendar days are the viewer's (Europe/Berlin), on pages served from the list cache too: at 23:10 UTC
+// it is the next day in Berlin, so a warranty that ended "today" twenty minutes earlier has ended, though
+// in UTC the day has not changed; and "in N days" counts dates, not 24-hour spans, so across the
+// 23-hour day in March two days remain where only 47½ hours do. Tests that derived their dates in UTC
+// failed in that hour (the lead's commit dcf39ea); these pin the instants instead of waiting for them.
+func TestCalendarDaysAreTheViewersAtUTCMidnightAndAcrossDST(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("the hour Berlin is a day ahead", func(t *testing.T) {
+		f := newDocsFixture(t)
+		e := f.e
+		ctx := context.Background()
+		e.clock.Set(time.Date(2026, 11, 29, 23, 50, 0, 0, berlin)) // 22:50 UTC, 29 November in both
+		id, err := e.db.DocCreate(ctx, e.srv.cfg.Sealer, db.DocChange{OrgID: f.a.ID, Area: "configurations", Name: "Ends today",
+			Fields: map[string]string{"kind": "server", "warranty_end": "2026-11-29"}}, db.DocActor{Name: "Setup"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.ExpiryCreate(ctx, db.Expiry{OrgID: f.a.ID, Kind: "licence", Name: "M365", ExpiresOn: "2026-12-09"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		f.as(f.viewer)
+		e.lang("en")
+		look := func() (warranty, left string) {
+			t.Helper()
+			_, body := e.get("/o/alpha/docs/configurations", nil)
+			warranty = strings.Join(strings.Fields(doc(t, body).Find(fmt.Sprintf(`[data-testid="row-%d"]`, id)).Text()), " ")
+			_, body = e.get("/o/alpha/expiry?window=30", nil)
+			return warranty, strings.Join(rowsOf(t, body), "\n")
+		}
+		if w, l := look(); !strings.Contains(w, "Warranty ends within 45 days") || !strings.Contains(l, "in 10 days") {
+			t.Fatalf("at 23:50 in Berlin: warranty %q, expiries %q", w, l)
+		}
+		e.clock.Advance(20 * time.Minute) // 00:10 on 30 November in Berlin, 23:10 on the 29th in UTC (within the idle time)
+		if w, l := look(); !strings.Contains(w, "Warranty has ended") || !strings.Contains(l, "in 9 days") {
+			t.Fatalf("at 00:10 in Berlin (23:10 UTC): warranty %q, expiries %q", w, l)
+		}
+	})
+	t.Run("the day the clocks go forward", func(t *testing.T) {
+		f := newDocsFixture(t)
+		e := f.e
+		e.clock.Set(time.Date(2027, 3, 27, 0, 30, 0, 0, berlin)) // 47½ hours before 29 March begins
+		if _, err := e.db.ExpiryCreate(context.Background(), db.Expiry{OrgID: f.a.ID, Kind: "licence", Name: "M365", ExpiresOn: "2027-03-29"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		f.as(f.viewer)
+		_, body := e.get("/o/alpha/expiry?window=30", map[string]string{"Accept-Language": "en"})
+		if rows := strings.Join(rowsOf(t, body), "\n"); !strings.Contains(rows, "in 2 days") {
+			t.Fatalf("two dates ahead across the 23-hour day: %q", rows)
+		}
+	})
 }

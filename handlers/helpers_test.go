@@ -63,6 +63,7 @@ type clock struct {
 
 func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func (c *clock) Set(t time.Time)         { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // newClock starts at now in the time zone of the fixtures' people (testkit.Now), or at PORTIER_TEST_NOW.
 func newClock() *clock { return &clock{t: testkit.Now()} }
