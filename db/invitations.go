@@ -88,14 +88,10 @@ func CreateInvitation(ctx context.Context, tx *sql.Tx, now time.Time, n NewInvit
 	if err != nil {
 		return 0, err
 	}
-	var org any
-	if n.OrgID != 0 {
-		org = n.OrgID
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND org_id IS ?
-		AND accepted_at IS NULL AND revoked_at IS NULL`, now.Unix(), uid, org); err != nil {
+	if err := revokeOpenInvitationsTo(ctx, tx, now, uid, n.OrgID); err != nil {
 		return 0, err
 	}
+	org := nullID(n.OrgID)
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO invitations(user_id, org_id, role, name, invited_by, token_hash, created_at, expires_at, email)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, email FROM users WHERE id = ? RETURNING id`, uid, org, n.Role, n.Name, nullID(n.InvitedBy),
@@ -116,7 +112,14 @@ func (d *DB) CreateInvitation(ctx context.Context, n NewInvitation) (*Invitation
 	return d.InvitationByID(ctx, id)
 }
 
-// nullID stores the id 0 (the command line, nobody) as NULL.
+// revokeOpenInvitationsTo revokes, inside tx, the person's open invitations to orgID (0: to the staff).
+func revokeOpenInvitationsTo(ctx context.Context, tx *sql.Tx, now time.Time, userID, orgID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND org_id IS ?
+		AND accepted_at IS NULL AND revoked_at IS NULL`, now.Unix(), userID, nullID(orgID))
+	return err
+}
+
+// nullID stores the id 0 (none: the command line as sender, the staff as place) as NULL.
 func nullID(id int64) any {
 	if id == 0 {
 		return nil
@@ -142,11 +145,7 @@ func InvitationByTokenTx(ctx context.Context, tx *sql.Tx, now time.Time, hash []
 
 // Invitations lists an organisation's invitations (orgID 0: staff invitations), newest first.
 func (d *DB) Invitations(ctx context.Context, orgID int64) ([]*Invitation, error) {
-	var org any
-	if orgID != 0 {
-		org = orgID
-	}
-	rows, err := d.R.QueryContext(ctx, `SELECT `+inviteCols+inviteFrom+` WHERE i.org_id IS ? ORDER BY i.id DESC LIMIT 200`, org)
+	rows, err := d.R.QueryContext(ctx, `SELECT `+inviteCols+inviteFrom+` WHERE i.org_id IS ? ORDER BY i.id DESC LIMIT 200`, nullID(orgID))
 	if err != nil {
 		return nil, err
 	}

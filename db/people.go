@@ -96,9 +96,7 @@ func RemoveMember(ctx context.Context, tx *sql.Tx, now time.Time, userID, orgID 
 	} else if n == 0 {
 		return ErrNotFound
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND org_id = ?
-		AND accepted_at IS NULL AND revoked_at IS NULL`, now.Unix(), userID, orgID)
-	return err
+	return revokeOpenInvitationsTo(ctx, tx, now, userID, orgID)
 }
 
 // DisableUnlessLastAdmin disables an account and ends its sessions, unless it is the last enabled MSP
