@@ -148,18 +148,15 @@ func (a *Accounts) Reissue(ctx context.Context, id int64, by access.Person, acto
 	if err != nil {
 		return Sent{}, err
 	}
-	if by.ForMSP() {
-		if u, err := a.db.UserByID(ctx, old.UserID); err != nil {
-			return Sent{}, err
-		} else if u.Disabled {
-			return Sent{}, ErrAccountDisabled
-		}
-	}
 	raw, hash := auth.NewToken()
 	var newID int64
 	err = a.db.Tx(ctx, func(tx *sql.Tx) (err error) {
-		if _, _, err := a.decideTx(ctx, tx, by, access.ResendInvitation, old.OrgID, &access.Person{ID: old.UserID}); err != nil {
+		_, disabled, err := a.decideTx(ctx, tx, by, access.ResendInvitation, old.OrgID, &access.Person{ID: old.UserID})
+		if err != nil {
 			return err
+		}
+		if disabled && by.ForMSP() { // as Invite tells them; a customer's manager is answered as for anyone (send)
+			return ErrAccountDisabled
 		}
 		newID, err = db.ReissueInvitation(ctx, tx, a.now(), id, by.ID, hash, a.InviteTTL(ctx))
 		return err
