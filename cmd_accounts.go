@@ -139,6 +139,9 @@ func cmdUser(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) 
 	if addr == "" {
 		return fmt.Errorf("user %s: --email is required", verb)
 	}
+	if *lastAdmin && verb != "disable" {
+		return errors.New("user enable: --even-last-admin is for disable only")
+	}
 	a, err := openApp(ctx, cfg, cliLogger(env))
 	if err != nil {
 		return err
@@ -154,9 +157,6 @@ func cmdUser(ctx context.Context, env *runEnv, fs *flag.FlagSet, args []string) 
 	acc, err := a.accounts(ctx)
 	if err != nil {
 		return err
-	}
-	if *lastAdmin && verb != "disable" {
-		return errors.New("user enable: --even-last-admin is for disable only")
 	}
 	if u.Disabled == (verb == "disable") {
 		fmt.Fprintf(env.stderr, "%s is %sd already: nothing changed.\n", addr, verb)
