@@ -73,7 +73,7 @@ func auditUserAgent(ua string) string {
 // AuditOnce appends an entry about an item's secret (or, with Field "", a view of the item) unless the
 // same person has one of the same action, item and field within the window; it reports whether it wrote.
 // Check and insert are one statement on the single writer connection, so parallel requests leave one
-// entry. e.Target must start with "<item id>:" (see RecentReveal).
+// entry. e.Target must start with "<item id>:" (see RecentEntry).
 //
 // It returns once the entry is on disk, like any commit. Entries of requests arriving together are
 // committed together (auditBatch): one transaction and one sync for all of them, instead of one each

@@ -836,13 +836,14 @@ func (d *DB) DocVersionSecret(ctx context.Context, s *Sealer, sc DocScope, itemI
 	return string(pt), err
 }
 
-// RecentReveal reports whether the person revealed or copied this field of this item (or, for field "",
-// viewed the item) within the window, so the audit log gets one entry per person, item and field per
-// window rather than one per click, while a different secret of the same item is always its own entry.
+// RecentEntry reports whether the person has a committed entry of this action about this field of this
+// item (for field "", about the item) within the window: a reveal, a copy, a look. The audit log gets one
+// entry per person, item and field per window rather than one per click, while a different secret of the
+// same item is always its own entry.
 // The target starts with "<item id>:"; as a range ("N:" up to "N;", the next byte) it is read from the
 // index audit_actor_target, where LIKE would visit every entry of the person in the window (each item
 // view adds one).
-func (d *DB) RecentReveal(ctx context.Context, userID, itemID int64, action, field string, window time.Duration) (bool, error) {
+func (d *DB) RecentEntry(ctx context.Context, userID, itemID int64, action, field string, window time.Duration) (bool, error) {
 	var n int
 	err := d.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM audit WHERE `+recentEntry+` LIMIT 1)`,
 		recentEntryArgs(userID, action, itemID, d.Now().Add(-window), field)...).Scan(&n)
@@ -850,7 +851,7 @@ func (d *DB) RecentReveal(ctx context.Context, userID, itemID int64, action, fie
 }
 
 // recentEntry matches the entries of one person, action, item and field after a time (recentEntryArgs):
-// RecentReveal asks with it, and AuditOnce inserts only where it matches nothing.
+// RecentEntry asks with it, and AuditOnce inserts only where it matches nothing.
 const recentEntry = `actor_id = ? AND action = ? AND target >= ? AND target < ? AND at > ? AND field = ?`
 
 func recentEntryArgs(actorID int64, action string, itemID int64, after time.Time, field string) []any {

@@ -232,7 +232,7 @@ func TestDecodeFieldsAgreesWithEncodingJSON(t *testing.T) {
 	}
 }
 
-// RecentReveal finds an entry of exactly this item (not 55 for 5), of this person and action, within the
+// RecentEntry finds an entry of exactly this item (not 55 for 5), of this person and action, within the
 // window only.
 func TestRecentRevealMatchesTheItemOnly(t *testing.T) {
 	d := openTemp(t)
@@ -248,19 +248,19 @@ func TestRecentRevealMatchesTheItemOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ok, err := d.RecentReveal(ctx, 1, 5, "docs.reveal", "", 5*time.Minute); err != nil || ok {
+	if ok, err := d.RecentEntry(ctx, 1, 5, "docs.reveal", "", 5*time.Minute); err != nil || ok {
 		t.Fatalf("item 5 found through another item, action or person: %v %v", ok, err)
 	}
 	for _, c := range []struct {
 		actor, item int64
 		action      string
 	}{{1, 55, "docs.reveal"}, {1, 5, "docs.view"}, {2, 5, "docs.reveal"}, {1, 50, "docs.reveal"}} {
-		if ok, err := d.RecentReveal(ctx, c.actor, c.item, c.action, "", 5*time.Minute); err != nil || !ok {
+		if ok, err := d.RecentEntry(ctx, c.actor, c.item, c.action, "", 5*time.Minute); err != nil || !ok {
 			t.Fatalf("%+v not found: %v", c, err)
 		}
 	}
 	d.Now = func() time.Time { return now.Add(6 * time.Minute) }
-	if ok, _ := d.RecentReveal(ctx, 1, 55, "docs.reveal", "", 5*time.Minute); ok {
+	if ok, _ := d.RecentEntry(ctx, 1, 55, "docs.reveal", "", 5*time.Minute); ok {
 		t.Fatal("an entry older than the window counted")
 	}
 }
@@ -272,10 +272,10 @@ func TestRecentRevealIsPerField(t *testing.T) {
 	if err := d.Audit(ctx, nil, AuditEntry{ActorID: 1, Action: "docs.reveal", Target: "7:passwords:M365 (Password)", Field: "password"}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := d.RecentReveal(ctx, 1, 7, "docs.reveal", "password", 5*time.Minute); err != nil || !ok {
+	if ok, err := d.RecentEntry(ctx, 1, 7, "docs.reveal", "password", 5*time.Minute); err != nil || !ok {
 		t.Fatalf("same field not found: %v %v", ok, err)
 	}
-	if ok, err := d.RecentReveal(ctx, 1, 7, "docs.reveal", "totp", 5*time.Minute); err != nil || ok {
+	if ok, err := d.RecentEntry(ctx, 1, 7, "docs.reveal", "totp", 5*time.Minute); err != nil || ok {
 		t.Fatalf("another field counted as already revealed: %v %v", ok, err)
 	}
 }

@@ -100,8 +100,8 @@ func TestHotReadsKeepTheirPlan(t *testing.T) {
 			_, err := d.DocSecret(ctx, s, o.sc, "passwords", o.pass, "password")
 			return err
 		}},
-		{"RecentReveal", func(o orgData) error {
-			_, err := d.RecentReveal(ctx, o.user, o.pass, "docs.reveal", "password", 5*time.Minute)
+		{"RecentEntry", func(o orgData) error {
+			_, err := d.RecentEntry(ctx, o.user, o.pass, "docs.reveal", "password", 5*time.Minute)
 			return err
 		}},
 		{"DocSearch", func(o orgData) error { return nonEmpty(d.DocSearch(ctx, o.sc, false, "router", 50)) }},

@@ -126,7 +126,7 @@ func (v *Viewer) entry(action, target string) db.AuditEntry {
 // ItemTarget is the audit target of an entry about a documentation item: "<id>:<area>:<name>", or
 // "<id>:<area>.<field>:<name>" when it concerns one field. The field is stored by name, not by label, so
 // that every reader of the log sees it in their own language (the handlers' audit_text.go turns it into
-// words); AuditOnce and RecentReveal read the id prefix.
+// words); AuditOnce and RecentEntry read the id prefix.
 func ItemTarget(id int64, area, field, name string) string {
 	t := strconv.FormatInt(id, 10) + ":" + area
 	if field != "" {
@@ -217,7 +217,15 @@ func (s *Service) Item(ctx context.Context, v *Viewer, area *docs.Area, id int64
 // auditOnce appends e unless the person has the same entry within AuditWindow (db.AuditOnce). The wait
 // is for the audit log's group commit, that is for the disk, so it happens outside the page gate (package
 // admit): meanwhile the place goes to the next page.
+//
+// A committed entry of the window already covers the request (a person going back to an item, revealing
+// the same field again): one read says so, and the request neither waits for the group commit nor gives
+// up its place. Without one, AuditOnce decides again on the writer, so parallel first looks still leave
+// one entry; a failed read leaves the decision to it too.
 func (s *Service) auditOnce(ctx context.Context, e db.AuditEntry, itemID int64) error {
+	if recent, err := s.db.RecentEntry(ctx, e.ActorID, itemID, e.Action, e.Field, AuditWindow); err == nil && recent {
+		return nil
+	}
 	var err error
 	admit.Outside(ctx, func() { _, err = s.db.AuditOnce(ctx, e, itemID, AuditWindow) })
 	return err

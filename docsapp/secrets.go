@@ -103,7 +103,7 @@ func (s *Service) Copied(ctx context.Context, v *Viewer, area *docs.Area, id int
 	if err != nil {
 		return err
 	}
-	fetched, err := s.db.RecentReveal(ctx, v.ID, it.ID, "docs.reveal", f.Name, 2*AuditWindow)
+	fetched, err := s.db.RecentEntry(ctx, v.ID, it.ID, "docs.reveal", f.Name, 2*AuditWindow)
 	if err != nil {
 		return err
 	}
