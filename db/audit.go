@@ -71,7 +71,8 @@ func auditUserAgent(ua string) string {
 }
 
 // AuditOnce appends an entry about an item's secret (or, with Field "", a view of the item) unless the
-// same person has one of the same action, item and field within the window; it reports whether it wrote.
+// same person has one of the same action, item and field within the window (one hidden from the customer
+// does not count for an entry the customer sees: recentEntry); it reports whether it wrote.
 // Check and insert are one statement on the single writer connection, so parallel requests leave one
 // entry. e.Target must start with "<item id>:" (see RecentEntry).
 //
@@ -170,7 +171,7 @@ func (d *DB) commitOnce(ctx context.Context, batch []*onceReq) {
 				}
 				res, err := insert.ExecContext(ctx,
 					append([]any{e.At.Unix(), e.ActorID, e.ActorName, org, e.Action, e.Target, e.Field, e.IP, e.UserAgent, e.StaffOnly},
-						recentEntryArgs(e.ActorID, e.Action, o.itemID, e.At.Add(-o.window), e.Field)...)...)
+						recentEntryArgs(e.ActorID, e.Action, o.itemID, e.At.Add(-o.window), e.Field, e.StaffOnly)...)...)
 				if err != nil {
 					return err
 				}

@@ -839,22 +839,25 @@ func (d *DB) DocVersionSecret(ctx context.Context, s *Sealer, sc DocScope, itemI
 // RecentEntry reports whether the person has a committed entry of this action about this field of this
 // item (for field "", about the item) within the window: a reveal, a copy, a look. The audit log gets one
 // entry per person, item and field per window rather than one per click, while a different secret of the
-// same item is always its own entry.
+// same item is always its own entry. With staffOnly false an entry hidden from the customer's access log
+// (written while the item was staff-only) does not count: see recentEntry.
 // The target starts with "<item id>:"; as a range ("N:" up to "N;", the next byte) it is read from the
 // index audit_actor_target, where LIKE would visit every entry of the person in the window (each item
 // view adds one).
-func (d *DB) RecentEntry(ctx context.Context, userID, itemID int64, action, field string, window time.Duration) (bool, error) {
+func (d *DB) RecentEntry(ctx context.Context, userID, itemID int64, action, field string, staffOnly bool, window time.Duration) (bool, error) {
 	var n int
 	err := d.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM audit WHERE `+recentEntry+` LIMIT 1)`,
-		recentEntryArgs(userID, action, itemID, d.Now().Add(-window), field)...).Scan(&n)
+		recentEntryArgs(userID, action, itemID, d.Now().Add(-window), field, staffOnly)...).Scan(&n)
 	return n > 0, err
 }
 
 // recentEntry matches the entries of one person, action, item and field after a time (recentEntryArgs):
-// RecentEntry asks with it, and AuditOnce inserts only where it matches nothing.
-const recentEntry = `actor_id = ? AND action = ? AND target >= ? AND target < ? AND at > ? AND field = ?`
+// RecentEntry asks with it, and AuditOnce inserts only where it matches nothing. An entry about a
+// staff-only item covers only entries about a staff-only item: once the item is visible to the customer,
+// the next look or reveal is one the customer's access log must show, and the hidden entry is not in it.
+const recentEntry = `actor_id = ? AND action = ? AND target >= ? AND target < ? AND at > ? AND field = ? AND staff_only <= +?`
 
-func recentEntryArgs(actorID int64, action string, itemID int64, after time.Time, field string) []any {
+func recentEntryArgs(actorID int64, action string, itemID int64, after time.Time, field string, staffOnly bool) []any {
 	prefix := strconv.FormatInt(itemID, 10)
-	return []any{actorID, action, prefix + ":", prefix + ";", after.Unix(), field}
+	return []any{actorID, action, prefix + ":", prefix + ";", after.Unix(), field, staffOnly}
 }

@@ -248,19 +248,19 @@ func TestRecentRevealMatchesTheItemOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ok, err := d.RecentEntry(ctx, 1, 5, "docs.reveal", "", 5*time.Minute); err != nil || ok {
+	if ok, err := d.RecentEntry(ctx, 1, 5, "docs.reveal", "", false, 5*time.Minute); err != nil || ok {
 		t.Fatalf("item 5 found through another item, action or person: %v %v", ok, err)
 	}
 	for _, c := range []struct {
 		actor, item int64
 		action      string
 	}{{1, 55, "docs.reveal"}, {1, 5, "docs.view"}, {2, 5, "docs.reveal"}, {1, 50, "docs.reveal"}} {
-		if ok, err := d.RecentEntry(ctx, c.actor, c.item, c.action, "", 5*time.Minute); err != nil || !ok {
+		if ok, err := d.RecentEntry(ctx, c.actor, c.item, c.action, "", false, 5*time.Minute); err != nil || !ok {
 			t.Fatalf("%+v not found: %v", c, err)
 		}
 	}
 	d.Now = func() time.Time { return now.Add(6 * time.Minute) }
-	if ok, _ := d.RecentEntry(ctx, 1, 55, "docs.reveal", "", 5*time.Minute); ok {
+	if ok, _ := d.RecentEntry(ctx, 1, 55, "docs.reveal", "", false, 5*time.Minute); ok {
 		t.Fatal("an entry older than the window counted")
 	}
 }
@@ -272,11 +272,39 @@ func TestRecentRevealIsPerField(t *testing.T) {
 	if err := d.Audit(ctx, nil, AuditEntry{ActorID: 1, Action: "docs.reveal", Target: "7:passwords:M365 (Password)", Field: "password"}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := d.RecentEntry(ctx, 1, 7, "docs.reveal", "password", 5*time.Minute); err != nil || !ok {
+	if ok, err := d.RecentEntry(ctx, 1, 7, "docs.reveal", "password", false, 5*time.Minute); err != nil || !ok {
 		t.Fatalf("same field not found: %v %v", ok, err)
 	}
-	if ok, err := d.RecentEntry(ctx, 1, 7, "docs.reveal", "totp", 5*time.Minute); err != nil || ok {
+	if ok, err := d.RecentEntry(ctx, 1, 7, "docs.reveal", "totp", false, 5*time.Minute); err != nil || ok {
 		t.Fatalf("another field counted as already revealed: %v %v", ok, err)
+	}
+}
+
+// An entry hidden from the customer's access log (written while the item was staff-only) covers only
+// requests about a staff-only item: once the item is visible, the next look or reveal is written, both by
+// the read (RecentEntry) and by the insert (AuditOnce). A visible entry covers both.
+func TestAStaffOnlyEntryCoversOnlyStaffOnlyRequests(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	hidden := AuditEntry{ActorID: 1, Action: "docs.view", Target: "7:passwords:M365", StaffOnly: true}
+	if wrote, err := d.AuditOnce(ctx, hidden, 7, 5*time.Minute); err != nil || !wrote {
+		t.Fatalf("first look: %v %v", wrote, err)
+	}
+	if ok, err := d.RecentEntry(ctx, 1, 7, "docs.view", "", true, 5*time.Minute); err != nil || !ok {
+		t.Fatalf("a staff-only look not covered by the staff-only entry: %v %v", ok, err)
+	}
+	if ok, err := d.RecentEntry(ctx, 1, 7, "docs.view", "", false, 5*time.Minute); err != nil || ok {
+		t.Fatalf("a look the customer sees covered by a hidden entry: %v %v", ok, err)
+	}
+	visible := hidden
+	visible.StaffOnly = false
+	if wrote, err := d.AuditOnce(ctx, visible, 7, 5*time.Minute); err != nil || !wrote {
+		t.Fatalf("look after the item became visible not written: %v %v", wrote, err)
+	}
+	for _, e := range []AuditEntry{visible, hidden} {
+		if wrote, err := d.AuditOnce(ctx, e, 7, 5*time.Minute); err != nil || wrote {
+			t.Fatalf("staff-only %v: written again though a visible entry covers it: %v %v", e.StaffOnly, wrote, err)
+		}
 	}
 }
 

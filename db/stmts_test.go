@@ -101,7 +101,7 @@ func TestHotReadsKeepTheirPlan(t *testing.T) {
 			return err
 		}},
 		{"RecentEntry", func(o orgData) error {
-			_, err := d.RecentEntry(ctx, o.user, o.pass, "docs.reveal", "password", 5*time.Minute)
+			_, err := d.RecentEntry(ctx, o.user, o.pass, "docs.reveal", "password", false, 5*time.Minute)
 			return err
 		}},
 		{"DocSearch", func(o orgData) error { return nonEmpty(d.DocSearch(ctx, o.sc, false, "router", 50)) }},

@@ -223,7 +223,7 @@ func (s *Service) Item(ctx context.Context, v *Viewer, area *docs.Area, id int64
 // up its place. Without one, AuditOnce decides again on the writer, so parallel first looks still leave
 // one entry; a failed read leaves the decision to it too.
 func (s *Service) auditOnce(ctx context.Context, e db.AuditEntry, itemID int64) error {
-	if recent, err := s.db.RecentEntry(ctx, e.ActorID, itemID, e.Action, e.Field, AuditWindow); err == nil && recent {
+	if recent, err := s.db.RecentEntry(ctx, e.ActorID, itemID, e.Action, e.Field, e.StaffOnly, AuditWindow); err == nil && recent {
 		return nil
 	}
 	var err error

@@ -103,7 +103,8 @@ func (s *Service) Copied(ctx context.Context, v *Viewer, area *docs.Area, id int
 	if err != nil {
 		return err
 	}
-	fetched, err := s.db.RecentEntry(ctx, v.ID, it.ID, "docs.reveal", f.Name, 2*AuditWindow)
+	// Any reveal of the field counts as the fetch, also one from while the item was staff-only.
+	fetched, err := s.db.RecentEntry(ctx, v.ID, it.ID, "docs.reveal", f.Name, true, 2*AuditWindow)
 	if err != nil {
 		return err
 	}
