@@ -135,23 +135,69 @@ func TestConfirmButtonNamesTheStateTheLinkHasWhenPressed(t *testing.T) {
 	}
 }
 
-// whileWriterHeld sends a request while the test holds the database's one writer connection in a
-// transaction: once the request waits for the writer (it has read what it reads before writing), meanwhile
-// runs in the held transaction, which commits, and the request goes on.
-func (e *testEnv) whileWriterHeld(t *testing.T, send func() (*http.Response, string), meanwhile func(*sql.Tx) error) (*http.Response, string) {
+// heldWriter is the database's one writer connection, held by a test in a transaction: whoever needs the
+// writer meanwhile waits for it.
+type heldWriter struct {
+	e     *testEnv
+	conn  *sql.Conn
+	tx    *sql.Tx
+	waits int64 // the writer pool's wait count when the hold began
+}
+
+func (e *testEnv) holdWriter(t *testing.T) *heldWriter {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := e.db.W.DB.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
+		conn.Close()
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
-	waits := e.db.W.Stats().WaitCount
+	h := &heldWriter{e: e, conn: conn, tx: tx, waits: e.db.W.Stats().WaitCount}
+	t.Cleanup(func() { h.release(false) })
+	return h
+}
+
+// waited reports whether anybody has asked for the writer since the hold began.
+func (h *heldWriter) waited() bool { return h.e.db.W.Stats().WaitCount != h.waits }
+
+// untilWaited returns once a request waits for the writer; after 5 s the test fails.
+func (h *heldWriter) untilWaited(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !h.waited(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			h.release(false)
+			t.Fatal("the request never waited for the writer")
+		}
+	}
+}
+
+// release ends the held transaction, committed or rolled back, and gives the connection back; a second
+// call does nothing.
+func (h *heldWriter) release(commit bool) error {
+	if h.conn == nil {
+		return nil
+	}
+	var err error
+	if commit {
+		err = h.tx.Commit()
+	} else {
+		err = h.tx.Rollback()
+	}
+	h.conn.Close()
+	h.conn = nil
+	return err
+}
+
+// whileWriterHeld sends a request while the test holds the database's one writer connection in a
+// transaction: once the request waits for the writer (it has read what it reads before writing), meanwhile
+// runs in the held transaction, which commits, and the request goes on.
+func (e *testEnv) whileWriterHeld(t *testing.T, send func() (*http.Response, string), meanwhile func(*sql.Tx) error) (*http.Response, string) {
+	t.Helper()
+	h := e.holdWriter(t)
 	type answer struct {
 		resp *http.Response
 		body string
@@ -161,19 +207,13 @@ func (e *testEnv) whileWriterHeld(t *testing.T, send func() (*http.Response, str
 		r, b := send()
 		done <- answer{r, b}
 	}()
-	for deadline := time.Now().Add(5 * time.Second); e.db.W.Stats().WaitCount == waits; {
-		if time.Now().After(deadline) {
-			t.Fatal("the request never waited for the writer")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if err := meanwhile(tx); err != nil {
+	h.untilWaited(t)
+	if err := meanwhile(h.tx); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := h.release(true); err != nil {
 		t.Fatal(err)
 	}
-	conn.Close()
 	a := <-done
 	return a.resp, a.body
 }
