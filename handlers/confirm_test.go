@@ -192,21 +192,29 @@ func (h *heldWriter) release(commit bool) error {
 	return err
 }
 
+// sent is a request's answer, read when it comes.
+type sent struct {
+	resp *http.Response
+	body string
+}
+
+// later sends a request from a goroutine of its own; its answer comes on the channel.
+func later(send func() (*http.Response, string)) <-chan sent {
+	done := make(chan sent, 1)
+	go func() {
+		resp, body := send()
+		done <- sent{resp, body}
+	}()
+	return done
+}
+
 // whileWriterHeld sends a request while the test holds the database's one writer connection in a
 // transaction: once the request waits for the writer (it has read what it reads before writing), meanwhile
 // runs in the held transaction, which commits, and the request goes on.
 func (e *testEnv) whileWriterHeld(t *testing.T, send func() (*http.Response, string), meanwhile func(*sql.Tx) error) (*http.Response, string) {
 	t.Helper()
 	h := e.holdWriter(t)
-	type answer struct {
-		resp *http.Response
-		body string
-	}
-	done := make(chan answer, 1)
-	go func() {
-		r, b := send()
-		done <- answer{r, b}
-	}()
+	done := later(send)
 	h.untilWaited(t)
 	if err := meanwhile(h.tx); err != nil {
 		t.Fatal(err)
