@@ -234,7 +234,7 @@ func TestDecodeFieldsAgreesWithEncodingJSON(t *testing.T) {
 
 // RecentEntry finds an entry of exactly this item (not 55 for 5), of this person and action, within the
 // window only.
-func TestRecentRevealMatchesTheItemOnly(t *testing.T) {
+func TestRecentEntryMatchesTheItemOnly(t *testing.T) {
 	d := openTemp(t)
 	ctx := context.Background()
 	now := d.Now()
@@ -266,7 +266,7 @@ func TestRecentRevealMatchesTheItemOnly(t *testing.T) {
 }
 
 // A reveal of one field does not hide a later reveal of another field of the same item.
-func TestRecentRevealIsPerField(t *testing.T) {
+func TestRecentEntryIsPerField(t *testing.T) {
 	d := openTemp(t)
 	ctx := context.Background()
 	if err := d.Audit(ctx, nil, AuditEntry{ActorID: 1, Action: "docs.reveal", Target: "7:passwords:M365 (Password)", Field: "password"}); err != nil {
